@@ -1,0 +1,42 @@
+# Frost: the two commands a new user needs are `make run` and `make test`.
+BUILD      ?= build
+CONFIG     ?= config/frost.yaml
+TRIPS      ?= 10M
+DATABASE   ?= data/citibike.duckdb
+CMAKE_ARGS ?=
+JOBS       ?= $(shell nproc)
+
+FROST := $(BUILD)/src/app/frost
+
+.PHONY: run test build setup seed check clean asan fuzz bench format
+
+## run: install what is missing, build, create the sample data on first run, serve on :5000
+run: build
+	@$(FROST) seed --if-missing --trips $(TRIPS) --out $(DATABASE)
+	$(FROST) serve --config $(CONFIG)
+
+## test: the same set-up, then the whole test suite through ctest
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+setup:
+	@./scripts/setup.sh
+
+$(BUILD)/build.ninja: | setup
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS)
+
+build: setup $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+seed: build
+	$(FROST) seed --trips $(TRIPS) --out $(DATABASE)
+
+check: build
+	$(FROST) check --config $(CONFIG)
+
+## asan: the test suite under AddressSanitizer and UndefinedBehaviorSanitizer
+asan:
+	$(MAKE) test BUILD=build-asan CMAKE_ARGS="-DCMAKE_BUILD_TYPE=Debug -DFROST_SANITIZE=ON -DFROST_WERROR=ON"
+
+clean:
+	rm -rf $(BUILD) build-asan

@@ -1,0 +1,31 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "model/deadline.hpp"
+
+namespace frost::api {
+
+/// A transport-neutral HTTP request: what the Beast server and the Lambda event adapters
+/// both build, and what the API core reads. Header names are lower-case.
+struct request {
+    std::string method = "GET";
+    std::string target;  ///< path and query as received, e.g. `/trips/monthly?start_range=...`
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+    std::string client_address;
+    std::string request_id;
+    model::deadline deadline;
+
+    /// The first header with this lower-case name, or empty.
+    [[nodiscard]] std::string_view header(std::string_view lower_name) const noexcept {
+        for (const auto& [k, v] : headers)
+            if (k == lower_name) return v;
+        return {};
+    }
+};
+
+}  // namespace frost::api

@@ -1,0 +1,178 @@
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <charconv>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <unistd.h>
+
+#include "api/service.hpp"
+#include "api/worker_pool.hpp"
+#include "app/sources.hpp"
+#include "config/config.hpp"
+#include "data/generator.hpp"
+#include "server/http_server.hpp"
+
+namespace {
+
+using namespace frost;
+
+std::atomic<bool> interrupted{false};
+
+std::string default_config_path() {
+    if (const char* v = std::getenv("FROST_CONFIG"); v && *v) return v;
+    return "config/frost.yaml";
+}
+
+int fail(const model::error& e) {
+    std::cerr << "frost: " << e.message << '\n';
+    if (!e.hint.empty()) std::cerr << "  hint: " << e.hint << '\n';
+    return 2;
+}
+
+// "10M", "250k", "100000000" -> a count.
+std::optional<std::uint64_t> parse_count(std::string text) {
+    std::uint64_t scale = 1;
+    if (!text.empty()) {
+        switch (text.back()) {
+            case 'k': case 'K': scale = 1'000; break;
+            case 'm': case 'M': scale = 1'000'000; break;
+            case 'g': case 'G': case 'b': case 'B': scale = 1'000'000'000; break;
+            default: break;
+        }
+        if (scale != 1) text.pop_back();
+    }
+    std::uint64_t n = 0;
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec != std::errc{} || p != text.data() + text.size() || text.empty()) return std::nullopt;
+    return n * scale;
+}
+
+model::result<std::shared_ptr<const config::config>> load_config(const std::string& path, const std::string& host,
+                                                                 int port) {
+    auto cfg = config::load_file(path);
+    if (!cfg) return std::move(cfg).error();
+    if (auto env = config::apply_environment(cfg.value()); !env) return std::move(env).error();
+    if (!host.empty()) cfg.value().server.host = host;
+    if (port >= 0) cfg.value().server.port = static_cast<std::uint16_t>(port);
+    return std::make_shared<const config::config>(std::move(cfg).value());
+}
+
+int run_serve(const std::string& config_path, const std::string& host, int port) {
+    auto cfg = load_config(config_path, host, port);
+    if (!cfg) return fail(cfg.error());
+    auto sources = app::open_sources(*cfg.value());
+    if (!sources) return fail(sources.error());
+    const auto& server_cfg = cfg.value()->server;
+    auto workers = std::make_unique<api::worker_pool>(server_cfg.workers, server_cfg.queue_capacity);
+    auto svc = api::service::create(cfg.value(), std::move(sources).value(), *workers);
+    if (!svc) return fail(svc.error());
+    auto server = server::http_server::bind(server_cfg, *svc.value());
+    if (!server) return fail(server.error());
+    server.value()->start();
+    spdlog::info("frost serving {} endpoints on http://{}:{}", cfg.value()->endpoints.size(), server_cfg.host,
+                 server.value()->port());
+    std::cout << std::flush;
+    server.value()->run_until_signal();
+    workers.reset();  // finish queued work while the server's executors still exist
+    spdlog::info("frost stopped");
+    return 0;
+}
+
+void draw_progress(std::uint64_t written, std::uint64_t total, std::chrono::steady_clock::time_point started) {
+    static int last_permille = -1;
+    const int permille = total ? static_cast<int>(written * 1000 / total) : 1000;
+    if (permille == last_permille) return;
+    last_permille = permille;
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (isatty(STDERR_FILENO)) {
+        const int width = 30, fill = permille * width / 1000;
+        std::fprintf(stderr, "\r  [%.*s%*s] %5.1f%%  %llu / %llu trips  %.1fs", fill, "##############################",
+                     width - fill, "", permille / 10.0, static_cast<unsigned long long>(written),
+                     static_cast<unsigned long long>(total), secs);
+        if (written == total) std::fputc('\n', stderr);
+    } else if (permille % 100 == 0) {
+        std::fprintf(stderr, "  %3d%%  %llu / %llu trips  %.1fs\n", permille / 10, static_cast<unsigned long long>(written),
+                     static_cast<unsigned long long>(total), secs);
+    }
+}
+
+int run_seed(const std::string& out, const std::string& trips_text, std::uint64_t seed, bool if_missing,
+             const std::string& memory_limit) {
+    if (if_missing && std::filesystem::exists(out)) return 0;
+    auto trips = parse_count(trips_text);
+    if (!trips || *trips == 0) {
+        std::cerr << "frost seed: --trips expects a count such as 200000, 10M or 100M\n";
+        return 2;
+    }
+    std::signal(SIGINT, [](int) { interrupted = true; });
+    std::signal(SIGTERM, [](int) { interrupted = true; });
+    std::cerr << "Creating the sample Citi Bike database " << out << " (" << *trips << " trips)\n";
+    const auto started = std::chrono::steady_clock::now();
+    data::seed_options options{out, *trips, seed, memory_limit, 0};
+    auto done = data::build_sample_database(
+        options, [&](std::uint64_t w, std::uint64_t t) { draw_progress(w, t, started); }, interrupted);
+    if (!done) {
+        if (interrupted) {
+            std::cerr << "\nfrost seed: interrupted; nothing was left at " << out << '\n';
+            return 130;
+        }
+        return fail(done.error());
+    }
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    std::cerr << "Done in " << secs << " s: " << out << '\n';
+    return 0;
+}
+
+int run_check(const std::string& config_path) {
+    auto cfg = load_config(config_path, "", -1);
+    if (!cfg) return fail(cfg.error());
+    auto sources = app::open_sources(*cfg.value());
+    if (!sources) return fail(sources.error());
+    api::worker_pool workers(1, 1);
+    auto svc = api::service::create(cfg.value(), std::move(sources).value(), workers);
+    if (!svc) return fail(svc.error());
+    std::cout << config_path << ": ok, " << cfg.value()->sources.size() << " sources, " << cfg.value()->endpoints.size()
+              << " endpoints\n";
+    for (const auto& e : cfg.value()->endpoints) std::cout << "  GET " << e.path << (e.summary.empty() ? "" : "  " + e.summary) << '\n';
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App cli{"Frost: fast, secure HTTP JSON APIs over SQL warehouses"};
+    cli.require_subcommand(1);
+    std::string config_path = default_config_path();
+
+    auto* serve = cli.add_subcommand("serve", "Serve the configured API over HTTP");
+    std::string host;
+    int port = -1;
+    serve->add_option("-c,--config", config_path, "Config file (env FROST_CONFIG)");
+    serve->add_option("--host", host, "Address to listen on (env FROST_HOST; default 127.0.0.1)");
+    serve->add_option("--port", port, "Port (env FROST_PORT; default 5000; 0 picks a free one)")->check(CLI::Range(0, 65535));
+
+    auto* seed = cli.add_subcommand("seed", "Create the sample Citi Bike database");
+    std::string out = "data/citibike.duckdb", trips = "10M", memory_limit = "2GB";
+    std::uint64_t seed_value = 42;
+    bool if_missing = false;
+    seed->add_option("-o,--out", out, "Database file to create");
+    seed->add_option("-n,--trips", trips, "Number of trips, e.g. 200k, 10M, 100M");
+    seed->add_option("--seed", seed_value, "Random seed (same seed, same data)");
+    seed->add_option("--memory-limit", memory_limit, "DuckDB memory limit while building");
+    seed->add_flag("--if-missing", if_missing, "Do nothing when the file exists");
+
+    auto* check = cli.add_subcommand("check", "Validate the config and open its sources");
+    check->add_option("-c,--config", config_path, "Config file (env FROST_CONFIG)");
+
+    CLI11_PARSE(cli, argc, argv);
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+
+    if (*serve) return run_serve(config_path, host, port);
+    if (*seed) return run_seed(out, trips, seed_value, if_missing, memory_limit);
+    if (*check) return run_check(config_path);
+    return 1;
+}

@@ -1,0 +1,279 @@
+#include "server/http_server.hpp"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <random>
+
+#include "api/render.hpp"
+
+namespace frost::server {
+
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+struct http_server::impl {
+    config::server_config cfg;
+    api::service& svc;
+    net::io_context ioc;
+    tcp::acceptor acceptor;
+    std::vector<std::thread> threads;
+    std::atomic<std::size_t> connections{0};
+    std::atomic<std::size_t> in_flight{0};
+    std::atomic<bool> stopping{false};
+    std::mutex stop_mutex;
+    std::condition_variable drained;
+    bool stopped = false;
+    std::uint16_t bound_port = 0;
+
+    impl(const config::server_config& c, api::service& s)
+        : cfg(c), svc(s), ioc(static_cast<int>(c.io_threads ? c.io_threads : std::max(1u, std::thread::hardware_concurrency()))),
+          acceptor(net::make_strand(ioc)) {}
+
+    void accept();
+    void request_finished() {
+        if (--in_flight == 0 && stopping) {
+            std::lock_guard lock(stop_mutex);
+            drained.notify_all();
+        }
+    }
+};
+
+namespace {
+
+std::string make_request_id() {
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string id(16, '0');
+    auto bits = rng();
+    for (auto& c : id) {
+        c = hex[bits & 0xf];
+        bits >>= 4;
+    }
+    return id;
+}
+
+bool acceptable_request_id(std::string_view id) {
+    if (id.empty() || id.size() > 128) return false;
+    for (char c : id)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) return false;
+    return true;
+}
+
+class session : public std::enable_shared_from_this<session> {
+public:
+    session(tcp::socket&& socket, http_server::impl& server) : stream_(std::move(socket)), server_(server) {
+        ++server_.connections;
+        beast::error_code ec;
+        auto ep = stream_.socket().remote_endpoint(ec);
+        if (!ec) client_ = ep.address().to_string();
+    }
+    ~session() { --server_.connections; }
+
+    void start() {
+        net::dispatch(stream_.get_executor(), beast::bind_front_handler(&session::read, shared_from_this()));
+    }
+
+private:
+    void read() {
+        if (server_.stopping) return close();
+        parser_.emplace();
+        parser_->header_limit(static_cast<std::uint32_t>(server_.cfg.max_header_bytes));
+        parser_->body_limit(server_.cfg.max_body_bytes);
+        stream_.expires_after(first_ ? server_.cfg.header_timeout : server_.cfg.idle_timeout);
+        first_ = false;
+        http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&session::on_read, shared_from_this()));
+    }
+
+    void on_read(beast::error_code ec, std::size_t) {
+        if (ec == http::error::end_of_stream || ec == net::error::operation_aborted || ec == beast::error::timeout ||
+            ec == net::error::connection_reset || ec == net::error::eof) {
+            return close();
+        }
+        if (ec) {
+            // The request could not be parsed: answer once, then close.
+            model::error_code code = model::error_code::bad_request;
+            std::string message = "malformed HTTP request";
+            if (ec == http::error::header_limit) {
+                code = model::error_code::headers_too_large;
+                message = "request headers are larger than " + std::to_string(server_.cfg.max_header_bytes) + " bytes";
+            } else if (ec == http::error::body_limit) {
+                code = model::error_code::payload_too_large;
+                message = "request body is larger than " + std::to_string(server_.cfg.max_body_bytes) + " bytes";
+            }
+            keep_alive_ = false;
+            head_ = false;
+            return write(api::error_response({code, std::move(message), {}, {}}), "");
+        }
+        auto& req = parser_->get();
+        keep_alive_ = req.keep_alive();
+        head_ = req.method() == http::verb::head;
+        if (req.target().size() > server_.cfg.max_url_bytes) {
+            keep_alive_ = false;
+            return write(api::error_response({model::error_code::uri_too_long,
+                                              "the URL is longer than " + std::to_string(server_.cfg.max_url_bytes) + " bytes",
+                                              {}, {}}),
+                         "");
+        }
+        api::request r;
+        r.method = std::string(req.method_string());
+        r.target = std::string(req.target());
+        r.headers.reserve(8);
+        for (const auto& field : req) {
+            std::string name(field.name_string());
+            for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            r.headers.emplace_back(std::move(name), std::string(field.value()));
+        }
+        r.body = std::move(req.body());
+        r.client_address = client_;
+        auto given = r.header("x-request-id");
+        r.request_id = acceptable_request_id(given) ? std::string(given) : make_request_id();
+        std::string request_id = r.request_id;
+
+        ++server_.in_flight;
+        stream_.expires_never();  // the query has its own deadline
+        server_.svc.handle(std::move(r), [self = shared_from_this(), request_id](api::response res) mutable {
+            net::dispatch(self->stream_.get_executor(), [self, res = std::move(res), request_id]() mutable {
+                self->write(std::move(res), request_id);
+                self->server_.request_finished();
+            });
+        });
+    }
+
+    void write(api::response res, const std::string& request_id) {
+        response_ = std::move(res);
+        if (server_.stopping) keep_alive_ = false;
+        out_.emplace();
+        auto& out = *out_;
+        out.result(static_cast<unsigned>(response_.status));
+        out.version(11);
+        out.set(http::field::server, "frost");
+        for (const auto& [k, v] : response_.headers) out.set(k, v);
+        if (!request_id.empty()) out.set("X-Request-Id", request_id);
+        const auto body = response_.body_view();
+        out.keep_alive(keep_alive_);
+        if (head_) {
+            out.set(http::field::content_length, std::to_string(body.size()));
+            out.body() = http::span_body<const char>::value_type();
+        } else {
+            out.body() = http::span_body<const char>::value_type(body.data(), body.size());
+            out.prepare_payload();
+        }
+        stream_.expires_after(server_.cfg.idle_timeout);
+        http::async_write(stream_, out, beast::bind_front_handler(&session::on_write, shared_from_this()));
+    }
+
+    void on_write(beast::error_code ec, std::size_t) {
+        if (ec || !keep_alive_) return close();
+        read();
+    }
+
+    void close() {
+        beast::error_code ec;
+        stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+        stream_.close();
+    }
+
+    beast::tcp_stream stream_;
+    http_server::impl& server_;
+    beast::flat_buffer buffer_;
+    std::optional<http::request_parser<http::string_body>> parser_;
+    std::optional<http::response<http::span_body<const char>>> out_;
+    api::response response_;
+    std::string client_;
+    bool keep_alive_ = true;
+    bool head_ = false;
+    bool first_ = true;
+};
+
+}  // namespace
+
+void http_server::impl::accept() {
+    acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+        if (ec) {
+            if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
+            spdlog::warn("accept failed: {}", ec.message());
+        } else if (connections >= cfg.max_connections) {
+            beast::error_code ignored;
+            socket.close(ignored);  // over the limit: refuse rather than queue
+        } else {
+            std::make_shared<session>(std::move(socket), *this)->start();
+        }
+        if (!stopping) accept();
+    });
+}
+
+http_server::http_server(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+
+http_server::~http_server() { stop(std::chrono::milliseconds(0)); }
+
+model::result<std::unique_ptr<http_server>> http_server::bind(const config::server_config& cfg, api::service& svc) {
+    auto p = std::make_unique<impl>(cfg, svc);
+    beast::error_code ec;
+    auto address = net::ip::make_address(cfg.host, ec);
+    if (ec) {
+        // A host name such as "localhost": resolve it.
+        tcp::resolver resolver(p->ioc);
+        auto results = resolver.resolve(cfg.host, std::to_string(cfg.port), ec);
+        if (ec || results.empty())
+            return model::error{model::error_code::config_error, "cannot resolve host " + cfg.host, {}, {}};
+        address = results.begin()->endpoint().address();
+    }
+    tcp::endpoint endpoint(address, cfg.port);
+    p->acceptor.open(endpoint.protocol(), ec);
+    if (!ec) p->acceptor.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) p->acceptor.bind(endpoint, ec);
+    if (!ec) p->acceptor.listen(net::socket_base::max_listen_connections, ec);
+    if (ec)
+        return model::error{model::error_code::config_error,
+                            "cannot listen on " + cfg.host + ":" + std::to_string(cfg.port) + ": " + ec.message(), {}, {}};
+    p->bound_port = p->acceptor.local_endpoint().port();
+    return std::unique_ptr<http_server>(new http_server(std::move(p)));
+}
+
+std::uint16_t http_server::port() const noexcept { return impl_->bound_port; }
+
+std::size_t http_server::open_connections() const noexcept { return impl_->connections; }
+
+void http_server::start() {
+    impl_->accept();
+    const unsigned n = impl_->cfg.io_threads ? impl_->cfg.io_threads : std::max(1u, std::thread::hardware_concurrency());
+    for (unsigned i = 0; i < n; ++i) impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+}
+
+void http_server::stop(std::chrono::milliseconds grace) {
+    {
+        std::lock_guard lock(impl_->stop_mutex);
+        if (impl_->stopped) return;
+        impl_->stopped = true;
+    }
+    impl_->stopping = true;
+    net::post(impl_->acceptor.get_executor(), [this] {
+        beast::error_code ec;
+        impl_->acceptor.close(ec);
+    });
+    {
+        std::unique_lock lock(impl_->stop_mutex);
+        impl_->drained.wait_for(lock, grace, [this] { return impl_->in_flight == 0; });
+    }
+    if (impl_->in_flight > 0) spdlog::warn("shutdown: {} requests still running after the grace period", impl_->in_flight.load());
+    impl_->ioc.stop();
+    for (auto& t : impl_->threads)
+        if (t.joinable()) t.join();
+}
+
+void http_server::run_until_signal() {
+    net::io_context signals_ctx;
+    net::signal_set signals(signals_ctx, SIGINT, SIGTERM);
+    signals.async_wait([](beast::error_code, int sig) { spdlog::info("signal {}: shutting down", sig); });
+    signals_ctx.run();
+    stop(impl_->cfg.shutdown_grace);
+}
+
+}  // namespace frost::server

@@ -1,0 +1,52 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/service.hpp"
+#include "config/config.hpp"
+
+namespace frost::server {
+
+/// HTTP/1.1 front end over Boost.Beast: keep-alive, one I/O thread per core, per-request
+/// limits, and graceful shutdown. Knows nothing of endpoints: it turns bytes into
+/// `api::request`, calls `api::service::handle`, and writes the `api::response` back on the
+/// connection's strand. I/O threads never run queries.
+class http_server {
+public:
+    /// Binds the listening socket (port 0 picks a free port). Fails when the address cannot
+    /// be bound. `svc` must outlive the server.
+    static model::result<std::unique_ptr<http_server>> bind(const config::server_config& cfg, api::service& svc);
+    ~http_server();
+    http_server(const http_server&) = delete;
+    http_server& operator=(const http_server&) = delete;
+
+    /// The port actually bound.
+    [[nodiscard]] std::uint16_t port() const noexcept;
+
+    /// Starts the I/O threads; returns at once.
+    void start();
+
+    /// Stops accepting, lets in-flight requests finish for up to `grace`, then closes
+    /// everything and joins the I/O threads. Safe to call from any thread, more than once.
+    void stop(std::chrono::milliseconds grace);
+
+    /// Blocks until SIGINT or SIGTERM, then calls `stop` with the configured grace.
+    void run_until_signal();
+
+    /// Connections open now.
+    [[nodiscard]] std::size_t open_connections() const noexcept;
+
+    struct impl;
+
+private:
+    explicit http_server(std::unique_ptr<impl> p);
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace frost::server

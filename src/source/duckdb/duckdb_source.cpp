@@ -1,0 +1,112 @@
+#include "source/duckdb/duckdb_source.hpp"
+
+namespace frost::source::duckdb {
+
+model::result<std::unique_ptr<duckdb_source>> duckdb_source::open(std::string name,
+                                                                  const duckdb_settings& settings) {
+    auto options = settings.options;
+    if (settings.read_only && settings.path != ":memory:") options.emplace("access_mode", "READ_ONLY");
+    auto db = database::open(settings.path, options);
+    if (!db) return std::move(db).error();
+    return std::unique_ptr<duckdb_source>(new duckdb_source(std::move(name), std::move(db).value()));
+}
+
+duckdb_source::duckdb_source(std::string name, std::unique_ptr<database> db)
+    : name_(std::move(name)), db_(std::move(db)), watchdog_([this] { watchdog_loop(); }) {}
+
+duckdb_source::~duckdb_source() {
+    {
+        std::lock_guard lock(watch_mutex_);
+        stopping_ = true;
+    }
+    watch_cv_.notify_all();
+    watchdog_.join();
+    idle_.clear();  // connections close before the database
+}
+
+model::result<std::unique_ptr<duckdb_source::pooled>> duckdb_source::borrow() {
+    {
+        std::lock_guard lock(pool_mutex_);
+        if (!idle_.empty()) {
+            auto p = std::move(idle_.back());
+            idle_.pop_back();
+            return p;
+        }
+    }
+    auto con = connection::open(*db_);
+    if (!con) return std::move(con).error();
+    auto p = std::make_unique<pooled>();
+    p->con = std::move(con).value();
+    return p;
+}
+
+void duckdb_source::give_back(std::unique_ptr<pooled> p) {
+    std::lock_guard lock(pool_mutex_);
+    idle_.push_back(std::move(p));
+}
+
+model::result<model::table> duckdb_source::run(const query& q) {
+    if (q.deadline.expired())
+        return model::error{model::error_code::timeout, "the request's deadline passed before the query started", {}, {}};
+    auto borrowed = borrow();
+    if (!borrowed) return std::move(borrowed).error();
+    auto p = std::move(borrowed).value();
+
+    std::string sql(q.sql);
+    auto it = p->statements.find(sql);
+    if (it == p->statements.end()) {
+        auto stmt = p->con->prepare(sql);
+        if (!stmt) {
+            give_back(std::move(p));
+            return std::move(stmt).error();
+        }
+        it = p->statements.emplace(std::move(sql), std::move(stmt).value()).first;
+    }
+    prepared_statement& stmt = *it->second;
+    if (auto bound = stmt.bind(q.params); !bound) {
+        give_back(std::move(p));
+        return std::move(bound).error();
+    }
+
+    std::uint64_t ticket = 0;
+    const bool watched = q.deadline.at != model::clock::time_point::max();
+    if (watched) {
+        std::lock_guard lock(watch_mutex_);
+        ticket = next_watch_++;
+        watches_.emplace(ticket, watch{p->con.get(), q.deadline.at});
+    }
+    if (watched) watch_cv_.notify_one();
+
+    auto executed = stmt.execute();
+    model::result<model::table> out = executed ? executed.value().to_table(q.max_rows)
+                                               : model::result<model::table>(std::move(executed).error());
+    if (watched) {
+        std::lock_guard lock(watch_mutex_);
+        watches_.erase(ticket);
+    }
+    give_back(std::move(p));
+    return out;
+}
+
+void duckdb_source::watchdog_loop() {
+    std::unique_lock lock(watch_mutex_);
+    while (!stopping_) {
+        auto next = model::clock::time_point::max();
+        const auto now = model::clock::now();
+        for (auto& [ticket, w] : watches_) {
+            if (w.at <= now) {
+                w.con->interrupt();
+                w.at = model::clock::time_point::max();  // interrupt once
+            } else if (w.at < next) {
+                next = w.at;
+            }
+        }
+        if (next == model::clock::time_point::max()) {
+            watch_cv_.wait(lock);
+        } else {
+            watch_cv_.wait_until(lock, next);
+        }
+    }
+}
+
+}  // namespace frost::source::duckdb

@@ -1,0 +1,67 @@
+#pragma once
+
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "source/duckdb/database.hpp"
+#include "source/source.hpp"
+
+namespace frost::source::duckdb {
+
+/// Settings of a DuckDB source, from the config file.
+struct duckdb_settings {
+    std::string path;                 ///< database file; `:memory:` for an empty one
+    bool read_only = true;            ///< serving never writes the warehouse file
+    std::map<std::string, std::string> options;  ///< extra DuckDB settings (threads, memory_limit, ...)
+};
+
+/// A `source` over a local DuckDB file. Thread-safe: each call borrows a pooled connection
+/// (with its own prepared-statement cache) and a watchdog interrupts queries at their deadline.
+class duckdb_source final : public source {
+public:
+    static model::result<std::unique_ptr<duckdb_source>> open(std::string name, const duckdb_settings& settings);
+    ~duckdb_source() override;
+
+    [[nodiscard]] std::string_view name() const override { return name_; }
+    [[nodiscard]] std::string_view dialect() const override { return "duckdb"; }
+    [[nodiscard]] model::result<model::table> run(const query& q) override;
+
+    /// The database, for tools that need more than queries (rollup builds, tests).
+    [[nodiscard]] database& db() noexcept { return *db_; }
+
+private:
+    struct pooled {
+        std::unique_ptr<connection> con;
+        std::unordered_map<std::string, std::unique_ptr<prepared_statement>> statements;
+    };
+    struct watch {
+        connection* con;
+        model::clock::time_point at;
+    };
+
+    duckdb_source(std::string name, std::unique_ptr<database> db);
+    model::result<std::unique_ptr<pooled>> borrow();
+    void give_back(std::unique_ptr<pooled> p);
+    void watchdog_loop();
+
+    std::string name_;
+    std::unique_ptr<database> db_;
+
+    std::mutex pool_mutex_;
+    std::vector<std::unique_ptr<pooled>> idle_;
+
+    std::mutex watch_mutex_;
+    std::condition_variable watch_cv_;
+    std::unordered_map<std::uint64_t, watch> watches_;
+    std::uint64_t next_watch_ = 0;
+    bool stopping_ = false;
+    std::thread watchdog_;
+};
+
+}  // namespace frost::source::duckdb
