@@ -64,62 +64,92 @@ model::result<std::unique_ptr<service>> service::create(std::shared_ptr<const co
     return s;
 }
 
+void service::add_route(std::string path, builtin_handler handler) {
+    builtins_.emplace(std::move(path), std::move(handler));
+}
+
+void service::add_guard(guard g) { guards_.push_back(std::move(g)); }
+
+void service::add_observer(observer o) { observers_.push_back(std::move(o)); }
+
+void service::finish(const request& req, response res, const request_stats& stats,
+                     const std::function<void(response)>& done) const {
+    for (const auto& o : observers_) o(req, res, stats);
+    done(std::move(res));
+}
+
 void service::handle(request req, std::function<void(response)> done) {
-    const auto started = model::clock::now();
+    request_stats stats{"(unmatched)", model::clock::now()};
     if (req.deadline.at == model::clock::time_point::max())
         req.deadline = model::deadline::after(cfg_->server.request_timeout);
 
     auto target = split_target(req.target);
-    if (!target) return done(error_response(target.error()));
+    if (!target) return finish(req, error_response(target.error()), stats, done);
     auto& [path, query] = target.value();
 
     auto it = routes_.find(path);
     if (it == routes_.end() && path.size() > 1 && path.back() == '/') it = routes_.find(path.substr(0, path.size() - 1));
     if (it == routes_.end()) {
+        if (auto b = builtins_.find(path); b != builtins_.end()) {
+            stats.route = b->first;
+            return finish(req, b->second(req), stats, done);
+        }
         // The seed's exact 404 body, plus a stable code.
-        return done(error_response({model::error_code::not_found, "Not found!", {}, {}}));
+        return finish(req, error_response({model::error_code::not_found, "Not found!", {}, {}}), stats, done);
     }
+    const route& rt = it->second;
+    stats.route = rt.endpoint->path;
     if (req.method == "OPTIONS") {
         auto r = json_response(204, {});
         r.headers.emplace_back("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS");
         r.headers.emplace_back("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Api-Key, X-Request-Id");
         r.headers.emplace_back("Access-Control-Max-Age", "86400");
-        return done(std::move(r));
+        return finish(req, std::move(r), stats, done);
     }
     if (req.method != "GET" && req.method != "HEAD") {
         auto r = error_response({model::error_code::method_not_allowed, "method " + req.method.substr(0, 16) + " is not allowed here",
                                  {}, "use GET"});
         r.headers.emplace_back("Allow", "GET, HEAD, OPTIONS");
-        return done(std::move(r));
+        return finish(req, std::move(r), stats, done);
     }
-    const route& rt = it->second;
+    for (const auto& g : guards_) {
+        if (auto stop = g(req, *rt.endpoint)) return finish(req, std::move(*stop), stats, done);
+    }
     if (rt.static_body) {
         auto r = json_response(200, {});
         r.shared_body = rt.static_body;
-        return done(std::move(r));
+        return finish(req, std::move(r), stats, done);
     }
 
     auto params = bind_params(*rt.endpoint, query, thread_rng());
-    if (!params) return done(error_response(params.error()));
+    if (!params) return finish(req, error_response(params.error()), stats, done);
 
-    auto job = [this, &rt, params = std::move(params).value(), deadline = req.deadline, started,
-                done]() mutable {
+    // The job owns the request so observers see it when the answer is ready.
+    auto shared_req = std::make_shared<request>(std::move(req));
+    auto job = [this, &rt, params = std::move(params).value(), shared_req, stats, done]() mutable {
+        response res;
         try {
-            source::query q{rt.sql, params, deadline, rt.endpoint->path, rt.endpoint->max_rows};
+            const auto query_started = model::clock::now();
+            source::query q{rt.sql, params, shared_req->deadline, rt.endpoint->path, rt.endpoint->max_rows};
             auto table = rt.src->run(q);
+            stats.query_time = model::clock::now() - query_started;
             if (!table) {
                 const auto& e = table.error();
-                spdlog::warn("{} failed: {} ({})", rt.endpoint->path, e.message, model::code_name(e.code));
-                return done(error_response(e));
+                spdlog::warn("{} {} failed: {} ({})", shared_req->request_id, rt.endpoint->path, e.message,
+                             model::code_name(e.code));
+                res = error_response(e);
+            } else {
+                res = json_response(200, render_envelope(table.value(), rt.endpoint->format, elapsed_ms(stats.started)));
             }
-            done(json_response(200, render_envelope(table.value(), rt.endpoint->format, elapsed_ms(started))));
         } catch (const std::exception& ex) {
-            spdlog::error("{}: unexpected failure: {}", rt.endpoint->path, ex.what());
-            done(error_response({model::error_code::internal, "internal error", {}, {}}));
+            spdlog::error("{} {}: unexpected failure: {}", shared_req->request_id, rt.endpoint->path, ex.what());
+            res = error_response({model::error_code::internal, "internal error", {}, {}});
         }
+        finish(*shared_req, std::move(res), stats, done);
     };
     if (!workers_.try_post(std::move(job))) {
-        done(error_response({model::error_code::overloaded, "the server is busy; try again shortly", {}, {}}));
+        finish(*shared_req, error_response({model::error_code::overloaded, "the server is busy; try again shortly", {}, {}}),
+               stats, done);
     }
 }
 

@@ -4,7 +4,9 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <optional>
 #include <unordered_map>
+#include <vector>
 
 #include "api/request.hpp"
 #include "api/response.hpp"
@@ -16,6 +18,25 @@ namespace frost::api {
 
 /// The sources an API serves from, by configured name.
 using source_map = std::map<std::string, std::shared_ptr<source::source>>;
+
+/// What happened to one request, for observers (metrics, access logs, EMF).
+struct request_stats {
+    std::string_view route;             ///< the matched route's path, or `(unmatched)`
+    model::clock::time_point started;   ///< when `handle` was called
+    model::clock::duration query_time{};  ///< time spent in the source, zero when none ran
+    std::string_view cache = "none";    ///< cache outcome: none, hit, miss, stale, bypass
+};
+
+/// A route answered by code rather than config (OpenAPI, dashboard, metrics, health). Runs
+/// on the I/O thread: it must be fast and must not block.
+using builtin_handler = std::function<response(const request&)>;
+
+/// A check before an endpoint's query (auth, rate limits): nullopt lets the request through,
+/// a response stops it. Runs on the I/O thread; must not block.
+using guard = std::function<std::optional<response>(const request&, const config::endpoint_config&)>;
+
+/// Told of every answered request, on the thread that completes it. Must be thread-safe.
+using observer = std::function<void(const request&, const response&, const request_stats&)>;
 
 /// The transport-free API core: routes a request to its endpoint, validates and binds its
 /// parameters, runs the query on the worker pool and renders the JSON answer. The HTTP
@@ -36,6 +57,14 @@ public:
 
     [[nodiscard]] const config::config& configuration() const noexcept { return *cfg_; }
 
+    /// Registers a built-in route; a config endpoint with the same path wins. Call before
+    /// serving starts (not thread-safe).
+    void add_route(std::string path, builtin_handler handler);
+    /// Adds a guard, run in order before every configured endpoint. Call before serving.
+    void add_guard(guard g);
+    /// Adds an observer. Call before serving.
+    void add_observer(observer o);
+
 private:
     struct route {
         const config::endpoint_config* endpoint = nullptr;
@@ -50,7 +79,13 @@ private:
     std::shared_ptr<const config::config> cfg_;
     source_map sources_;
     worker_pool& workers_;
+    void finish(const request& req, response res, const request_stats& stats,
+                const std::function<void(response)>& done) const;
+
     std::unordered_map<std::string, route> routes_;
+    std::unordered_map<std::string, builtin_handler> builtins_;
+    std::vector<guard> guards_;
+    std::vector<observer> observers_;
 };
 
 /// A JSON response with the seed's headers (content type, CORS).
