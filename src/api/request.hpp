@@ -19,6 +19,12 @@ struct request {
     std::string client_address;
     std::string request_id;
     model::deadline deadline;
+    /// Parameter values fixed by a guard (JWT claims bound for row-level filtering). They
+    /// replace any value of the same name in the query string: the caller cannot choose them.
+    std::vector<std::pair<std::string, std::string>> fixed_params;
+    /// Who the guards identified (API key name or token subject), for logs and metrics; empty
+    /// when anonymous. Never a secret.
+    std::string principal;
 
     /// The first header with this lower-case name, or empty.
     [[nodiscard]] std::string_view header(std::string_view lower_name) const noexcept {

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cstdio>
 #include <future>
 #include <random>
 
@@ -30,6 +31,20 @@ response json_response(int status, std::string body) {
     r.headers.emplace_back("Content-Type", "application/json");
     r.headers.emplace_back("Access-Control-Allow-Origin", "*");
     return r;
+}
+
+void add_server_timing(response& res, const request_stats& stats) {
+    using ms = std::chrono::duration<double, std::milli>;
+    char text[160];
+    const double total = ms(model::clock::now() - stats.started).count();
+    int n = std::snprintf(text, sizeof text, "total;dur=%.3f", total);
+    if (stats.query_time.count() > 0)
+        n += std::snprintf(text + n, sizeof text - static_cast<std::size_t>(n), ", query;dur=%.3f",
+                           ms(stats.query_time).count());
+    if (stats.cache != "none" && stats.cache.size() < 16)
+        std::snprintf(text + n, sizeof text - static_cast<std::size_t>(n), ", cache;desc=%.*s",
+                      static_cast<int>(stats.cache.size()), stats.cache.data());
+    res.set_header("Server-Timing", text);
 }
 
 response error_response(const model::error& e) {
@@ -74,12 +89,13 @@ void service::add_observer(observer o) { observers_.push_back(std::move(o)); }
 
 void service::finish(const request& req, response res, const request_stats& stats,
                      const std::function<void(response)>& done) const {
+    add_server_timing(res, stats);
     for (const auto& o : observers_) o(req, res, stats);
     done(std::move(res));
 }
 
 void service::handle(request req, std::function<void(response)> done) {
-    request_stats stats{"(unmatched)", model::clock::now()};
+    request_stats stats{"(unmatched)", model::clock::now(), {}, "none", {}};
     if (req.deadline.at == model::clock::time_point::max())
         req.deadline = model::deadline::after(cfg_->server.request_timeout);
 
@@ -121,6 +137,10 @@ void service::handle(request req, std::function<void(response)> done) {
         return finish(req, std::move(r), stats, done);
     }
 
+    for (const auto& [name, value] : req.fixed_params) {
+        std::erase_if(query, [&name](const auto& pair) { return pair.first == name; });
+        query.emplace_back(name, value);
+    }
     auto params = bind_params(*rt.endpoint, query, thread_rng());
     if (!params) return finish(req, error_response(params.error()), stats, done);
 
@@ -133,6 +153,7 @@ void service::handle(request req, std::function<void(response)> done) {
             source::query q{rt.sql, params, shared_req->deadline, rt.endpoint->path, rt.endpoint->max_rows};
             auto table = rt.src->run(q);
             stats.query_time = model::clock::now() - query_started;
+            stats.source = rt.src->name();
             if (!table) {
                 const auto& e = table.error();
                 spdlog::warn("{} {} failed: {} ({})", shared_req->request_id, rt.endpoint->path, e.message,

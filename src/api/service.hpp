@@ -25,6 +25,7 @@ struct request_stats {
     model::clock::time_point started;   ///< when `handle` was called
     model::clock::duration query_time{};  ///< time spent in the source, zero when none ran
     std::string_view cache = "none";    ///< cache outcome: none, hit, miss, stale, bypass
+    std::string_view source;            ///< the source queried, empty when none ran
 };
 
 /// A route answered by code rather than config (OpenAPI, dashboard, metrics, health). Runs
@@ -32,8 +33,9 @@ struct request_stats {
 using builtin_handler = std::function<response(const request&)>;
 
 /// A check before an endpoint's query (auth, rate limits): nullopt lets the request through,
-/// a response stops it. Runs on the I/O thread; must not block.
-using guard = std::function<std::optional<response>(const request&, const config::endpoint_config&)>;
+/// a response stops it. It may set the request's `principal` and `fixed_params`. Runs on the
+/// I/O thread; must not block.
+using guard = std::function<std::optional<response>(request&, const config::endpoint_config&)>;
 
 /// Told of every answered request, on the thread that completes it. Must be thread-safe.
 using observer = std::function<void(const request&, const response&, const request_stats&)>;
@@ -56,6 +58,8 @@ public:
     [[nodiscard]] response handle_sync(request req);
 
     [[nodiscard]] const config::config& configuration() const noexcept { return *cfg_; }
+    /// The sources it serves from (health probes, metrics).
+    [[nodiscard]] const source_map& sources() const noexcept { return sources_; }
 
     /// Registers a built-in route; a config endpoint with the same path wins. Call before
     /// serving starts (not thread-safe).
@@ -90,6 +94,9 @@ private:
 
 /// A JSON response with the seed's headers (content type, CORS).
 [[nodiscard]] response json_response(int status, std::string body);
+
+/// Sets `Server-Timing` (total, query, cache outcome) from what `stats` recorded so far.
+void add_server_timing(response& res, const request_stats& stats);
 
 /// The error response for `e`, with `Retry-After` on 503s.
 [[nodiscard]] response error_response(const model::error& e);

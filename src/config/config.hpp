@@ -23,11 +23,17 @@ struct server_config {
     std::chrono::milliseconds request_timeout{29'000};  ///< API Gateway's own limit
     std::chrono::milliseconds shutdown_grace{10'000};
     std::chrono::milliseconds header_timeout{10'000};
-    std::chrono::milliseconds idle_timeout{60'000};
+    std::chrono::milliseconds idle_timeout{10'000};  ///< keep-alive idle (CIS nginx <= 10 s)
     std::size_t max_header_bytes = 8 * 1024;
     std::size_t max_body_bytes = 64 * 1024;
     std::size_t max_url_bytes = 4 * 1024;
-    std::size_t max_connections = 10'000;
+    std::size_t max_connections = 4096;
+    std::size_t max_header_count = 100;              ///< more header fields answer 431
+    std::size_t max_requests_per_connection = 1000;  ///< then the connection closes (nginx keepalive_requests)
+    std::chrono::milliseconds max_connection_age{3'600'000};  ///< lifetime of one keep-alive connection
+    std::chrono::milliseconds write_timeout{30'000};  ///< a client that reads slower than this is dropped
+    std::optional<std::uint16_t> admin_port;  ///< `/metrics`, `/livez`, `/readyz` on their own port (0: any free)
+    bool access_log = true;                   ///< one JSON line per request on stdout
 };
 
 /// A place where queries run. Type-specific keys other than the DuckDB ones stay in
@@ -70,7 +76,80 @@ struct date_range_config {
     model::date random_to{};
 };
 
+/// How answers of one endpoint are cached (`cache:` on an endpoint). A cached answer is
+/// reused until `ttl` passes; then for `stale_while_revalidate` it is still served while one
+/// background query refreshes it, and for `stale_if_error` it stands in when the query fails.
+struct cache_policy {
+    std::chrono::milliseconds ttl{0};  ///< 0: not cached
+    std::chrono::milliseconds stale_while_revalidate{0};
+    std::chrono::milliseconds stale_if_error{0};
+    bool shared = true;  ///< `Cache-Control: public` (else `private`)
+};
+
+/// The response cache as a whole (`cache:` at the top level).
+struct cache_config {
+    std::size_t max_bytes = 64u << 20;  ///< entries are evicted, least recently used first, past this
+    std::size_t min_gzip_bytes = 256;   ///< smaller answers are not compressed
+};
+
+/// A rollup (`rollups:`): an aggregate table built from a source's SQL into Frost's local
+/// serving database, refreshed on a schedule and swapped in atomically.
+struct rollup_config {
+    std::string name;    ///< table name in the serving database
+    std::string source;  ///< source the SQL runs on
+    std::map<std::string, std::string> sql;  ///< dialect -> SQL ("" for the source's own)
+    std::chrono::milliseconds refresh{std::chrono::minutes(60)};
+    std::size_t max_rows = 1'000'000;
+};
+
+/// Frost's own DuckDB file holding the rollups (`serving:`). An empty path keeps them in
+/// memory (rebuilt at every start).
+struct serving_config {
+    std::string path;
+    std::map<std::string, std::string> options;  ///< DuckDB settings for the serving database
+};
+
 enum class row_format { arrays, objects };
+
+/// How callers of an endpoint prove who they are: not at all (the seed's public API), an
+/// API key, a JWT, or either of the two.
+enum class auth_mode { none, api_key, jwt, any };
+
+/// One API key. Only its SHA-256 is stored; the key itself never is.
+struct api_key_config {
+    std::string name;                    ///< for logs and metrics; never the key
+    std::string sha256;                  ///< 64 lower-case hex digits
+    std::vector<std::string> endpoints;  ///< paths it may call; empty: every endpoint
+};
+
+/// JWT validation: asymmetric signatures only, keys from a JWKS file or URL (Cognito's
+/// `https://cognito-idp.<region>.amazonaws.com/<pool>/.well-known/jwks.json` works).
+struct jwt_config {
+    std::string jwks_url;
+    std::string jwks_file;
+    std::vector<std::string> algorithms{"RS256", "ES256"};
+    std::string issuer;                  ///< required in tokens when set
+    std::vector<std::string> audience;   ///< one of these is required in `aud` (or Cognito's `client_id`) when set
+    std::chrono::milliseconds leeway{30'000};         ///< clock skew allowed on exp, nbf, iat
+    std::chrono::milliseconds fetch_timeout{1'500};   ///< API Gateway's JWKS timeout
+    std::chrono::milliseconds cache_default{300'000}; ///< key lifetime when the JWKS response has no max-age
+    std::chrono::milliseconds refetch_interval{60'000};  ///< unknown `kid` refetches at most this often
+};
+
+/// A token bucket: `per_second` tokens refill, up to `burst`. Zero `per_second`: no limit.
+struct rate_limit_config {
+    double per_second = 0;
+    double burst = 0;
+};
+
+/// Caller authentication and rate limits; off unless configured.
+struct auth_config {
+    auth_mode default_mode = auth_mode::none;  ///< for endpoints that do not say
+    std::vector<api_key_config> api_keys;
+    std::optional<jwt_config> jwt;
+    rate_limit_config rate_limit;  ///< per caller (key, token subject or client IP), per endpoint
+    bool trust_forwarded_for = false;  ///< take the client IP from X-Forwarded-For (behind a proxy only)
+};
 
 /// One HTTP route, declared in the config file.
 struct endpoint_config {
@@ -86,6 +165,11 @@ struct endpoint_config {
     row_format format = row_format::arrays;
     std::optional<std::string> static_body;  ///< a fixed JSON answer (the seed's `GET /`)
     std::size_t max_rows = 100'000;
+    std::optional<auth_mode> auth;                  ///< overrides `auth.default`
+    std::map<std::string, std::string> claims;      ///< parameter -> JWT claim bound to it (row-level filtering)
+    std::optional<rate_limit_config> rate_limit;    ///< overrides `auth.rate_limit`
+    std::string rollup;  ///< the rollup it reads: its SQL then runs on the serving database
+    cache_policy cache;
 };
 
 /// The whole configuration: immutable once loaded, shared as `shared_ptr<const config>`.
@@ -95,8 +179,13 @@ struct config {
     server_config server;
     std::vector<source_config> sources;
     std::vector<endpoint_config> endpoints;
+    cache_config cache;
+    std::vector<rollup_config> rollups;
+    serving_config serving;
+    auth_config auth;
 
     [[nodiscard]] const source_config* find_source(const std::string& name) const;
+    [[nodiscard]] const rollup_config* find_rollup(const std::string& name) const;
 };
 
 /// Reads and validates a YAML config file. Errors name the file, line and key at fault.

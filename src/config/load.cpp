@@ -168,7 +168,9 @@ server_config read_server(const reader& r, const YAML::Node& node) {
     server_config s;
     r.only_keys(node, "server", {"host", "port", "io_threads", "workers", "queue_capacity", "request_timeout",
                                  "shutdown_grace", "header_timeout", "idle_timeout", "max_header_bytes",
-                                 "max_body_bytes", "max_url_bytes", "max_connections"});
+                                 "max_body_bytes", "max_url_bytes", "max_connections", "max_header_count",
+                                 "max_requests_per_connection", "max_connection_age", "write_timeout", "admin_port",
+                                 "access_log"});
     if (node["host"]) s.host = r.text(node["host"], "server.host");
     if (node["port"]) s.port = r.integer<std::uint16_t>(node["port"], "server.port", 0, 65535);
     if (node["io_threads"]) s.io_threads = r.integer<unsigned>(node["io_threads"], "server.io_threads", 0, 256);
@@ -187,6 +189,15 @@ server_config read_server(const reader& r, const YAML::Node& node) {
         s.max_url_bytes = r.integer<std::size_t>(node["max_url_bytes"], "server.max_url_bytes", 256, 1 << 20);
     if (node["max_connections"])
         s.max_connections = r.integer<std::size_t>(node["max_connections"], "server.max_connections", 1, 1'000'000);
+    if (node["max_header_count"])
+        s.max_header_count = r.integer<std::size_t>(node["max_header_count"], "server.max_header_count", 8, 10'000);
+    if (node["max_requests_per_connection"])
+        s.max_requests_per_connection = r.integer<std::size_t>(node["max_requests_per_connection"],
+                                                               "server.max_requests_per_connection", 1, 1'000'000);
+    if (node["max_connection_age"]) s.max_connection_age = r.duration(node["max_connection_age"], "server.max_connection_age");
+    if (node["write_timeout"]) s.write_timeout = r.duration(node["write_timeout"], "server.write_timeout");
+    if (node["admin_port"]) s.admin_port = r.integer<std::uint16_t>(node["admin_port"], "server.admin_port", 0, 65535);
+    if (node["access_log"]) s.access_log = r.boolean(node["access_log"], "server.access_log");
     return s;
 }
 
@@ -220,6 +231,97 @@ source_config read_source(const reader& r, const std::string& name, const YAML::
         r.fail(node["type"], where + ".type", "expected duckdb or snowflake");
     }
     return s;
+}
+
+auth_mode read_auth_mode(const reader& r, const YAML::Node& node, const std::string& where) {
+    const auto s = r.text(node, where);
+    if (s == "none") return auth_mode::none;
+    if (s == "api_key") return auth_mode::api_key;
+    if (s == "jwt") return auth_mode::jwt;
+    if (s == "any") return auth_mode::any;
+    r.fail(node, where, "expected one of none, api_key, jwt, any");
+}
+
+rate_limit_config read_rate_limit(const reader& r, const YAML::Node& node, const std::string& where) {
+    rate_limit_config l;
+    if (node.IsScalar() && (node.Scalar() == "off" || node.Scalar() == "none")) return l;
+    r.only_keys(node, where, {"per_second", "per_minute", "burst"});
+    if (node["per_second"] && node["per_minute"]) r.fail(node, where, "give per_second or per_minute, not both");
+    if (node["per_second"]) l.per_second = r.number(node["per_second"], where + ".per_second");
+    if (node["per_minute"]) l.per_second = r.number(node["per_minute"], where + ".per_minute") / 60.0;
+    if (!(l.per_second > 0) || l.per_second > 1e9) r.fail(node, where, "the rate must be a positive number");
+    l.burst = node["burst"] ? r.number(node["burst"], where + ".burst") : std::max(1.0, l.per_second);
+    if (!(l.burst >= 1) || l.burst > 1e9) r.fail(node, where, "burst must be at least 1");
+    return l;
+}
+
+bool valid_sha256_hex(std::string_view s) {
+    if (s.size() != 64) return false;
+    for (char c : s)
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    return true;
+}
+
+auth_config read_auth(const reader& r, const YAML::Node& node) {
+    r.only_keys(node, "auth", {"default", "api_keys", "jwt", "rate_limit", "trust_forwarded_for"});
+    auth_config a;
+    if (node["default"]) a.default_mode = read_auth_mode(r, node["default"], "auth.default");
+    if (node["trust_forwarded_for"]) a.trust_forwarded_for = r.boolean(node["trust_forwarded_for"], "auth.trust_forwarded_for");
+    if (node["rate_limit"]) a.rate_limit = read_rate_limit(r, node["rate_limit"], "auth.rate_limit");
+    if (const auto& keys = node["api_keys"]) {
+        if (!keys.IsSequence()) r.fail(keys, "auth.api_keys", "expected a list of {name, sha256, endpoints}");
+        for (std::size_t i = 0; i < keys.size(); ++i) {
+            const std::string where = "auth.api_keys[" + std::to_string(i) + "]";
+            const auto& k = keys[i];
+            r.only_keys(k, where, {"name", "sha256", "sha256_env", "endpoints"});
+            api_key_config key;
+            if (!k["name"]) r.fail(k, where, "missing key \"name\"");
+            key.name = r.text(k["name"], where + ".name");
+            if (k["sha256"] && k["sha256_env"]) r.fail(k, where, "give sha256 or sha256_env, not both");
+            if (k["sha256"]) {
+                key.sha256 = r.text(k["sha256"], where + ".sha256");
+            } else if (k["sha256_env"]) {
+                const auto var = r.text(k["sha256_env"], where + ".sha256_env");
+                const char* v = std::getenv(var.c_str());
+                if (!v || !*v) r.fail(k["sha256_env"], where + ".sha256_env", "the environment variable " + var + " is not set");
+                key.sha256 = v;
+            } else {
+                r.fail(k, where, "missing key \"sha256\" (the SHA-256 of the key, in hex; `frost hash-key` prints it)");
+            }
+            for (auto& c : key.sha256) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            if (!valid_sha256_hex(key.sha256)) r.fail(k, where, "sha256 must be 64 hex digits (the hash, never the key)");
+            if (k["endpoints"]) key.endpoints = r.text_list(k["endpoints"], where + ".endpoints");
+            a.api_keys.push_back(std::move(key));
+        }
+    }
+    if (const auto& j = node["jwt"]) {
+        r.only_keys(j, "auth.jwt", {"jwks_url", "jwks_file", "algorithms", "issuer", "audience", "leeway",
+                                    "fetch_timeout", "cache_default", "refetch_interval"});
+        jwt_config c;
+        if (j["jwks_url"]) c.jwks_url = r.text(j["jwks_url"], "auth.jwt.jwks_url");
+        if (j["jwks_file"]) c.jwks_file = r.text(j["jwks_file"], "auth.jwt.jwks_file");
+        if (c.jwks_url.empty() == c.jwks_file.empty()) r.fail(j, "auth.jwt", "give exactly one of jwks_url and jwks_file");
+        if (!c.jwks_url.empty() && c.jwks_url.rfind("https://", 0) != 0 && c.jwks_url.rfind("http://127.0.0.1", 0) != 0 &&
+            c.jwks_url.rfind("http://localhost", 0) != 0)
+            r.fail(j["jwks_url"], "auth.jwt.jwks_url", "the JWKS URL must use https:// (http:// only for 127.0.0.1 or localhost)");
+        if (j["algorithms"]) {
+            c.algorithms = r.text_list(j["algorithms"], "auth.jwt.algorithms");
+            for (const auto& alg : c.algorithms)
+                if (alg != "RS256" && alg != "ES256")
+                    r.fail(j["algorithms"], "auth.jwt.algorithms", "supported: RS256, ES256 (never none or HMAC)");
+            if (c.algorithms.empty()) r.fail(j["algorithms"], "auth.jwt.algorithms", "name at least one algorithm");
+        }
+        if (j["issuer"]) c.issuer = r.text(j["issuer"], "auth.jwt.issuer");
+        if (j["audience"]) c.audience = r.text_list(j["audience"], "auth.jwt.audience");
+        if (j["leeway"]) c.leeway = r.duration(j["leeway"], "auth.jwt.leeway");
+        if (c.leeway > std::chrono::minutes(5)) r.fail(j["leeway"], "auth.jwt.leeway", "at most 5m");
+        if (j["fetch_timeout"]) c.fetch_timeout = r.duration(j["fetch_timeout"], "auth.jwt.fetch_timeout");
+        if (j["cache_default"]) c.cache_default = r.duration(j["cache_default"], "auth.jwt.cache_default");
+        if (j["refetch_interval"]) c.refetch_interval = r.duration(j["refetch_interval"], "auth.jwt.refetch_interval");
+        if (c.fetch_timeout.count() <= 0) r.fail(j, "auth.jwt.fetch_timeout", "must be positive");
+        a.jwt = std::move(c);
+    }
+    return a;
 }
 
 param_config read_param(const reader& r, const YAML::Node& node, const std::string& where) {
@@ -263,9 +365,73 @@ date_range_config read_date_range(const reader& r, const YAML::Node& node, const
     return d;
 }
 
+cache_policy read_cache_policy(const reader& r, const YAML::Node& node, const std::string& where) {
+    r.only_keys(node, where, {"ttl", "stale_while_revalidate", "stale_if_error", "shared"});
+    cache_policy c;
+    if (node["ttl"]) c.ttl = r.duration(node["ttl"], where + ".ttl");
+    if (node["stale_while_revalidate"])
+        c.stale_while_revalidate = r.duration(node["stale_while_revalidate"], where + ".stale_while_revalidate");
+    if (node["stale_if_error"]) c.stale_if_error = r.duration(node["stale_if_error"], where + ".stale_if_error");
+    if (node["shared"]) c.shared = r.boolean(node["shared"], where + ".shared");
+    if (c.ttl.count() == 0 && (c.stale_while_revalidate.count() || c.stale_if_error.count()))
+        r.fail(node, where, "stale windows need a ttl");
+    return c;
+}
+
+cache_config read_cache(const reader& r, const YAML::Node& node) {
+    r.only_keys(node, "cache", {"max_bytes", "min_gzip_bytes"});
+    cache_config c;
+    if (node["max_bytes"]) c.max_bytes = r.integer<std::size_t>(node["max_bytes"], "cache.max_bytes", 0, std::size_t{1} << 40);
+    if (node["min_gzip_bytes"])
+        c.min_gzip_bytes = r.integer<std::size_t>(node["min_gzip_bytes"], "cache.min_gzip_bytes", 0, 1u << 30);
+    return c;
+}
+
+serving_config read_serving(const reader& r, const YAML::Node& node, const std::string& base) {
+    r.only_keys(node, "serving", {"path", "options"});
+    serving_config s;
+    if (node["path"]) s.path = r.text(node["path"], "serving.path");
+    if (s.path == ":memory:") s.path.clear();
+    if (!s.path.empty() && std::filesystem::path(s.path).is_relative())
+        s.path = (std::filesystem::path(base) / s.path).lexically_normal().string();
+    if (const auto& opts = node["options"]) {
+        if (!opts.IsMap()) r.fail(opts, "serving.options", "expected a mapping of DuckDB settings");
+        for (const auto& kv : opts) s.options[kv.first.as<std::string>()] = r.text(kv.second, "serving.options");
+    }
+    return s;
+}
+
+rollup_config read_rollup(const reader& r, const std::string& name, const YAML::Node& node) {
+    const std::string where = "rollups." + name;
+    if (!valid_identifier(name) || name.starts_with("frost_"))
+        r.fail(node, where, "rollup names are letters, digits and _ and do not start with frost_");
+    r.only_keys(node, where, {"source", "sql", "refresh", "max_rows"});
+    rollup_config c;
+    c.name = name;
+    if (!node["source"]) r.fail(node, where, "missing key \"source\"");
+    c.source = r.text(node["source"], where + ".source");
+    const auto& sql = node["sql"];
+    if (!sql) r.fail(node, where, "missing key \"sql\"");
+    if (sql.IsScalar()) {
+        c.sql[""] = sql.Scalar();
+    } else if (sql.IsMap()) {
+        for (const auto& kv : sql) {
+            const auto dialect = kv.first.as<std::string>();
+            if (dialect != "duckdb" && dialect != "snowflake") r.fail(kv.first, where + ".sql", "dialects are duckdb and snowflake");
+            c.sql[dialect] = r.text(kv.second, where + ".sql." + dialect);
+        }
+    } else {
+        r.fail(sql, where + ".sql", "expected SQL text or a mapping dialect: SQL");
+    }
+    if (node["refresh"]) c.refresh = r.duration(node["refresh"], where + ".refresh");
+    if (c.refresh.count() < 1000) r.fail(node["refresh"], where + ".refresh", "refresh at most once a second");
+    if (node["max_rows"]) c.max_rows = r.integer<std::size_t>(node["max_rows"], where + ".max_rows", 1, 100'000'000);
+    return c;
+}
+
 endpoint_config read_endpoint(const reader& r, const YAML::Node& node, const std::string& where) {
     r.only_keys(node, where, {"path", "summary", "description", "tags", "source", "sql", "params", "date_range",
-                              "strict", "format", "static", "max_rows"});
+                              "strict", "format", "static", "max_rows", "rollup", "cache", "auth", "claims", "rate_limit"});
     endpoint_config e;
     if (!node["path"]) r.fail(node, where, "missing key \"path\"");
     e.path = r.text(node["path"], where + ".path");
@@ -282,13 +448,25 @@ endpoint_config read_endpoint(const reader& r, const YAML::Node& node, const std
         else if (f == "objects") e.format = row_format::objects;
         else r.fail(node["format"], at + ".format", "expected arrays or objects");
     }
+    if (node["auth"]) e.auth = read_auth_mode(r, node["auth"], at + ".auth");
+    if (node["rate_limit"]) e.rate_limit = read_rate_limit(r, node["rate_limit"], at + ".rate_limit");
+    if (const auto& cl = node["claims"]) {
+        if (!cl.IsMap()) r.fail(cl, at + ".claims", "expected a mapping parameter: claim");
+        for (const auto& kv : cl) e.claims[kv.first.as<std::string>()] = r.text(kv.second, at + ".claims");
+    }
+    if (node["cache"]) e.cache = read_cache_policy(r, node["cache"], at + ".cache");
     if (const auto& st = node["static"]) {
         if (node["sql"] || node["source"]) r.fail(node, at, "a static endpoint has no source or sql");
         e.static_body = boost::json::serialize(to_json(st));
         return e;
     }
-    if (!node["source"]) r.fail(node, at, "missing key \"source\" (or \"static\")");
-    e.source = r.text(node["source"], at + ".source");
+    if (node["rollup"]) {
+        if (node["source"]) r.fail(node, at, "an endpoint reads either a rollup or a source, not both");
+        e.rollup = r.text(node["rollup"], at + ".rollup");
+    } else {
+        if (!node["source"]) r.fail(node, at, "missing key \"source\" (or \"rollup\" or \"static\")");
+        e.source = r.text(node["source"], at + ".source");
+    }
     const auto& sql = node["sql"];
     if (!sql) r.fail(node, at, "missing key \"sql\"");
     if (sql.IsScalar()) {
@@ -324,10 +502,22 @@ endpoint_config read_endpoint(const reader& r, const YAML::Node& node, const std
         for (const auto& a : dr.end_aliases) claim(a, node["date_range"]);
         if (dr.random_param) claim(*dr.random_param, node["date_range"]);
     }
+    for (const auto& [param, claim_name] : e.claims) {
+        bool declared = false;
+        for (const auto& p : e.params) declared = declared || p.name == param;
+        if (!declared) r.fail(node["claims"], at + ".claims", "\"" + param + "\" is not a declared parameter");
+        if (e.auth && *e.auth != auth_mode::jwt) r.fail(node["claims"], at + ".claims", "claims need auth: jwt");
+    }
     return e;
 }
 
 }  // namespace
+
+const rollup_config* config::find_rollup(const std::string& name) const {
+    for (const auto& c : rollups)
+        if (c.name == name) return &c;
+    return nullptr;
+}
 
 const source_config* config::find_source(const std::string& name) const {
     for (const auto& s : sources)
@@ -343,12 +533,26 @@ model::result<config> load_text(const std::string& text, const std::string& name
     try {
         YAML::Node root = YAML::Load(text);
         if (!root.IsMap()) r.fail(root, "(top)", "expected a mapping with server, sources and endpoints");
-        r.only_keys(root, "(top)", {"server", "sources", "endpoints"});
+        r.only_keys(root, "(top)", {"server", "sources", "endpoints", "auth", "cache", "rollups", "serving"});
         if (root["server"]) cfg.server = read_server(r, root["server"]);
+        if (root["auth"]) cfg.auth = read_auth(r, root["auth"]);
         if (const auto& sources = root["sources"]) {
             if (!sources.IsMap()) r.fail(sources, "sources", "expected a mapping name: {type: ...}");
             for (const auto& kv : sources)
                 cfg.sources.push_back(read_source(r, kv.first.as<std::string>(), kv.second, base_dir));
+        }
+        if (root["cache"]) cfg.cache = read_cache(r, root["cache"]);
+        if (root["serving"]) cfg.serving = read_serving(r, root["serving"], base_dir);
+        if (const auto& rollups = root["rollups"]) {
+            if (!rollups.IsMap()) r.fail(rollups, "rollups", "expected a mapping name: {source: ..., sql: ...}");
+            for (const auto& kv : rollups) {
+                auto c = read_rollup(r, kv.first.as<std::string>(), kv.second);
+                const auto* src = cfg.find_source(c.source);
+                if (!src) r.fail(kv.second["source"], "rollups." + c.name + ".source", "no source named \"" + c.source + "\"");
+                if (!c.sql.contains("") && !c.sql.contains(src->type))
+                    r.fail(kv.second["sql"], "rollups." + c.name + ".sql", "no SQL for the " + src->type + " dialect");
+                cfg.rollups.push_back(std::move(c));
+            }
         }
         const auto& endpoints = root["endpoints"];
         if (!endpoints || !endpoints.IsSequence() || endpoints.size() == 0)
@@ -358,7 +562,12 @@ model::result<config> load_text(const std::string& text, const std::string& name
             const std::string where = "endpoints[" + std::to_string(i) + "]";
             auto e = read_endpoint(r, endpoints[i], where);
             if (!paths.insert(e.path).second) r.fail(endpoints[i], where, "the path " + e.path + " is declared twice");
-            if (!e.static_body) {
+            if (!e.rollup.empty()) {
+                if (!cfg.find_rollup(e.rollup))
+                    r.fail(endpoints[i]["rollup"], where + ".rollup", "no rollup named \"" + e.rollup + "\"");
+                if (!e.sql.contains("") && !e.sql.contains("duckdb"))
+                    r.fail(endpoints[i]["sql"], where + ".sql", "a rollup is read with duckdb SQL");
+            } else if (!e.static_body) {
                 const auto* src = cfg.find_source(e.source);
                 if (!src) r.fail(endpoints[i]["source"], where + ".source", "no source named \"" + e.source + "\"");
                 if (!e.sql.contains("") && !e.sql.contains(src->type))
@@ -418,6 +627,22 @@ model::result<model::done> apply_environment(config& cfg) {
         auto n = number("FROST_WORKERS", *v, 256);
         if (!n) return std::move(n).error();
         cfg.server.workers = static_cast<unsigned>(n.value());
+    }
+    // FROST_API_KEYS="name=<sha256 hex>,other=<sha256 hex>": keys for every endpoint, kept out of the file.
+    if (auto v = env("FROST_API_KEYS")) {
+        std::string_view rest = *v;
+        while (!rest.empty()) {
+            const auto comma = rest.find(',');
+            const auto item = rest.substr(0, comma);
+            rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+            const auto eq = item.find('=');
+            std::string hash(eq == std::string_view::npos ? std::string_view{} : item.substr(eq + 1));
+            for (auto& c : hash) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            if (eq == 0 || eq == std::string_view::npos || !valid_sha256_hex(hash))
+                return model::error{model::error_code::config_error,
+                                    "FROST_API_KEYS: expected name=<64 hex digits of the key's SHA-256>[,...]", {}, {}};
+            cfg.auth.api_keys.push_back({std::string(item.substr(0, eq)), std::move(hash), {}});
+        }
     }
     return model::done{};
 }
