@@ -11,8 +11,14 @@
 #include "api/request.hpp"
 #include "api/response.hpp"
 #include "api/worker_pool.hpp"
+#include "cache/response_cache.hpp"
+#include "cache/single_flight.hpp"
 #include "config/config.hpp"
 #include "source/source.hpp"
+
+namespace frost::rollup {
+class serving_store;
+}
 
 namespace frost::api {
 
@@ -69,13 +75,43 @@ public:
     /// Adds an observer. Call before serving.
     void add_observer(observer o);
 
+    /// The response cache (for metrics and tests).
+    [[nodiscard]] const cache::response_cache& response_cache() const noexcept { return *cache_; }
+    /// Misses that waited for another request's query instead of running their own.
+    [[nodiscard]] std::uint64_t collapsed_misses() const { return flights_.collapsed(); }
+    /// The serving database of the rollups, or null when the config declares none.
+    [[nodiscard]] rollup::serving_store* serving_store() const noexcept { return serving_; }
+
 private:
     struct route {
         const config::endpoint_config* endpoint = nullptr;
         source::source* src = nullptr;
         std::string sql;
         std::shared_ptr<const std::string> static_body;
+        rollup::serving_store* rollups = nullptr;  ///< set when the endpoint reads a rollup
     };
+
+    /// What one query produced, handed to every request waiting for it.
+    struct cached_outcome {
+        std::shared_ptr<const cache::entry> entry;  ///< null on failure
+        std::optional<model::error> error;
+        model::clock::duration query_time{};
+    };
+    /// A rendered answer with the headers that describe it (content type, data version).
+    struct answer {
+        int status = 200;
+        std::string body;
+        cache::header_list headers;
+        model::clock::duration query_time{};
+        std::optional<model::error> error;
+    };
+
+    answer run_query(const route& rt, const std::vector<source::parameter>& params, const request& req,
+                     model::clock::time_point started) const;
+    void handle_cached(const route& rt, request req, std::vector<source::parameter> params, request_stats stats,
+                       std::function<void(response)> done);
+    void launch_fill(const route& rt, std::string key, std::vector<source::parameter> params, model::deadline deadline,
+                     model::clock::time_point started);
 
     service(std::shared_ptr<const config::config> cfg, source_map sources, worker_pool& workers)
         : cfg_(std::move(cfg)), sources_(std::move(sources)), workers_(workers) {}
@@ -90,6 +126,9 @@ private:
     std::unordered_map<std::string, builtin_handler> builtins_;
     std::vector<guard> guards_;
     std::vector<observer> observers_;
+    std::unique_ptr<cache::response_cache> cache_;
+    cache::single_flight<cached_outcome> flights_;
+    rollup::serving_store* serving_ = nullptr;
 };
 
 /// A JSON response with the seed's headers (content type, CORS).

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "rollup/serving_store.hpp"
 #include "source/duckdb/duckdb_source.hpp"
 
 namespace frost::app {
@@ -28,6 +29,7 @@ model::result<api::source_map> open_sources(const config::config& cfg) {
                                 "source " + s.name + ": type " + s.type + " is not built into this binary", {}, {}};
         }
     }
+    if (auto serving = rollup::open_serving(cfg, out); !serving) return std::move(serving).error();
     return out;
 }
 

@@ -51,6 +51,7 @@ config::config default_config(const std::string& db) {
     cfg.value().server.port = 0;
     cfg.value().server.io_threads = 2;
     cfg.value().server.workers = 2;
+    cfg.value().serving.path.clear();  // rollups in memory: parallel test processes never share a file
     return std::move(cfg).value();
 }
 

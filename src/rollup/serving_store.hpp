@@ -1,0 +1,139 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "config/config.hpp"
+#include "source/duckdb/duckdb_source.hpp"
+#include "source/source.hpp"
+
+namespace frost::rollup {
+
+/// The name under which the serving store appears in a service's source map (a config that
+/// names a source so is refused by `open_serving`).
+inline constexpr std::string_view serving_source_name = "frost_serving";
+
+/// Sources by configured name (the same shape as `api::source_map`).
+using source_map = std::map<std::string, std::shared_ptr<source::source>>;
+
+/// Which version of a rollup an answer was computed from.
+struct version_info {
+    std::uint64_t version = 0;  ///< 0: never built
+    std::chrono::system_clock::time_point built_at{};  ///< when the source was read (as-of time)
+    bool stale = false;         ///< the last refresh failed; this is the last good version
+    std::string last_error;     ///< why, when stale
+};
+
+/// A stage of one refresh, for progress displays (`frost sync`).
+enum class refresh_stage { querying, writing, validating, swapping, done, failed };
+
+/// Told of each stage of a refresh, with the rows seen so far; called on the refreshing thread.
+using progress_fn = std::function<void(std::string_view rollup, refresh_stage stage, std::uint64_t rows)>;
+
+/// How `open` behaves.
+struct store_options {
+    bool build_missing = true;     ///< build rollups that have no persisted version, before returning
+    bool refresh_on_start = true;  ///< refresh persisted rollups once in the background at start
+    bool schedule = true;          ///< run a thread that refreshes each rollup on its interval
+};
+
+/// Frost's serving database: the rollups of the config, built from their sources into a
+/// local DuckDB file (or memory), persisted, refreshed on schedule and swapped atomically,
+/// and the `source` that endpoints reading rollups query. Readers see a whole version of a
+/// rollup, never a mix: a refresh builds a staging table, validates its row count, then
+/// replaces the live table in one transaction (reliability-anchors §5.2 (1)). A failed
+/// refresh keeps the last good version and marks it stale. Thread-safe.
+class serving_store final : public source::source {
+public:
+    /// Opens (creating when needed) the serving database of `cfg.serving`, loads persisted
+    /// rollup versions whose SQL is unchanged, and builds the missing ones. Fails when the
+    /// database cannot be opened (e.g. another process holds it) or a rollup names a source
+    /// not in `sources`. A rollup whose first build fails does not fail `open`: its readers
+    /// get `source_unavailable` until a refresh succeeds.
+    static model::result<std::shared_ptr<serving_store>> open(const config::config& cfg, source_map sources,
+                                                              store_options options = {});
+    ~serving_store() override;
+    serving_store(const serving_store&) = delete;
+    serving_store& operator=(const serving_store&) = delete;
+
+    [[nodiscard]] std::string_view name() const override { return serving_source_name; }
+    [[nodiscard]] std::string_view dialect() const override { return "duckdb"; }
+    /// Runs a query on the serving database (no version bookkeeping).
+    [[nodiscard]] model::result<model::table> run(const frost::source::query& q) override;
+
+    /// A query result and the rollup version it was read from.
+    struct versioned_table {
+        model::table table;
+        version_info version;
+    };
+    /// Runs `q`, which reads `rollup`, and reports exactly which version it read: the read is
+    /// retried when a swap of any rollup overlapped it. Fails with `source_unavailable` while
+    /// the rollup has never been built.
+    [[nodiscard]] model::result<versioned_table> run_versioned(const frost::source::query& q, std::string_view rollup);
+
+    /// The current version of a rollup (version 0 when unknown or never built).
+    [[nodiscard]] version_info current(std::string_view rollup) const;
+
+    /// Rebuilds one rollup now from its source and swaps it in. On failure the old version
+    /// stays and is marked stale. Refreshes run one at a time.
+    model::result<version_info> refresh(std::string_view rollup, const progress_fn& progress = {});
+
+    /// The configured rollups, in config order.
+    [[nodiscard]] std::vector<std::string> rollup_names() const;
+
+    /// Queries sent to upstream sources (rollup builds only; never per API call).
+    [[nodiscard]] std::uint64_t source_queries() const noexcept { return source_queries_.load(); }
+    /// Queries answered from the serving database.
+    [[nodiscard]] std::uint64_t reads() const noexcept { return reads_.load(); }
+    [[nodiscard]] std::uint64_t refreshes() const noexcept { return refreshes_.load(); }
+    [[nodiscard]] std::uint64_t failed_refreshes() const noexcept { return failed_refreshes_.load(); }
+
+private:
+    struct rollup_state {
+        config::rollup_config cfg;
+        frost::source::source* src = nullptr;
+        std::string sql;
+        std::string sql_hash;
+        version_info version;
+        std::chrono::steady_clock::time_point next_refresh{};
+    };
+
+    serving_store(config::serving_config serving, source_map sources, std::unique_ptr<frost::source::duckdb::duckdb_source> db);
+    model::result<model::done> load_persisted();
+    model::result<std::uint64_t> build_and_swap(rollup_state& r, const progress_fn& progress);
+    void schedule_loop();
+
+    config::serving_config serving_;
+    source_map sources_;
+    std::unique_ptr<frost::source::duckdb::duckdb_source> db_;
+
+    mutable std::mutex state_mutex_;
+    std::map<std::string, rollup_state, std::less<>> rollups_;
+    std::map<std::string, std::uint64_t> persisted_versions_;  ///< of rollups whose SQL changed: numbers keep rising
+    std::mutex refresh_mutex_;  ///< one refresh at a time
+    std::atomic<std::uint64_t> swap_seq_{0};  ///< odd while a swap commits (a seqlock for readers)
+
+    std::atomic<std::uint64_t> source_queries_{0}, reads_{0}, refreshes_{0}, failed_refreshes_{0};
+
+    std::mutex schedule_mutex_;
+    std::condition_variable schedule_cv_;
+    bool stopping_ = false;
+    std::thread scheduler_;
+};
+
+/// Opens the serving store when `cfg` declares rollups and adds it to `sources` under
+/// `serving_source_name`; does nothing otherwise.
+[[nodiscard]] model::result<model::done> open_serving(const config::config& cfg, source_map& sources,
+                                                      store_options options = {});
+
+}  // namespace frost::rollup
