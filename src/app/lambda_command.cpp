@@ -1,0 +1,92 @@
+#include "app/lambda_command.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+
+#include "api/worker_pool.hpp"
+#include "app/sources.hpp"
+#include "config/config.hpp"
+#include "lambda/runtime.hpp"
+#include "lambda/runtime_client.hpp"
+#include "lambda/telemetry.hpp"
+
+namespace frost::app {
+
+namespace {
+
+std::string env_or(const char* name, std::string fallback) {
+    const char* v = std::getenv(name);
+    return v && *v ? std::string(v) : std::move(fallback);
+}
+
+std::string resolve_config(const std::string& path) {
+    namespace fs = std::filesystem;
+    if (fs::path(path).is_absolute() || fs::exists(path)) return path;
+    const auto root = env_or("LAMBDA_TASK_ROOT", "");
+    if (!root.empty() && fs::exists(fs::path(root) / path)) return (fs::path(root) / path).string();
+    return path;
+}
+
+}  // namespace
+
+bool started_by_lambda(int argc, char** argv) {
+    const char* api = std::getenv("AWS_LAMBDA_RUNTIME_API");
+    if (!api || !*api) return false;
+    if (argc <= 1) return true;
+    const char* handler = std::getenv("_HANDLER");
+    return argc == 2 && handler && std::strcmp(argv[1], handler) == 0;
+}
+
+int run_lambda(const std::string& config_path) {
+    const auto started = std::chrono::steady_clock::now();
+    const auto api_address = env_or("AWS_LAMBDA_RUNTIME_API", "");
+    if (api_address.empty()) {
+        std::cerr << "frost lambda: AWS_LAMBDA_RUNTIME_API is not set; this verb runs inside AWS Lambda or its emulator "
+                     "(tests/emulators/lambda). Use `frost serve` for HTTP.\n";
+        return 2;
+    }
+    auto client = lambda::runtime_client::create(api_address);
+    if (!client) {
+        std::cerr << "frost lambda: " << client.error().message << '\n';
+        return 2;
+    }
+    const auto function_name = env_or("AWS_LAMBDA_FUNCTION_NAME", "frost");
+    lambda::install_json_logs(function_name);
+
+    auto init_failed = [&](const model::error& e) {
+        spdlog::critical("init failed: {}{}", e.message, e.hint.empty() ? "" : " (" + e.hint + ")");
+        if (auto posted = client.value()->post_init_error({"Runtime.ConfigInvalid", e.message}); !posted)
+            spdlog::error("{}", posted.error().message);
+        return 1;
+    };
+
+    const auto path = resolve_config(config_path);
+    auto cfg = config::load_file(path);
+    if (!cfg) return init_failed(cfg.error());
+    if (auto env = config::apply_environment(cfg.value()); !env) return init_failed(env.error());
+    auto shared = std::make_shared<const config::config>(std::move(cfg).value());
+    auto sources = open_sources(*shared);
+    if (!sources) return init_failed(sources.error());
+    api::worker_pool workers(shared->server.workers ? shared->server.workers : std::max(2u, std::thread::hardware_concurrency()),
+                             shared->server.queue_capacity);
+    auto svc = api::service::create(shared, std::move(sources).value(), workers);
+    if (!svc) return init_failed(svc.error());
+
+    lambda::runtime_options options;
+    options.function_name = function_name;
+    options.events.strip_prefix = env_or("FROST_LAMBDA_STRIP_PREFIX", "");
+    lambda::runtime rt(*svc.value(), options);
+    spdlog::info("frost lambda ready: {} endpoints from {}, init {:.1f} ms", shared->endpoints.size(), path,
+                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());
+    auto stopped = rt.run(*client.value());
+    spdlog::error("runtime loop ended after {} invocations: {}", rt.answered(),
+                  stopped ? std::string("no error") : stopped.error().message);
+    return stopped ? 0 : 1;
+}
+
+}  // namespace frost::app

@@ -1,0 +1,177 @@
+// frost-lambda-emulator: runs a Lambda custom runtime (e.g. the packaged `bootstrap`) under
+// the emulated Runtime API and serves it like the Runtime Interface Emulator, plus an API
+// Gateway front door for plain HTTP clients:
+//
+//   frost-lambda-emulator [--port 9000] [--timeout 29] [--door http_api] [--clean-env] -- ./bootstrap
+//   curl -XPOST localhost:9000/2015-03-31/functions/function/invocations -d @event.json
+//   curl localhost:9000/trips/monthly        # wrapped in an HTTP API event, answer unwrapped
+//
+//   frost-lambda-emulator --cold-starts 20 --path /trips/monthly -- ./bootstrap
+//   prints init and first-response times over 20 fresh processes.
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+#include "emulators/lambda/gateway.hpp"
+#include "emulators/lambda/runtime_emulator.hpp"
+
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using namespace frost::emulators::lambda;
+
+extern char** environ;
+
+namespace {
+
+int usage() {
+    std::cerr << "usage: frost-lambda-emulator [--port N] [--timeout SECONDS] [--door rest|http_api|function_url|alb]\n"
+                 "                             [--clean-env] [--quiet] [--cold-starts N --path /route] -- program [args...]\n";
+    return 2;
+}
+
+std::optional<front_door> parse_door(const std::string& s) {
+    for (auto d : {front_door::rest, front_door::http_api, front_door::function_url, front_door::alb, front_door::alb_multi_value})
+        if (door_name(d) == s) return d;
+    return std::nullopt;
+}
+
+double percentile(std::vector<double> v, double p) {
+    std::sort(v.begin(), v.end());
+    return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5)];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    unsigned short port = 9000;
+    double timeout_s = 29;
+    front_door door = front_door::http_api;
+    bool clean_env = false, quiet = false;
+    int cold_starts = 0;
+    std::string path = "/";
+    process_spec spec;
+    int i = 1;
+    for (; i < argc; ++i) {
+        const std::string a = argv[i];
+        auto value = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+        if (a == "--") {
+            ++i;
+            break;
+        } else if (a == "--port") {
+            port = static_cast<unsigned short>(std::atoi(value().c_str()));
+        } else if (a == "--timeout") {
+            timeout_s = std::atof(value().c_str());
+        } else if (a == "--door") {
+            auto d = parse_door(value());
+            if (!d) return usage();
+            door = *d;
+        } else if (a == "--clean-env") {
+            clean_env = true;
+        } else if (a == "--quiet") {
+            quiet = true;
+        } else if (a == "--cold-starts") {
+            cold_starts = std::atoi(value().c_str());
+        } else if (a == "--path") {
+            path = value();
+        } else {
+            return usage();
+        }
+    }
+    if (i >= argc) return usage();
+    for (; i < argc; ++i) spec.argv.emplace_back(argv[i]);
+    if (spec.argv[0].find('/') == std::string::npos) spec.argv[0] = "./" + spec.argv[0];
+    char cwd[4096];
+    if (::getcwd(cwd, sizeof cwd)) spec.cwd = cwd;
+    // Like the RIE, the runtime gets this process's environment unless asked for a clean one.
+    if (!clean_env)
+        for (char** e = environ; *e; ++e)
+            if (std::strncmp(*e, "AWS_LAMBDA_RUNTIME_API=", 23) != 0) spec.env.emplace_back(*e);
+
+    emulator_options options;
+    options.timeout = std::chrono::milliseconds(static_cast<long long>(timeout_s * 1000));
+    options.echo_output = !quiet && cold_starts == 0;
+    runtime_emulator emulator(options);
+
+    if (cold_starts > 0) {
+        std::vector<double> init, first;
+        http_call call;
+        call.target = path;
+        for (int n = 0; n < cold_starts; ++n) {
+            emulator.set_process(spec);  // a fresh process every time: each invoke is cold
+            auto r = emulator.invoke(make_event(door, call));
+            if (r.status != 200 || r.function_error || !r.init_duration) {
+                std::cerr << "cold start " << n << " failed: " << r.status << ' ' << r.body.substr(0, 300) << '\n';
+                for (const auto& l : emulator.output()) std::cerr << "  | " << l << '\n';
+                return 1;
+            }
+            init.push_back(static_cast<double>(r.init_duration->count()) / 1000.0);
+            first.push_back(static_cast<double>(r.duration.count()) / 1000.0);
+        }
+        std::printf("cold starts: %d, path %s, door %s\n", cold_starts, path.c_str(), std::string(door_name(door)).c_str());
+        std::printf("init (process start -> first /next): median %.1f ms, p90 %.1f ms, min %.1f ms, max %.1f ms\n",
+                    percentile(init, 0.5), percentile(init, 0.9), *std::min_element(init.begin(), init.end()),
+                    *std::max_element(init.begin(), init.end()));
+        std::printf("first response (invoke -> answer, init included): median %.1f ms, p90 %.1f ms, min %.1f ms, max %.1f ms\n",
+                    percentile(first, 0.5), percentile(first, 0.9), *std::min_element(first.begin(), first.end()),
+                    *std::max_element(first.begin(), first.end()));
+        return 0;
+    }
+
+    emulator.set_process(spec);
+    net::io_context ioc;
+    tcp::acceptor acceptor(ioc, tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+    std::cerr << "frost-lambda-emulator: invoke at http://127.0.0.1:" << acceptor.local_endpoint().port()
+              << "/2015-03-31/functions/function/invocations, front door (" << door_name(door) << ") at the same address\n";
+    for (;;) {
+        tcp::socket socket(ioc);
+        acceptor.accept(socket);
+        beast::flat_buffer buffer;
+        beast::error_code ec;
+        http::request<http::string_body> req;
+        http::read(socket, buffer, req, ec);
+        if (ec) continue;
+        http::response<http::string_body> res{http::status::ok, 11};
+        res.set(http::field::content_type, "application/json");
+        if (req.target() == "/2015-03-31/functions/function/invocations") {
+            auto r = emulator.invoke(req.body());
+            res.result(static_cast<unsigned>(r.status));
+            if (r.function_error) res.set("X-Amz-Function-Error", "Unhandled");
+            res.body() = r.body;
+        } else {
+            http_call call;
+            call.method = std::string(req.method_string());
+            call.target = std::string(req.target());
+            for (const auto& f : req)
+                if (f.name() != http::field::host) call.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+            call.headers.emplace_back("Host", "127.0.0.1");
+            call.body = req.body();
+            auto r = emulator.invoke(make_event(door, call));
+            if (r.timed_out) {
+                res.result(http::status::gateway_timeout);
+                res.body() = R"({"message":"Endpoint request timed out"})";
+            } else if (r.status != 200 || r.function_error) {
+                res.result(http::status::bad_gateway);
+                res.body() = R"({"message":"Internal server error"})";
+            } else {
+                auto reply = read_reply(door, r.body);
+                res.result(static_cast<unsigned>(reply.status));
+                res.erase(http::field::content_type);
+                for (const auto& [k, v] : reply.headers) res.insert(k, v);
+                res.body() = reply.body;
+            }
+        }
+        res.keep_alive(false);
+        res.prepare_payload();
+        http::write(socket, res, ec);
+    }
+}
