@@ -7,9 +7,11 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <random>
 
 #include "api/render.hpp"
+#include "server/request_head.hpp"
 
 namespace frost::server {
 
@@ -17,15 +19,24 @@ namespace beast = boost::beast;
 namespace http = boost::beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
+using frost::server::head_limits;
+using frost::server::head_scan;
+using frost::server::head_scanner;
 
 struct http_server::impl {
     config::server_config cfg;
     api::service& svc;
     net::io_context ioc;
+    // Keeps the I/O threads running while every connection waits on a worker.
+    std::optional<net::executor_work_guard<net::io_context::executor_type>> keep_running;
     tcp::acceptor acceptor;
     std::vector<std::thread> threads;
     std::atomic<std::size_t> connections{0};
     std::atomic<std::size_t> in_flight{0};
+    std::atomic<std::uint64_t> accepted{0};
+    std::atomic<std::uint64_t> refused{0};
+    std::atomic<std::uint64_t> rejected{0};
+    std::atomic<std::uint64_t> timeouts{0};
     std::atomic<bool> stopping{false};
     std::mutex stop_mutex;
     std::condition_variable drained;
@@ -34,7 +45,7 @@ struct http_server::impl {
 
     impl(const config::server_config& c, api::service& s)
         : cfg(c), svc(s), ioc(static_cast<int>(c.io_threads ? c.io_threads : std::max(1u, std::thread::hardware_concurrency()))),
-          acceptor(net::make_strand(ioc)) {}
+          keep_running(net::make_work_guard(ioc)), acceptor(net::make_strand(ioc)) {}
 
     void accept();
     void request_finished() {
@@ -68,7 +79,10 @@ bool acceptable_request_id(std::string_view id) {
 
 class session : public std::enable_shared_from_this<session> {
 public:
-    session(tcp::socket&& socket, http_server::impl& server) : stream_(std::move(socket)), server_(server) {
+    session(tcp::socket&& socket, http_server::impl& server)
+        : stream_(std::move(socket)), server_(server), born_(std::chrono::steady_clock::now()),
+          limits_{server.cfg.max_header_bytes, server.cfg.max_url_bytes, server.cfg.max_header_count,
+                  server.cfg.max_body_bytes} {
         ++server_.connections;
         beast::error_code ec;
         auto ep = stream_.socket().remote_endpoint(ec);
@@ -81,46 +95,73 @@ public:
     }
 
 private:
+    // One request at a time: the next is not read before this one's answer is written, so
+    // pipelined requests wait in the socket and in a buffer bounded by the head limit.
     void read() {
         if (server_.stopping) return close();
         parser_.emplace();
         parser_->header_limit(static_cast<std::uint32_t>(server_.cfg.max_header_bytes));
         parser_->body_limit(server_.cfg.max_body_bytes);
+        scanner_.emplace(limits_);
+        // A total deadline for the whole head, from now: a client trickling bytes gains nothing.
         stream_.expires_after(first_ ? server_.cfg.header_timeout : server_.cfg.idle_timeout);
         first_ = false;
+        read_head();
+    }
+
+    void read_head() {
+        const auto data = buffer_.cdata();
+        const std::string_view received(static_cast<const char*>(data.data()), data.size());
+        const auto scan = scanner_->feed(received);
+        if (scan.status == head_scan::state::rejected) return reject(scan.error);
+        if (scan.status == head_scan::state::complete) return on_head(received.substr(0, scan.size));
+        stream_.async_read_some(buffer_.prepare(4096), beast::bind_front_handler(&session::on_head_bytes, shared_from_this()));
+    }
+
+    void on_head_bytes(beast::error_code ec, std::size_t n) {
+        if (ec) {
+            if (ec == beast::error::timeout) ++server_.timeouts;
+            return close();
+        }
+        buffer_.commit(n);
+        read_head();
+    }
+
+    void on_head(std::string_view head) {
+        beast::error_code ec;
+        parser_->put(net::buffer(head.data(), head.size()), ec);
+        if (ec == http::error::header_limit) return reject({model::error_code::headers_too_large, "request headers are too large", {}, {}});
+        if (ec || !parser_->is_header_done()) return reject({model::error_code::bad_request, "malformed HTTP request", {}, {}});
+        buffer_.consume(head.size());
+        if (auto e = check_head(parser_->get().base(), limits_)) return reject(*e);
+        if (parser_->is_done()) return on_read({}, 0);
+        stream_.expires_after(server_.cfg.header_timeout);
         http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&session::on_read, shared_from_this()));
     }
 
+    void reject(const model::error& e) {
+        // Framing is in doubt: answer once and close, never read on.
+        ++server_.rejected;
+        keep_alive_ = false;
+        head_ = false;
+        write(api::error_response(e), "");
+    }
+
     void on_read(beast::error_code ec, std::size_t) {
+        if (ec == beast::error::timeout) ++server_.timeouts;
         if (ec == http::error::end_of_stream || ec == net::error::operation_aborted || ec == beast::error::timeout ||
             ec == net::error::connection_reset || ec == net::error::eof) {
             return close();
         }
-        if (ec) {
-            // The request could not be parsed: answer once, then close.
-            model::error_code code = model::error_code::bad_request;
-            std::string message = "malformed HTTP request";
-            if (ec == http::error::header_limit) {
-                code = model::error_code::headers_too_large;
-                message = "request headers are larger than " + std::to_string(server_.cfg.max_header_bytes) + " bytes";
-            } else if (ec == http::error::body_limit) {
-                code = model::error_code::payload_too_large;
-                message = "request body is larger than " + std::to_string(server_.cfg.max_body_bytes) + " bytes";
-            }
-            keep_alive_ = false;
-            head_ = false;
-            return write(api::error_response({code, std::move(message), {}, {}}), "");
-        }
+        if (ec == http::error::body_limit)
+            return reject({model::error_code::payload_too_large,
+                           "request body is larger than " + std::to_string(server_.cfg.max_body_bytes) + " bytes", {}, {}});
+        if (ec) return reject({model::error_code::bad_request, "malformed HTTP request body", {}, {}});
         auto& req = parser_->get();
-        keep_alive_ = req.keep_alive();
+        ++served_;
+        keep_alive_ = req.keep_alive() && served_ < server_.cfg.max_requests_per_connection &&
+                      std::chrono::steady_clock::now() - born_ < server_.cfg.max_connection_age;
         head_ = req.method() == http::verb::head;
-        if (req.target().size() > server_.cfg.max_url_bytes) {
-            keep_alive_ = false;
-            return write(api::error_response({model::error_code::uri_too_long,
-                                              "the URL is longer than " + std::to_string(server_.cfg.max_url_bytes) + " bytes",
-                                              {}, {}}),
-                         "");
-        }
         api::request r;
         r.method = std::string(req.method_string());
         r.target = std::string(req.target());
@@ -140,8 +181,8 @@ private:
         stream_.expires_never();  // the query has its own deadline
         server_.svc.handle(std::move(r), [self = shared_from_this(), request_id](api::response res) mutable {
             net::dispatch(self->stream_.get_executor(), [self, res = std::move(res), request_id]() mutable {
+                self->answering_ = true;
                 self->write(std::move(res), request_id);
-                self->server_.request_finished();
             });
         });
     }
@@ -165,11 +206,17 @@ private:
             out.body() = http::span_body<const char>::value_type(body.data(), body.size());
             out.prepare_payload();
         }
-        stream_.expires_after(server_.cfg.idle_timeout);
+        stream_.expires_after(server_.cfg.write_timeout);
         http::async_write(stream_, out, beast::bind_front_handler(&session::on_write, shared_from_this()));
     }
 
     void on_write(beast::error_code ec, std::size_t) {
+        if (answering_) {
+            // Counted until the bytes are out, so a graceful stop waits for the write too.
+            answering_ = false;
+            server_.request_finished();
+        }
+        if (ec == beast::error::timeout) ++server_.timeouts;
         if (ec || !keep_alive_) return close();
         read();
     }
@@ -182,14 +229,19 @@ private:
 
     beast::tcp_stream stream_;
     http_server::impl& server_;
+    std::chrono::steady_clock::time_point born_;
+    head_limits limits_;
     beast::flat_buffer buffer_;
+    std::optional<head_scanner> scanner_;
     std::optional<http::request_parser<http::string_body>> parser_;
     std::optional<http::response<http::span_body<const char>>> out_;
     api::response response_;
     std::string client_;
+    std::size_t served_ = 0;
     bool keep_alive_ = true;
     bool head_ = false;
     bool first_ = true;
+    bool answering_ = false;
 };
 
 }  // namespace
@@ -200,9 +252,11 @@ void http_server::impl::accept() {
             if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
             spdlog::warn("accept failed: {}", ec.message());
         } else if (connections >= cfg.max_connections) {
+            ++refused;
             beast::error_code ignored;
             socket.close(ignored);  // over the limit: refuse rather than queue
         } else {
+            ++accepted;
             std::make_shared<session>(std::move(socket), *this)->start();
         }
         if (!stopping) accept();
@@ -241,6 +295,11 @@ std::uint16_t http_server::port() const noexcept { return impl_->bound_port; }
 
 std::size_t http_server::open_connections() const noexcept { return impl_->connections; }
 
+http_server::counters http_server::stats() const noexcept {
+    return {impl_->accepted.load(), impl_->refused.load(), impl_->rejected.load(), impl_->timeouts.load(),
+            impl_->connections.load(), impl_->in_flight.load()};
+}
+
 void http_server::start() {
     impl_->accept();
     const unsigned n = impl_->cfg.io_threads ? impl_->cfg.io_threads : std::max(1u, std::thread::hardware_concurrency());
@@ -263,6 +322,7 @@ void http_server::stop(std::chrono::milliseconds grace) {
         impl_->drained.wait_for(lock, grace, [this] { return impl_->in_flight == 0; });
     }
     if (impl_->in_flight > 0) spdlog::warn("shutdown: {} requests still running after the grace period", impl_->in_flight.load());
+    impl_->keep_running.reset();
     impl_->ioc.stop();
     for (auto& t : impl_->threads)
         if (t.joinable()) t.join();
