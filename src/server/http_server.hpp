@@ -13,8 +13,11 @@
 
 namespace frost::server {
 
-/// HTTP/1.1 front end over Boost.Beast: keep-alive, one I/O thread per core, per-request
-/// limits, and graceful shutdown. Knows nothing of endpoints: it turns bytes into
+/// HTTP/1.1 front end over Boost.Beast: keep-alive (idle timeout, request and lifetime caps
+/// per connection), one I/O thread per core, per-request limits (head, URL, field count, body),
+/// a total deadline on each request head (slowloris) and on each write (slow readers), framing
+/// checks against request smuggling (`request_head.hpp`), a cap on open connections, and
+/// graceful shutdown. Knows nothing of endpoints: it turns bytes into
 /// `api::request`, calls `api::service::handle`, and writes the `api::response` back on the
 /// connection's strand. I/O threads never run queries.
 class http_server {
@@ -41,6 +44,17 @@ public:
 
     /// Connections open now.
     [[nodiscard]] std::size_t open_connections() const noexcept;
+
+    /// What the listener has seen since it started (for metrics).
+    struct counters {
+        std::uint64_t accepted = 0;  ///< connections taken
+        std::uint64_t refused = 0;   ///< connections closed at once: over `max_connections`
+        std::uint64_t rejected = 0;  ///< requests refused before routing (limits, framing, smuggling shapes)
+        std::uint64_t timeouts = 0;  ///< connections dropped at a read or write deadline
+        std::size_t open = 0;
+        std::size_t in_flight = 0;
+    };
+    [[nodiscard]] counters stats() const noexcept;
 
     struct impl;
 

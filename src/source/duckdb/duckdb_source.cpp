@@ -1,11 +1,35 @@
 #include "source/duckdb/duckdb_source.hpp"
 
+#include <unistd.h>
+
+#include <algorithm>
+
 namespace frost::source::duckdb {
+
+namespace {
+
+// Half the machine's memory: two databases (a source and the serving store) fit together.
+std::string default_memory_limit() {
+    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || page <= 0) return "1GB";
+    const long long mib = static_cast<long long>(pages) * page / 2 / (1024 * 1024);
+    return std::to_string(std::max(256LL, mib)) + "MB";
+}
+
+}  // namespace
 
 model::result<std::unique_ptr<duckdb_source>> duckdb_source::open(std::string name,
                                                                   const duckdb_settings& settings) {
     auto options = settings.options;
     if (settings.read_only && settings.path != ":memory:") options.emplace("access_mode", "READ_ONLY");
+    if (settings.read_only) {
+        // Serving hardening ("Securing DuckDB"): SQL cannot read or write files or the network,
+        // install extensions or change settings, and memory is bounded. A setting given in the
+        // config wins (emplace keeps it).
+        options.emplace("enable_external_access", "false");
+        options.emplace("lock_configuration", "true");
+        options.emplace("memory_limit", default_memory_limit());
+    }
     auto db = database::open(settings.path, options);
     if (!db) return std::move(db).error();
     return std::unique_ptr<duckdb_source>(new duckdb_source(std::move(name), std::move(db).value()));

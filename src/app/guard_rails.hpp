@@ -1,0 +1,58 @@
+#pragma once
+
+#include <memory>
+
+#include "api/service.hpp"
+#include "api/worker_pool.hpp"
+#include "auth/guard.hpp"
+#include "config/config.hpp"
+#include "observe/access_log.hpp"
+#include "observe/health.hpp"
+#include "observe/metrics.hpp"
+#include "server/http_server.hpp"
+
+namespace frost::app {
+
+/// Everything that makes `frost serve` safe to expose and easy to watch, installed on a
+/// service through its extension points: the auth and rate-limit guard, metrics and access
+/// log observers, `/metrics`, `/livez`, `/readyz` (on `server.admin_port` when set, else on
+/// the API port), and the gauges of the worker pool and the listener. Owns the admin listener,
+/// the health prober and the JWKS refresher; destroy it before the service, worker pool and
+/// server it was given. Not thread-safe to install; thread-safe once serving.
+class guard_rails {
+public:
+    ~guard_rails();
+    guard_rails(const guard_rails&) = delete;
+    guard_rails& operator=(const guard_rails&) = delete;
+
+    /// Where other parts register gauges (cache size and hit ratio, rollup age).
+    [[nodiscard]] observe::metrics& metrics() noexcept { return *metrics_; }
+    /// Where other parts register readiness checks (rollups usable).
+    [[nodiscard]] observe::health& health() noexcept { return *health_; }
+    /// The admin listener's port, or 0 when admin routes share the API port.
+    [[nodiscard]] std::uint16_t admin_port() const noexcept;
+
+    struct parts;
+
+private:
+    friend model::result<std::unique_ptr<guard_rails>> install_guard_rails(std::shared_ptr<const config::config>,
+                                                                           api::service&, api::worker_pool&,
+                                                                           server::http_server*);
+    guard_rails() = default;
+    std::shared_ptr<observe::metrics> metrics_;
+    std::shared_ptr<observe::health> health_;
+    std::shared_ptr<auth::request_guard> guard_;
+    std::shared_ptr<observe::access_log> log_;
+    std::unique_ptr<api::worker_pool> admin_workers_;
+    std::unique_ptr<api::service> admin_service_;
+    std::unique_ptr<server::http_server> admin_server_;
+};
+
+/// Installs the guard rails on `svc` (before it serves). `server` may be null (Lambda, tests
+/// without a listener): then no listener gauges. Fails with `config_error` when the auth
+/// config is inconsistent or the admin port cannot be bound.
+[[nodiscard]] model::result<std::unique_ptr<guard_rails>> install_guard_rails(std::shared_ptr<const config::config> cfg,
+                                                                              api::service& svc, api::worker_pool& workers,
+                                                                              server::http_server* server);
+
+}  // namespace frost::app

@@ -1,0 +1,126 @@
+#include "observe/health.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "observe/access_log.hpp"
+
+namespace frost::observe {
+
+health::health(const api::source_map& sources, std::chrono::milliseconds interval, std::chrono::milliseconds probe_timeout)
+    : sources_(sources), interval_(interval), probe_timeout_(probe_timeout) {
+    for (const auto& [name, src] : sources_) states_[name];
+    probe_all();
+    thread_ = std::thread([this] {
+        std::unique_lock lock(mutex_);
+        while (!stopping_) {
+            wake_.wait_for(lock, interval_, [this] { return stopping_; });
+            if (stopping_) break;
+            lock.unlock();
+            probe_all();
+            lock.lock();
+        }
+    });
+}
+
+health::~health() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+}
+
+void health::add_check(std::string name, check c) {
+    std::lock_guard lock(mutex_);
+    checks_.emplace_back(std::move(name), std::move(c));
+}
+
+void health::probe_all() {
+    for (const auto& [name, src] : sources_) {
+        std::string error;
+        if (!src) {
+            error = "not open";
+        } else {
+            try {
+                source::query q{"select 1", {}, model::deadline::after(probe_timeout_), "health-probe", 10};
+                auto r = src->run(q);
+                if (!r) error = std::string(model::code_name(r.error().code)) + ": " + r.error().message.substr(0, 200);
+            } catch (const std::exception& e) {
+                error = std::string("probe failed: ") + e.what();
+            }
+        }
+        std::lock_guard lock(mutex_);
+        auto& st = states_[name];
+        if (!error.empty() && st.probe_error.empty()) spdlog::warn("health: source {} failed its probe: {}", name, error);
+        if (error.empty() && !st.probe_error.empty()) spdlog::info("health: source {} answers again", name);
+        st.probe_error = std::move(error);
+        st.probed = true;
+        if (st.probe_error.empty()) st.failures_in_row = 0;
+    }
+}
+
+void health::record_query(std::string_view source, bool ok) {
+    std::lock_guard lock(mutex_);
+    auto it = states_.find(source);
+    if (it == states_.end()) return;
+    it->second.failures_in_row = ok ? 0 : it->second.failures_in_row + 1;
+}
+
+std::map<std::string, std::string> health::problems() const {
+    std::map<std::string, std::string> out;
+    std::vector<std::pair<std::string, check>> checks;
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& [name, st] : states_) {
+            if (!st.probed) out["source:" + name] = "not probed yet";
+            else if (!st.probe_error.empty()) out["source:" + name] = st.probe_error;
+            else if (st.failures_in_row >= failures_to_unready)
+                out["source:" + name] = std::to_string(st.failures_in_row) + " queries failed in a row";
+        }
+        checks = checks_;
+    }
+    for (const auto& [name, c] : checks) {
+        try {
+            if (auto why = c()) out[name] = *why;
+        } catch (const std::exception& e) {
+            out[name] = std::string("check failed: ") + e.what();
+        }
+    }
+    return out;
+}
+
+bool health::ready() const { return problems().empty(); }
+
+api::response health::livez() const {
+    auto r = api::json_response(200, "{\"status\":\"alive\"}");
+    r.set_header("Cache-Control", "no-store");
+    return r;
+}
+
+api::response health::readyz() const {
+    const auto bad = problems();
+    std::string body = bad.empty() ? "{\"status\":\"ready\",\"checks\":{" : "{\"status\":\"not ready\",\"checks\":{";
+    bool first = true;
+    auto add = [&](const std::string& name, const std::string& state) {
+        body += (first ? "" : ",") + json_string(name) + ":" + json_string(state);
+        first = false;
+    };
+    add("config", "ok");
+    std::vector<std::string> names;
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& [name, st] : states_) names.push_back("source:" + name);
+        for (const auto& [name, c] : checks_) names.push_back(name);
+    }
+    for (const auto& n : names) {
+        auto it = bad.find(n);
+        add(n, it == bad.end() ? "ok" : it->second);
+    }
+    body += "}}";
+    auto r = api::json_response(bad.empty() ? 200 : 503, std::move(body));
+    r.set_header("Cache-Control", "no-store");
+    return r;
+}
+
+}  // namespace frost::observe

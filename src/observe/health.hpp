@@ -1,0 +1,68 @@
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/response.hpp"
+#include "api/service.hpp"
+
+namespace frost::observe {
+
+/// Liveness and readiness. `/livez` says the process answers. `/readyz` says it can serve:
+/// the config loaded, every source answers a cheap probe query (`select 1`, run by a background
+/// thread, never on the I/O thread), real queries on a source are not all failing, and every
+/// registered check (rollups, JWT keys) passes. Thread-safe.
+class health {
+public:
+    /// A readiness check: nullopt when fine, else why not (short, no secrets). Must be fast.
+    using check = std::function<std::optional<std::string>()>;
+
+    /// Probes each source once now (bounded by `probe_timeout`), then every `interval` on a
+    /// background thread. `sources` must outlive this object.
+    health(const api::source_map& sources, std::chrono::milliseconds interval,
+           std::chrono::milliseconds probe_timeout = std::chrono::milliseconds(2000));
+    ~health();
+    health(const health&) = delete;
+    health& operator=(const health&) = delete;
+
+    /// Adds a named readiness check (the rollup store registers one). Call before serving.
+    void add_check(std::string name, check c);
+
+    /// Feeds the outcome of a real query: `failures_to_unready` upstream failures in a row with
+    /// no success make the source unready until a query or probe succeeds.
+    void record_query(std::string_view source, bool ok);
+
+    [[nodiscard]] api::response livez() const;
+    [[nodiscard]] api::response readyz() const;
+    [[nodiscard]] bool ready() const;
+
+    static constexpr int failures_to_unready = 5;
+
+private:
+    struct source_state {
+        std::string probe_error;  ///< empty when the last probe passed
+        bool probed = false;
+        int failures_in_row = 0;
+    };
+    void probe_all();
+    /// Each failing part, by name.
+    std::map<std::string, std::string> problems() const;
+
+    const api::source_map& sources_;
+    std::chrono::milliseconds interval_;
+    std::chrono::milliseconds probe_timeout_;
+    mutable std::mutex mutex_;
+    std::condition_variable wake_;
+    std::map<std::string, source_state, std::less<>> states_;
+    std::vector<std::pair<std::string, check>> checks_;
+    bool stopping_ = false;
+    std::thread thread_;
+};
+
+}  // namespace frost::observe

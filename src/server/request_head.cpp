@@ -1,0 +1,124 @@
+#include "server/request_head.hpp"
+
+#include <boost/beast/http/parser.hpp>
+
+namespace frost::server {
+
+namespace http = boost::beast::http;
+
+namespace {
+
+model::error bad(std::string message) { return {model::error_code::bad_request, std::move(message), {}, {}}; }
+
+head_scan rejected(model::error e) {
+    head_scan s;
+    s.status = head_scan::state::rejected;
+    s.error = std::move(e);
+    return s;
+}
+
+bool all_digits(std::string_view s) {
+    if (s.empty() || s.size() > 18) return false;
+    for (char c : s)
+        if (c < '0' || c > '9') return false;
+    return true;
+}
+
+}  // namespace
+
+head_scan head_scanner::feed(std::string_view received) {
+    for (; pos_ < received.size(); ++pos_) {
+        const auto c = static_cast<unsigned char>(received[pos_]);
+        if (c == '\n') {
+            if (pos_ == 0 || received[pos_ - 1] != '\r') return rejected(bad("bare LF line ending"));
+            const std::size_t line_length = pos_ - 1 - line_start_;
+            if (!first_line_done_) {
+                if (line_length == 0) return rejected(bad("empty line before the request line"));
+                first_line_done_ = true;
+            } else if (line_length == 0) {
+                head_scan s;
+                s.status = head_scan::state::complete;
+                s.size = pos_ + 1;
+                return s;
+            }
+            line_start_ = pos_ + 1;
+            continue;
+        }
+        if (pos_ > 0 && received[pos_ - 1] == '\r') return rejected(bad("bare CR in the request head"));
+        if (c == '\r') {
+            // checked when the next byte arrives
+        } else if ((c < 0x20 && c != '\t') || c == 0x7f) {
+            return rejected(bad("control character in the request head"));
+        } else if (first_line_done_ && pos_ == line_start_ && (c == ' ' || c == '\t')) {
+            return rejected(bad("folded header line (obs-fold)"));
+        }
+        if (!first_line_done_ && pos_ - line_start_ > limits_.max_url_bytes + 32)
+            return rejected({model::error_code::uri_too_long,
+                             "the URL is longer than " + std::to_string(limits_.max_url_bytes) + " bytes", {}, {}});
+        if (pos_ + 1 > limits_.max_header_bytes)
+            return rejected({model::error_code::headers_too_large,
+                             "request headers are larger than " + std::to_string(limits_.max_header_bytes) + " bytes",
+                             {}, {}});
+    }
+    return {};
+}
+
+std::optional<model::error> check_head(const http::request_header<>& head, const head_limits& limits) {
+    if (head.target().size() > limits.max_url_bytes)
+        return model::error{model::error_code::uri_too_long,
+                            "the URL is longer than " + std::to_string(limits.max_url_bytes) + " bytes", {}, {}};
+    if (head.version() != 10 && head.version() != 11) return bad("only HTTP/1.0 and HTTP/1.1 are spoken here");
+    std::size_t fields = 0, hosts = 0, lengths = 0;
+    std::string_view length;
+    for (const auto& f : head) {
+        ++fields;
+        if (f.name() == http::field::host) ++hosts;
+        if (f.name() == http::field::transfer_encoding)
+            return bad("Transfer-Encoding is not accepted here; send a Content-Length body or none");
+        if (f.name() == http::field::content_length) {
+            ++lengths;
+            length = f.value();
+        }
+        if (f.name_string().empty() || f.name_string().find_first_of(" \t") != std::string_view::npos)
+            return bad("malformed header field name");
+    }
+    if (fields > limits.max_header_count)
+        return model::error{model::error_code::headers_too_large,
+                            "more than " + std::to_string(limits.max_header_count) + " header fields", {}, {}};
+    if (head.version() == 11 && hosts != 1) return bad(hosts == 0 ? "the Host header is missing" : "more than one Host header");
+    if (head.version() == 10 && hosts > 1) return bad("more than one Host header");
+    if (lengths > 1) return bad("more than one Content-Length");
+    if (lengths == 1) {
+        if (!all_digits(length)) return bad("Content-Length must be plain digits");
+        if (std::stoull(std::string(length)) > limits.max_body_bytes)
+            return model::error{model::error_code::payload_too_large,
+                                "request body is larger than " + std::to_string(limits.max_body_bytes) + " bytes", {}, {}};
+    }
+    return std::nullopt;
+}
+
+model::result<parsed_request> parse_request(std::string_view bytes, const head_limits& limits) {
+    head_scanner scanner(limits);
+    const auto scan = scanner.feed(bytes);
+    if (scan.status == head_scan::state::rejected) return scan.error;
+    if (scan.status == head_scan::state::need_more) return bad("incomplete request head");
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+    parser.body_limit(limits.max_body_bytes);
+    boost::beast::error_code ec;
+    std::size_t used = parser.put(boost::asio::buffer(bytes.data(), scan.size), ec);
+    if (ec == http::error::need_more) ec = {};
+    if (ec || !parser.is_header_done()) return bad("malformed HTTP request");
+    if (auto e = check_head(parser.get().base(), limits)) return *e;
+    while (!parser.is_done() && used < bytes.size()) {
+        const auto n = parser.put(boost::asio::buffer(bytes.data() + used, bytes.size() - used), ec);
+        if (ec == http::error::need_more) break;
+        if (ec) return bad("malformed HTTP request body");
+        used += n;
+        if (n == 0) break;
+    }
+    if (!parser.is_done()) return bad("incomplete request body");
+    return parsed_request{parser.release(), used};
+}
+
+}  // namespace frost::server
