@@ -12,6 +12,7 @@
 #include "api/service.hpp"
 #include "api/worker_pool.hpp"
 #include "app/sources.hpp"
+#include "app/web_wiring.hpp"
 #include "config/config.hpp"
 #include "data/generator.hpp"
 #include "server/http_server.hpp"
@@ -61,15 +62,16 @@ model::result<std::shared_ptr<const config::config>> load_config(const std::stri
     return std::make_shared<const config::config>(std::move(cfg).value());
 }
 
-int run_serve(const std::string& config_path, const std::string& host, int port) {
+int run_serve(const std::string& config_path, const std::string& host, int port, const std::string& web_root) {
     auto cfg = load_config(config_path, host, port);
     if (!cfg) return fail(cfg.error());
     auto sources = app::open_sources(*cfg.value());
     if (!sources) return fail(sources.error());
     const auto& server_cfg = cfg.value()->server;
     auto workers = std::make_unique<api::worker_pool>(server_cfg.workers, server_cfg.queue_capacity);
-    auto svc = api::service::create(cfg.value(), std::move(sources).value(), *workers);
+    auto svc = api::service::create(cfg.value(), sources.value(), *workers);
     if (!svc) return fail(svc.error());
+    app::mount_web(*svc.value(), sources.value(), web_root);
     auto server = server::http_server::bind(server_cfg, *svc.value());
     if (!server) return fail(server.error());
     server.value()->start();
@@ -154,6 +156,8 @@ int main(int argc, char** argv) {
     serve->add_option("-c,--config", config_path, "Config file (env FROST_CONFIG)");
     serve->add_option("--host", host, "Address to listen on (env FROST_HOST; default 127.0.0.1)");
     serve->add_option("--port", port, "Port (env FROST_PORT; default 5000; 0 picks a free one)")->check(CLI::Range(0, 65535));
+    std::string web_root;
+    serve->add_option("--web-root", web_root, "Built dashboard/docs files (env FROST_WEB_ROOT; default: found)");
 
     auto* seed = cli.add_subcommand("seed", "Create the sample Citi Bike database");
     std::string out = "data/citibike.duckdb", trips = "10M", memory_limit = "2GB";
@@ -168,11 +172,15 @@ int main(int argc, char** argv) {
     auto* check = cli.add_subcommand("check", "Validate the config and open its sources");
     check->add_option("-c,--config", config_path, "Config file (env FROST_CONFIG)");
 
+    app::openapi_verb_options openapi_options;
+    auto* openapi = app::add_openapi_verb(cli, config_path, openapi_options);
+
     CLI11_PARSE(cli, argc, argv);
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
 
-    if (*serve) return run_serve(config_path, host, port);
+    if (*serve) return run_serve(config_path, host, port, web_root);
     if (*seed) return run_seed(out, trips, seed_value, if_missing, memory_limit);
     if (*check) return run_check(config_path);
+    if (*openapi) return app::run_openapi_verb(config_path, openapi_options);
     return 1;
 }

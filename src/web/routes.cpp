@@ -1,0 +1,145 @@
+#include "web/routes.hpp"
+
+#include <memory>
+
+#include "web/assets.hpp"
+
+namespace frost::web {
+
+namespace {
+
+// Swagger UI styles some elements inline and draws icons from data: URIs; nothing leaves
+// this origin.
+constexpr std::string_view page_policy =
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'self'";
+
+// Whether an Accept-Encoding value lists gzip with a non-zero weight (RFC 9110 12.5.3).
+bool accepts_gzip(std::string_view accept_encoding) {
+    while (!accept_encoding.empty()) {
+        const auto comma = accept_encoding.find(',');
+        auto item = accept_encoding.substr(0, comma);
+        accept_encoding = comma == std::string_view::npos ? std::string_view{} : accept_encoding.substr(comma + 1);
+        while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+        if (!item.starts_with("gzip") && !item.starts_with("*")) continue;
+        const auto q = item.find("q=");
+        if (q == std::string_view::npos) return true;
+        for (char c : item.substr(q + 2)) {
+            if (c >= '1' && c <= '9') return true;
+            if (c != '0' && c != '.') break;
+        }
+        return false;
+    }
+    return false;
+}
+
+api::response method_not_allowed(const api::request& req) {
+    auto r = api::error_response({model::error_code::method_not_allowed,
+                                  "method " + req.method.substr(0, 16) + " is not allowed here", {}, "use GET"});
+    r.headers.emplace_back("Allow", "GET, HEAD");
+    return r;
+}
+
+struct static_answer {
+    std::shared_ptr<const std::string> bytes;
+    std::shared_ptr<const std::string> gzipped;
+    std::string content_type;
+    std::string etag;
+    bool page = false;  // an HTML page: gets the security policy
+    bool cors = false;  // readable by any origin (the spec)
+};
+
+api::response serve(const static_answer& a, const api::request& req) {
+    if (req.method != "GET" && req.method != "HEAD") return method_not_allowed(req);
+    api::response r;
+    r.headers.emplace_back("ETag", a.etag);
+    r.headers.emplace_back("Cache-Control", "no-cache");
+    r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    if (a.gzipped) r.headers.emplace_back("Vary", "Accept-Encoding");
+    if (a.cors) r.headers.emplace_back("Access-Control-Allow-Origin", "*");
+    if (a.page) {
+        r.headers.emplace_back("Content-Security-Policy", std::string(page_policy));
+        r.headers.emplace_back("Referrer-Policy", "no-referrer");
+    }
+    if (req.header("if-none-match") == a.etag) {
+        r.status = 304;
+        return r;
+    }
+    r.status = 200;
+    r.headers.emplace_back("Content-Type", a.content_type);
+    if (a.gzipped && accepts_gzip(req.header("accept-encoding"))) {
+        r.headers.emplace_back("Content-Encoding", "gzip");
+        r.shared_body = a.gzipped;
+    } else {
+        r.shared_body = a.bytes;
+    }
+    return r;
+}
+
+static_answer from_asset(const asset& a, bool page) {
+    return {a.bytes, a.gzipped, a.content_type, a.etag, page, false};
+}
+
+}  // namespace
+
+mount_report mount(api::service& svc, const mount_options& opts) {
+    mount_report report;
+    const auto& cfg = svc.configuration();
+
+    auto spec_options = opts.openapi;
+    if (opts.sources) {
+        auto learned = api::describe_results(cfg, *opts.sources);
+        report.described = learned.size();
+        for (auto& [path, cols] : learned) spec_options.columns.try_emplace(path, std::move(cols));
+    }
+    {
+        auto spec = std::make_shared<const std::string>(api::render_openapi(cfg, spec_options));
+        const static_answer answer{spec, gzip_if_smaller(*spec), "application/json", strong_etag(*spec), false, true};
+        svc.add_route("/openapi.json", [answer](const api::request& req) { return serve(answer, req); });
+    }
+
+    auto root = find_web_root(opts.web_root);
+    std::shared_ptr<const asset_store> store;
+    if (!root) {
+        report.problem = "no built web files found (looked for .cache/web/dashboard.html; run ./scripts/build-web.sh)";
+    } else {
+        auto loaded = asset_store::load(*root);
+        if (!loaded) {
+            report.problem = loaded.error().message;
+        } else if (!loaded.value().find("dashboard.html") || !loaded.value().find("docs.html")) {
+            report.problem = "web root " + root->string() + " lacks dashboard.html or docs.html";
+        } else {
+            store = std::make_shared<const asset_store>(std::move(loaded).value());
+            report.web_root = store->root().string();
+        }
+    }
+
+    if (!store) {
+        const std::string why = report.problem;
+        auto missing = [why](const api::request& req) {
+            if (req.method != "GET" && req.method != "HEAD") return method_not_allowed(req);
+            return api::error_response({model::error_code::not_found, "the dashboard and docs pages are not built", why,
+                                        "run ./scripts/build-web.sh (make build does it) and restart frost; "
+                                        "the API and /openapi.json work without them"});
+        };
+        for (const char* p : {"/dashboard", "/dashboard/", "/docs", "/docs/"}) svc.add_route(p, missing);
+        return report;
+    }
+
+    for (const auto& [page, file] : {std::pair{"/dashboard", "dashboard.html"}, std::pair{"/docs", "docs.html"}}) {
+        const auto answer = from_asset(*store->find(file), true);
+        auto handler = [answer](const api::request& req) { return serve(answer, req); };
+        svc.add_route(page, handler);
+        svc.add_route(std::string(page) + "/", handler);
+    }
+    for (const auto& [rel, a] : store->files()) {
+        if (!rel.starts_with("assets/")) continue;
+        const auto answer = from_asset(a, false);
+        svc.add_route("/" + rel, [answer](const api::request& req) { return serve(answer, req); });
+        ++report.files;
+    }
+    report.files += 2;
+    return report;
+}
+
+}  // namespace frost::web
