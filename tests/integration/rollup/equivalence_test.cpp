@@ -1,0 +1,262 @@
+// The default /trips/* routes answer from the trips_by_day rollup. These tests hold them to
+// the seed's SQL asked of DuckDB directly (its C API, no Frost code) over the raw trips, for
+// hundreds of random whole-day ranges, and count the source queries an API call makes.
+#include <boost/json.hpp>
+#include <duckdb.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <random>
+
+#include "api/service.hpp"
+#include "api/worker_pool.hpp"
+#include "rollup/serving_store.hpp"
+#include "source/duckdb/duckdb_source.hpp"
+#include "support/test_server.hpp"
+
+namespace frost::testing {
+namespace {
+
+// One cell of the oracle's answer: integers stay integers; DECIMAL temperatures become doubles
+// (JSON has one number type; the API writes `70.0`).
+using cell = std::variant<std::monostate, std::int64_t, double, std::string>;
+using rows = std::vector<std::vector<cell>>;
+
+// DuckDB asked directly through its C API.
+class oracle {
+public:
+    explicit oracle(const std::string& path) {
+        duckdb_config cfg;
+        duckdb_create_config(&cfg);
+        duckdb_set_config(cfg, "access_mode", "READ_ONLY");
+        char* err = nullptr;
+        if (duckdb_open_ext(path.c_str(), &db_, cfg, &err) == DuckDBError) {
+            std::string msg = err ? err : "open failed";
+            duckdb_free(err);
+            duckdb_destroy_config(&cfg);
+            throw std::runtime_error(msg);
+        }
+        duckdb_destroy_config(&cfg);
+        if (duckdb_connect(db_, &con_) == DuckDBError) throw std::runtime_error("connect failed");
+    }
+    ~oracle() {
+        duckdb_disconnect(&con_);
+        duckdb_close(&db_);
+    }
+    rows query(const std::string& sql) {
+        duckdb_result res;
+        if (duckdb_query(con_, sql.c_str(), &res) == DuckDBError) {
+            std::string msg = duckdb_result_error(&res);
+            duckdb_destroy_result(&res);
+            throw std::runtime_error(msg + "\n" + sql);
+        }
+        rows out;
+        const auto ncol = duckdb_column_count(&res), nrow = duckdb_row_count(&res);
+        for (idx_t r = 0; r < nrow; ++r) {
+            std::vector<cell> row;
+            for (idx_t c = 0; c < ncol; ++c) {
+                if (duckdb_value_is_null(&res, c, r)) {
+                    row.emplace_back(std::monostate{});
+                    continue;
+                }
+                switch (duckdb_column_type(&res, c)) {
+                    case DUCKDB_TYPE_BIGINT: row.emplace_back(duckdb_value_int64(&res, c, r)); break;
+                    case DUCKDB_TYPE_DECIMAL:
+                    case DUCKDB_TYPE_DOUBLE: row.emplace_back(duckdb_value_double(&res, c, r)); break;
+                    default: {
+                        char* s = duckdb_value_varchar(&res, c, r);
+                        row.emplace_back(std::string(s));
+                        duckdb_free(s);
+                    }
+                }
+            }
+            out.push_back(std::move(row));
+        }
+        duckdb_destroy_result(&res);
+        return out;
+    }
+
+private:
+    duckdb_database db_ = nullptr;
+    duckdb_connection con_ = nullptr;
+};
+
+// The seed's three reports (its Snowflake SQL, in DuckDB's words) over the raw trips, for the
+// whole days [from, to].
+std::string seed_sql(const std::string& report, const std::string& from, const std::string& to) {
+    const std::string where = " where starttime >= DATE '" + from + "' and starttime < DATE '" + to + "' + 1";
+    if (report == "monthly")
+        return "select count(*)::BIGINT, ['Jan','Feb','Mar','Apr','May','Jun','Jul','Aug','Sep','Oct','Nov','Dec']"
+               "[month(starttime)] from demo.trips" + where + " group by month(starttime) order by month(starttime)";
+    if (report == "day_of_week")
+        return "select count(*)::BIGINT, ['Sun','Mon','Tue','Wed','Thu','Fri','Sat'][dayofweek(starttime) + 1]"
+               " from demo.trips" + where + " group by dayofweek(starttime) order by dayofweek(starttime)";
+    return "with weather_trips as (select * from demo.trips t inner join demo.weather w"
+           " on date_trunc('day', t.starttime) = w.observation_date)"
+           " select round(temp_avg_f, -1), count(*)::BIGINT from weather_trips" + where +
+           " group by round(temp_avg_f, -1) order by round(temp_avg_f, -1) asc";
+}
+
+rows api_rows(const std::string& body) {
+    rows out;
+    auto doc = boost::json::parse(body);
+    for (const auto& r : doc.at("result").as_array()) {
+        std::vector<cell> row;
+        for (const auto& v : r.as_array()) {
+            if (v.is_null()) row.emplace_back(std::monostate{});
+            else if (v.is_int64()) row.emplace_back(v.as_int64());
+            else if (v.is_uint64()) row.emplace_back(static_cast<std::int64_t>(v.as_uint64()));
+            else if (v.is_double()) row.emplace_back(v.as_double());
+            else row.emplace_back(std::string(v.as_string()));
+        }
+        out.push_back(std::move(row));
+    }
+    return out;
+}
+
+// JSON has one number type: `70`, `70.0` and the DECIMAL 70.0 are the same answer.
+rows normalised(rows rs) {
+    for (auto& r : rs)
+        for (auto& c : r)
+            if (const auto* d = std::get_if<double>(&c); d && *d == std::floor(*d) && std::fabs(*d) < 9e15)
+                c = static_cast<std::int64_t>(*d);
+    return rs;
+}
+
+std::string describe(const rows& rs) {
+    std::string s;
+    for (const auto& r : rs) {
+        s += "[";
+        for (const auto& c : r) {
+            std::visit([&](const auto& x) {
+                using T = std::decay_t<decltype(x)>;
+                if constexpr (std::is_same_v<T, std::monostate>) s += "null";
+                else if constexpr (std::is_same_v<T, std::string>) s += x;
+                else s += std::to_string(x);
+            }, c);
+            s += ",";
+        }
+        s += "] ";
+    }
+    return s;
+}
+
+std::string iso(model::date d) { return model::format_date(d); }
+std::string us_date(model::date d) {
+    const auto c = model::civil_from_days(d.days);
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%02u/%02u/%04d", c.month, c.day, c.year);
+    return buf;
+}
+
+TEST(rollup_equivalence, trips_reports_match_the_seed_sql_over_raw_trips_for_random_ranges) {
+    const auto db = sample_database(200'000);
+    test_server server(default_config(db));
+    oracle raw(db);
+
+    std::mt19937_64 rng(20261125);
+    // Ranges inside, across and outside the data (2013-06-01 .. 2020-05-01).
+    const auto lo = model::days_from_civil(2013, 4, 1), hi = model::days_from_civil(2020, 7, 31);
+    std::uniform_int_distribution<std::int32_t> day(lo, hi);
+    std::uniform_int_distribution<int> shape(0, 9);
+    int compared = 0;
+    for (int i = 0; i < 210; ++i) {
+        std::int32_t a = day(rng), b = day(rng);
+        if (a > b) std::swap(a, b);
+        switch (shape(rng)) {
+            case 0: b = a; break;                                          // one day
+            case 1: b = std::min(hi, a + 30); break;                       // about a month
+            case 2: b = std::min(hi, a + 364); break;                      // a year (the load test's shape)
+            default: break;
+        }
+        const model::date from{a}, to{b};
+        const bool seed_format = i % 3 == 0;  // the seed's MM/DD/YYYY, with its `start`/`end` names
+        const std::string query = seed_format ? "start=" + us_date(from) + "&end=" + us_date(to)
+                                              : "start_range=" + iso(from) + "&end_range=" + iso(to);
+        for (const std::string report : {"monthly", "day_of_week", "temperature"}) {
+            auto got = server.get("/trips/" + report + "?" + query);
+            ASSERT_EQ(got.status, 200) << report << "?" << query << ": " << got.body;
+            ASSERT_EQ(got.header("x-data-version").rfind("trips_by_day@", 0), 0u) << got.header("x-data-version");
+            const auto expected = normalised(raw.query(seed_sql(report, iso(from), iso(to))));
+            const auto actual = normalised(api_rows(got.body));
+            ASSERT_EQ(actual, expected) << report << "?" << query << "\n api:    " << describe(actual)
+                                        << "\n oracle: " << describe(expected);
+            ++compared;
+        }
+    }
+    EXPECT_EQ(compared, 630);
+
+    // No range at all: every trip.
+    for (const std::string report : {"monthly", "day_of_week", "temperature"}) {
+        auto got = server.get("/trips/" + report);
+        ASSERT_EQ(got.status, 200);
+        EXPECT_EQ(normalised(api_rows(got.body)), normalised(raw.query(seed_sql(report, "1900-01-01", "2100-01-01")))) << report;
+    }
+}
+
+// Counts every query a source runs: the proof that rollup-backed routes never reach it.
+class counting_source final : public frost::source::source {
+public:
+    explicit counting_source(std::shared_ptr<frost::source::source> inner) : inner_(std::move(inner)) {}
+    std::string_view name() const override { return inner_->name(); }
+    std::string_view dialect() const override { return inner_->dialect(); }
+    model::result<model::table> run(const frost::source::query& q) override {
+        calls.fetch_add(1);
+        return inner_->run(q);
+    }
+    std::atomic<int> calls{0};
+
+private:
+    std::shared_ptr<frost::source::source> inner_;
+};
+
+TEST(rollup_routes, make_zero_source_queries_per_api_call) {
+    const auto db = sample_database(200'000);
+    auto cfg = default_config(db);
+    auto local = frost::source::duckdb::duckdb_source::open("local", {db, true, {}});
+    ASSERT_TRUE(local) << local.error().message;
+    auto counted = std::make_shared<counting_source>(std::shared_ptr<frost::source::source>(std::move(local).value()));
+    api::source_map sources{{"local", counted}};
+    ASSERT_TRUE(rollup::open_serving(cfg, sources, {true, true, false}));
+    auto* store = dynamic_cast<rollup::serving_store*>(sources.at(std::string(rollup::serving_source_name)).get());
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(counted->calls.load(), 1);  // the one build at start-up
+    EXPECT_EQ(store->source_queries(), 1u);
+
+    api::worker_pool workers(2, 256);
+    auto svc = api::service::create(std::make_shared<const config::config>(cfg), sources, workers);
+    ASSERT_TRUE(svc) << svc.error().message;
+    std::mt19937_64 rng(3);
+    std::uniform_int_distribution<std::int32_t> day(model::days_from_civil(2013, 6, 1), model::days_from_civil(2020, 4, 30));
+    const auto reads_before = store->reads();
+    int answered = 0;
+    for (int i = 0; i < 100; ++i) {
+        std::int32_t a = day(rng), b = day(rng);
+        if (a > b) std::swap(a, b);
+        for (const std::string report : {"monthly", "day_of_week", "temperature"}) {
+            api::request r;
+            r.target = "/trips/" + report + "?start_range=" + iso({a}) + "&end_range=" + iso({b});
+            auto res = svc.value()->handle_sync(std::move(r));
+            ASSERT_EQ(res.status, 200);
+            ++answered;
+        }
+        api::request rnd;
+        rnd.target = "/trips/monthly?random=true";  // cache bypassed: still no source query
+        EXPECT_EQ(svc.value()->handle_sync(std::move(rnd)).status, 200);
+        ++answered;
+    }
+    EXPECT_EQ(answered, 400);
+    EXPECT_EQ(counted->calls.load(), 1);
+    EXPECT_EQ(store->source_queries(), 1u);
+    EXPECT_GE(store->reads() - reads_before, 300u);  // answered from the serving database
+
+    // The live family does reach the source, once per call: the counter can move.
+    api::request live;
+    live.target = "/sqlapi/trips/monthly?start_range=2019-01-01&end_range=2019-12-31";
+    EXPECT_EQ(svc.value()->handle_sync(std::move(live)).status, 200);
+    EXPECT_EQ(counted->calls.load(), 2);
+}
+
+}  // namespace
+}  // namespace frost::testing

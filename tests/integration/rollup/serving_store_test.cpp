@@ -1,0 +1,248 @@
+// The serving store's promises: a refresh swaps a whole version in while readers run, a
+// refresh that fails halfway leaves the last good version served (marked stale), and a
+// restart serves the persisted version before any source query.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "api/service.hpp"
+#include "api/worker_pool.hpp"
+#include "rollup/serving_store.hpp"
+
+namespace frost::rollup {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A source whose answer the test sets: version n is `1000 + n` rows (k, v = n). It can fail
+// outright, or return a table whose row 500 cannot be stored (a text in an integer column),
+// which makes the build fail halfway through writing.
+class scripted_source final : public frost::source::source {
+public:
+    enum class mode { good, fail, poisoned };
+    std::string_view name() const override { return "scripted"; }
+    std::string_view dialect() const override { return "duckdb"; }
+    model::result<model::table> run(const frost::source::query&) override {
+        calls.fetch_add(1);
+        std::lock_guard lock(mutex);
+        if (m == mode::fail) return model::error{model::error_code::source_unavailable, "warehouse is down", {}, {}};
+        model::table t;
+        t.columns = {{"k", model::column_type::integer}, {"v", model::column_type::integer}};
+        for (std::int64_t i = 0; i < 1000 + n; ++i) {
+            std::vector<model::value> row;
+            row.emplace_back(i);
+            if (m == mode::poisoned && i == 500) row.emplace_back(std::string("boom"));
+            else row.emplace_back(n);
+            t.rows.push_back(std::move(row));
+        }
+        return t;
+    }
+    void set(mode new_mode, std::int64_t new_n = 0) {
+        std::lock_guard lock(mutex);
+        m = new_mode;
+        if (new_n) n = new_n;
+    }
+    std::atomic<int> calls{0};
+
+private:
+    std::mutex mutex;
+    mode m = mode::good;
+    std::int64_t n = 1;
+};
+
+config::config make_config(const std::string& serving_path, const std::string& rollup_sql = "select k, v from src") {
+    auto text = R"(
+sources:
+  scripted: {type: duckdb, path: ":memory:"}
+rollups:
+  r:
+    source: scripted
+    refresh: 60m
+    sql: ")" + rollup_sql + R"("
+endpoints:
+  - path: /r
+    rollup: r
+    sql: select count(*)::BIGINT as n, min(v) as lo, max(v) as hi from r
+)";
+    auto cfg = config::load_text(text, "store_test.yaml", "/");
+    if (!cfg) throw std::runtime_error(cfg.error().message);
+    cfg.value().serving.path = serving_path;
+    return std::move(cfg).value();
+}
+
+struct reading {
+    std::int64_t n = -1, lo = -1, hi = -1;
+};
+
+reading read_whole(serving_store& store, std::uint64_t* version) {
+    const std::string sql = "select count(*)::BIGINT as n, min(v) as lo, max(v) as hi from r";
+    frost::source::query q{sql, {}, model::deadline::after(10s), "test", 10};
+    auto got = store.run_versioned(q, "r");
+    if (!got) throw std::runtime_error(got.error().message);
+    const auto& row = got.value().table.rows.at(0);
+    if (version) *version = got.value().version.version;
+    return {std::get<std::int64_t>(row[0]), std::get<std::int64_t>(row[1]), std::get<std::int64_t>(row[2])};
+}
+
+const store_options manual{true, false, false};  // build at open; no background refreshes
+
+TEST(serving_store, refresh_swaps_whole_versions_under_16_concurrent_readers) {
+    auto src = std::make_shared<scripted_source>();
+    const auto cfg = make_config("");
+    auto opened = serving_store::open(cfg, {{"scripted", src}}, manual);
+    ASSERT_TRUE(opened) << opened.error().message;
+    auto store = opened.value();
+    ASSERT_EQ(store->current("r").version, 1u);
+
+    // Half the readers go through the API core (header and body must agree), half straight to the store.
+    auto shared_cfg = std::make_shared<const config::config>(cfg);
+    api::worker_pool workers(4, 1024);
+    auto svc = api::service::create(shared_cfg, {{"scripted", src}, {std::string(serving_source_name), store}}, workers);
+    ASSERT_TRUE(svc) << svc.error().message;
+
+    std::atomic<bool> stop{false};
+    std::atomic<int> reads{0}, torn{0};
+    std::mutex failures_mutex;
+    std::vector<std::string> failures;
+    std::vector<std::thread> readers;
+    for (int t = 0; t < 16; ++t) {
+        readers.emplace_back([&, t] {
+            while (!stop) {
+                std::uint64_t version = 0;
+                reading got;
+                if (t % 2 == 0) {
+                    got = read_whole(*store, &version);
+                } else {
+                    api::request req;
+                    req.target = "/r";
+                    auto res = svc.value()->handle_sync(std::move(req));
+                    const std::string body(res.body_view());
+                    const std::string tag(res.header("X-Data-Version"));
+                    version = std::stoull(tag.substr(tag.find('@') + 1));
+                    std::sscanf(body.c_str(), "{\"result\":[[%ld,%ld,%ld]]", &got.n, &got.lo, &got.hi);
+                }
+                reads.fetch_add(1);
+                const auto v = static_cast<std::int64_t>(version);
+                if (got.lo != v || got.hi != v || got.n != 1000 + v) {
+                    torn.fetch_add(1);
+                    std::lock_guard lock(failures_mutex);
+                    if (failures.size() < 5)
+                        failures.push_back("version " + std::to_string(v) + " read n=" + std::to_string(got.n) +
+                                           " v=" + std::to_string(got.lo) + ".." + std::to_string(got.hi));
+                }
+            }
+        });
+    }
+    for (std::int64_t n = 2; n <= 25; ++n) {
+        src->set(scripted_source::mode::good, n);
+        auto done = store->refresh("r");
+        ASSERT_TRUE(done) << done.error().message;
+        EXPECT_EQ(done.value().version, static_cast<std::uint64_t>(n));
+        std::this_thread::sleep_for(5ms);
+    }
+    stop = true;
+    for (auto& r : readers) r.join();
+    EXPECT_GT(reads.load(), 100);
+    EXPECT_EQ(torn.load(), 0) << (failures.empty() ? "" : failures.front());
+    std::uint64_t version = 0;
+    auto last = read_whole(*store, &version);
+    EXPECT_EQ(version, 25u);
+    EXPECT_EQ(last.n, 1025);
+}
+
+TEST(serving_store, a_refresh_that_fails_halfway_leaves_the_old_version_served_and_marked_stale) {
+    auto src = std::make_shared<scripted_source>();
+    const auto cfg = make_config("");
+    auto opened = serving_store::open(cfg, {{"scripted", src}}, manual);
+    ASSERT_TRUE(opened) << opened.error().message;
+    auto store = opened.value();
+    auto shared_cfg = std::make_shared<const config::config>(cfg);
+    api::worker_pool workers(2, 64);
+    auto svc = api::service::create(shared_cfg, {{"scripted", src}, {std::string(serving_source_name), store}}, workers);
+    ASSERT_TRUE(svc);
+
+    // Poisoned at row 500 of 1002: the first 500 rows were written to staging when it fails.
+    src->set(scripted_source::mode::poisoned, 2);
+    auto failed = store->refresh("r");
+    ASSERT_FALSE(failed);
+    EXPECT_NE(failed.error().message.find("row 501"), std::string::npos) << failed.error().message;
+    std::uint64_t version = 0;
+    auto got = read_whole(*store, &version);
+    EXPECT_EQ(version, 1u);
+    EXPECT_EQ(got.n, 1001);
+    EXPECT_EQ(got.lo, 1);
+    EXPECT_EQ(got.hi, 1);
+    EXPECT_TRUE(store->current("r").stale);
+    EXPECT_EQ(store->failed_refreshes(), 1u);
+    // No half-built table is left behind.
+    frost::source::query q{"select count(*)::BIGINT from duckdb_tables() where table_name like 'frost_staging%'", {},
+                           model::deadline::after(5s), "test", 10};
+    auto staging = store->run(q);
+    ASSERT_TRUE(staging);
+    EXPECT_EQ(std::get<std::int64_t>(staging.value().rows[0][0]), 0);
+    api::request req;
+    req.target = "/r";
+    auto res = svc.value()->handle_sync(std::move(req));
+    EXPECT_EQ(res.status, 200);
+    EXPECT_EQ(res.header("X-Data-Version"), "r@1");
+    EXPECT_EQ(res.header("X-Data-Stale"), "true");
+
+    // The source itself down: same outcome.
+    src->set(scripted_source::mode::fail);
+    EXPECT_FALSE(store->refresh("r"));
+    EXPECT_EQ(read_whole(*store, &version).n, 1001);
+    EXPECT_EQ(version, 1u);
+
+    // Back to health: the next refresh swaps in version 2 and clears the stale mark.
+    src->set(scripted_source::mode::good, 3);
+    auto ok = store->refresh("r");
+    ASSERT_TRUE(ok) << ok.error().message;
+    EXPECT_EQ(ok.value().version, 2u);
+    EXPECT_FALSE(store->current("r").stale);
+    EXPECT_EQ(read_whole(*store, &version).n, 1003);
+}
+
+TEST(serving_store, a_restart_serves_the_persisted_version_without_asking_the_source) {
+    const auto dir = std::filesystem::temp_directory_path() / ("frost-serving-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const auto path = (dir / "serving.duckdb").string();
+    auto src = std::make_shared<scripted_source>();
+    src->set(scripted_source::mode::good, 7);
+    {
+        auto store = serving_store::open(make_config(path), {{"scripted", src}}, manual);
+        ASSERT_TRUE(store) << store.error().message;
+        EXPECT_EQ(store.value()->current("r").version, 1u);
+        src->set(scripted_source::mode::good, 8);
+        ASSERT_TRUE(store.value()->refresh("r"));
+    }
+    src->set(scripted_source::mode::fail);
+    const int calls_before = src->calls.load();
+    {
+        auto store = serving_store::open(make_config(path), {{"scripted", src}}, manual);
+        ASSERT_TRUE(store) << store.error().message;
+        EXPECT_EQ(src->calls.load(), calls_before);  // served from the file, no source query
+        std::uint64_t version = 0;
+        auto got = read_whole(*store.value(), &version);
+        EXPECT_EQ(version, 2u);
+        EXPECT_EQ(got.n, 1008);
+        EXPECT_EQ(got.lo, 8);
+    }
+    // A changed rollup SQL invalidates the persisted table: rebuilt, and numbering keeps rising.
+    src->set(scripted_source::mode::good, 9);
+    {
+        auto store = serving_store::open(make_config(path, "select k, v from src where k >= 0"), {{"scripted", src}}, manual);
+        ASSERT_TRUE(store) << store.error().message;
+        std::uint64_t version = 0;
+        auto got = read_whole(*store.value(), &version);
+        EXPECT_EQ(version, 3u);
+        EXPECT_EQ(got.lo, 9);
+    }
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+}
+
+}  // namespace
+}  // namespace frost::rollup
