@@ -9,6 +9,7 @@
 #include <set>
 
 #include "model/error.hpp"
+#include "rollup/serving_store.hpp"
 
 namespace frost::api {
 
@@ -700,7 +701,8 @@ result_columns describe_results(const config::config& cfg, const source_map& sou
     result_columns out;
     for (const auto& e : cfg.endpoints) {
         if (e.static_body) continue;
-        auto it = sources.find(e.source);
+        // An endpoint over a rollup runs its SQL on the serving database.
+        auto it = sources.find(e.rollup.empty() ? e.source : std::string(rollup::serving_source_name));
         if (it == sources.end() || !it->second || it->second->dialect() != "duckdb") continue;
         auto sql_it = e.sql.find("duckdb");
         if (sql_it == e.sql.end()) sql_it = e.sql.find("");
