@@ -12,6 +12,7 @@
 #include "api/service.hpp"
 #include "api/worker_pool.hpp"
 #include "app/sources.hpp"
+#include "app/sync_command.hpp"
 #include "app/web_wiring.hpp"
 #include "config/config.hpp"
 #include "data/generator.hpp"
@@ -172,6 +173,11 @@ int main(int argc, char** argv) {
     auto* check = cli.add_subcommand("check", "Validate the config and open its sources");
     check->add_option("-c,--config", config_path, "Config file (env FROST_CONFIG)");
 
+    auto* sync = cli.add_subcommand("sync", "Refresh the config's rollups now, with progress");
+    sync->add_option("-c,--config", config_path, "Config file (env FROST_CONFIG)");
+    std::vector<std::string> sync_only;
+    sync->add_option("-r,--rollup", sync_only, "Only this rollup (repeatable); default all");
+
     app::openapi_verb_options openapi_options;
     auto* openapi = app::add_openapi_verb(cli, config_path, openapi_options);
 
@@ -181,6 +187,7 @@ int main(int argc, char** argv) {
     if (*serve) return run_serve(config_path, host, port, web_root);
     if (*seed) return run_seed(out, trips, seed_value, if_missing, memory_limit);
     if (*check) return run_check(config_path);
+    if (*sync) return app::run_sync(config_path, sync_only);
     if (*openapi) return app::run_openapi_verb(config_path, openapi_options);
     return 1;
 }

@@ -1,0 +1,162 @@
+#include "app/sync_command.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "app/sources.hpp"
+#include "config/config.hpp"
+#include "rollup/serving_store.hpp"
+
+namespace frost::app {
+
+namespace {
+
+const char* stage_text(rollup::refresh_stage s) {
+    switch (s) {
+        case rollup::refresh_stage::querying: return "querying the source";
+        case rollup::refresh_stage::writing: return "writing the staging table";
+        case rollup::refresh_stage::validating: return "validating";
+        case rollup::refresh_stage::swapping: return "swapping in";
+        case rollup::refresh_stage::done: return "done";
+        case rollup::refresh_stage::failed: return "failed";
+    }
+    return "";
+}
+
+// Draws one rollup's progress: a live line redrawn every 100 ms on a terminal (the source
+// query gives no progress of its own, so the clock shows it is alive), one line per stage
+// otherwise.
+class progress_line {
+public:
+    explicit progress_line(std::string name) : name_(std::move(name)), tty_(isatty(STDERR_FILENO) != 0) {
+        if (tty_) ticker_ = std::thread([this] { tick(); });
+    }
+    ~progress_line() {
+        {
+            std::lock_guard lock(mutex_);
+            stopping_ = true;
+        }
+        cv_.notify_all();
+        if (ticker_.joinable()) ticker_.join();
+    }
+    void update(rollup::refresh_stage stage, std::uint64_t rows) {
+        std::lock_guard lock(mutex_);
+        stage_ = stage;
+        rows_ = rows;
+        if (!tty_) draw_locked('\n');
+    }
+    void finish(const std::string& text) {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+        if (tty_) std::fprintf(stderr, "\r\033[K");
+        std::fprintf(stderr, "  %-20s %s\n", name_.c_str(), text.c_str());
+    }
+
+private:
+    void draw_locked(char end) {
+        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+        static const char spin[] = "|/-\\";
+        std::fprintf(stderr, "%s  %-20s %c %-26s %10llu rows %7.1fs%c", tty_ ? "\r\033[K" : "", name_.c_str(),
+                     tty_ ? spin[frame_++ % 4] : '-', stage_text(stage_), static_cast<unsigned long long>(rows_), secs, end);
+        std::fflush(stderr);
+    }
+    void tick() {
+        std::unique_lock lock(mutex_);
+        while (!stopping_) {
+            draw_locked(' ');
+            cv_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stopping_; });
+        }
+    }
+
+    std::string name_;
+    bool tty_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    bool stopping_ = false;
+    rollup::refresh_stage stage_ = rollup::refresh_stage::querying;
+    std::uint64_t rows_ = 0;
+    unsigned frame_ = 0;
+    std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+    std::thread ticker_;
+};
+
+std::string iso_utc(std::chrono::system_clock::time_point t) {
+    const std::time_t secs = std::chrono::system_clock::to_time_t(t);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+}  // namespace
+
+int run_sync(const std::string& config_path, const std::vector<std::string>& only) {
+    auto loaded = config::load_file(config_path);
+    if (!loaded) {
+        std::cerr << "frost sync: " << loaded.error().message << '\n';
+        return 2;
+    }
+    if (auto env = config::apply_environment(loaded.value()); !env) {
+        std::cerr << "frost sync: " << env.error().message << '\n';
+        return 2;
+    }
+    const auto& cfg = loaded.value();
+    if (cfg.rollups.empty()) {
+        std::cerr << "frost sync: " << config_path << " declares no rollups; nothing to do\n";
+        return 0;
+    }
+    for (const auto& name : only) {
+        if (!cfg.find_rollup(name)) {
+            std::cerr << "frost sync: no rollup named \"" << name << "\" in " << config_path << '\n';
+            return 2;
+        }
+    }
+    // Open the plain sources only; the serving store is opened here without building or scheduling.
+    auto plain = cfg;
+    plain.rollups.clear();
+    auto sources = open_sources(plain);
+    if (!sources) {
+        std::cerr << "frost sync: " << sources.error().message << '\n';
+        if (!sources.error().hint.empty()) std::cerr << "  hint: " << sources.error().hint << '\n';
+        return 2;
+    }
+    auto store = rollup::serving_store::open(cfg, sources.value(), {false, false, false});
+    if (!store) {
+        std::cerr << "frost sync: " << store.error().message << '\n';
+        if (!store.error().hint.empty()) std::cerr << "  hint: " << store.error().hint << '\n';
+        return 2;
+    }
+    std::cerr << "Refreshing rollups into " << (cfg.serving.path.empty() ? std::string("memory (serving.path is not set)") : cfg.serving.path)
+              << '\n';
+    int failures = 0;
+    for (const auto& name : store.value()->rollup_names()) {
+        if (!only.empty() && std::find(only.begin(), only.end(), name) == only.end()) continue;
+        const auto started = std::chrono::steady_clock::now();
+        progress_line line(name);
+        auto done = store.value()->refresh(name, [&](std::string_view, rollup::refresh_stage s, std::uint64_t rows) {
+            line.update(s, rows);
+        });
+        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        char timing[32];
+        std::snprintf(timing, sizeof timing, "%.2f s", secs);
+        if (done) {
+            line.finish("version " + std::to_string(done.value().version) + " as of " + iso_utc(done.value().built_at) +
+                        " in " + timing);
+        } else {
+            ++failures;
+            line.finish("FAILED after " + std::string(timing) + ": " + done.error().message +
+                        " (the previous version, if any, is kept)");
+        }
+    }
+    return failures ? 1 : 0;
+}
+
+}  // namespace frost::app
