@@ -32,6 +32,29 @@ std::string resolve_config(const std::string& path) {
     return path;
 }
 
+// The deployment package (/var/task) is read-only on Lambda, and rollup refreshes write the
+// serving database: when it lies inside the package, serve a copy in the temporary folder,
+// seeded from the packaged file so init does not rebuild the rollups.
+model::result<model::done> relocate_serving(config::config& cfg) {
+    namespace fs = std::filesystem;
+    const auto root = env_or("LAMBDA_TASK_ROOT", "");
+    if (cfg.serving.path.empty() || root.empty()) return model::done{};
+    std::error_code ec;
+    const auto packaged = fs::weakly_canonical(cfg.serving.path, ec);
+    const auto task = fs::weakly_canonical(root, ec);
+    const auto rel = packaged.lexically_relative(task);
+    if (rel.empty() || rel.native().starts_with("..")) return model::done{};
+    const auto copy = fs::path(env_or("TMPDIR", "/tmp")) / ("frost-" + packaged.filename().string());
+    if (fs::exists(packaged) && !fs::exists(copy)) {
+        fs::copy_file(packaged, copy, ec);
+        if (ec)
+            return model::error{model::error_code::config_error,
+                                "cannot copy the serving database to " + copy.string() + ": " + ec.message(), {}, {}};
+    }
+    cfg.serving.path = copy.string();
+    return model::done{};
+}
+
 }  // namespace
 
 bool started_by_lambda(int argc, char** argv) {
@@ -69,6 +92,7 @@ int run_lambda(const std::string& config_path) {
     auto cfg = config::load_file(path);
     if (!cfg) return init_failed(cfg.error());
     if (auto env = config::apply_environment(cfg.value()); !env) return init_failed(env.error());
+    if (auto moved = relocate_serving(cfg.value()); !moved) return init_failed(moved.error());
     auto shared = std::make_shared<const config::config>(std::move(cfg).value());
     auto sources = open_sources(*shared);
     if (!sources) return init_failed(sources.error());

@@ -11,6 +11,7 @@
 
 #include "api/service.hpp"
 #include "api/worker_pool.hpp"
+#include "app/lambda_command.hpp"
 #include "app/sources.hpp"
 #include "app/sync_command.hpp"
 #include "app/web_wiring.hpp"
@@ -147,6 +148,7 @@ int run_check(const std::string& config_path) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (app::started_by_lambda(argc, argv)) return app::run_lambda(default_config_path());
     CLI::App cli{"Frost: fast, secure HTTP JSON APIs over SQL warehouses"};
     cli.require_subcommand(1);
     std::string config_path = default_config_path();
@@ -173,6 +175,9 @@ int main(int argc, char** argv) {
     auto* check = cli.add_subcommand("check", "Validate the config and open its sources");
     check->add_option("-c,--config", config_path, "Config file (env FROST_CONFIG)");
 
+    auto* lambda = cli.add_subcommand("lambda", "Answer AWS Lambda events (automatic when AWS_LAMBDA_RUNTIME_API is set)");
+    lambda->add_option("-c,--config", config_path, "Config file (env FROST_CONFIG)");
+
     auto* sync = cli.add_subcommand("sync", "Refresh the config's rollups now, with progress");
     sync->add_option("-c,--config", config_path, "Config file (env FROST_CONFIG)");
     std::vector<std::string> sync_only;
@@ -187,6 +192,7 @@ int main(int argc, char** argv) {
     if (*serve) return run_serve(config_path, host, port, web_root);
     if (*seed) return run_seed(out, trips, seed_value, if_missing, memory_limit);
     if (*check) return run_check(config_path);
+    if (*lambda) return app::run_lambda(config_path);
     if (*sync) return app::run_sync(config_path, sync_only);
     if (*openapi) return app::run_openapi_verb(config_path, openapi_options);
     return 1;

@@ -265,6 +265,9 @@ struct runtime_emulator::impl {
             ::dup2(pipefd[1], 2);
             const int devnull = ::open("/dev/null", O_RDONLY);
             if (devnull >= 0) ::dup2(devnull, 0);
+            // Sockets of the emulator (Asio does not mark them close-on-exec) must not leak
+            // into the runtime, or it could reconnect to an inherited listener and hang.
+            ::close_range(3, ~0U, 0);
             if (cwd && ::chdir(cwd) != 0) ::_exit(126);
             ::execve(argv[0], argv.data(), envp.data());
             ::_exit(127);
@@ -440,10 +443,11 @@ invoke_result runtime_emulator::invoke(std::string payload, const invoke_options
     if (cold && p.first_next_at)
         out.init_duration = std::chrono::duration_cast<std::chrono::microseconds>(*p.first_next_at - p.spawned_at);
     p.echo("END RequestId: " + out.request_id);
+    char init[64] = "";
+    if (out.init_duration) std::snprintf(init, sizeof init, "Init Duration: %.2f ms\t", out.init_duration->count() / 1000.0);
     char report[256];
     std::snprintf(report, sizeof report, "REPORT RequestId: %s\t%sDuration: %.2f ms\tMemory Size: %u MB", out.request_id.c_str(),
-                  out.init_duration ? ("Init Duration: " + std::to_string(out.init_duration->count() / 1000.0) + " ms\t").c_str() : "",
-                  out.duration.count() / 1000.0, p.opts.memory_mb);
+                  init, out.duration.count() / 1000.0, p.opts.memory_mb);
     p.echo(report);
     return out;
 }

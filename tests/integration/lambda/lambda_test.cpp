@@ -1,0 +1,279 @@
+// The Lambda transport end to end: events from the emulator's front doors, through the
+// runtime loop and the same api::service, compared with what the HTTP server answers for the
+// same request over the same data (the HTTP server is the oracle).
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "api/worker_pool.hpp"
+#include "app/sources.hpp"
+#include "emulators/lambda/gateway.hpp"
+#include "emulators/lambda/runtime_emulator.hpp"
+#include "lambda/runtime.hpp"
+#include "integration/lambda/compare.hpp"
+#include "support/test_server.hpp"
+
+namespace frost::testing {
+namespace {
+
+namespace json = boost::json;
+namespace fs = std::filesystem;
+namespace emu = frost::emulators::lambda;
+
+// The HTTP config plus two endpoints that only tests need: a slow query and a huge answer.
+config::config lambda_config(const std::string& db) {
+    auto cfg = default_config(db);
+    config::endpoint_config slow;
+    slow.path = "/test/slow";
+    slow.source = "local";
+    slow.sql[""] = "select count(*) as n from range(100000000000) t(x) where x % 7 = 3";
+    cfg.endpoints.push_back(slow);
+    config::endpoint_config big;
+    big.path = "/test/all_trips";
+    big.source = "local";
+    big.sql[""] = "select * from demo.trips";
+    big.max_rows = 10'000'000;
+    cfg.endpoints.push_back(big);
+    return cfg;
+}
+
+// The Lambda side: its own service over the same config and data, a loop in a thread.
+class lambda_fixture {
+public:
+    explicit lambda_fixture(const config::config& cfg, std::chrono::milliseconds timeout = std::chrono::seconds(30))
+        : emulator_({timeout}) {
+        auto shared = std::make_shared<const config::config>(cfg);
+        auto sources = app::open_sources(*shared);
+        if (!sources) throw std::runtime_error(sources.error().message);
+        workers_ = std::make_unique<api::worker_pool>(2, 16);
+        auto svc = api::service::create(shared, std::move(sources).value(), *workers_);
+        if (!svc) throw std::runtime_error(svc.error().message);
+        service_ = std::move(svc).value();
+        lambda::runtime_options options;
+        options.function_name = "integration";
+        options.metrics_sink = [this](std::string_view line) {
+            std::lock_guard lock(mutex_);
+            metrics_.emplace_back(line);
+        };
+        runtime_ = std::make_unique<lambda::runtime>(*service_, options);
+        client_ = lambda::runtime_client::create(emulator_.runtime_api()).value();
+        loop_ = std::thread([this] { (void)runtime_->run(*client_); });
+    }
+    ~lambda_fixture() {
+        emulator_.stop();
+        loop_.join();
+        workers_.reset();
+    }
+    emu::runtime_emulator& emulator() { return emulator_; }
+    std::vector<std::string> metrics() {
+        std::lock_guard lock(mutex_);
+        return metrics_;
+    }
+
+private:
+    emu::runtime_emulator emulator_;
+    std::unique_ptr<api::worker_pool> workers_;
+    std::unique_ptr<api::service> service_;
+    std::unique_ptr<lambda::runtime> runtime_;
+    std::unique_ptr<lambda::runtime_client> client_;
+    std::thread loop_;
+    std::mutex mutex_;
+    std::vector<std::string> metrics_;
+};
+
+class LambdaIntegration : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        cfg_ = std::make_unique<config::config>(lambda_config(sample_database()));
+        http_ = std::make_unique<test_server>(*cfg_);
+        lambda_ = std::make_unique<lambda_fixture>(*cfg_);
+    }
+    static void TearDownTestSuite() {
+        lambda_.reset();
+        http_.reset();
+        cfg_.reset();
+    }
+    static std::unique_ptr<config::config> cfg_;
+    static std::unique_ptr<test_server> http_;
+    static std::unique_ptr<lambda_fixture> lambda_;
+};
+std::unique_ptr<config::config> LambdaIntegration::cfg_;
+std::unique_ptr<test_server> LambdaIntegration::http_;
+std::unique_ptr<lambda_fixture> LambdaIntegration::lambda_;
+
+TEST_F(LambdaIntegration, EverySeedRouteThroughEveryDoorAnswersLikeTheHttpServer) {
+    const auto targets = seed_targets(*cfg_);
+    ASSERT_GE(targets.size(), 1u + 6u * 4u);  // "/" and the six reports, each four ways
+    int compared = 0;
+    for (const auto& target : targets) {
+        const auto expected = http_->get(target);
+        for (auto door : all_doors()) {
+            for (std::string stage : {"", "prod"}) {
+                SCOPED_TRACE(target + " via " + std::string(emu::door_name(door)) + " stage " + stage);
+                emu::http_call call;
+                call.target = target;
+                call.stage = stage;
+                call.headers = {{"Accept", "application/json"}};
+                auto r = lambda_->emulator().invoke(emu::make_event(door, call));
+                ASSERT_EQ(r.status, 200) << r.body;
+                ASSERT_FALSE(r.function_error) << r.body;
+                const auto reply = emu::read_reply(door, r.body);
+                ASSERT_TRUE(reply.problem.empty()) << reply.problem;
+                expect_same_answer(expected, reply);
+                ++compared;
+            }
+        }
+    }
+    EXPECT_EQ(compared, static_cast<int>(targets.size()) * 5 * 2);
+}
+
+TEST_F(LambdaIntegration, MalformedEventsAreFunctionErrorsAndTheLoopSurvives) {
+    const std::vector<std::string> bad = {"", "null", "\"text\"", "{}", R"({"version":"2.0"})",
+                                          R"({"httpMethod":"GET","path":{"x":1}})", std::string(200, '{')};
+    for (const auto& event : bad) {
+        auto r = lambda_->emulator().invoke(event);
+        EXPECT_EQ(r.status, 200);
+        EXPECT_TRUE(r.function_error) << event;
+        EXPECT_EQ(r.error_type, "Function.InvalidEvent");
+    }
+    emu::http_call call;
+    call.target = "/trips/monthly";
+    auto r = lambda_->emulator().invoke(emu::make_event(emu::front_door::rest, call));
+    EXPECT_EQ(emu::read_reply(emu::front_door::rest, r.body).status, 200);
+}
+
+TEST_F(LambdaIntegration, RuntimeApiDeadlineStopsTheQuery) {
+    // The config allows 29 s; the invoke allows 600 ms. A 504 well before 29 s proves the
+    // Lambda deadline reached the query.
+    ASSERT_GE(cfg_->server.request_timeout, std::chrono::seconds(10));
+    emu::http_call call;
+    call.target = "/test/slow";
+    emu::invoke_options options;
+    options.timeout = std::chrono::milliseconds(600);
+    const auto started = std::chrono::steady_clock::now();
+    auto r = lambda_->emulator().invoke(emu::make_event(emu::front_door::http_api, call), options);
+    const auto took = std::chrono::steady_clock::now() - started;
+    ASSERT_FALSE(r.timed_out) << "the runtime did not answer before Lambda's deadline";
+    const auto reply = emu::read_reply(emu::front_door::http_api, r.body);
+    EXPECT_EQ(reply.status, 504) << reply.body;
+    EXPECT_EQ(json::parse(reply.body).at("code").as_string(), "FR505");
+    EXPECT_LT(took, std::chrono::seconds(5));
+}
+
+TEST_F(LambdaIntegration, OversizeAnswerIsAJsonErrorNotALambdaFailure) {
+    const auto direct = http_->get("/test/all_trips");
+    ASSERT_EQ(direct.status, 200);
+    ASSERT_GT(direct.body.size(), 6u * 1024 * 1024) << "the sample data is too small for this test";
+    for (auto door : {emu::front_door::rest, emu::front_door::http_api, emu::front_door::alb}) {
+        emu::http_call call;
+        call.target = "/test/all_trips";
+        auto r = lambda_->emulator().invoke(emu::make_event(door, call));
+        ASSERT_EQ(r.status, 200);
+        ASSERT_FALSE(r.function_error) << r.body.substr(0, 300);
+        const auto reply = emu::read_reply(door, r.body);
+        EXPECT_EQ(reply.status, 502);
+        const auto body = json::parse(reply.body).as_object();
+        EXPECT_EQ(body.at("code").as_string(), "FR507");
+        EXPECT_NE(std::string(body.at("error").as_string()).find("Lambda response"), std::string::npos);
+    }
+}
+
+TEST_F(LambdaIntegration, EmfLinesCarryRouteStatusCacheAndUpstreamTime) {
+    emu::http_call call;
+    call.target = "/sqlapi/trips/day_of_week";
+    const auto before = lambda_->metrics().size();
+    (void)lambda_->emulator().invoke(emu::make_event(emu::front_door::http_api, call));
+    call.target = "/trips/temperature?start_range=2013-07-01&end_range=2013-07-31";
+    (void)lambda_->emulator().invoke(emu::make_event(emu::front_door::http_api, call));
+    (void)lambda_->emulator().invoke(emu::make_event(emu::front_door::http_api, call));
+    for (int i = 0; i < 400 && lambda_->metrics().size() < before + 3; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    const auto lines = lambda_->metrics();
+    ASSERT_EQ(lines.size(), before + 3);
+    const auto sql = json::parse(lines[before]).as_object();
+    EXPECT_EQ(sql.at("Route").as_string(), "/sqlapi/trips/day_of_week");
+    EXPECT_EQ(sql.at("Status").as_int64(), 200);
+    EXPECT_GT(sql.at("UpstreamTime").to_number<double>(), 0.0);
+    EXPECT_GE(sql.at("Latency").to_number<double>(), sql.at("UpstreamTime").to_number<double>());
+    // The same report twice: whatever the first found, the second is served from the cache.
+    const auto second = json::parse(lines[before + 2]).as_object();
+    EXPECT_EQ(second.at("Route").as_string(), "/trips/temperature");
+    EXPECT_EQ(second.at("Cache").as_string(), "hit");
+    EXPECT_EQ(second.at("CacheHits").to_number<int>(), 1);
+}
+
+// The real binary: `frost lambda` started by the emulator like Lambda starts `bootstrap`.
+class LambdaProcess : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = fs::temp_directory_path() / ("frost-lambda-process-" + std::to_string(::getpid()));
+        fs::create_directories(dir_ / "config");
+        fs::create_directories(dir_ / "data");
+        fs::create_directories(dir_ / "tmp");
+        fs::copy_file(std::string(FROST_SOURCE_DIR) + "/config/frost.yaml", dir_ / "config/frost.yaml",
+                      fs::copy_options::overwrite_existing);
+        fs::copy_file(sample_database(), dir_ / "data/citibike.duckdb", fs::copy_options::overwrite_existing);
+    }
+    void TearDown() override {
+        std::error_code ec;
+        fs::remove_all(dir_, ec);
+    }
+    emu::process_spec spec(std::vector<std::string> argv, std::vector<std::string> env = {}) {
+        env.push_back("TMPDIR=" + (dir_ / "tmp").string());
+        env.push_back("LD_LIBRARY_PATH=");
+        return {std::move(argv), std::move(env), dir_.string()};
+    }
+    fs::path dir_;
+};
+
+TEST_F(LambdaProcess, VerbAnswersFromACleanEnvironmentAndMatchesTheHttpServer) {
+    emu::runtime_emulator emulator({std::chrono::seconds(60)});
+    emulator.set_process(spec({FROST_BINARY, "lambda", "--config", "config/frost.yaml"}));
+    auto cfg = default_config((dir_ / "data/citibike.duckdb").string());
+    test_server http(cfg);
+    for (const std::string target : {"/", "/trips/monthly", "/sqlapi/trips/temperature?start_range=2013-06-01&end_range=2013-06-30"}) {
+        emu::http_call call;
+        call.target = target;
+        auto r = emulator.invoke(emu::make_event(emu::front_door::rest, call));
+        ASSERT_EQ(r.status, 200) << r.body;
+        auto reply = emu::read_reply(emu::front_door::rest, r.body);
+        expect_same_answer(http.get(target), reply);
+    }
+    // The serving database was copied out of the (read-only on Lambda) task folder.
+    EXPECT_TRUE(fs::exists(dir_ / "tmp/frost-serving.duckdb"));
+    bool ready = false, emf = false;
+    for (const auto& line : emulator.output()) {
+        if (line.find("frost lambda ready") != std::string::npos) ready = json::parse(line).is_object();
+        if (line.starts_with("{\"_aws\"")) emf = true;
+    }
+    EXPECT_TRUE(ready) << "no JSON ready log line";
+    EXPECT_TRUE(emf) << "no EMF line on stdout";
+}
+
+TEST_F(LambdaProcess, StartsWithoutAVerbWhenLambdaRunsIt) {
+    emu::runtime_emulator emulator({std::chrono::seconds(60)});
+    emulator.set_process(spec({FROST_BINARY, "bootstrap"}, {"FROST_CONFIG=config/frost.yaml", "_HANDLER=bootstrap"}));
+    emu::http_call call;
+    call.target = "/";
+    auto r = emulator.invoke(emu::make_event(emu::front_door::function_url, call));
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(emu::read_reply(emu::front_door::function_url, r.body).status, 200);
+}
+
+TEST_F(LambdaProcess, InitFailureIsPostedToInitError) {
+    emu::runtime_emulator emulator({std::chrono::seconds(60)});
+    emulator.set_process(spec({FROST_BINARY, "lambda", "--config", "config/missing.yaml"}));
+    auto r = emulator.invoke(emu::make_event(emu::front_door::rest, {}));
+    EXPECT_EQ(r.status, 502);
+    EXPECT_EQ(r.error_type, "Runtime.ConfigInvalid");
+    const auto body = json::parse(r.body).as_object();
+    EXPECT_NE(std::string(body.at("errorMessage").as_string()).find("missing.yaml"), std::string::npos);
+    EXPECT_TRUE(body.at("stackTrace").is_array());
+}
+
+}  // namespace
+}  // namespace frost::testing
