@@ -1,0 +1,63 @@
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "config/config.hpp"
+#include "source/snowflake/settings.hpp"
+#include "source/snowflake/sql_api_client.hpp"
+#include "source/source.hpp"
+
+namespace frost::source::snowflake {
+
+/// SQL whose `$name` placeholders became positional `?`, and the names in `?` order (a name
+/// used twice appears twice).
+struct positional_sql {
+    std::string sql;
+    std::vector<std::string> names;
+};
+
+/// Rewrites `$name` placeholders as `?` outside string literals ('...' with '' and \ escapes,
+/// $$...$$), quoted identifiers ("...") and comments (--, //, /* */). `$1`-style column
+/// references and `$` inside identifiers (`a$b`) are left alone. Fails with `config_error` for
+/// an unterminated literal or comment, and for a bare `?` (use `$name`).
+[[nodiscard]] model::result<positional_sql> to_positional(std::string_view sql);
+
+/// A value as a typed SQL API binding (reference §2.2): bool → BOOLEAN, integer → FIXED, real
+/// → REAL (non-finite → TEXT "NaN"/"inf"), decimal → FIXED or TEXT, date → DATE (epoch ms),
+/// timestamp → TIMESTAMP_NTZ (epoch ns), text → TEXT, NULL → TEXT with a null value.
+[[nodiscard]] binding to_binding(const model::value& v);
+
+/// A `source` over Snowflake's SQL API (dialect `snowflake`). Each `run` becomes one
+/// statement with typed bindings and QUERY_TAG = the query's tag. Thread-safe.
+class snowflake_source final : public source {
+public:
+    /// Reads the settings of `cfg` (file, then `SNOWFLAKE_*` environment) and loads the key.
+    /// Fails with `config_error` naming what is missing or wrong, never showing a secret.
+    static model::result<std::unique_ptr<snowflake_source>> open(const config::source_config& cfg, const env_lookup& env);
+    /// Same, from settings already resolved.
+    static model::result<std::unique_ptr<snowflake_source>> open(std::string name, snowflake_settings settings);
+
+    [[nodiscard]] std::string_view name() const override { return name_; }
+    [[nodiscard]] std::string_view dialect() const override { return "snowflake"; }
+    [[nodiscard]] model::result<model::table> run(const query& q) override;
+
+    /// The underlying client (counters, settings), for tests and health reports.
+    [[nodiscard]] const sql_api_client& client() const noexcept { return *client_; }
+
+private:
+    snowflake_source(std::string name, std::unique_ptr<sql_api_client> client)
+        : name_(std::move(name)), client_(std::move(client)) {}
+    model::result<positional_sql> translate(std::string_view sql);
+
+    std::string name_;
+    std::unique_ptr<sql_api_client> client_;
+    std::mutex cache_mutex_;
+    std::unordered_map<std::string, positional_sql> translated_;
+};
+
+}  // namespace frost::source::snowflake
