@@ -8,7 +8,7 @@ JOBS       ?= $(shell nproc)
 
 FROST := $(BUILD)/src/app/frost
 
-.PHONY: run test build setup seed check clean asan fuzz bench format
+.PHONY: run test build web setup seed check clean asan fuzz bench format
 
 ## run: install what is missing, build, create the sample data on first run, serve on :5000
 run: build
@@ -27,6 +27,11 @@ $(BUILD)/build.ninja: | setup
 
 build: setup $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
+	@$(MAKE) --no-print-directory web
+
+## web: the dashboard and docs pages (npm, bundled into .cache/web); the API works without them
+web:
+	@./scripts/build-web.sh || echo "warning: web pages not built; /dashboard and /docs answer 404 until ./scripts/build-web.sh succeeds" >&2
 
 seed: build
 	$(FROST) seed --trips $(TRIPS) --out $(DATABASE)
