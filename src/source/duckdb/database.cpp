@@ -260,7 +260,8 @@ model::result<model::done> prepared_statement::bind(std::span<const parameter> p
     const idx_t n = duckdb_nparams(stmt_);
     for (idx_t i = 1; i <= n; ++i) {
         const char* name = duckdb_parameter_name(stmt_, i);
-        std::string_view wanted = name ? name : "";
+        const std::string wanted = name ? name : "";
+        if (name) duckdb_free(const_cast<char*>(name));
         const parameter* found = nullptr;
         for (const auto& p : params) {
             if (p.name == wanted) {
@@ -268,7 +269,6 @@ model::result<model::done> prepared_statement::bind(std::span<const parameter> p
                 break;
             }
         }
-        if (name) duckdb_free(const_cast<char*>(name));
         if (!found) {
             return model::error{model::error_code::config_error,
                                 "the SQL uses $" + std::string(wanted) + " but the endpoint declares no such parameter",
