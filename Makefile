@@ -39,9 +39,15 @@ seed: build
 check: build
 	$(FROST) check --config $(CONFIG)
 
-## asan: the test suite under AddressSanitizer and UndefinedBehaviorSanitizer
-asan:
-	$(MAKE) test BUILD=build-asan CMAKE_ARGS="-DCMAKE_BUILD_TYPE=Debug -DFROST_SANITIZE=ON -DFROST_WERROR=ON"
+## asan: the unit and integration tests under AddressSanitizer and UndefinedBehaviorSanitizer
+asan: setup
+	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DFROST_SANITIZE=ON -DFROST_WERROR=ON
+	cmake --build build-asan -j $(JOBS)
+	cd build-asan && ctest --output-on-failure -j $(JOBS) -LE 'browser|slow|package'
+
+## format: check the C++ formatting (clang-format)
+format:
+	clang-format --dry-run -Werror $$(git ls-files 'src/*.cpp' 'src/*.hpp' 'tests/*.cpp' 'tests/*.hpp' 'bench/*.cpp')
 
 clean:
 	rm -rf $(BUILD) build-asan
