@@ -8,6 +8,7 @@
 #include <charconv>
 #include <set>
 
+#include "cache/http_caching.hpp"
 #include "model/error.hpp"
 #include "rollup/serving_store.hpp"
 
@@ -411,6 +412,34 @@ json::object cors_headers() {
     return h;
 }
 
+json::object string_header(std::string description) {
+    json::object h, schema;
+    schema["type"] = "string";
+    h["description"] = std::move(description);
+    h["schema"] = std::move(schema);
+    return h;
+}
+
+// What a report's answer carries beyond CORS: where its data comes from and, when the
+// endpoint is cached, its validators (api/service.cpp, cache/response_cache.cpp).
+void add_report_headers(json::object& headers, const config::endpoint_config& e) {
+    headers["X-Data-Version"] = string_header(
+        e.rollup.empty() ? "`live`: the answer was read from the source for this request."
+                         : "The rollup and its version the answer was read from, e.g. `" + e.rollup + "@3`.");
+    auto as_of = string_header(e.rollup.empty() ? "When the source was read (UTC, ISO 8601)."
+                                                : "When that rollup version was built (UTC, ISO 8601).");
+    as_of["schema"].as_object()["format"] = "date-time";
+    headers["X-Data-As-Of"] = std::move(as_of);
+    if (!e.rollup.empty())
+        headers["X-Data-Stale"] = string_header("`true` when the last refresh of the rollup failed and an older version answered.");
+    headers["Server-Timing"] = string_header("Time spent on the server, and the cache outcome when cached.");
+    if (e.cache.ttl.count() > 0) {
+        headers["Cache-Control"] = string_header("`" + cache::cache_control(e.cache) + "`");
+        headers["ETag"] = string_header("Strong validator of this representation; send it back in `If-None-Match`.");
+        headers["X-Cache"] = string_header("`hit`, `miss` or `stale`: how the server's response cache answered.");
+    }
+}
+
 json::object security_object(const security_scheme& s) {
     json::object o;
     o["type"] = s.type;
@@ -591,10 +620,17 @@ json::object build_openapi(const config::config& cfg, const openapi_options& opt
         json::object content;
         content["application/json"] = std::move(media);
         ok["content"] = std::move(content);
-        ok["headers"] = cors_headers();
+        auto headers = cors_headers();
+        if (!e.static_body) add_report_headers(headers, e);
+        ok["headers"] = std::move(headers);
 
         json::object responses;
         responses["200"] = std::move(ok);
+        if (!e.static_body && e.cache.ttl.count() > 0) {
+            json::object not_modified;
+            not_modified["description"] = "Not modified: the `If-None-Match` tag is still current (no body).";
+            responses["304"] = std::move(not_modified);
+        }
         const auto mode = mode_of(cfg, e);
         const bool needs_auth = mode != config::auth_mode::none;
         std::set<int> failures{414, 431};

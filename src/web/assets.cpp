@@ -1,54 +1,18 @@
 #include "web/assets.hpp"
 
-#include <zlib.h>
-
 #include <array>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <system_error>
 
+#include "cache/http_caching.hpp"
+
 namespace frost::web {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-}  // namespace
-
-std::string strong_etag(std::string_view bytes) {
-    // FNV-1a, 64 bits: stable across runs, enough to tell two builds of a file apart.
-    std::uint64_t h = 1469598103934665603ull;
-    for (unsigned char c : bytes) {
-        h ^= c;
-        h *= 1099511628211ull;
-    }
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string out = "\"";
-    for (int shift = 60; shift >= 0; shift -= 4) out += hex[(h >> shift) & 0xf];
-    out += '"';
-    return out;
-}
-
-namespace {
-
-// The gzip form of `bytes` (RFC 1952), or nullopt when zlib fails.
-std::optional<std::string> gzip(std::string_view bytes) {
-    z_stream z{};
-    if (deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK) return std::nullopt;
-    std::string out;
-    out.resize(deflateBound(&z, static_cast<uLong>(bytes.size())) + 32);
-    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data()));
-    z.avail_in = static_cast<uInt>(bytes.size());
-    z.next_out = reinterpret_cast<Bytef*>(out.data());
-    z.avail_out = static_cast<uInt>(out.size());
-    const int rc = deflate(&z, Z_FINISH);
-    const auto written = z.total_out;
-    deflateEnd(&z);
-    if (rc != Z_STREAM_END) return std::nullopt;
-    out.resize(written);
-    return out;
-}
 
 bool compressible(std::string_view type) {
     return type.starts_with("text/") || type.starts_with("application/javascript") ||
@@ -58,7 +22,7 @@ bool compressible(std::string_view type) {
 }  // namespace
 
 std::shared_ptr<const std::string> gzip_if_smaller(std::string_view bytes) {
-    auto z = gzip(bytes);
+    auto z = cache::gzip(bytes);
     if (!z || z->size() >= bytes.size()) return nullptr;
     return std::make_shared<const std::string>(std::move(*z));
 }
@@ -123,8 +87,9 @@ model::result<asset_store> asset_store::load(const fs::path& root, std::size_t m
         if (total > max_total_bytes) return fail("more than " + std::to_string(max_total_bytes >> 20) + " MiB of files");
         asset a;
         a.content_type = std::string(content_type_for(rel));
-        a.etag = strong_etag(bytes);
+        a.etag = cache::strong_etag(bytes);
         if (compressible(a.content_type) && bytes.size() > 1024) a.gzipped = gzip_if_smaller(bytes);
+        if (a.gzipped) a.gzip_etag = cache::strong_etag(bytes, "-gz");
         a.bytes = std::make_shared<const std::string>(std::move(bytes));
         store.files_.emplace(std::move(rel), std::move(a));
     }

@@ -16,7 +16,8 @@ struct asset {
     std::shared_ptr<const std::string> bytes;
     std::shared_ptr<const std::string> gzipped;  ///< null when gzip does not make it smaller
     std::string content_type;
-    std::string etag;  ///< strong, quoted: a hash of the bytes
+    std::string etag;       ///< strong, quoted: a hash of the bytes
+    std::string gzip_etag;  ///< the gzip form's own tag (a different representation)
 };
 
 /// The dashboard and docs files (`scripts/build-web.sh` output), read once at start-up.
@@ -39,9 +40,6 @@ private:
     std::filesystem::path root_;
     std::map<std::string, asset, std::less<>> files_;
 };
-
-/// A strong ETag (quoted) for these bytes: a 64-bit FNV-1a hash, stable across runs.
-[[nodiscard]] std::string strong_etag(std::string_view bytes);
 
 /// The gzip form of `bytes` when it is smaller than them, else null.
 [[nodiscard]] std::shared_ptr<const std::string> gzip_if_smaller(std::string_view bytes);

@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "cache/http_caching.hpp"
 #include "web/assets.hpp"
 
 namespace frost::web {
@@ -13,25 +14,6 @@ namespace {
 constexpr std::string_view page_policy =
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
     "script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'self'";
-
-// Whether an Accept-Encoding value lists gzip with a non-zero weight (RFC 9110 12.5.3).
-bool accepts_gzip(std::string_view accept_encoding) {
-    while (!accept_encoding.empty()) {
-        const auto comma = accept_encoding.find(',');
-        auto item = accept_encoding.substr(0, comma);
-        accept_encoding = comma == std::string_view::npos ? std::string_view{} : accept_encoding.substr(comma + 1);
-        while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-        if (!item.starts_with("gzip") && !item.starts_with("*")) continue;
-        const auto q = item.find("q=");
-        if (q == std::string_view::npos) return true;
-        for (char c : item.substr(q + 2)) {
-            if (c >= '1' && c <= '9') return true;
-            if (c != '0' && c != '.') break;
-        }
-        return false;
-    }
-    return false;
-}
 
 api::response method_not_allowed(const api::request& req) {
     auto r = api::error_response({model::error_code::method_not_allowed,
@@ -45,6 +27,7 @@ struct static_answer {
     std::shared_ptr<const std::string> gzipped;
     std::string content_type;
     std::string etag;
+    std::string gzip_etag;
     bool page = false;  // an HTML page: gets the security policy
     bool cors = false;  // readable by any origin (the spec)
 };
@@ -52,7 +35,8 @@ struct static_answer {
 api::response serve(const static_answer& a, const api::request& req) {
     if (req.method != "GET" && req.method != "HEAD") return method_not_allowed(req);
     api::response r;
-    r.headers.emplace_back("ETag", a.etag);
+    const bool gz = a.gzipped && cache::accepts_gzip(req.header("accept-encoding"));
+    r.headers.emplace_back("ETag", gz ? a.gzip_etag : a.etag);
     r.headers.emplace_back("Cache-Control", "no-cache");
     r.headers.emplace_back("X-Content-Type-Options", "nosniff");
     if (a.gzipped) r.headers.emplace_back("Vary", "Accept-Encoding");
@@ -61,13 +45,14 @@ api::response serve(const static_answer& a, const api::request& req) {
         r.headers.emplace_back("Content-Security-Policy", std::string(page_policy));
         r.headers.emplace_back("Referrer-Policy", "no-referrer");
     }
-    if (req.header("if-none-match") == a.etag) {
+    const auto inm = req.header("if-none-match");
+    if (!inm.empty() && (cache::if_none_match(inm, a.etag) || (a.gzipped && cache::if_none_match(inm, a.gzip_etag)))) {
         r.status = 304;
         return r;
     }
     r.status = 200;
     r.headers.emplace_back("Content-Type", a.content_type);
-    if (a.gzipped && accepts_gzip(req.header("accept-encoding"))) {
+    if (gz) {
         r.headers.emplace_back("Content-Encoding", "gzip");
         r.shared_body = a.gzipped;
     } else {
@@ -77,7 +62,7 @@ api::response serve(const static_answer& a, const api::request& req) {
 }
 
 static_answer from_asset(const asset& a, bool page) {
-    return {a.bytes, a.gzipped, a.content_type, a.etag, page, false};
+    return {a.bytes, a.gzipped, a.content_type, a.etag, a.gzip_etag, page, false};
 }
 
 }  // namespace
@@ -94,7 +79,8 @@ mount_report mount(api::service& svc, const mount_options& opts) {
     }
     {
         auto spec = std::make_shared<const std::string>(api::render_openapi(cfg, spec_options));
-        const static_answer answer{spec, gzip_if_smaller(*spec), "application/json", strong_etag(*spec), false, true};
+        const static_answer answer{spec, gzip_if_smaller(*spec), "application/json", cache::strong_etag(*spec),
+                                   cache::strong_etag(*spec, "-gz"), false, true};
         svc.add_route("/openapi.json", [answer](const api::request& req) { return serve(answer, req); });
     }
 

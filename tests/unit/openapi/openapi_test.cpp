@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "api/openapi.hpp"
+#include "cache/http_caching.hpp"
 #include "config/config.hpp"
 #include "model/error.hpp"
 
@@ -223,6 +224,30 @@ TEST(openapi, error_responses_follow_the_error_table) {
         EXPECT_TRUE(error.at("properties").as_object().contains(field)) << field;
     // The static root cannot fail on parameters.
     EXPECT_FALSE(op(spec, "/").at("responses").as_object().contains("400"));
+}
+
+// Oracle: the cache layer's own rendering of each endpoint's policy, and the config's rollup.
+TEST(openapi, cached_and_rollup_endpoints_document_their_headers) {
+    const auto cfg = load(read_file(default_yaml_path));
+    const auto spec = spec_of(cfg);
+    std::size_t cached = 0;
+    for (const auto& e : cfg.endpoints) {
+        if (e.static_body) continue;
+        const auto& responses = op(spec, e.path).at("responses").as_object();
+        const auto& headers = responses.at("200").as_object().at("headers").as_object();
+        EXPECT_TRUE(headers.contains("X-Data-As-Of")) << e.path;
+        EXPECT_EQ(headers.contains("X-Data-Stale"), !e.rollup.empty()) << e.path;
+        if (e.cache.ttl.count() > 0) {
+            ++cached;
+            EXPECT_TRUE(responses.contains("304")) << e.path;
+            const std::string control(headers.at("Cache-Control").as_object().at("description").as_string());
+            EXPECT_NE(control.find(cache::cache_control(e.cache)), std::string::npos) << control;
+        } else {
+            EXPECT_FALSE(responses.contains("304")) << e.path;
+            EXPECT_FALSE(headers.contains("ETag")) << e.path;
+        }
+    }
+    EXPECT_GT(cached, 0u) << "the default config caches its reports";
 }
 
 TEST(openapi, a_public_api_declares_no_security_schemes) {

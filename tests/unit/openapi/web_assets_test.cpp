@@ -197,6 +197,10 @@ TEST_F(mounted, pages_and_assets_are_served_with_caching_headers_and_gzip) {
     auto zipped = get("/assets/app.js", {{"accept-encoding", "br, gzip;q=0.8"}});
     EXPECT_EQ(zipped.header("Content-Encoding"), "gzip");
     EXPECT_EQ(gunzip(zipped.body_view()), big_script());
+    const std::string gzip_etag(zipped.header("ETag"));
+    EXPECT_NE(gzip_etag, etag) << "two representations, two strong tags";
+    EXPECT_EQ(get("/assets/app.js", {{"if-none-match", gzip_etag}, {"accept-encoding", "gzip"}}).status, 304);
+    EXPECT_EQ(get("/assets/app.js", {{"if-none-match", "\"something-else\""}}).status, 200);
     EXPECT_EQ(get("/assets/app.js", {{"accept-encoding", "gzip;q=0"}}).header("Content-Encoding"), "");
 
     EXPECT_EQ(get("/notes.txt").status, 404);
