@@ -104,6 +104,7 @@ private:
         frost::source::source* src = nullptr;
         std::string sql;
         std::string sql_hash;
+        std::string transient_path;  ///< a read-only DuckDB file: builds open it apart (see the .cpp)
         version_info version;
         std::chrono::steady_clock::time_point next_refresh{};
     };
