@@ -12,8 +12,9 @@
 #include "api/service.hpp"
 #include "api/worker_pool.hpp"
 #include "app/lambda_command.hpp"
-#include "app/sources.hpp"
 #include "app/sync_command.hpp"
+#include "app/guard_rails.hpp"
+#include "app/sources.hpp"
 #include "app/web_wiring.hpp"
 #include "config/config.hpp"
 #include "data/generator.hpp"
@@ -76,6 +77,8 @@ int run_serve(const std::string& config_path, const std::string& host, int port,
     app::mount_web(*svc.value(), sources.value(), web_root);
     auto server = server::http_server::bind(server_cfg, *svc.value());
     if (!server) return fail(server.error());
+    auto rails = app::install_guard_rails(cfg.value(), *svc.value(), *workers, server.value().get());
+    if (!rails) return fail(rails.error());
     server.value()->start();
     spdlog::info("frost serving {} endpoints on http://{}:{}", cfg.value()->endpoints.size(), server_cfg.host,
                  server.value()->port());
@@ -175,13 +178,13 @@ int main(int argc, char** argv) {
     auto* check = cli.add_subcommand("check", "Validate the config and open its sources");
     check->add_option("-c,--config", config_path, "Config file (env FROST_CONFIG)");
 
-    auto* lambda = cli.add_subcommand("lambda", "Answer AWS Lambda events (automatic when AWS_LAMBDA_RUNTIME_API is set)");
-    lambda->add_option("-c,--config", config_path, "Config file (env FROST_CONFIG)");
-
     auto* sync = cli.add_subcommand("sync", "Refresh the config's rollups now, with progress");
     sync->add_option("-c,--config", config_path, "Config file (env FROST_CONFIG)");
     std::vector<std::string> sync_only;
     sync->add_option("-r,--rollup", sync_only, "Only this rollup (repeatable); default all");
+
+    auto* lambda = cli.add_subcommand("lambda", "Answer AWS Lambda events (automatic when AWS_LAMBDA_RUNTIME_API is set)");
+    lambda->add_option("-c,--config", config_path, "Config file (env FROST_CONFIG)");
 
     app::openapi_verb_options openapi_options;
     auto* openapi = app::add_openapi_verb(cli, config_path, openapi_options);

@@ -56,7 +56,6 @@ void health::probe_all() {
         if (error.empty() && !st.probe_error.empty()) spdlog::info("health: source {} answers again", name);
         st.probe_error = std::move(error);
         st.probed = true;
-        if (st.probe_error.empty()) st.failures_in_row = 0;
     }
 }
 
@@ -65,6 +64,7 @@ void health::record_query(std::string_view source, bool ok) {
     auto it = states_.find(source);
     if (it == states_.end()) return;
     it->second.failures_in_row = ok ? 0 : it->second.failures_in_row + 1;
+    if (!ok) it->second.last_failure = std::chrono::steady_clock::now();
 }
 
 std::map<std::string, std::string> health::problems() const {
@@ -75,7 +75,8 @@ std::map<std::string, std::string> health::problems() const {
         for (const auto& [name, st] : states_) {
             if (!st.probed) out["source:" + name] = "not probed yet";
             else if (!st.probe_error.empty()) out["source:" + name] = st.probe_error;
-            else if (st.failures_in_row >= failures_to_unready)
+            else if (st.failures_in_row >= failures_to_unready &&
+                     std::chrono::steady_clock::now() - st.last_failure < failure_memory)
                 out["source:" + name] = std::to_string(st.failures_in_row) + " queries failed in a row";
         }
         checks = checks_;

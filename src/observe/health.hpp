@@ -35,7 +35,8 @@ public:
     void add_check(std::string name, check c);
 
     /// Feeds the outcome of a real query: `failures_to_unready` upstream failures in a row with
-    /// no success make the source unready until a query or probe succeeds.
+    /// no success make the source unready until a query succeeds or `failure_memory` passes
+    /// without a new failure (so a source that recovers while drained of traffic comes back).
     void record_query(std::string_view source, bool ok);
 
     [[nodiscard]] api::response livez() const;
@@ -43,12 +44,14 @@ public:
     [[nodiscard]] bool ready() const;
 
     static constexpr int failures_to_unready = 5;
+    static constexpr std::chrono::seconds failure_memory{30};
 
 private:
     struct source_state {
         std::string probe_error;  ///< empty when the last probe passed
         bool probed = false;
         int failures_in_row = 0;
+        std::chrono::steady_clock::time_point last_failure{};
     };
     void probe_all();
     /// Each failing part, by name.

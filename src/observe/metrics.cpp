@@ -1,16 +1,18 @@
 #include "observe/metrics.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 
 namespace frost::observe {
 
 namespace {
 
-void append_number(std::string& out, double v) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.17g", v);
-    out += buf;
+// Shortest text that reads back as the same double (0.0005, not 0.00050000000000000001).
+void append_number(std::string& out, double v, std::chars_format format = std::chars_format::general) {
+    char buf[64];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, format);
+    out.append(buf, ec == std::errc{} ? end : buf);
 }
 
 void append_histogram(std::string& out, std::string_view name, const std::string& labels, const auto& h,
@@ -20,7 +22,7 @@ void append_histogram(std::string& out, std::string_view name, const std::string
         cumulative += h.counts[i];
         out += name;
         out += "_bucket{" + labels + ",le=\"";
-        append_number(out, bounds[i]);
+        append_number(out, bounds[i], std::chars_format::fixed);
         out += "\"} " + std::to_string(cumulative) + "\n";
     }
     out += std::string(name) + "_bucket{" + labels + ",le=\"+Inf\"} " + std::to_string(h.count) + "\n";

@@ -131,6 +131,9 @@ private:
         beast::error_code ec;
         parser_->put(net::buffer(head.data(), head.size()), ec);
         if (ec == http::error::header_limit) return reject({model::error_code::headers_too_large, "request headers are too large", {}, {}});
+        if (ec == http::error::body_limit)  // Content-Length over the limit: refused before any body byte is read
+            return reject({model::error_code::payload_too_large,
+                           "request body is larger than " + std::to_string(server_.cfg.max_body_bytes) + " bytes", {}, {}});
         if (ec || !parser_->is_header_done()) return reject({model::error_code::bad_request, "malformed HTTP request", {}, {}});
         buffer_.consume(head.size());
         if (auto e = check_head(parser_->get().base(), limits_)) return reject(*e);

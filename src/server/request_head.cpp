@@ -108,6 +108,9 @@ model::result<parsed_request> parse_request(std::string_view bytes, const head_l
     boost::beast::error_code ec;
     std::size_t used = parser.put(boost::asio::buffer(bytes.data(), scan.size), ec);
     if (ec == http::error::need_more) ec = {};
+    if (ec == http::error::body_limit)
+        return model::error{model::error_code::payload_too_large,
+                            "request body is larger than " + std::to_string(limits.max_body_bytes) + " bytes", {}, {}};
     if (ec || !parser.is_header_done()) return bad("malformed HTTP request");
     if (auto e = check_head(parser.get().base(), limits)) return *e;
     while (!parser.is_done() && used < bytes.size()) {
