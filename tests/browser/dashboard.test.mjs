@@ -166,6 +166,38 @@ test('a failing API shows an error state on its chart and the others still draw'
   await page.close();
 });
 
+test('controls are labelled and work from the keyboard', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${baseUrl}/dashboard`);
+  let n = await loaded(page, 0);
+  // Found by their accessible names, as a screen reader would.
+  await page.getByLabel('Start date').fill('2019-07-01');
+  await page.getByLabel('End date').fill('2019-07-31');
+  await page.getByRole('button', { name: 'Show range' }).focus();
+  await page.keyboard.press('Enter');
+  n = await loaded(page, n);
+  assert.deepEqual((await drawn(page)).monthly.labels, ['Jul']);
+  await page.getByRole('button', { name: 'Randomize dates' }).focus();
+  await page.keyboard.press('Space');
+  n = await loaded(page, n);
+  assert.notEqual(await page.inputValue('#start'), '2019-07-01');
+  for (const name of ['Trips by month', 'Trips by weekday', 'Trips by temperature'])
+    assert.equal(await page.getByRole('region', { name }).count(), 1, `${name} is a labelled region`);
+  assert.equal(await page.getByRole('img', { name: /^Bar chart of trips by month/ }).count(), 1);
+
+  // A range with no trips (the pickers only offer days with data, so the API is stubbed)
+  // draws empty charts and says so.
+  await page.route('**/trips/monthly**', (route) => route.fulfill({
+    status: 200, contentType: 'application/json', body: '{"result":[],"time_ms":0}',
+  }));
+  await page.getByRole('button', { name: 'Show range' }).click();
+  await loaded(page, n);
+  assert.deepEqual((await drawn(page)).monthly.values, []);
+  assert.match(await page.getAttribute('#chart-monthly', 'aria-label'), /no trips in this range/);
+  assert.equal(await page.isVisible('#card-monthly .empty'), true);
+  await page.close();
+});
+
 test('the layout fits a phone screen', async () => {
   const page = await browser.newPage();
   await page.setViewportSize({ width: 390, height: 844 });

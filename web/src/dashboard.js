@@ -186,6 +186,7 @@ async function loadReport(report, query, generation) {
     `Bar chart of trips by ${report.name}: ` +
     (points.length ? points.map((p) => `${p.shown} ${fmt.format(p.count)}`).join(', ') : 'no trips in this range'));
   fillTable(report, points);
+  $(`#card-${report.key} .overlay.empty`).hidden = points.length > 0;
   const server = typeof body.time_ms === 'number' ? `, server ${body.time_ms} ms` : '';
   setCard(report, 'ready', { time: `${ms} ms${server}` });
   return true;
