@@ -36,6 +36,8 @@ int main(int argc, char** argv) {
     duckdb_config cfg;
     duckdb_create_config(&cfg);
     duckdb_set_config(cfg, "access_mode", "READ_ONLY");
+    // DUCKDB_THREADS: the same setting as the Frost database it is compared with.
+    if (const char* t = std::getenv("DUCKDB_THREADS"); t && *t) duckdb_set_config(cfg, "threads", t);
     char* err = nullptr;
     if (duckdb_open_ext(argv[1], &db, cfg, &err) == DuckDBError) return fail("open", err);
     duckdb_destroy_config(&cfg);
