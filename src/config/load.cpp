@@ -286,7 +286,7 @@ auth_config read_auth(const reader& r, const YAML::Node& node) {
                 if (!v || !*v) r.fail(k["sha256_env"], where + ".sha256_env", "the environment variable " + var + " is not set");
                 key.sha256 = v;
             } else {
-                r.fail(k, where, "missing key \"sha256\" (the SHA-256 of the key, in hex; `frost hash-key` prints it)");
+                r.fail(k, where, "missing key \"sha256\" (the SHA-256 of the key in hex: printf %s \"$KEY\" | sha256sum)");
             }
             for (auto& c : key.sha256) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
             if (!valid_sha256_hex(key.sha256)) r.fail(k, where, "sha256 must be 64 hex digits (the hash, never the key)");

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# The reliability suite of shared/reference/reliability-anchors.md, one command.
+#   tests/reliability/run.sh          # fast + slow
+#   tests/reliability/run.sh fast     # what CI runs (< 1 min): ctest -L "reliability|fuzz"
+#   tests/reliability/run.sh slow     # B3 slowloris/slow body under a measuring client,
+#                                     # B4 overload and a short soak (about 4 min; never in ctest)
+# Env: BUILD_DIR (default build), DB (a sample DuckDB file; default data/citibike.duckdb, built
+# with `frost seed -n 1M` into $BUILD_DIR when missing), SOAK_SECONDS (default 120),
+# ATTACK_SECONDS (default 60). Needs wrk and slowhttptest (apt-get install wrk slowhttptest).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root="$PWD"
+part="${1:-all}"
+build="${BUILD_DIR:-build}"
+attack="${ATTACK_SECONDS:-60}"
+soak="${SOAK_SECONDS:-120}"
+
+run_fast() {
+  cmake --build "$build" --target reliability_fast unit_auth unit_observe http_request_corpus params_corpus jwt_corpus
+  (cd "$build" && ctest -L "reliability|fuzz" -R "reliability|limits|connections|auth_http|jwks|observability|fuzz_corpus" \
+      --output-on-failure -j2)
+}
+
+rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+fds() { ls "/proc/$1/fd" | wc -l; }
+p99_of() { awk '/ 99%/ {print $2}' "$1"; }
+
+run_slow() {
+  for tool in wrk slowhttptest; do
+    command -v "$tool" >/dev/null || { echo "run.sh: $tool is needed (apt-get install $tool)" >&2; exit 2; }
+  done
+  cmake --build "$build" --target frost
+  local frost="$root/$build/src/app/frost" work
+  work="$(mktemp -d)"
+  trap 'kill "${server_pid:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
+  local db="${DB:-$root/data/citibike.duckdb}"
+  if [ ! -f "$db" ]; then db="$root/$build/reliability-sample.duckdb"; "$frost" seed -o "$db" -n 1M --if-missing; fi
+  local port=$((20000 + RANDOM % 20000))
+  sed -e "s|path: ../data/citibike.duckdb|path: $db|" -e "s|path: ../data/serving.duckdb|path: $work/serving.duckdb|" \
+      -e "s|port: 5000 |port: $port |" config/frost.yaml > "$work/frost.yaml"
+  printf '  access_log: false\n' > "$work/extra"  # appended under server: below
+  sed -i "/^  queue_capacity:/r $work/extra" "$work/frost.yaml"
+  "$frost" serve -c "$work/frost.yaml" > "$work/serve.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
+  local url="http://127.0.0.1:$port/trips/monthly?start_range=2019-06-01&end_range=2019-06-30"
+  local out="$root/$build/reliability-results.txt"
+  : > "$out"
+  say() { echo "$*" | tee -a "$out"; }
+
+  say "machine: $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB; $(date -u +%FT%TZ); frost $(git rev-parse --short HEAD)"
+  wrk -t2 -c16 -d10s --latency "$url" > "$work/base.txt"
+  say "baseline (wrk -t2 -c16 -d10s, cached endpoint): $(awk '/Requests\/sec/ {print $2}' "$work/base.txt") req/s, p99 $(p99_of "$work/base.txt")"
+  local rss0 fd0; rss0=$(rss_kb $server_pid); fd0=$(fds $server_pid)
+
+  # B3.6 slowloris while a normal client measures.
+  slowhttptest -H -c 2000 -r 500 -i 10 -l "$attack" -u "$url" -p 3 -o "$work/slowloris" -g > "$work/slowloris.txt" 2>&1 &
+  local st=$!
+  sleep 5
+  wrk -t2 -c16 -d"$((attack - 10))s" --latency "$url" > "$work/under.txt"
+  local rss_peak; rss_peak=$(rss_kb $server_pid)
+  wait $st || true
+  say "B3.6 slowloris (slowhttptest -H -c 2000 -r 500 -i 10): normal client p99 $(p99_of "$work/under.txt"), $(awk '/Requests\/sec/ {print $2}' "$work/under.txt") req/s, socket errors: $(grep -c 'Socket errors' "$work/under.txt" || true) line(s), non-2xx: $(awk '/Non-2xx/ {print $NF}' "$work/under.txt")"
+  say "  RSS before $((rss0/1024)) MiB, during $((rss_peak/1024)) MiB; slowhttptest: $(grep -E 'service available|closed' "$work/slowloris.txt" | tail -2 | tr -s ' ' | tr '\n' ' ')"
+  sleep 12
+  say "  fds before $fd0, 12 s after the attack $(fds $server_pid)"
+
+  # B3.7 slow body: bodies are refused past max_body_bytes and cut at the header deadline.
+  slowhttptest -B -c 500 -r 200 -i 10 -s 8192 -l 30 -u "$url" -p 3 > "$work/slowbody.txt" 2>&1 || true
+  say "B3.7 slow body (slowhttptest -B -c 500 -i 10 -s 8192 -l 30): $(grep -E 'service available' "$work/slowbody.txt" | tail -1 | tr -s ' ')"
+
+  # B4.10 overload: uncached queries (random=true bypasses the cache) from 256 connections.
+  local hot="http://127.0.0.1:$port/trips/monthly?random=true"
+  wrk -t2 -c256 -d30s --latency "$hot" > "$work/over.txt"
+  say "B4.10 overload (wrk -t2 -c256 -d30s, uncached): $(awk '/Requests\/sec/ {print $2}' "$work/over.txt") req/s, p99 $(p99_of "$work/over.txt"), non-2xx $(awk '/Non-2xx/ {print $NF}' "$work/over.txt"), timeouts $(grep -o 'timeout [0-9]*' "$work/over.txt" || echo 'timeout 0')"
+  sleep 2
+  wrk -t2 -c16 -d5s --latency "$url" > "$work/after.txt"
+  say "  5 s after: p99 $(p99_of "$work/after.txt")"
+
+  # B4.11 soak (short): RSS drift after warm-up, fd count.
+  wrk -t2 -c16 -d10s "$url" > /dev/null
+  local rss_w fd_w; rss_w=$(rss_kb $server_pid); fd_w=$(fds $server_pid)
+  wrk -t2 -c16 -d"${soak}s" --latency "$url" > "$work/soak.txt"
+  local rss_e fd_e; rss_e=$(rss_kb $server_pid); fd_e=$(fds $server_pid)
+  say "B4.11 soak ${soak}s (wrk -t2 -c16): $(awk '/Requests\/sec/ {print $2}' "$work/soak.txt") req/s, p99 $(p99_of "$work/soak.txt"), non-2xx $(awk '/Non-2xx/ {print $NF}' "$work/soak.txt"); RSS $((rss_w/1024)) -> $((rss_e/1024)) MiB, fds $fd_w -> $fd_e"
+  kill -0 $server_pid && say "server still running: yes"
+  echo "results: $out"
+}
+
+case "$part" in
+  fast) run_fast ;;
+  slow) run_slow ;;
+  all) run_fast; run_slow ;;
+  *) echo "usage: $0 [fast|slow|all]" >&2; exit 2 ;;
+esac
