@@ -12,6 +12,9 @@ PACKAGES=(build-essential cmake ninja-build ccache pkg-config git
   libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev libgtest-dev libgmock-dev
   libcurl4-openssl-dev libssl-dev zlib1g-dev curl)
 
+# `--packaging`: also what scripts/package-lambda.sh needs (zip, unzip).
+[ "${1:-}" = "--packaging" ] && PACKAGES+=(zip unzip)
+
 say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 
 missing=()

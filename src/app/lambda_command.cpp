@@ -14,6 +14,7 @@
 #include "lambda/runtime.hpp"
 #include "lambda/runtime_client.hpp"
 #include "lambda/telemetry.hpp"
+#include "rollup/serving_store.hpp"
 
 namespace frost::app {
 
@@ -94,8 +95,16 @@ int run_lambda(const std::string& config_path) {
     if (auto env = config::apply_environment(cfg.value()); !env) return init_failed(env.error());
     if (auto moved = relocate_serving(cfg.value()); !moved) return init_failed(moved.error());
     auto shared = std::make_shared<const config::config>(std::move(cfg).value());
-    auto sources = open_sources(*shared);
+    // The rollups were built when the package was made (or just now, when it carries none):
+    // no refresh at start, whose source scan would compete with the first event for the CPU.
+    auto without_rollups = *shared;
+    without_rollups.rollups.clear();
+    auto sources = open_sources(without_rollups);
     if (!sources) return init_failed(sources.error());
+    rollup::store_options serving_options;
+    serving_options.refresh_on_start = false;
+    if (auto serving = rollup::open_serving(*shared, sources.value(), serving_options); !serving)
+        return init_failed(serving.error());
     api::worker_pool workers(shared->server.workers ? shared->server.workers : std::max(2u, std::thread::hardware_concurrency()),
                              shared->server.queue_capacity);
     auto svc = api::service::create(shared, std::move(sources).value(), workers);

@@ -103,7 +103,7 @@ int main(int argc, char** argv) {
     runtime_emulator emulator(options);
 
     if (cold_starts > 0) {
-        std::vector<double> init, first;
+        std::vector<double> init, first, cpu;
         http_call call;
         call.target = path;
         for (int n = 0; n < cold_starts; ++n) {
@@ -116,6 +116,7 @@ int main(int argc, char** argv) {
             }
             init.push_back(static_cast<double>(r.init_duration->count()) / 1000.0);
             first.push_back(static_cast<double>(r.duration.count()) / 1000.0);
+            if (r.init_cpu) cpu.push_back(static_cast<double>(r.init_cpu->count()) / 1000.0);
         }
         std::printf("cold starts: %d, path %s, door %s\n", cold_starts, path.c_str(), std::string(door_name(door)).c_str());
         std::printf("init (process start -> first /next): median %.1f ms, p90 %.1f ms, min %.1f ms, max %.1f ms\n",
@@ -124,6 +125,12 @@ int main(int argc, char** argv) {
         std::printf("first response (invoke -> answer, init included): median %.1f ms, p90 %.1f ms, min %.1f ms, max %.1f ms\n",
                     percentile(first, 0.5), percentile(first, 0.9), *std::min_element(first.begin(), first.end()),
                     *std::max_element(first.begin(), first.end()));
+        if (!cpu.empty())
+            std::printf("init CPU time (all threads, by first /next): median %.1f ms, p90 %.1f ms, min %.1f ms, max %.1f ms\n",
+                        percentile(cpu, 0.5), percentile(cpu, 0.9), *std::min_element(cpu.begin(), cpu.end()),
+                        *std::max_element(cpu.begin(), cpu.end()));
+        double load[3] = {0, 0, 0};
+        if (::getloadavg(load, 3) > 0) std::printf("load average while measuring: %.2f %.2f %.2f\n", load[0], load[1], load[2]);
         return 0;
     }
 

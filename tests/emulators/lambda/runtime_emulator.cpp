@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include <condition_variable>
+#include <filesystem>
+#include <fstream>
 #include <cstdio>
 #include <iostream>
 #include <mutex>
@@ -57,6 +59,19 @@ std::string sanitize_error_type(std::string_view t) {
     return t.starts_with("Function.") ? "Function.Unknown" : "Runtime.Unknown";
 }
 
+// CPU nanoseconds used so far by every thread of `pid` (the first field of schedstat).
+std::optional<std::chrono::microseconds> cpu_time(pid_t pid) {
+    std::error_code ec;
+    long long ns = 0;
+    for (const auto& t : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+        std::ifstream f(t.path() / "schedstat");
+        long long v = 0;
+        if (f >> v) ns += v;
+    }
+    if (ec || ns == 0) return std::nullopt;
+    return std::chrono::microseconds(ns / 1000);
+}
+
 }  // namespace
 
 struct runtime_emulator::impl {
@@ -90,6 +105,7 @@ struct runtime_emulator::impl {
     std::thread reader;
     steady::time_point spawned_at;
     std::optional<steady::time_point> first_next_at;
+    std::optional<std::chrono::microseconds> init_cpu;
 
     mutable std::mutex out_m;
     std::vector<std::string> lines;
@@ -202,7 +218,12 @@ struct runtime_emulator::impl {
 
     std::optional<http::response<http::string_body>> next(std::uint64_t gen) {
         std::unique_lock lock(m);
-        if (spec && !first_next_at) first_next_at = steady::now();
+        // A request a killed runtime left in its socket must not count as the new one's.
+        if (gen != generation) return std::nullopt;
+        if (spec && !first_next_at) {
+            first_next_at = steady::now();
+            if (child > 0) init_cpu = cpu_time(child);
+        }
         if (current && current->delivered && !current->done)
             return reply(http::status::forbidden,
                          error_json("InvalidStateTransition", "State transition from Invoking to Ready failed for runtime"));
@@ -223,6 +244,7 @@ struct runtime_emulator::impl {
     void spawn() {
         ++generation;
         first_next_at.reset();
+        init_cpu.reset();
         std::vector<std::string> env = spec->env;
         auto has = [&](std::string_view name) {
             return std::any_of(env.begin(), env.end(), [&](const std::string& e) {
@@ -440,8 +462,10 @@ invoke_result runtime_emulator::invoke(std::string payload, const invoke_options
     }
     p.current.reset();
     out.duration = std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - started);
-    if (cold && p.first_next_at)
+    if (cold && p.first_next_at) {
         out.init_duration = std::chrono::duration_cast<std::chrono::microseconds>(*p.first_next_at - p.spawned_at);
+        out.init_cpu = p.init_cpu;
+    }
     p.echo("END RequestId: " + out.request_id);
     char init[64] = "";
     if (out.init_duration) std::snprintf(init, sizeof init, "Init Duration: %.2f ms\t", out.init_duration->count() / 1000.0);

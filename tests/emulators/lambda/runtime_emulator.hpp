@@ -39,6 +39,9 @@ struct invoke_result {
     std::chrono::microseconds duration{};  ///< invoke received to answer
     /// Cold invokes only: process start to its first `/next` (the runtime's init).
     std::optional<std::chrono::microseconds> init_duration;
+    /// Cold invokes only: CPU time the runtime's threads had used by its first `/next`
+    /// (from /proc/<pid>/task/*/schedstat), a figure that a busy machine does not inflate.
+    std::optional<std::chrono::microseconds> init_cpu;
 };
 
 /// Per-invoke settings.
