@@ -128,7 +128,7 @@ int run_sync(const std::string& config_path, const std::vector<std::string>& onl
         if (!sources.error().hint.empty()) std::cerr << "  hint: " << sources.error().hint << '\n';
         return 2;
     }
-    auto store = rollup::serving_store::open(cfg, sources.value(), {false, false, false});
+    auto store = rollup::serving_store::open(cfg, sources.value(), {false, false, false, false});
     if (!store) {
         std::cerr << "frost sync: " << store.error().message << '\n';
         if (!store.error().hint.empty()) std::cerr << "  hint: " << store.error().hint << '\n';

@@ -150,6 +150,12 @@ model::result<std::shared_ptr<serving_store>> serving_store::open(const config::
         if (!dir.empty()) std::filesystem::create_directories(dir, ec);
     }
     auto db = frost::source::duckdb::duckdb_source::open(std::string(serving_source_name), settings);
+    if (!db && options.memory_fallback && settings.path != ":memory:") {
+        spdlog::warn("serving database {} cannot be opened ({}); keeping rollups in memory, rebuilt at every start",
+                     settings.path, db.error().message);
+        settings.path = ":memory:";
+        db = frost::source::duckdb::duckdb_source::open(std::string(serving_source_name), settings);
+    }
     if (!db) {
         auto e = std::move(db).error();
         e.message = "serving database " + settings.path + ": " + e.message;
@@ -157,7 +163,9 @@ model::result<std::shared_ptr<serving_store>> serving_store::open(const config::
             e.hint = "another frost process (serve or sync) holds it; a running server refreshes rollups itself";
         return e;
     }
-    std::shared_ptr<serving_store> store(new serving_store(cfg.serving, std::move(sources), std::move(db).value()));
+    auto serving = cfg.serving;
+    if (settings.path == ":memory:") serving.path.clear();
+    std::shared_ptr<serving_store> store(new serving_store(std::move(serving), std::move(sources), std::move(db).value()));
 
     for (const auto& rc : cfg.rollups) {
         auto it = store->sources_.find(rc.source);

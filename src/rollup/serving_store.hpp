@@ -45,6 +45,7 @@ struct store_options {
     bool build_missing = true;     ///< build rollups that have no persisted version, before returning
     bool refresh_on_start = true;  ///< refresh persisted rollups once in the background at start
     bool schedule = true;          ///< run a thread that refreshes each rollup on its interval
+    bool memory_fallback = true;   ///< keep rollups in memory when the serving file cannot be opened (read-only disk, Lambda)
 };
 
 /// Frost's serving database: the rollups of the config, built from their sources into a
