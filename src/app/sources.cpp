@@ -4,6 +4,7 @@
 
 #include "rollup/serving_store.hpp"
 #include "source/duckdb/duckdb_source.hpp"
+#include "source/snowflake/snowflake_source.hpp"
 
 namespace frost::app {
 
@@ -23,6 +24,10 @@ model::result<api::source_map> open_sources(const config::config& cfg) {
                 e.message = "source " + s.name + ": " + e.message;
                 return e;
             }
+            out.emplace(s.name, std::move(src).value());
+        } else if (s.type == "snowflake") {
+            auto src = source::snowflake::snowflake_source::open(s, source::snowflake::process_environment());
+            if (!src) return std::move(src).error();
             out.emplace(s.name, std::move(src).value());
         } else {
             return model::error{model::error_code::config_error,

@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "source/snowflake/response.hpp"
-#include "source/snowflake/snowflake_source.hpp"
+#include "source/snowflake/statement.hpp"
 
 namespace {
 

@@ -49,6 +49,14 @@ std::optional<std::int64_t> int_field(const json::object& o, std::string_view ke
     return std::nullopt;
 }
 
+// Type names compare case-insensitively (§3.2: "fixed" in captured bodies, "FIXED" in the docs).
+bool is(std::string_view type, std::string_view name) {
+    if (type.size() != name.size()) return false;
+    for (std::size_t i = 0; i < type.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(type[i])) != name[i]) return false;
+    return true;
+}
+
 std::string lower(std::string_view s) {
     std::string out(s);
     for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -63,13 +71,13 @@ statement_status read_status(const json::object& o) {
 // Canonical names for the types Snowflake (or a tolerant reading of it) may send.
 std::string canonical_type(std::string_view raw) {
     auto t = lower(raw);
-    if (t == "number" || t == "decimal" || t == "numeric" || t == "int" || t == "integer" || t == "bigint" ||
-        t == "smallint" || t == "tinyint" || t == "byteint")
+    if (is(t, "number") || is(t, "decimal") || is(t, "numeric") || is(t, "int") || is(t, "integer") || is(t, "bigint") ||
+        is(t, "smallint") || is(t, "tinyint") || is(t, "byteint"))
         return "fixed";
-    if (t == "float" || t == "float4" || t == "float8" || t == "double" || t == "double precision") return "real";
-    if (t == "varchar" || t == "string" || t == "char" || t == "character") return "text";
-    if (t == "timestamp" || t == "datetime") return "timestamp_ntz";
-    if (t == "varbinary") return "binary";
+    if (is(t, "float") || t == "float4" || t == "float8" || is(t, "double") || t == "double precision") return "real";
+    if (is(t, "varchar") || is(t, "string") || is(t, "char") || is(t, "character")) return "text";
+    if (is(t, "timestamp") || is(t, "datetime")) return "timestamp_ntz";
+    if (is(t, "varbinary")) return "binary";
     return t;
 }
 
@@ -145,12 +153,17 @@ model::result<model::value> decode_number(const column_meta& c, std::string_view
     auto fraction = d->fraction;
     while (fraction.size() > column_scale && fraction.back() == '0') fraction.remove_suffix(1);
     const std::size_t scale = std::max(column_scale, fraction.size());
-    std::int64_t unscaled = 0;
-    bool fits = scale <= 18 && accumulate(d->whole, unscaled) && accumulate(fraction, unscaled);
-    for (std::size_t i = fraction.size(); fits && i < scale; ++i) {
-        if (unscaled > std::numeric_limits<std::int64_t>::max() / 10) fits = false;
-        else unscaled *= 10;
-    }
+    // The magnitude in unsigned arithmetic, so -9223372036854775808 fits like Snowflake's NUMBER.
+    const std::uint64_t limit = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) + (d->negative ? 1 : 0);
+    std::uint64_t magnitude = 0;
+    bool fits = scale <= 18;
+    auto push = [&](int digit) {
+        if (magnitude > (limit - static_cast<std::uint64_t>(digit)) / 10) fits = false;
+        else magnitude = magnitude * 10 + static_cast<std::uint64_t>(digit);
+    };
+    for (char ch : d->whole) if (fits) push(ch - '0');
+    for (char ch : fraction) if (fits) push(ch - '0');
+    for (std::size_t i = fraction.size(); fits && i < scale; ++i) push(0);
     if (!fits) {
         // Wider than the model's decimal: keep the exact digits as text.
         std::string text = d->negative ? "-" : "";
@@ -158,7 +171,7 @@ model::result<model::value> decode_number(const column_meta& c, std::string_view
         if (!d->fraction.empty()) text += "." + std::string(d->fraction);
         return model::value{std::move(text)};
     }
-    if (d->negative) unscaled = -unscaled;
+    const std::int64_t unscaled = d->negative ? static_cast<std::int64_t>(0 - magnitude) : static_cast<std::int64_t>(magnitude);
     if (scale == 0) return model::value{unscaled};
     return model::value{model::decimal{unscaled, static_cast<std::uint8_t>(scale)}};
 }
@@ -195,6 +208,36 @@ bool parse_instant(std::string_view s, std::int64_t& micros) {
         return true;
     }
     return parse_seconds(s, micros);
+}
+
+// `s` with each byte that is not part of a valid UTF-8 sequence replaced by U+FFFD, so it can
+// become a JSON string (JSON text must be UTF-8).
+std::string utf8_or_replacement(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+        bool ok = len != 0 && i + len <= s.size() && !(len == 2 && c < 0xc2);
+        for (std::size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(s[i + k]) >> 6) == 0x2;
+        if (ok && len == 3) {  // no overlong forms or UTF-16 surrogates
+            const auto c1 = static_cast<unsigned char>(s[i + 1]);
+            ok = !(c == 0xe0 && c1 < 0xa0) && !(c == 0xed && c1 >= 0xa0);
+        }
+        if (ok && len == 4) {
+            const auto c1 = static_cast<unsigned char>(s[i + 1]);
+            ok = !(c == 0xf0 && c1 < 0x90) && !(c == 0xf4 && c1 >= 0x90) && c <= 0xf4;
+        }
+        if (ok) {
+            out.append(s.substr(i, len));
+            i += len;
+        } else {
+            out += "\xef\xbf\xbd";
+            ++i;
+        }
+    }
+    return out;
 }
 
 // "YYYY-MM-DD[ T]HH:MM:SS[.fff]" (formatted output): wall clock in microseconds.
@@ -239,18 +282,18 @@ std::string clock_text(std::int64_t micros_of_day) {
 
 model::result<model::value> decode_text_cell(const column_meta& c, std::string_view s) {
     const std::string& t = c.type;
-    if (t == "fixed" || t == "decfloat") return decode_number(c, s);
-    if (t == "real") {
+    if (is(t, "fixed") || is(t, "decfloat")) return decode_number(c, s);
+    if (is(t, "real")) {
         if (auto d = parse_real(s)) return model::value{*d};
         return malformed("column " + c.name + ": \"" + std::string(s.substr(0, 40)) + "\" is not a number");
     }
-    if (t == "boolean") {
+    if (is(t, "boolean")) {
         const auto l = lower(s);
         if (l == "true" || l == "1") return model::value{true};
         if (l == "false" || l == "0") return model::value{false};
         return malformed("column " + c.name + ": \"" + std::string(s.substr(0, 40)) + "\" is not a boolean");
     }
-    if (t == "date") {
+    if (is(t, "date")) {
         std::string_view digits = s;
         if (!digits.empty() && digits[0] == '-') digits.remove_prefix(1);
         if (all_digits(digits) && digits.size() <= 7) {
@@ -261,19 +304,19 @@ model::result<model::value> decode_text_cell(const column_meta& c, std::string_v
         if (auto d = model::parse_date(s)) return model::value{*d};
         return malformed("column " + c.name + ": \"" + std::string(s.substr(0, 40)) + "\" is not a date");
     }
-    if (t == "time") {
+    if (is(t, "time")) {
         std::int64_t micros = 0;
         if (parse_seconds(s, micros) && micros >= 0 && micros < 86'400'000'000) return model::value{clock_text(micros)};
         if (s.size() >= 8 && s[2] == ':' && s[5] == ':') return model::value{std::string(s)};  // formatted output
         return malformed("column " + c.name + ": \"" + std::string(s.substr(0, 40)) + "\" is not a time");
     }
-    if (t == "timestamp_ntz" || t == "timestamp_ltz") {
+    if (is(t, "timestamp_ntz") || is(t, "timestamp_ltz")) {
         std::int64_t micros = 0;
         if (parse_instant(s, micros)) return model::value{model::timestamp{micros}};
         if (auto micros = parse_formatted_timestamp(s)) return model::value{model::timestamp{*micros}};
         return malformed("column " + c.name + ": \"" + std::string(s.substr(0, 40)) + "\" is not a timestamp");
     }
-    if (t == "timestamp_tz") {
+    if (is(t, "timestamp_tz")) {
         const auto space = s.find(' ');
         std::int64_t micros = 0;
         if (parse_instant(s.substr(0, space), micros)) {
@@ -295,7 +338,7 @@ model::result<model::value> decode_text_cell(const column_meta& c, std::string_v
         }
         return model::value{std::string(s)};  // formatted output: keep Snowflake's text
     }
-    if (t == "binary") {
+    if (is(t, "binary")) {
         if (s.size() % 2 != 0) return malformed("column " + c.name + ": odd-length hex");
         std::string out(s);
         for (auto& ch : out) {
@@ -304,15 +347,15 @@ model::result<model::value> decode_text_cell(const column_meta& c, std::string_v
         }
         return model::value{std::move(out)};
     }
-    if (t == "variant" || t == "object" || t == "array" || t == "map" || t == "geography" || t == "geometry" ||
-        t == "vector") {
+    if (is(t, "variant") || is(t, "object") || is(t, "array") || is(t, "map") || is(t, "geography") || is(t, "geometry") ||
+        is(t, "vector")) {
         // Pretty-printed or not (§11.7): re-serialized compactly. Text that is not JSON (e.g. WKT
         // geography) becomes a JSON string, so the column is always valid JSON.
         json::parse_options opts;
         opts.max_depth = 64;
         boost::system::error_code ec;
         auto v = json::parse(s, ec, {}, opts);
-        if (ec) return model::value{json::serialize(json::value(json::string(s)))};
+        if (ec) return model::value{json::serialize(json::value(json::string(utf8_or_replacement(s))))};
         return model::value{json::serialize(v)};
     }
     return model::value{std::string(s)};
@@ -356,16 +399,16 @@ model::result<model::done> decode_rows(const json::array& data, const std::vecto
 
 model::column_type column_kind(const column_meta& c) {
     const std::string& t = c.type;
-    if (t == "fixed") return c.scale && *c.scale > 0 ? model::column_type::decimal : model::column_type::integer;
-    if (t == "decfloat") return model::column_type::decimal;
-    if (t == "real") return model::column_type::real;
-    if (t == "boolean") return model::column_type::boolean;
-    if (t == "date") return model::column_type::date;
-    if (t == "time") return model::column_type::time;
-    if (t == "timestamp_ntz" || t == "timestamp_ltz" || t == "timestamp_tz") return model::column_type::timestamp;
-    if (t == "binary") return model::column_type::binary;
-    if (t == "variant" || t == "object" || t == "array" || t == "map" || t == "geography" || t == "geometry" ||
-        t == "vector")
+    if (is(t, "fixed")) return c.scale && *c.scale > 0 ? model::column_type::decimal : model::column_type::integer;
+    if (is(t, "decfloat")) return model::column_type::decimal;
+    if (is(t, "real")) return model::column_type::real;
+    if (is(t, "boolean")) return model::column_type::boolean;
+    if (is(t, "date")) return model::column_type::date;
+    if (is(t, "time")) return model::column_type::time;
+    if (is(t, "timestamp_ntz") || is(t, "timestamp_ltz") || is(t, "timestamp_tz")) return model::column_type::timestamp;
+    if (is(t, "binary")) return model::column_type::binary;
+    if (is(t, "variant") || is(t, "object") || is(t, "array") || is(t, "map") || is(t, "geography") || is(t, "geometry") ||
+        is(t, "vector"))
         return model::column_type::json;
     return model::column_type::text;
 }

@@ -9,28 +9,11 @@
 
 #include "config/config.hpp"
 #include "source/snowflake/settings.hpp"
+#include "source/snowflake/statement.hpp"
 #include "source/snowflake/sql_api_client.hpp"
 #include "source/source.hpp"
 
 namespace frost::source::snowflake {
-
-/// SQL whose `$name` placeholders became positional `?`, and the names in `?` order (a name
-/// used twice appears twice).
-struct positional_sql {
-    std::string sql;
-    std::vector<std::string> names;
-};
-
-/// Rewrites `$name` placeholders as `?` outside string literals ('...' with '' and \ escapes,
-/// $$...$$), quoted identifiers ("...") and comments (--, //, /* */). `$1`-style column
-/// references and `$` inside identifiers (`a$b`) are left alone. Fails with `config_error` for
-/// an unterminated literal or comment, and for a bare `?` (use `$name`).
-[[nodiscard]] model::result<positional_sql> to_positional(std::string_view sql);
-
-/// A value as a typed SQL API binding (reference §2.2): bool → BOOLEAN, integer → FIXED, real
-/// → REAL (non-finite → TEXT "NaN"/"inf"), decimal → FIXED or TEXT, date → DATE (epoch ms),
-/// timestamp → TIMESTAMP_NTZ (epoch ns), text → TEXT, NULL → TEXT with a null value.
-[[nodiscard]] binding to_binding(const model::value& v);
 
 /// A `source` over Snowflake's SQL API (dialect `snowflake`). Each `run` becomes one
 /// statement with typed bindings and QUERY_TAG = the query's tag. Thread-safe.

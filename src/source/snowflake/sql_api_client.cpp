@@ -152,6 +152,11 @@ struct sql_api_client::exchange {
                 last_failure = describe(answer);
                 continue;
             }
+            if (answer.timed_out) {
+                // Our limit was the time left: the deadline ended this exchange, not Snowflake.
+                deadline_hit = true;
+                return timed_out(last_failure);
+            }
             std::optional<std::string> failure;
             if (retryable_status(answer.status)) {
                 failure = describe(answer);
@@ -161,10 +166,6 @@ struct sql_api_client::exchange {
                 return answer;
             }
             last_failure = *failure;
-            if (answer.timed_out && deadline.expired()) {
-                deadline_hit = true;
-                return timed_out(last_failure);
-            }
             if (attempt + 1 >= s.max_attempts)
                 return model::error{model::error_code::source_unavailable,
                                     "Snowflake did not answer usefully after " + std::to_string(attempt + 1) + " attempts",
@@ -285,10 +286,12 @@ model::result<model::table> sql_api_client::execute(const statement_request& req
         auto polled = x.send("GET", [&](bool) { return url; }, std::string(), read_answer);
         if (!polled) {
             if (x.deadline_hit) {
+                // The statement was still running when time ran out, whatever the last poll met.
                 cancel(handle, request_id);
-                auto e = std::move(polled).error();
-                if (e.code == model::error_code::timeout) e.message += "; the query was cancelled";
-                return e;
+                const auto& e = polled.error();
+                return model::error{model::error_code::timeout,
+                                    "Snowflake did not finish the query within the request's deadline; it was cancelled",
+                                    e.details, {}};
             }
             return std::move(polled).error();
         }

@@ -14,14 +14,9 @@
 #include "source/snowflake/http_client.hpp"
 #include "source/snowflake/response.hpp"
 #include "source/snowflake/settings.hpp"
+#include "source/snowflake/statement.hpp"
 
 namespace frost::source::snowflake {
-
-/// One positional binding (`"1"`, `"2"`, ... in the request body, reference §2.2).
-struct binding {
-    std::string type;                  ///< FIXED, REAL, TEXT, BOOLEAN, DATE, TIMESTAMP_NTZ, ...
-    std::optional<std::string> value;  ///< always text on the wire; nullopt is SQL NULL
-};
 
 /// A statement to execute: SQL with `?` placeholders and their bindings, in order.
 struct statement_request {

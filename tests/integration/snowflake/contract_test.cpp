@@ -1,0 +1,152 @@
+// The contract suite: every seed route answered over DuckDB directly and over Snowflake's SQL
+// API (the emulator, on the same data) must give the same rows, for many random date ranges.
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "fixture.hpp"
+#include "model/value.hpp"
+
+namespace {
+
+namespace sft = frost::testing::snowflake;
+using frost::testing::test_server;
+
+const std::vector<std::string> routes = {"/trips/monthly",        "/trips/day_of_week",        "/trips/temperature",
+                                         "/sqlapi/trips/monthly", "/sqlapi/trips/day_of_week", "/sqlapi/trips/temperature"};
+
+// The rows of an answer: the envelope without its timing.
+std::string rows_of(const frost::testing::http_answer& a) {
+    const auto cut = a.body.rfind(",\"time_ms\":");
+    return cut == std::string::npos ? a.body : a.body.substr(0, cut);
+}
+
+std::string format(frost::model::date d, bool us) {
+    const auto c = frost::model::civil_from_days(d.days);
+    char buf[16];
+    if (us) std::snprintf(buf, sizeof buf, "%02u/%02u/%04d", c.month, c.day, c.year);
+    else std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", c.year, c.month, c.day);
+    return buf;
+}
+
+// Query strings: no range, edge cases, then random ranges over (and a little past) the data.
+std::vector<std::string> queries(std::uint32_t seed, int random_ranges) {
+    std::vector<std::string> out = {"",
+                                    "?start_range=2013-06-01&end_range=2013-06-01",
+                                    "?start_range=06/01/2013&end_range=06/30/2013",
+                                    "?start_range=2016-02-29&end_range=2016-03-01",
+                                    "?start_range=2020-04-01&end_range=2020-05-01",
+                                    "?start_range=2009-01-01&end_range=2009-12-31",  // no trips
+                                    "?start_range=2014-01-01&end_range=2013-01-01",  // start after end: 400
+                                    "?start_range=2014-01-01",                        // one bound: 400
+                                    "?start=2015-05-05&end=2015-06-06"};
+    std::mt19937 rng(seed);
+    const auto first = frost::model::days_from_civil(2013, 5, 1);
+    const auto last = frost::model::days_from_civil(2020, 6, 1);
+    std::uniform_int_distribution<int> day(first, last);
+    std::uniform_int_distribution<int> len_kind(0, 3);
+    for (int i = 0; i < random_ranges; ++i) {
+        const int a = day(rng);
+        int b = a;
+        switch (len_kind(rng)) {
+            case 0: b = a; break;                                                  // one day
+            case 1: b = a + std::uniform_int_distribution<int>(1, 31)(rng); break;  // up to a month
+            case 2: b = a + std::uniform_int_distribution<int>(1, 400)(rng); break;
+            default: b = std::uniform_int_distribution<int>(a, last)(rng);
+        }
+        const bool us = rng() % 2;
+        out.push_back("?start_range=" + format({a}, us) + "&end_range=" + format({b}, us));
+    }
+    return out;
+}
+
+void expect_same_answers(test_server& duck, test_server& snow, const std::vector<std::string>& qs,
+                         const std::vector<std::string>& paths) {
+    int compared = 0;
+    for (const auto& q : qs) {
+        for (const auto& path : paths) {
+            const auto a = duck.get(path + q);
+            const auto b = snow.get(path + q);
+            ASSERT_EQ(a.status, b.status) << path << q << "\nduckdb: " << a.body << "\nsnowflake: " << b.body;
+            ASSERT_EQ(rows_of(a), rows_of(b)) << path << q;
+            if (a.status == 200) ++compared;
+        }
+    }
+    EXPECT_GE(compared, static_cast<int>((qs.size() - 2) * paths.size()));
+}
+
+class SnowflakeContract : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        db_ = new std::string(frost::testing::sample_database(sft::sample_trips));
+        // Small partitions so the rollup's ~2,500 days arrive in several gzip partitions.
+        emulator_ = sft::start_emulator(400).release();
+        duck_ = new test_server(frost::testing::default_config(*db_));
+    }
+    static void TearDownTestSuite() {
+        delete duck_;
+        delete emulator_;
+        delete db_;
+    }
+    static std::string* db_;
+    static sft::emu::emulator* emulator_;
+    static test_server* duck_;
+};
+std::string* SnowflakeContract::db_ = nullptr;
+sft::emu::emulator* SnowflakeContract::emulator_ = nullptr;
+test_server* SnowflakeContract::duck_ = nullptr;
+
+// default_config with a Snowflake source: the rollup behind /trips/* is built through the SQL
+// API and /sqlapi/trips/* run on it live.
+TEST_F(SnowflakeContract, DefaultConfigOverTheSqlApiGivesTheSameRows) {
+    auto cfg = frost::testing::default_config(*db_);
+    frost::config::source_config warehouse;
+    warehouse.name = "warehouse";
+    warehouse.type = "snowflake";
+    warehouse.settings = sft::source_settings(*emulator_);
+    cfg.sources.push_back(warehouse);
+    int pointed = 0;
+    for (auto& r : cfg.rollups) r.source = "warehouse", ++pointed;
+    for (auto& e : cfg.endpoints)
+        if (e.path.starts_with("/sqlapi/")) e.source = "warehouse", ++pointed;
+    ASSERT_GE(pointed, 4) << "default_config no longer has the seed's rollup and /sqlapi routes";
+    emulator_->clear_log();
+    test_server snow(std::move(cfg));
+
+    const auto seed = static_cast<std::uint32_t>(std::random_device{}());
+    SCOPED_TRACE("random seed " + std::to_string(seed));
+    expect_same_answers(*duck_, snow, queries(seed, 110), routes);
+
+    // The answers really came through the SQL API, with partitions.
+    std::size_t submits = 0, partitions = 0;
+    for (const auto& e : emulator_->log()) {
+        submits += e.kind == "submit";
+        partitions += e.kind == "partition";
+    }
+    EXPECT_GE(submits, 3u * 110u);
+    EXPECT_GE(partitions, 5u);
+}
+
+// The shipped config/snowflake.example.yaml, as a user runs it, against the embedded default.
+TEST_F(SnowflakeContract, ExampleConfigGivesTheSameRowsAsTheEmbeddedDefault) {
+    auto loaded = frost::config::load_file(std::string(FROST_SOURCE_DIR) + "/config/snowflake.example.yaml");
+    ASSERT_TRUE(loaded) << loaded.error().message;
+    auto cfg = std::move(loaded).value();
+    cfg.server.port = 0;
+    cfg.server.io_threads = 2;
+    cfg.server.workers = 2;
+    cfg.serving.path.clear();
+    ASSERT_EQ(cfg.sources.size(), 1u);
+    for (auto& [k, v] : sft::source_settings(*emulator_))
+        if (!cfg.sources[0].settings.contains(k) || k == "env_prefix" || k == "user") cfg.sources[0].settings[k] = v;
+    test_server snow(std::move(cfg));
+
+    const auto seed = static_cast<std::uint32_t>(std::random_device{}());
+    SCOPED_TRACE("random seed " + std::to_string(seed));
+    auto paths = routes;
+    paths.push_back("/");
+    expect_same_answers(*duck_, snow, queries(seed, 30), paths);
+}
+
+}  // namespace
