@@ -8,7 +8,9 @@ guard_rails::~guard_rails() {
     if (admin_server_) admin_server_->stop(std::chrono::milliseconds(0));
 }
 
-std::uint16_t guard_rails::admin_port() const noexcept { return admin_server_ ? admin_server_->port() : 0; }
+std::uint16_t guard_rails::admin_port() const noexcept {
+    return admin_server_ ? admin_server_->port() : 0;
+}
 
 model::result<std::unique_ptr<guard_rails>> install_guard_rails(std::shared_ptr<const config::config> cfg,
                                                                 api::service& svc, api::worker_pool& workers,
@@ -21,7 +23,8 @@ model::result<std::unique_ptr<guard_rails>> install_guard_rails(std::shared_ptr<
     rails->health_ = std::make_shared<observe::health>(svc.sources(), std::chrono::seconds(5));
     if (cfg->server.access_log) rails->log_ = std::make_shared<observe::access_log>();
 
-    svc.add_guard([g = rails->guard_](api::request& req, const config::endpoint_config& e) { return g->check(req, e); });
+    svc.add_guard(
+        [g = rails->guard_](api::request& req, const config::endpoint_config& e) { return g->check(req, e); });
     svc.add_observer([m = rails->metrics_, h = rails->health_, log = rails->log_](
                          const api::request& req, const api::response& res, const api::request_stats& stats) {
         using seconds = std::chrono::duration<double>;
@@ -37,32 +40,41 @@ model::result<std::unique_ptr<guard_rails>> install_guard_rails(std::shared_ptr<
 
     auto& m = *rails->metrics_;
     api::worker_pool* pool = &workers;
-    m.add_gauge("frost_worker_queue_depth", "Queries waiting for a worker thread.", [pool] { return double(pool->queued()); });
+    m.add_gauge("frost_worker_queue_depth", "Queries waiting for a worker thread.",
+                [pool] { return double(pool->queued()); });
     m.add_gauge("frost_worker_busy", "Worker threads running a query now.", [pool] { return double(pool->busy()); });
     m.add_gauge("frost_worker_queue_capacity", "Queries that may wait before new ones get 503.",
                 [pool] { return double(pool->capacity()); });
     if (server) {
-        m.add_gauge("frost_open_connections", "Client connections open now.", [server] { return double(server->stats().open); });
+        m.add_gauge("frost_open_connections", "Client connections open now.",
+                    [server] { return double(server->stats().open); });
         m.add_gauge("frost_requests_in_flight", "Requests read and not yet answered.",
                     [server] { return double(server->stats().in_flight); });
-        m.add_counter("frost_connections_total", "Client connections accepted.", [server] { return double(server->stats().accepted); });
+        m.add_counter("frost_connections_total", "Client connections accepted.",
+                      [server] { return double(server->stats().accepted); });
         m.add_counter("frost_connections_refused_total", "Connections closed at once: over server.max_connections.",
                       [server] { return double(server->stats().refused); });
-        m.add_counter("frost_requests_rejected_total", "Requests refused before routing: size limits, framing, smuggling shapes.",
+        m.add_counter("frost_requests_rejected_total",
+                      "Requests refused before routing: size limits, framing, smuggling shapes.",
                       [server] { return double(server->stats().rejected); });
         m.add_counter("frost_connection_timeouts_total", "Connections dropped at a read or write deadline.",
                       [server] { return double(server->stats().timeouts); });
     }
     auto g = rails->guard_;
-    m.add_counter("frost_auth_refused_total", "Requests refused by auth or rate limits.",
-                  [g] { return double(g->counters().unauthorized.load()); }, "status=\"401\"");
-    m.add_counter("frost_auth_refused_total", "Requests refused by auth or rate limits.",
-                  [g] { return double(g->counters().forbidden.load()); }, "status=\"403\"");
-    m.add_counter("frost_auth_refused_total", "Requests refused by auth or rate limits.",
-                  [g] { return double(g->counters().rate_limited.load()); }, "status=\"429\"");
-    m.add_gauge("frost_rate_limit_buckets", "Callers with a live rate-limit bucket.", [g] { return double(g->rate_buckets()); });
+    m.add_counter(
+        "frost_auth_refused_total", "Requests refused by auth or rate limits.",
+        [g] { return double(g->counters().unauthorized.load()); }, "status=\"401\"");
+    m.add_counter(
+        "frost_auth_refused_total", "Requests refused by auth or rate limits.",
+        [g] { return double(g->counters().forbidden.load()); }, "status=\"403\"");
+    m.add_counter(
+        "frost_auth_refused_total", "Requests refused by auth or rate limits.",
+        [g] { return double(g->counters().rate_limited.load()); }, "status=\"429\"");
+    m.add_gauge("frost_rate_limit_buckets", "Callers with a live rate-limit bucket.",
+                [g] { return double(g->rate_buckets()); });
     if (g->jwks()) {
-        m.add_counter("frost_jwks_fetches_total", "JWKS loads attempted.", [g] { return double(g->jwks()->fetches()); });
+        m.add_counter("frost_jwks_fetches_total", "JWKS loads attempted.",
+                      [g] { return double(g->jwks()->fetches()); });
         m.add_counter("frost_jwks_fetch_failures_total", "JWKS loads that failed (last good keys kept).",
                       [g] { return double(g->jwks()->failures()); });
         rails->health_->add_check("jwt_keys", [g]() -> std::optional<std::string> {
@@ -94,7 +106,8 @@ model::result<std::unique_ptr<guard_rails>> install_guard_rails(std::shared_ptr<
     admin->add_route("/livez", [h = rails->health_](const api::request&) { return h->livez(); });
     admin->add_route("/readyz", [h = rails->health_](const api::request&) { return h->readyz(); });
     if (rails->admin_service_) {
-        auto listener = server::http_server::bind(rails->admin_service_->configuration().server, *rails->admin_service_);
+        auto listener =
+            server::http_server::bind(rails->admin_service_->configuration().server, *rails->admin_service_);
         if (!listener) return std::move(listener).error();
         rails->admin_server_ = std::move(listener).value();
         rails->admin_server_->start();

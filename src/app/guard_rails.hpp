@@ -52,7 +52,8 @@ private:
 /// without a listener): then no listener gauges. Fails with `config_error` when the auth
 /// config is inconsistent or the admin port cannot be bound.
 [[nodiscard]] model::result<std::unique_ptr<guard_rails>> install_guard_rails(std::shared_ptr<const config::config> cfg,
-                                                                              api::service& svc, api::worker_pool& workers,
+                                                                              api::service& svc,
+                                                                              api::worker_pool& workers,
                                                                               server::http_server* server);
 
 }  // namespace frost::app

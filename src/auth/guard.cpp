@@ -44,14 +44,16 @@ std::optional<std::string> claim_text(const boost::json::value& v) {
 
 }  // namespace
 
-request_guard::request_guard(std::shared_ptr<const config::config> cfg) : cfg_(std::move(cfg)), keys_(cfg_->auth.api_keys) {}
+request_guard::request_guard(std::shared_ptr<const config::config> cfg)
+    : cfg_(std::move(cfg)), keys_(cfg_->auth.api_keys) {}
 
 model::result<std::unique_ptr<request_guard>> request_guard::create(std::shared_ptr<const config::config> cfg) {
     const auto& a = cfg->auth;
     for (const auto& e : cfg->endpoints) {
         const auto mode = e.auth.value_or(a.default_mode);
         auto fail = [&](std::string why) {
-            return model::error{model::error_code::config_error, cfg->file + ": endpoint " + e.path + ": " + why, {}, {}};
+            return model::error{
+                model::error_code::config_error, cfg->file + ": endpoint " + e.path + ": " + why, {}, {}};
         };
         if ((mode == config::auth_mode::jwt || !e.claims.empty()) && !a.jwt)
             return fail("needs JWT but auth.jwt is not configured");
@@ -66,8 +68,8 @@ model::result<std::unique_ptr<request_guard>> request_guard::create(std::shared_
             bool known = false;
             for (const auto& e : cfg->endpoints) known = known || e.path == p;
             if (!known)
-                return model::error{model::error_code::config_error,
-                                    cfg->file + ": API key " + k.name + ": no endpoint " + p, {}, {}};
+                return model::error{
+                    model::error_code::config_error, cfg->file + ": API key " + k.name + ": no endpoint " + p, {}, {}};
         }
     std::unique_ptr<request_guard> g(new request_guard(cfg));
     if (a.jwt) g->jwks_ = jwks_cache::start(*a.jwt, cfg->base_dir);
@@ -115,7 +117,8 @@ std::optional<api::response> request_guard::check(api::request& req, const confi
             const auto* key = want_key ? keys_.match(presented) : nullptr;
             if (!key) {
                 ++counters_.unauthorized;
-                return refuse(401, want_key ? "the API key is not valid" : "this endpoint needs a JWT", "invalid_token");
+                return refuse(401, want_key ? "the API key is not valid" : "this endpoint needs a JWT",
+                              "invalid_token");
             }
             if (!api_key_store::allows(*key, endpoint.path)) {
                 ++counters_.forbidden;
@@ -130,7 +133,9 @@ std::optional<api::response> request_guard::check(api::request& req, const confi
             auto keys = jwks_->keys();
             if (!keys) {
                 auto r = api::error_response({model::error_code::source_unavailable,
-                                              "token signing keys are not available yet; try again shortly", {}, {}});
+                                              "token signing keys are not available yet; try again shortly",
+                                              {},
+                                              {}});
                 r.set_header("Cache-Control", "no-store");
                 return r;
             }
@@ -156,7 +161,8 @@ std::optional<api::response> request_guard::check(api::request& req, const confi
             }
             std::string subject = "jwt";
             if (auto it = outcome.claims.find("sub"); it != outcome.claims.end() && it->value().is_string())
-                subject = std::string(it->value().get_string().subview(0, std::min<std::size_t>(128, it->value().get_string().size())));
+                subject = std::string(
+                    it->value().get_string().subview(0, std::min<std::size_t>(128, it->value().get_string().size())));
             req.principal = "sub:" + subject;
         }
         bucket_owner = req.principal;

@@ -85,7 +85,8 @@ std::optional<std::chrono::seconds> cache_lifetime(std::string_view cc) {
 
 std::unique_ptr<jwks_cache> jwks_cache::start(const config::jwt_config& cfg, const std::string& base_dir) {
     std::string file = cfg.jwks_file;
-    if (!file.empty() && std::filesystem::path(file).is_relative()) file = (std::filesystem::path(base_dir) / file).string();
+    if (!file.empty() && std::filesystem::path(file).is_relative())
+        file = (std::filesystem::path(base_dir) / file).string();
     std::unique_ptr<jwks_cache> c(new jwks_cache(cfg, std::move(file)));
     {
         std::lock_guard lock(c->mutex_);
@@ -94,7 +95,8 @@ std::unique_ptr<jwks_cache> jwks_cache::start(const config::jwt_config& cfg, con
     auto lifetime = c->load();
     {
         std::lock_guard lock(c->mutex_);
-        c->next_refresh_ = model::clock::now() + (lifetime ? *lifetime : std::chrono::milliseconds(retry_after_failure));
+        c->next_refresh_ =
+            model::clock::now() + (lifetime ? *lifetime : std::chrono::milliseconds(retry_after_failure));
     }
     c->thread_ = std::thread([p = c.get()] { p->run(); });
     return c;
@@ -185,7 +187,8 @@ std::optional<std::chrono::milliseconds> jwks_cache::load() {
     }
     spdlog::info("JWKS: {} signing keys loaded from {}", count, where);
     std::chrono::milliseconds lifetime = cfg_.cache_default;
-    if (auto cc = cache_lifetime(st.cache_control)) lifetime = std::chrono::duration_cast<std::chrono::milliseconds>(*cc);
+    if (auto cc = cache_lifetime(st.cache_control))
+        lifetime = std::chrono::duration_cast<std::chrono::milliseconds>(*cc);
     return std::clamp<std::chrono::milliseconds>(lifetime, min_lifetime, max_lifetime);
 }
 
@@ -200,8 +203,9 @@ void jwks_cache::run() {
             lock.unlock();
             auto lifetime = load();
             lock.lock();
-            next_refresh_ = model::clock::now() +
-                            (lifetime ? *lifetime : std::chrono::duration_cast<std::chrono::milliseconds>(retry_after_failure));
+            next_refresh_ =
+                model::clock::now() +
+                (lifetime ? *lifetime : std::chrono::duration_cast<std::chrono::milliseconds>(retry_after_failure));
             continue;
         }
         auto until = next_refresh_;

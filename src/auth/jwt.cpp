@@ -1,11 +1,11 @@
 #include "auth/jwt.hpp"
 
-#include <boost/json/parse.hpp>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
+#include <boost/json/parse.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -57,11 +57,14 @@ std::shared_ptr<EVP_PKEY> from_params(const char* type, OSSL_PARAM_BLD* bld) {
 }
 
 std::shared_ptr<EVP_PKEY> rsa_key(const std::string& n, const std::string& e) {
-    std::unique_ptr<BIGNUM, bn_free> bn_n(BN_bin2bn(reinterpret_cast<const unsigned char*>(n.data()), static_cast<int>(n.size()), nullptr));
-    std::unique_ptr<BIGNUM, bn_free> bn_e(BN_bin2bn(reinterpret_cast<const unsigned char*>(e.data()), static_cast<int>(e.size()), nullptr));
+    std::unique_ptr<BIGNUM, bn_free> bn_n(
+        BN_bin2bn(reinterpret_cast<const unsigned char*>(n.data()), static_cast<int>(n.size()), nullptr));
+    std::unique_ptr<BIGNUM, bn_free> bn_e(
+        BN_bin2bn(reinterpret_cast<const unsigned char*>(e.data()), static_cast<int>(e.size()), nullptr));
     std::unique_ptr<OSSL_PARAM_BLD, bld_free> bld(OSSL_PARAM_BLD_new());
     if (!bn_n || !bn_e || !bld) return nullptr;
-    if (BN_num_bits(bn_n.get()) < 2048 || BN_num_bits(bn_n.get()) > 8192 || BN_num_bits(bn_e.get()) > 64) return nullptr;
+    if (BN_num_bits(bn_n.get()) < 2048 || BN_num_bits(bn_n.get()) > 8192 || BN_num_bits(bn_e.get()) > 64)
+        return nullptr;
     if (!OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, bn_n.get()) ||
         !OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, bn_e.get()))
         return nullptr;
@@ -147,12 +150,18 @@ std::optional<std::string> base64url_decode(std::string_view text) {
     int bits = 0;
     for (char c : text) {
         int v;
-        if (c >= 'A' && c <= 'Z') v = c - 'A';
-        else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-        else if (c >= '0' && c <= '9') v = c - '0' + 52;
-        else if (c == '-') v = 62;
-        else if (c == '_') v = 63;
-        else return std::nullopt;
+        if (c >= 'A' && c <= 'Z')
+            v = c - 'A';
+        else if (c >= 'a' && c <= 'z')
+            v = c - 'a' + 26;
+        else if (c >= '0' && c <= '9')
+            v = c - '0' + 52;
+        else if (c == '-')
+            v = 62;
+        else if (c == '_')
+            v = 63;
+        else
+            return std::nullopt;
         acc = (acc << 6) | static_cast<std::uint32_t>(v);
         bits += 6;
         if (bits >= 8) {
@@ -166,7 +175,9 @@ std::optional<std::string> base64url_decode(std::string_view text) {
 }
 
 model::result<key_set> parse_jwks(std::string_view json) {
-    auto fail = [](std::string m) { return model::error{model::error_code::config_error, "JWKS: " + std::move(m), {}, {}}; };
+    auto fail = [](std::string m) {
+        return model::error{model::error_code::config_error, "JWKS: " + std::move(m), {}, {}};
+    };
     if (json.size() > max_jwks_bytes) return fail("document larger than 150000 bytes");
     boost::system::error_code ec;
     auto doc = boost::json::parse(json, ec);
@@ -212,17 +223,28 @@ model::result<key_set> parse_jwks(std::string_view json) {
 
 std::string_view describe(jwt_failure f) noexcept {
     switch (f) {
-        case jwt_failure::none: return "valid";
-        case jwt_failure::malformed: return "the token is malformed";
-        case jwt_failure::bad_algorithm: return "the token's algorithm is not accepted";
-        case jwt_failure::unknown_key: return "the token is signed with an unknown key";
-        case jwt_failure::bad_signature: return "the token's signature is invalid";
-        case jwt_failure::expired: return "the token has expired";
-        case jwt_failure::missing_exp: return "the token has no expiry (exp)";
-        case jwt_failure::not_yet_valid: return "the token is not valid yet (nbf)";
-        case jwt_failure::issued_in_future: return "the token is issued in the future (iat)";
-        case jwt_failure::bad_issuer: return "the token's issuer is not accepted";
-        case jwt_failure::bad_audience: return "the token's audience is not accepted";
+        case jwt_failure::none:
+            return "valid";
+        case jwt_failure::malformed:
+            return "the token is malformed";
+        case jwt_failure::bad_algorithm:
+            return "the token's algorithm is not accepted";
+        case jwt_failure::unknown_key:
+            return "the token is signed with an unknown key";
+        case jwt_failure::bad_signature:
+            return "the token's signature is invalid";
+        case jwt_failure::expired:
+            return "the token has expired";
+        case jwt_failure::missing_exp:
+            return "the token has no expiry (exp)";
+        case jwt_failure::not_yet_valid:
+            return "the token is not valid yet (nbf)";
+        case jwt_failure::issued_in_future:
+            return "the token is issued in the future (iat)";
+        case jwt_failure::bad_issuer:
+            return "the token's issuer is not accepted";
+        case jwt_failure::bad_audience:
+            return "the token's audience is not accepted";
     }
     return "the token is invalid";
 }
@@ -300,7 +322,8 @@ jwt_outcome verify_jwt(std::string_view token, const key_set& keys, const config
         };
         bool ok = false;
         if (auto it = claims->find("aud"); it != claims->end()) {
-            if (it->value().is_string()) ok = accepted(it->value().get_string());
+            if (it->value().is_string())
+                ok = accepted(it->value().get_string());
             else if (it->value().is_array())
                 for (const auto& a : it->value().get_array()) ok = ok || (a.is_string() && accepted(a.get_string()));
         } else if (const auto* client = string_at(*claims, "client_id")) {

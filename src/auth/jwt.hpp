@@ -38,13 +38,13 @@ struct key_set {
 /// held now: the caller may refetch the JWKS (rate-limited) and ask again later.
 enum class jwt_failure {
     none,
-    malformed,       ///< not three base64url parts of JSON, or too long
-    bad_algorithm,   ///< `alg` not in the allow-list (`none`, HS256, ...) or `crit` present
-    unknown_key,     ///< `kid` not in the key set
+    malformed,      ///< not three base64url parts of JSON, or too long
+    bad_algorithm,  ///< `alg` not in the allow-list (`none`, HS256, ...) or `crit` present
+    unknown_key,    ///< `kid` not in the key set
     bad_signature,
-    expired,         ///< `exp` + leeway is past
+    expired,  ///< `exp` + leeway is past
     missing_exp,
-    not_yet_valid,   ///< `nbf` - leeway is in the future
+    not_yet_valid,     ///< `nbf` - leeway is in the future
     issued_in_future,  ///< `iat` - leeway is in the future
     bad_issuer,
     bad_audience,

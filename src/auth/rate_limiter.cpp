@@ -5,7 +5,8 @@
 
 namespace frost::auth {
 
-std::optional<std::chrono::milliseconds> rate_limiter::take(std::string_view key, const config::rate_limit_config& limit,
+std::optional<std::chrono::milliseconds> rate_limiter::take(std::string_view key,
+                                                            const config::rate_limit_config& limit,
                                                             model::clock::time_point now) {
     if (!(limit.per_second > 0)) return std::nullopt;
     auto& s = shards_[std::hash<std::string_view>{}(key) % shard_count];

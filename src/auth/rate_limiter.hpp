@@ -23,7 +23,8 @@ public:
 
     /// Takes a token from `key`'s bucket. nullopt: allowed. Otherwise the wait until the next
     /// token (what `Retry-After` says).
-    [[nodiscard]] std::optional<std::chrono::milliseconds> take(std::string_view key, const config::rate_limit_config& limit,
+    [[nodiscard]] std::optional<std::chrono::milliseconds> take(std::string_view key,
+                                                                const config::rate_limit_config& limit,
                                                                 model::clock::time_point now);
 
     /// Buckets held now.

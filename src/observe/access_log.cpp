@@ -10,8 +10,10 @@ std::string json_string(std::string_view text) {
     std::string out = "\"";
     for (std::size_t i = 0; i < text.size(); ++i) {
         const auto c = static_cast<unsigned char>(text[i]);
-        if (c == '"') out += "\\\"";
-        else if (c == '\\') out += "\\\\";
+        if (c == '"')
+            out += "\\\"";
+        else if (c == '\\')
+            out += "\\\\";
         else if (c < 0x20 || c == 0x7f || c >= 0x80) {
             // Bytes >= 0x80 are escaped one by one: the line stays ASCII and valid JSON
             // whatever a client sent.
@@ -34,8 +36,8 @@ std::string access_log::format(const api::request& req, const api::response& res
     gmtime_r(&t, &tm);
     char when[96];
     const auto millis = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
-    std::snprintf(when, sizeof when, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                  tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(millis));
+    std::snprintf(when, sizeof when, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(millis));
     char numbers[96];
     std::snprintf(numbers, sizeof numbers, "\"duration_ms\":%.3f,\"query_ms\":%.3f",
                   duration<double, std::milli>(model::clock::now() - stats.started).count(),

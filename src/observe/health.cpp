@@ -6,7 +6,8 @@
 
 namespace frost::observe {
 
-health::health(const api::source_map& sources, std::chrono::milliseconds interval, std::chrono::milliseconds probe_timeout)
+health::health(const api::source_map& sources, std::chrono::milliseconds interval,
+               std::chrono::milliseconds probe_timeout)
     : sources_(sources), interval_(interval), probe_timeout_(probe_timeout) {
     for (const auto& [name, src] : sources_) states_[name];
     probe_all();
@@ -52,7 +53,8 @@ void health::probe_all() {
         }
         std::lock_guard lock(mutex_);
         auto& st = states_[name];
-        if (!error.empty() && st.probe_error.empty()) spdlog::warn("health: source {} failed its probe: {}", name, error);
+        if (!error.empty() && st.probe_error.empty())
+            spdlog::warn("health: source {} failed its probe: {}", name, error);
         if (error.empty() && !st.probe_error.empty()) spdlog::info("health: source {} answers again", name);
         st.probe_error = std::move(error);
         st.probed = true;
@@ -73,8 +75,10 @@ std::map<std::string, std::string> health::problems() const {
     {
         std::lock_guard lock(mutex_);
         for (const auto& [name, st] : states_) {
-            if (!st.probed) out["source:" + name] = "not probed yet";
-            else if (!st.probe_error.empty()) out["source:" + name] = st.probe_error;
+            if (!st.probed)
+                out["source:" + name] = "not probed yet";
+            else if (!st.probe_error.empty())
+                out["source:" + name] = st.probe_error;
             else if (st.failures_in_row >= failures_to_unready &&
                      std::chrono::steady_clock::now() - st.last_failure < failure_memory)
                 out["source:" + name] = std::to_string(st.failures_in_row) + " queries failed in a row";
@@ -91,7 +95,9 @@ std::map<std::string, std::string> health::problems() const {
     return out;
 }
 
-bool health::ready() const { return problems().empty(); }
+bool health::ready() const {
+    return problems().empty();
+}
 
 api::response health::livez() const {
     auto r = api::json_response(200, "{\"status\":\"alive\"}");

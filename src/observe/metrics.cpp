@@ -37,10 +37,14 @@ std::string escape_label(std::string_view text) {
     std::string out;
     out.reserve(text.size());
     for (char c : text) {
-        if (c == '\\') out += "\\\\";
-        else if (c == '"') out += "\\\"";
-        else if (c == '\n') out += "\\n";
-        else out += c;
+        if (c == '\\')
+            out += "\\\\";
+        else if (c == '"')
+            out += "\\\"";
+        else if (c == '\n')
+            out += "\\n";
+        else
+            out += c;
     }
     return out;
 }
@@ -88,15 +92,17 @@ std::string metrics::render() const {
         queries = queries_;
         readings = readings_;
     }
-    out += "# HELP frost_http_requests_total Requests answered, by route, status and cache outcome.\n"
-           "# TYPE frost_http_requests_total counter\n";
+    out +=
+        "# HELP frost_http_requests_total Requests answered, by route, status and cache outcome.\n"
+        "# TYPE frost_http_requests_total counter\n";
     for (const auto& [k, h] : requests) {
         const auto& [route, status, cache] = k;
         out += "frost_http_requests_total{route=\"" + escape_label(route) + "\",status=\"" + std::to_string(status) +
                "\",cache=\"" + escape_label(cache) + "\"} " + std::to_string(h.count) + "\n";
     }
-    out += "# HELP frost_http_request_duration_seconds Time from request read to answer ready.\n"
-           "# TYPE frost_http_request_duration_seconds histogram\n";
+    out +=
+        "# HELP frost_http_request_duration_seconds Time from request read to answer ready.\n"
+        "# TYPE frost_http_request_duration_seconds histogram\n";
     for (const auto& [k, h] : requests) {
         const auto& [route, status, cache] = k;
         append_histogram(out, "frost_http_request_duration_seconds",
@@ -104,13 +110,15 @@ std::string metrics::render() const {
                              escape_label(cache) + "\"",
                          h, buckets);
     }
-    out += "# HELP frost_source_queries_total Queries run on each source, by outcome.\n"
-           "# TYPE frost_source_queries_total counter\n";
+    out +=
+        "# HELP frost_source_queries_total Queries run on each source, by outcome.\n"
+        "# TYPE frost_source_queries_total counter\n";
     for (const auto& [k, h] : queries)
         out += "frost_source_queries_total{source=\"" + escape_label(k.first) + "\",outcome=\"" +
                (k.second ? "ok" : "error") + "\"} " + std::to_string(h.count) + "\n";
-    out += "# HELP frost_source_query_duration_seconds Source query latency.\n"
-           "# TYPE frost_source_query_duration_seconds histogram\n";
+    out +=
+        "# HELP frost_source_query_duration_seconds Source query latency.\n"
+        "# TYPE frost_source_query_duration_seconds histogram\n";
     for (const auto& [k, h] : queries)
         append_histogram(out, "frost_source_query_duration_seconds",
                          "source=\"" + escape_label(k.first) + "\",outcome=\"" + (k.second ? "ok" : "error") + "\"", h,

@@ -19,7 +19,7 @@ class metrics {
 public:
     /// Upper bounds of the latency buckets, in seconds.
     static constexpr std::array<double, 15> buckets{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-                                                    0.25,   0.5,   1,      2.5,   5,     10,   30};
+                                                    0.25,   0.5,   1,      2.5,   5,    10,    30};
 
     /// Records one answered request. `route` is the matched route or `(unmatched)`.
     void observe_request(std::string_view route, int status, std::string_view cache, double seconds);

@@ -8,7 +8,9 @@ namespace http = boost::beast::http;
 
 namespace {
 
-model::error bad(std::string message) { return {model::error_code::bad_request, std::move(message), {}, {}}; }
+model::error bad(std::string message) {
+    return {model::error_code::bad_request, std::move(message), {}, {}};
+}
 
 head_scan rejected(model::error e) {
     head_scan s;
@@ -54,11 +56,14 @@ head_scan head_scanner::feed(std::string_view received) {
         }
         if (!first_line_done_ && pos_ - line_start_ > limits_.max_url_bytes + 32)
             return rejected({model::error_code::uri_too_long,
-                             "the URL is longer than " + std::to_string(limits_.max_url_bytes) + " bytes", {}, {}});
+                             "the URL is longer than " + std::to_string(limits_.max_url_bytes) + " bytes",
+                             {},
+                             {}});
         if (pos_ + 1 > limits_.max_header_bytes)
             return rejected({model::error_code::headers_too_large,
                              "request headers are larger than " + std::to_string(limits_.max_header_bytes) + " bytes",
-                             {}, {}});
+                             {},
+                             {}});
     }
     return {};
 }
@@ -66,7 +71,9 @@ head_scan head_scanner::feed(std::string_view received) {
 std::optional<model::error> check_head(const http::request_header<>& head, const head_limits& limits) {
     if (head.target().size() > limits.max_url_bytes)
         return model::error{model::error_code::uri_too_long,
-                            "the URL is longer than " + std::to_string(limits.max_url_bytes) + " bytes", {}, {}};
+                            "the URL is longer than " + std::to_string(limits.max_url_bytes) + " bytes",
+                            {},
+                            {}};
     if (head.version() != 10 && head.version() != 11) return bad("only HTTP/1.0 and HTTP/1.1 are spoken here");
     std::size_t fields = 0, hosts = 0, lengths = 0;
     std::string_view length;
@@ -84,15 +91,20 @@ std::optional<model::error> check_head(const http::request_header<>& head, const
     }
     if (fields > limits.max_header_count)
         return model::error{model::error_code::headers_too_large,
-                            "more than " + std::to_string(limits.max_header_count) + " header fields", {}, {}};
-    if (head.version() == 11 && hosts != 1) return bad(hosts == 0 ? "the Host header is missing" : "more than one Host header");
+                            "more than " + std::to_string(limits.max_header_count) + " header fields",
+                            {},
+                            {}};
+    if (head.version() == 11 && hosts != 1)
+        return bad(hosts == 0 ? "the Host header is missing" : "more than one Host header");
     if (head.version() == 10 && hosts > 1) return bad("more than one Host header");
     if (lengths > 1) return bad("more than one Content-Length");
     if (lengths == 1) {
         if (!all_digits(length)) return bad("Content-Length must be plain digits");
         if (std::stoull(std::string(length)) > limits.max_body_bytes)
             return model::error{model::error_code::payload_too_large,
-                                "request body is larger than " + std::to_string(limits.max_body_bytes) + " bytes", {}, {}};
+                                "request body is larger than " + std::to_string(limits.max_body_bytes) + " bytes",
+                                {},
+                                {}};
     }
     return std::nullopt;
 }
@@ -110,7 +122,9 @@ model::result<parsed_request> parse_request(std::string_view bytes, const head_l
     if (ec == http::error::need_more) ec = {};
     if (ec == http::error::body_limit)
         return model::error{model::error_code::payload_too_large,
-                            "request body is larger than " + std::to_string(limits.max_body_bytes) + " bytes", {}, {}};
+                            "request body is larger than " + std::to_string(limits.max_body_bytes) + " bytes",
+                            {},
+                            {}};
     if (ec || !parser.is_header_done()) return bad("malformed HTTP request");
     if (auto e = check_head(parser.get().base(), limits)) return *e;
     while (!parser.is_done() && used < bytes.size()) {

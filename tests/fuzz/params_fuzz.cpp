@@ -64,7 +64,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                     if (auto* v = std::get_if<std::string>(&p.value); v && v->size() > 16) std::abort();
                 }
                 if (p.name == "k") {
-                    if (auto* v = std::get_if<std::string>(&p.value); v && *v != "a" && *v != "bb" && *v != "ccc") std::abort();
+                    if (auto* v = std::get_if<std::string>(&p.value); v && *v != "a" && *v != "bb" && *v != "ccc")
+                        std::abort();
                 }
             }
         }

@@ -16,9 +16,9 @@
 
 namespace frost::testing {
 
-/// Endpoints: `/ping` (public); with an auth section also `/mine` (JWT; `user` bound from the `sub` claim), `/keyed` (API
-/// key), `/limited` (API key, 5/s burst 5 per key), `/either` (key or JWT). `extra_yaml` is
-/// appended at the top level (auth section, server overrides).
+/// Endpoints: `/ping` (public); with an auth section also `/mine` (JWT; `user` bound from the `sub` claim), `/keyed`
+/// (API key), `/limited` (API key, 5/s burst 5 per key), `/either` (key or JWT). `extra_yaml` is appended at the top
+/// level (auth section, server overrides).
 inline std::string small_config_yaml(const std::string& server_yaml, const std::string& auth_yaml) {
     return "server:\n  host: 127.0.0.1\n  port: 0\n  io_threads: 2\n  workers: 2\n  access_log: false\n" + server_yaml +
            "sources:\n  mem:\n    type: duckdb\n    path: ':memory:'\n    read_only: false\n" + auth_yaml +

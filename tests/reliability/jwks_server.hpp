@@ -49,9 +49,7 @@ public:
         document_ = std::move(doc);
     }
     /// Stops listening: later fetches get "connection refused".
-    void go_down() {
-        down_ = true;
-    }
+    void go_down() { down_ = true; }
 
 private:
     void run() {
@@ -80,8 +78,9 @@ private:
                 std::lock_guard lock(mutex_);
                 body = document_;
             }
-            const std::string res = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nCache-Control: " + cache_control_ +
-                                    "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+            const std::string res =
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nCache-Control: " + cache_control_ +
+                "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
             (void)::send(c, res.data(), res.size(), MSG_NOSIGNAL);
             ::close(c);
         }

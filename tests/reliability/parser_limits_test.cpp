@@ -22,12 +22,14 @@ struct limits : ::testing::Test {
     static inline std::unique_ptr<frost::testing::guarded_server> server;
     static void SetUpTestSuite() {
         server = std::make_unique<frost::testing::guarded_server>(frost::testing::small_config_yaml(
-            "  max_body_bytes: 1048576\n  header_timeout: 1s\n  idle_timeout: 1s\n  max_requests_per_connection: 5\n", ""));
+            "  max_body_bytes: 1048576\n  header_timeout: 1s\n  idle_timeout: 1s\n  max_requests_per_connection: 5\n",
+            ""));
     }
     static void TearDownTestSuite() { server.reset(); }
 
     // Sends `bytes` on a fresh connection; returns the statuses seen and whether it closed.
-    static std::pair<std::vector<int>, bool> exchange(const std::string& bytes, std::chrono::milliseconds quiet = 1500ms) {
+    static std::pair<std::vector<int>, bool> exchange(const std::string& bytes,
+                                                      std::chrono::milliseconds quiet = 1500ms) {
         raw_connection c(server->port());
         c.send(bytes);
         bool closed = false;
@@ -49,7 +51,8 @@ TEST_F(limits, size_limits_answer_414_431_413) {
     EXPECT_EQ(s1, std::vector<int>{414});
     EXPECT_TRUE(c1);
     // Header block over 8 KiB.
-    auto [s2, c2] = exchange("GET /ping HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(8193, 'b') + "\r\n\r\n" + smuggled);
+    auto [s2, c2] =
+        exchange("GET /ping HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(8193, 'b') + "\r\n\r\n" + smuggled);
     EXPECT_EQ(s2, std::vector<int>{431});
     EXPECT_TRUE(c2);
     // 101 header fields (small ones: well under 8 KiB).
@@ -159,7 +162,8 @@ TEST_F(limits, error_bodies_are_json_without_internals) {
 TEST_F(limits, pipelined_requests_answer_in_order_and_per_connection_cap_holds) {
     // 5 requests per connection (configured): 8 pipelined get 5 answers, the last says close.
     std::string batch;
-    for (int i = 0; i < 8; ++i) batch += "GET /ping HTTP/1.1\r\nHost: x\r\nX-Request-Id: req-" + std::to_string(i) + "\r\n\r\n";
+    for (int i = 0; i < 8; ++i)
+        batch += "GET /ping HTTP/1.1\r\nHost: x\r\nX-Request-Id: req-" + std::to_string(i) + "\r\n\r\n";
     raw_connection c(server->port());
     c.send(batch);
     bool closed = false;
@@ -204,7 +208,8 @@ TEST_F(limits, idle_keep_alive_connection_is_closed) {
 }
 
 TEST(connections, beyond_the_cap_are_closed_at_once_and_service_continues) {
-    frost::testing::guarded_server server(frost::testing::small_config_yaml("  max_connections: 20\n  header_timeout: 10s\n", ""));
+    frost::testing::guarded_server server(
+        frost::testing::small_config_yaml("  max_connections: 20\n  header_timeout: 10s\n", ""));
     std::vector<std::unique_ptr<raw_connection>> idle;
     for (int i = 0; i < 40; ++i) idle.push_back(std::make_unique<raw_connection>(server.port()));
     int closed_at_once = 0;

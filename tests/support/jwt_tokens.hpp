@@ -51,13 +51,14 @@ struct signing_key {
             BIGNUM *n = nullptr, *e = nullptr;
             EVP_PKEY_get_bn_param(key.get(), OSSL_PKEY_PARAM_RSA_N, &n);
             EVP_PKEY_get_bn_param(key.get(), OSSL_PKEY_PARAM_RSA_E, &e);
-            std::string nb(static_cast<std::size_t>(BN_num_bytes(n)), '\0'), eb(static_cast<std::size_t>(BN_num_bytes(e)), '\0');
+            std::string nb(static_cast<std::size_t>(BN_num_bytes(n)), '\0'),
+                eb(static_cast<std::size_t>(BN_num_bytes(e)), '\0');
             BN_bn2bin(n, reinterpret_cast<unsigned char*>(nb.data()));
             BN_bn2bin(e, reinterpret_cast<unsigned char*>(eb.data()));
             BN_free(n);
             BN_free(e);
-            return R"({"kty":"RSA","use":"sig","alg":"RS256","kid":")" + kid + R"(","n":")" + b64url(nb) + R"(","e":")" +
-                   b64url(eb) + R"("})";
+            return R"({"kty":"RSA","use":"sig","alg":"RS256","kid":")" + kid + R"(","n":")" + b64url(nb) +
+                   R"(","e":")" + b64url(eb) + R"("})";
         }
         unsigned char pub[65];
         std::size_t len = 0;
@@ -117,11 +118,12 @@ inline std::string jwks(const std::vector<const signing_key*>& keys) {
 
 /// An HS256 token whose HMAC secret is `secret` (the RS/HS confusion attack).
 inline std::string hs256_token(const std::string& kid, const std::string& payload_json, const std::string& secret) {
-    const std::string input = b64url(R"({"alg":"HS256","typ":"JWT","kid":")" + kid + R"("})") + "." + b64url(payload_json);
+    const std::string input =
+        b64url(R"({"alg":"HS256","typ":"JWT","kid":")" + kid + R"("})") + "." + b64url(payload_json);
     unsigned char mac[32];
     unsigned int len = 0;
-    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()), reinterpret_cast<const unsigned char*>(input.data()),
-         input.size(), mac, &len);
+    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+         reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &len);
     return input + "." + b64url(std::string(reinterpret_cast<char*>(mac), len));
 }
 
@@ -131,6 +133,8 @@ inline std::string none_token(const std::string& payload_json) {
 }
 
 /// Seconds since the Unix epoch, now.
-inline long long unix_now() { return static_cast<long long>(std::time(nullptr)); }
+inline long long unix_now() {
+    return static_cast<long long>(std::time(nullptr));
+}
 
 }  // namespace frost::testing

@@ -20,13 +20,19 @@ struct jwt_fixture : ::testing::Test {
         r.audience = {"frost-api"};
         return r;
     }();
-    double now = static_cast<double>(unix_now());
+    // Every time in a token is relative to t0, and tokens are checked at exactly t0: the
+    // skew boundaries (29 s in, 31 s out) are exact whatever the machine's speed.
+    long long t0 = unix_now();
+    double now = static_cast<double>(t0);
+    long long at(long long offset) const { return t0 + offset; }
 
     std::string claims(long long exp_offset, const std::string& extra = {}) const {
         return R"({"sub":"user-7","iss":"https://issuer.example","aud":"frost-api","exp":)" +
-               std::to_string(unix_now() + exp_offset) + extra + "}";
+               std::to_string(at(exp_offset)) + extra + "}";
     }
-    jwt_failure check(const std::string& token) const { return frost::auth::verify_jwt(token, keys, rules, now).failure; }
+    jwt_failure check(const std::string& token) const {
+        return frost::auth::verify_jwt(token, keys, rules, now).failure;
+    }
 };
 
 TEST(base64url, decodes_rfc4648_vectors_and_rejects_bad_input) {
@@ -59,25 +65,32 @@ TEST_F(jwt_fixture, rejection_table) {
     };
     const std::vector<row> table = {
         {"alg none", frost::testing::none_token(base), jwt_failure::bad_algorithm},
-        {"HS256 keyed with the RSA public key", frost::testing::hs256_token("rsa-1", base, pem), jwt_failure::bad_algorithm},
+        {"HS256 keyed with the RSA public key", frost::testing::hs256_token("rsa-1", base, pem),
+         jwt_failure::bad_algorithm},
         {"unknown kid", signing_key{"nobody", "RS256", rsa.key}.token(base), jwt_failure::unknown_key},
         {"other key, same kid", stranger.token(base), jwt_failure::bad_signature},
-        {"RS256 header on the EC key's kid", rsa.sign(R"({"alg":"RS256","kid":"ec-1"})", base), jwt_failure::bad_algorithm},
+        {"RS256 header on the EC key's kid", rsa.sign(R"({"alg":"RS256","kid":"ec-1"})", base),
+         jwt_failure::bad_algorithm},
         {"expired by 31 s", rsa.token(claims(-31)), jwt_failure::expired},
-        {"nbf 31 s ahead", rsa.token(claims(300, ",\"nbf\":" + std::to_string(unix_now() + 31))), jwt_failure::not_yet_valid},
-        {"iat 31 s ahead", rsa.token(claims(300, ",\"iat\":" + std::to_string(unix_now() + 31))), jwt_failure::issued_in_future},
-        {"missing exp", rsa.token(R"({"sub":"u","iss":"https://issuer.example","aud":"frost-api"})"), jwt_failure::missing_exp},
-        {"exp as text", rsa.token(R"({"iss":"https://issuer.example","aud":"frost-api","exp":"9999999999"})"), jwt_failure::malformed},
-        {"wrong aud", rsa.token(R"({"iss":"https://issuer.example","aud":"other","exp":)" + std::to_string(unix_now() + 60) + "}"),
+        {"nbf 31 s ahead", rsa.token(claims(300, ",\"nbf\":" + std::to_string(at(31)))), jwt_failure::not_yet_valid},
+        {"iat 31 s ahead", rsa.token(claims(300, ",\"iat\":" + std::to_string(at(31)))), jwt_failure::issued_in_future},
+        {"missing exp", rsa.token(R"({"sub":"u","iss":"https://issuer.example","aud":"frost-api"})"),
+         jwt_failure::missing_exp},
+        {"exp as text", rsa.token(R"({"iss":"https://issuer.example","aud":"frost-api","exp":"9999999999"})"),
+         jwt_failure::malformed},
+        {"wrong aud",
+         rsa.token(R"({"iss":"https://issuer.example","aud":"other","exp":)" + std::to_string(at(60)) + "}"),
          jwt_failure::bad_audience},
-        {"no aud", rsa.token(R"({"iss":"https://issuer.example","exp":)" + std::to_string(unix_now() + 60) + "}"),
+        {"no aud", rsa.token(R"({"iss":"https://issuer.example","exp":)" + std::to_string(at(60)) + "}"),
          jwt_failure::bad_audience},
-        {"wrong iss", rsa.token(R"({"iss":"https://evil.example","aud":"frost-api","exp":)" + std::to_string(unix_now() + 60) + "}"),
+        {"wrong iss",
+         rsa.token(R"({"iss":"https://evil.example","aud":"frost-api","exp":)" + std::to_string(at(60)) + "}"),
          jwt_failure::bad_issuer},
         {"two parts", "abc.def", jwt_failure::malformed},
         {"four parts", rsa.token(base) + ".x", jwt_failure::malformed},
         {"bad base64", "a$b.c.d", jwt_failure::malformed},
-        {"header not JSON", frost::testing::b64url("nope") + "." + frost::testing::b64url(base) + ".AAAA", jwt_failure::malformed},
+        {"header not JSON", frost::testing::b64url("nope") + "." + frost::testing::b64url(base) + ".AAAA",
+         jwt_failure::malformed},
         {"9 KiB token", std::string(9 * 1024, 'a'), jwt_failure::malformed},
         {"crit header", rsa.sign(R"({"alg":"RS256","kid":"rsa-1","crit":["exp"]})", base), jwt_failure::bad_algorithm},
     };
@@ -92,13 +105,13 @@ TEST_F(jwt_fixture, rejection_table) {
 
 TEST_F(jwt_fixture, skew_and_audience_forms_accepted) {
     EXPECT_EQ(check(rsa.token(claims(-29))), jwt_failure::none) << "expired by 29 s is inside the 30 s leeway";
-    EXPECT_EQ(check(rsa.token(claims(300, ",\"nbf\":" + std::to_string(unix_now() + 29)))), jwt_failure::none);
+    EXPECT_EQ(check(rsa.token(claims(300, ",\"nbf\":" + std::to_string(at(29))))), jwt_failure::none);
     EXPECT_EQ(check(rsa.token(R"({"iss":"https://issuer.example","aud":["x","frost-api"],"exp":)" +
-                              std::to_string(unix_now() + 60) + "}")),
+                              std::to_string(at(60)) + "}")),
               jwt_failure::none);
     // Cognito access tokens carry client_id instead of aud.
     EXPECT_EQ(check(rsa.token(R"({"iss":"https://issuer.example","client_id":"frost-api","token_use":"access","exp":)" +
-                              std::to_string(unix_now() + 60) + "}")),
+                              std::to_string(at(60)) + "}")),
               jwt_failure::none);
 }
 
@@ -126,8 +139,9 @@ TEST(jwks, skips_symmetric_weak_and_foreign_keys) {
     EXPECT_FALSE(frost::auth::parse_jwks("not json").ok());
     EXPECT_FALSE(frost::auth::parse_jwks(R"({"keys":[{"kty":"oct","k":"c2VjcmV0"}]})").ok());
     // A point that is not on the curve.
-    EXPECT_FALSE(frost::auth::parse_jwks(R"({"keys":[{"kty":"EC","crv":"P-256","x":")" + frost::testing::b64url(std::string(32, '\1')) +
-                                         R"(","y":")" + frost::testing::b64url(std::string(32, '\2')) + R"("}]})")
+    EXPECT_FALSE(frost::auth::parse_jwks(R"({"keys":[{"kty":"EC","crv":"P-256","x":")" +
+                                         frost::testing::b64url(std::string(32, '\1')) + R"(","y":")" +
+                                         frost::testing::b64url(std::string(32, '\2')) + R"("}]})")
                      .ok());
 }
 

@@ -18,7 +18,8 @@ public:
     std::string_view dialect() const override { return "duckdb"; }
     frost::model::result<frost::model::table> run(const frost::source::query&) override {
         ++probes;
-        if (!up) return frost::model::error{frost::model::error_code::source_error, "database has been invalidated", {}, {}};
+        if (!up)
+            return frost::model::error{frost::model::error_code::source_error, "database has been invalidated", {}, {}};
         return frost::model::table{};
     }
 };

@@ -52,9 +52,11 @@ TEST(metrics, histograms_are_cumulative_and_counts_agree) {
 TEST(metrics, gauges_are_read_at_scrape_time_with_one_header_per_family) {
     frost::observe::metrics m;
     double depth = 3;
-    m.add_gauge("frost_cache_bytes", "Bytes.", [] { return 10.0; }, "tier=\"a\"");
+    m.add_gauge(
+        "frost_cache_bytes", "Bytes.", [] { return 10.0; }, "tier=\"a\"");
     m.add_gauge("frost_worker_queue_depth", "Waiting.", [&depth] { return depth; });
-    m.add_gauge("frost_cache_bytes", "Bytes.", [] { return 20.0; }, "tier=\"b\"");
+    m.add_gauge(
+        "frost_cache_bytes", "Bytes.", [] { return 20.0; }, "tier=\"b\"");
     depth = 7;
     const auto text = m.render();
     auto s = samples(text);
@@ -84,7 +86,8 @@ TEST(access_log, lines_are_valid_json_without_credentials) {
     frost::api::response res;
     res.status = 200;
     res.body = "{}";
-    frost::api::request_stats stats{"/trips/monthly", frost::model::clock::now(), std::chrono::milliseconds(3), "miss", "local"};
+    frost::api::request_stats stats{"/trips/monthly", frost::model::clock::now(), std::chrono::milliseconds(3), "miss",
+                                    "local"};
     const auto line = frost::observe::access_log::format(req, res, stats);
     boost::system::error_code ec;
     auto v = boost::json::parse(line, ec);
