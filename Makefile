@@ -8,7 +8,7 @@ JOBS       ?= $(shell nproc)
 
 FROST := $(BUILD)/src/app/frost
 
-.PHONY: run test build web setup seed check clean asan fuzz bench format
+.PHONY: run test build web setup seed check clean asan fuzz bench format lambda-package
 
 ## run: install what is missing, build, create the sample data on first run, serve on :5000
 run: build
@@ -38,6 +38,12 @@ seed: build
 
 check: build
 	$(FROST) check --config $(CONFIG)
+
+## lambda-package: frost-lambda.zip for AWS Lambda (provided.al2023): the binary, every library
+## down to libc and the loader, the config and a small sample database (docs/deploy-aws.md)
+LAMBDA_TRIPS ?= 500k
+lambda-package: build
+	./scripts/package-lambda.sh --binary $(FROST) --config $(CONFIG) --trips $(LAMBDA_TRIPS) --out frost-lambda.zip
 
 ## asan: the unit and integration tests under AddressSanitizer and UndefinedBehaviorSanitizer
 asan: setup

@@ -43,7 +43,7 @@ die() { echo "package-lambda: $*" >&2; exit 1; }
 
 [ -x "$binary" ] || die "$binary is not built: run \`make build\` (or pass --binary)"
 [ -f "$config" ] || die "no config at $config"
-command -v zip >/dev/null 2>&1 || ./scripts/setup.sh --packaging
+{ command -v zip && command -v unzip; } >/dev/null 2>&1 || ./scripts/setup.sh --packaging
 command -v zip >/dev/null 2>&1 || die "zip is not installed"
 
 case "$out" in /*) ;; *) out="$PWD/$out" ;; esac
@@ -100,13 +100,13 @@ root="\${LAMBDA_TASK_ROOT:-\$(cd "\$(dirname "\$0")" && pwd)}"
 if [ -z "\${SSL_CERT_FILE:-}" ] && [ -f /etc/pki/tls/certs/ca-bundle.crt ]; then
   export SSL_CERT_FILE=/etc/pki/tls/certs/ca-bundle.crt CURL_CA_BUNDLE=/etc/pki/tls/certs/ca-bundle.crt
 fi
-exec "\$root/lib/$loader" --library-path "\$root/lib" "\$root/bin/frost" lambda --config "\$root/config/frost.yaml"
+exec "\$root/lib/$loader" --library-path "\$root/lib" "\$root/bin/frost" lambda --config "\${FROST_CONFIG:-\$root/config/frost.yaml}"
 EOF
 chmod 755 "$stage/bootstrap" "$stage/bin/frost"
 
 unzipped=$(du -sb "$stage" | cut -f1)
 rm -f "$out"
-(cd "$stage" && zip -q -r -X -9 "$out" bootstrap bin lib config data)
+(cd "$stage" && zip -q -r -X "$out" bootstrap bin lib config data)
 zipped=$(stat -c %s "$out")
 [ -n "$keep" ] && { rm -rf "$keep"; cp -a "$stage" "$keep"; }
 
