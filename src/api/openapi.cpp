@@ -1,7 +1,7 @@
 #include "api/openapi.hpp"
 
-#include <boost/json.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/json.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -20,29 +20,54 @@ namespace {
 
 // Every error code, so each status's documented codes come from model's one table.
 constexpr model::error_code all_error_codes[] = {
-    model::error_code::not_found,         model::error_code::method_not_allowed, model::error_code::bad_parameter,
-    model::error_code::unknown_parameter, model::error_code::missing_parameter,  model::error_code::bad_request,
-    model::error_code::payload_too_large, model::error_code::uri_too_long,       model::error_code::headers_too_large,
-    model::error_code::unauthorized,      model::error_code::forbidden,          model::error_code::rate_limited,
-    model::error_code::not_acceptable,    model::error_code::source_error,       model::error_code::source_unavailable,
-    model::error_code::overloaded,        model::error_code::timeout,            model::error_code::result_too_large,
-    model::error_code::config_error,      model::error_code::internal,
+    model::error_code::not_found,
+    model::error_code::method_not_allowed,
+    model::error_code::bad_parameter,
+    model::error_code::unknown_parameter,
+    model::error_code::missing_parameter,
+    model::error_code::bad_request,
+    model::error_code::payload_too_large,
+    model::error_code::uri_too_long,
+    model::error_code::headers_too_large,
+    model::error_code::unauthorized,
+    model::error_code::forbidden,
+    model::error_code::rate_limited,
+    model::error_code::not_acceptable,
+    model::error_code::source_error,
+    model::error_code::source_unavailable,
+    model::error_code::overloaded,
+    model::error_code::timeout,
+    model::error_code::result_too_large,
+    model::error_code::config_error,
+    model::error_code::internal,
 };
 
 std::string status_text(int status) {
     switch (status) {
-        case 400: return "Bad request: a parameter is unknown, missing, malformed or out of range";
-        case 401: return "Unauthorized: credentials are missing or invalid";
-        case 403: return "Forbidden: the credentials do not allow this endpoint";
-        case 404: return "Not found";
-        case 414: return "URI too long";
-        case 429: return "Too many requests: a rate limit was reached; see Retry-After";
-        case 431: return "Request headers too large";
-        case 500: return "Internal error";
-        case 502: return "The data source failed or returned more rows than the endpoint allows";
-        case 503: return "Busy or the data source is unreachable; retry after Retry-After seconds";
-        case 504: return "The query ran past the request deadline";
-        default: return "Error";
+        case 400:
+            return "Bad request: a parameter is unknown, missing, malformed or out of range";
+        case 401:
+            return "Unauthorized: credentials are missing or invalid";
+        case 403:
+            return "Forbidden: the credentials do not allow this endpoint";
+        case 404:
+            return "Not found";
+        case 414:
+            return "URI too long";
+        case 429:
+            return "Too many requests: a rate limit was reached; see Retry-After";
+        case 431:
+            return "Request headers too large";
+        case 500:
+            return "Internal error";
+        case 502:
+            return "The data source failed or returned more rows than the endpoint allows";
+        case 503:
+            return "Busy or the data source is unreachable; retry after Retry-After seconds";
+        case 504:
+            return "The query ran past the request deadline";
+        default:
+            return "Error";
     }
 }
 
@@ -82,13 +107,19 @@ json::object cell_schema(const model::column& col) {
     json::object s;
     s["title"] = col.name;
     switch (col.type) {
-        case model::column_type::boolean: s["type"] = nullable("boolean"); break;
-        case model::column_type::integer: s["type"] = nullable("integer"); break;
+        case model::column_type::boolean:
+            s["type"] = nullable("boolean");
+            break;
+        case model::column_type::integer:
+            s["type"] = nullable("integer");
+            break;
         case model::column_type::real:
             s["type"] = nullable("number");
             s["description"] = "A real number; not-a-number and infinities are null.";
             break;
-        case model::column_type::decimal: s["type"] = nullable("number"); break;
+        case model::column_type::decimal:
+            s["type"] = nullable("number");
+            break;
         case model::column_type::date:
             s["type"] = nullable("string");
             s["format"] = "date";
@@ -102,9 +133,13 @@ json::object cell_schema(const model::column& col) {
             s["pattern"] = "^\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}(\\.\\d{1,6})?$";
             s["description"] = "Timestamp without time zone, YYYY-MM-DD HH:MM:SS[.ffffff].";
             break;
-        case model::column_type::json: s["description"] = "A JSON value, as stored."; break;
+        case model::column_type::json:
+            s["description"] = "A JSON value, as stored.";
+            break;
         case model::column_type::text:
-        case model::column_type::binary: s["type"] = nullable("string"); break;
+        case model::column_type::binary:
+            s["type"] = nullable("string");
+            break;
     }
     return s;
 }
@@ -173,13 +208,25 @@ json::object schema_of(const json::value& v) {
             s["required"] = std::move(req);
             break;
         }
-        case json::kind::array: s["type"] = "array"; break;
-        case json::kind::string: s["type"] = "string"; break;
+        case json::kind::array:
+            s["type"] = "array";
+            break;
+        case json::kind::string:
+            s["type"] = "string";
+            break;
         case json::kind::int64:
-        case json::kind::uint64: s["type"] = "integer"; break;
-        case json::kind::double_: s["type"] = "number"; break;
-        case json::kind::bool_: s["type"] = "boolean"; break;
-        case json::kind::null: s["type"] = "null"; break;
+        case json::kind::uint64:
+            s["type"] = "integer";
+            break;
+        case json::kind::double_:
+            s["type"] = "number";
+            break;
+        case json::kind::bool_:
+            s["type"] = "boolean";
+            break;
+        case json::kind::null:
+            s["type"] = "null";
+            break;
     }
     return s;
 }
@@ -206,7 +253,8 @@ json::value typed_value(config::param_type type, const std::string& text) {
         case config::param_type::date:
             if (auto d = model::parse_date(text)) return json::value(model::format_date(*d));
             break;
-        case config::param_type::string: break;
+        case config::param_type::string:
+            break;
     }
     return json::value(text);
 }
@@ -223,10 +271,21 @@ json::object param_schema(const config::param_config& p) {
                 s["enum"] = std::move(e);
             }
             break;
-        case config::param_type::integer: s["type"] = "integer"; s["format"] = "int64"; break;
-        case config::param_type::number: s["type"] = "number"; s["format"] = "double"; break;
-        case config::param_type::boolean: s["type"] = "boolean"; break;
-        case config::param_type::date: s["type"] = "string"; s["format"] = "date"; break;
+        case config::param_type::integer:
+            s["type"] = "integer";
+            s["format"] = "int64";
+            break;
+        case config::param_type::number:
+            s["type"] = "number";
+            s["format"] = "double";
+            break;
+        case config::param_type::boolean:
+            s["type"] = "boolean";
+            break;
+        case config::param_type::date:
+            s["type"] = "string";
+            s["format"] = "date";
+            break;
     }
     if (p.type == config::param_type::integer || p.type == config::param_type::number) {
         auto bound = [&](double v) -> json::value {
@@ -250,7 +309,9 @@ json::object query_param(const std::string& name, bool required, std::string des
     return o;
 }
 
-std::string date_text(model::date d) { return model::format_date(d); }
+std::string date_text(model::date d) {
+    return model::format_date(d);
+}
 
 void add_date_range(json::array& params, json::object& operation, const config::date_range_config& d) {
     const std::string pair = "Give both `" + d.start + "` and `" + d.end +
@@ -316,7 +377,9 @@ json::object error_ref(const std::string& name) {
     return o;
 }
 
-std::string error_response_name(int status) { return "Error" + std::to_string(status); }
+std::string error_response_name(int status) {
+    return "Error" + std::to_string(status);
+}
 
 json::object error_components(json::object& schemas, const std::vector<int>& statuses) {
     {
@@ -335,7 +398,8 @@ json::object error_components(json::object& schemas, const std::vector<int>& sta
         json::array all;
         std::set<std::string> seen;
         for (auto c : all_error_codes)
-            if (seen.insert(std::string(model::code_name(c))).second) all.emplace_back(std::string(model::code_name(c)));
+            if (seen.insert(std::string(model::code_name(c))).second)
+                all.emplace_back(std::string(model::code_name(c)));
         code["enum"] = std::move(all);
         props["code"] = std::move(code);
         json::object details;
@@ -431,7 +495,8 @@ void add_report_headers(json::object& headers, const config::endpoint_config& e)
     as_of["schema"].as_object()["format"] = "date-time";
     headers["X-Data-As-Of"] = std::move(as_of);
     if (!e.rollup.empty())
-        headers["X-Data-Stale"] = string_header("`true` when the last refresh of the rollup failed and an older version answered.");
+        headers["X-Data-Stale"] =
+            string_header("`true` when the last refresh of the rollup failed and an older version answered.");
     headers["Server-Timing"] = string_header("Time spent on the server, and the cache outcome when cached.");
     if (e.cache.ttl.count() > 0) {
         headers["Cache-Control"] = string_header("`" + cache::cache_control(e.cache) + "`");
@@ -464,8 +529,12 @@ config::auth_mode mode_of(const config::config& cfg, const config::endpoint_conf
     return e.auth.value_or(cfg.auth.default_mode);
 }
 
-bool wants_key(config::auth_mode m) { return m == config::auth_mode::api_key || m == config::auth_mode::any; }
-bool wants_jwt(config::auth_mode m) { return m == config::auth_mode::jwt || m == config::auth_mode::any; }
+bool wants_key(config::auth_mode m) {
+    return m == config::auth_mode::api_key || m == config::auth_mode::any;
+}
+bool wants_jwt(config::auth_mode m) {
+    return m == config::auth_mode::jwt || m == config::auth_mode::any;
+}
 
 bool rate_limited(const config::config& cfg, const config::endpoint_config& e) {
     return e.rate_limit.value_or(cfg.auth.rate_limit).per_second > 0;
@@ -744,7 +813,8 @@ result_columns describe_results(const config::config& cfg, const source_map& sou
         if (sql_it == e.sql.end()) sql_it = e.sql.find("");
         if (sql_it == e.sql.end()) continue;
         std::string sql = sql_it->second;
-        while (!sql.empty() && (std::isspace(static_cast<unsigned char>(sql.back())) || sql.back() == ';')) sql.pop_back();
+        while (!sql.empty() && (std::isspace(static_cast<unsigned char>(sql.back())) || sql.back() == ';'))
+            sql.pop_back();
         const std::string probe = "select * from (\n" + sql + "\n) as frost_describe limit 0";
         std::vector<source::parameter> params;
         for (const auto& p : e.params) params.push_back({p.name, std::monostate{}});

@@ -20,12 +20,12 @@ using result_columns = std::map<std::string, std::vector<model::column>>;
 /// One way callers authenticate, for `components.securitySchemes` (OpenAPI 3.1 Security
 /// Scheme Object). Unused fields stay empty.
 struct security_scheme {
-    std::string name;            ///< key under `securitySchemes`, e.g. `api_key`, `bearer`
-    std::string type;            ///< `apiKey`, `http`, `oauth2` or `openIdConnect`
-    std::string scheme;          ///< http: `bearer` or `basic`
-    std::string bearer_format;   ///< http bearer: e.g. `JWT`
-    std::string in;              ///< apiKey: `header`, `query` or `cookie`
-    std::string parameter_name;  ///< apiKey: e.g. `X-Api-Key`
+    std::string name;                 ///< key under `securitySchemes`, e.g. `api_key`, `bearer`
+    std::string type;                 ///< `apiKey`, `http`, `oauth2` or `openIdConnect`
+    std::string scheme;               ///< http: `bearer` or `basic`
+    std::string bearer_format;        ///< http bearer: e.g. `JWT`
+    std::string in;                   ///< apiKey: `header`, `query` or `cookie`
+    std::string parameter_name;       ///< apiKey: e.g. `X-Api-Key`
     std::string open_id_connect_url;  ///< openIdConnect: the discovery document
     std::string description;
 };

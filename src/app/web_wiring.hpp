@@ -16,9 +16,9 @@ void mount_web(api::service& svc, const api::source_map& sources, const std::str
 
 /// Options of `frost openapi`.
 struct openapi_verb_options {
-    std::string out;                    ///< file to write; empty: standard output
-    std::vector<std::string> servers;   ///< `servers[].url`; empty: `/`
-    bool describe = true;               ///< learn row schemas from the sources when they open
+    std::string out;                   ///< file to write; empty: standard output
+    std::vector<std::string> servers;  ///< `servers[].url`; empty: `/`
+    bool describe = true;              ///< learn row schemas from the sources when they open
 };
 
 /// Adds the `openapi` verb ("print the OpenAPI 3.1 document of the config") to `cli`,

@@ -54,7 +54,9 @@ std::string_view content_type_for(std::string_view name) noexcept {
 
 model::result<asset_store> asset_store::load(const fs::path& root, std::size_t max_total_bytes) {
     auto fail = [&](std::string what) {
-        return model::error{model::error_code::config_error, "web root " + root.string() + ": " + std::move(what), {},
+        return model::error{model::error_code::config_error,
+                            "web root " + root.string() + ": " + std::move(what),
+                            {},
                             "build the web files with ./scripts/build-web.sh"};
     };
     std::error_code ec;
@@ -84,7 +86,8 @@ model::result<asset_store> asset_store::load(const fs::path& root, std::size_t m
         buf << in.rdbuf();
         auto bytes = std::move(buf).str();
         total += bytes.size();
-        if (total > max_total_bytes) return fail("more than " + std::to_string(max_total_bytes >> 20) + " MiB of files");
+        if (total > max_total_bytes)
+            return fail("more than " + std::to_string(max_total_bytes >> 20) + " MiB of files");
         asset a;
         a.content_type = std::string(content_type_for(rel));
         a.etag = cache::strong_etag(bytes);

@@ -17,7 +17,9 @@ constexpr std::string_view page_policy =
 
 api::response method_not_allowed(const api::request& req) {
     auto r = api::error_response({model::error_code::method_not_allowed,
-                                  "method " + req.method.substr(0, 16) + " is not allowed here", {}, "use GET"});
+                                  "method " + req.method.substr(0, 16) + " is not allowed here",
+                                  {},
+                                  "use GET"});
     r.headers.emplace_back("Allow", "GET, HEAD");
     return r;
 }
@@ -79,8 +81,13 @@ mount_report mount(api::service& svc, const mount_options& opts) {
     }
     {
         auto spec = std::make_shared<const std::string>(api::render_openapi(cfg, spec_options));
-        const static_answer answer{spec, gzip_if_smaller(*spec), "application/json", cache::strong_etag(*spec),
-                                   cache::strong_etag(*spec, "-gz"), false, true};
+        const static_answer answer{spec,
+                                   gzip_if_smaller(*spec),
+                                   "application/json",
+                                   cache::strong_etag(*spec),
+                                   cache::strong_etag(*spec, "-gz"),
+                                   false,
+                                   true};
         svc.add_route("/openapi.json", [answer](const api::request& req) { return serve(answer, req); });
     }
 

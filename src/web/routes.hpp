@@ -19,9 +19,9 @@ struct mount_options {
 
 /// What `mount` found, for the start-up log.
 struct mount_report {
-    std::string web_root;     ///< empty when no built pages were found
-    std::size_t files = 0;    ///< files served under /assets and the pages
-    std::string problem;      ///< why the pages are not served, when they are not
+    std::string web_root;       ///< empty when no built pages were found
+    std::size_t files = 0;      ///< files served under /assets and the pages
+    std::string problem;        ///< why the pages are not served, when they are not
     std::size_t described = 0;  ///< endpoints whose row schema is exact
 };
 

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include <boost/json.hpp>
 #include <yaml-cpp/yaml.h>
+#include <boost/json.hpp>
 
 #include <fstream>
 #include <set>
@@ -163,12 +163,20 @@ TEST(openapi, envelope_and_rows_follow_the_known_columns) {
     const auto cfg = load(read_file(default_yaml_path));
     openapi_options opts;
     opts.columns["/trips/monthly"] = {{"trip_count", model::column_type::integer}, {"month", model::column_type::text}};
-    opts.columns["/trips/temperature"] = {{"temp", model::column_type::decimal}, {"trip_count", model::column_type::integer}};
+    opts.columns["/trips/temperature"] = {{"temp", model::column_type::decimal},
+                                          {"trip_count", model::column_type::integer}};
     const auto spec = spec_of(cfg, opts);
 
     const auto& monthly = op(spec, "/trips/monthly");
-    const auto& envelope = resolve(
-        spec, monthly.at("responses").as_object().at("200").as_object().at("content").as_object().at("application/json").as_object().at("schema"));
+    const auto& envelope = resolve(spec, monthly.at("responses")
+                                             .as_object()
+                                             .at("200")
+                                             .as_object()
+                                             .at("content")
+                                             .as_object()
+                                             .at("application/json")
+                                             .as_object()
+                                             .at("schema"));
     const auto& required = envelope.at("required").as_array();
     EXPECT_NE(std::find(required.begin(), required.end(), json::value("result")), required.end());
     EXPECT_NE(std::find(required.begin(), required.end(), json::value("time_ms")), required.end());
@@ -184,8 +192,15 @@ TEST(openapi, envelope_and_rows_follow_the_known_columns) {
 
     // An endpoint without known columns still says what a row is.
     const auto& dow = op(spec, "/trips/day_of_week");
-    const auto& dow_env = resolve(
-        spec, dow.at("responses").as_object().at("200").as_object().at("content").as_object().at("application/json").as_object().at("schema"));
+    const auto& dow_env = resolve(spec, dow.at("responses")
+                                            .as_object()
+                                            .at("200")
+                                            .as_object()
+                                            .at("content")
+                                            .as_object()
+                                            .at("application/json")
+                                            .as_object()
+                                            .at("schema"));
     const auto& dow_row = resolve(spec, dow_env.at("properties").as_object().at("result").as_object().at("items"));
     EXPECT_EQ(dow_row.at("type").as_string(), "array");
     EXPECT_FALSE(dow_row.contains("prefixItems"));
@@ -202,7 +217,8 @@ TEST(openapi, error_responses_follow_the_error_table) {
         const auto& schema = r.at("content").as_object().at("application/json").as_object().at("schema").as_object();
         const auto& all_of = schema.at("allOf").as_array();
         EXPECT_EQ(all_of[0].as_object().at("$ref").as_string(), "#/components/schemas/Error");
-        const auto& codes = all_of[1].as_object().at("properties").as_object().at("code").as_object().at("enum").as_array();
+        const auto& codes =
+            all_of[1].as_object().at("properties").as_object().at("code").as_object().at("enum").as_array();
         ASSERT_FALSE(codes.empty()) << status;
         for (const auto& c : codes) {
             bool found = false;
@@ -313,7 +329,8 @@ TEST(openapi, names_stay_unique_when_paths_differ_only_in_punctuation) {
     const auto spec = spec_of(load(yaml));
     std::set<std::string> ids;
     for (const auto& [path, item] : spec.at("paths").as_object())
-        EXPECT_TRUE(ids.insert(std::string(item.as_object().at("get").as_object().at("operationId").as_string())).second)
+        EXPECT_TRUE(
+            ids.insert(std::string(item.as_object().at("get").as_object().at("operationId").as_string())).second)
             << path;
 }
 

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include <boost/json.hpp>
 #include <zlib.h>
+#include <boost/json.hpp>
 
 #include <cstdlib>
 #include <filesystem>
@@ -278,20 +278,40 @@ TEST_F(mounted, answers_match_the_served_document) {
             auto body = json::parse(r.body_view());
             if (r.status != 200) {
                 const auto& doc = shared.at(ref_name(responses.at(status))).as_object();
-                const auto& codes = doc.at("content").as_object().at("application/json").as_object().at("schema")
-                                        .as_object().at("allOf").as_array().at(1).as_object().at("properties").as_object()
-                                        .at("code").as_object().at("enum").as_array();
+                const auto& codes = doc.at("content")
+                                        .as_object()
+                                        .at("application/json")
+                                        .as_object()
+                                        .at("schema")
+                                        .as_object()
+                                        .at("allOf")
+                                        .as_array()
+                                        .at(1)
+                                        .as_object()
+                                        .at("properties")
+                                        .as_object()
+                                        .at("code")
+                                        .as_object()
+                                        .at("enum")
+                                        .as_array();
                 const auto& code = body.as_object().at("code");
                 EXPECT_NE(std::find(codes.begin(), codes.end(), code), codes.end()) << t << " " << code;
                 EXPECT_TRUE(body.as_object().at("error").is_string());
                 continue;
             }
             if (e.static_body) continue;
-            const auto& envelope = schemas.at(ref_name(responses.at("200").as_object().at("content").as_object()
-                                                           .at("application/json").as_object().at("schema")))
+            const auto& envelope = schemas
+                                       .at(ref_name(responses.at("200")
+                                                        .as_object()
+                                                        .at("content")
+                                                        .as_object()
+                                                        .at("application/json")
+                                                        .as_object()
+                                                        .at("schema")))
                                        .as_object();
-            const auto& row = schemas.at(ref_name(envelope.at("properties").as_object().at("result").as_object().at("items")))
-                                  .as_object();
+            const auto& row =
+                schemas.at(ref_name(envelope.at("properties").as_object().at("result").as_object().at("items")))
+                    .as_object();
             ASSERT_TRUE(row.contains("prefixItems")) << e.path;
             const auto& cells = row.at("prefixItems").as_array();
             EXPECT_TRUE(body.as_object().at("time_ms").is_int64());
