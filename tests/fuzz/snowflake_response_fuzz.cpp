@@ -56,10 +56,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     // A partition of one column of each documented type.
     static const std::vector<sf::column_meta> columns = {
-        {"A", "fixed", 2, 10},    {"B", "real", {}, {}},          {"C", "text", {}, {}},
-        {"D", "boolean", {}, {}}, {"E", "date", {}, {}},          {"F", "time", 9, {}},
-        {"G", "timestamp_ntz", 9, {}}, {"H", "timestamp_tz", 9, {}}, {"I", "binary", {}, {}},
-        {"J", "variant", {}, {}}, {"K", "fixed", 0, 38}};
+        {"A", "fixed", 2, 10},   {"B", "real", {}, {}},    {"C", "text", {}, {}},         {"D", "boolean", {}, {}},
+        {"E", "date", {}, {}},   {"F", "time", 9, {}},     {"G", "timestamp_ntz", 9, {}}, {"H", "timestamp_tz", 9, {}},
+        {"I", "binary", {}, {}}, {"J", "variant", {}, {}}, {"K", "fixed", 0, 38}};
     std::vector<std::vector<frost::model::value>> rows;
     if (sf::parse_partition(text, columns, 1, rows) && rows.size() != 1) std::abort();
 

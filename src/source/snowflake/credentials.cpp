@@ -47,8 +47,10 @@ std::string base64(const unsigned char* data, std::size_t n) {
 std::string base64url(std::string_view bytes) {
     auto s = base64(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
     for (auto& c : s) {
-        if (c == '+') c = '-';
-        else if (c == '/') c = '_';
+        if (c == '+')
+            c = '-';
+        else if (c == '/')
+            c = '_';
     }
     while (!s.empty() && s.back() == '=') s.pop_back();
     return s;
@@ -67,7 +69,9 @@ key_pair& key_pair::operator=(key_pair&& other) noexcept {
     }
     return *this;
 }
-key_pair::~key_pair() { EVP_PKEY_free(key_); }
+key_pair::~key_pair() {
+    EVP_PKEY_free(key_);
+}
 
 model::result<key_pair> key_pair::load(std::string_view pem, std::string_view passphrase) {
     ERR_clear_error();
@@ -118,7 +122,8 @@ model::result<std::string> key_pair::sign_rs256(std::string_view data) const {
     std::unique_ptr<EVP_MD_CTX, md_ctx_deleter> ctx(EVP_MD_CTX_new());
     std::size_t len = 0;
     if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key_) != 1 ||
-        EVP_DigestSign(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1) {
+        EVP_DigestSign(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(data.data()), data.size()) !=
+            1) {
         ERR_clear_error();
         return model::error{model::error_code::internal, "cannot sign the Snowflake JWT", {}, {}};
     }

@@ -121,8 +121,8 @@ void http_client::give_back(std::unique_ptr<handle> h) {
 }
 
 http_answer http_client::send(const std::string& method, const std::string& url,
-                              const std::vector<std::pair<std::string, std::string>>& headers,
-                              const std::string& body, std::chrono::milliseconds limit) {
+                              const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body,
+                              std::chrono::milliseconds limit) {
     http_answer out;
     if (limit.count() <= 0) {
         out.transport_error = "no time left for the request";

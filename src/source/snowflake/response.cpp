@@ -64,15 +64,15 @@ std::string lower(std::string_view s) {
 }
 
 statement_status read_status(const json::object& o) {
-    return {text_field(o, "code"), text_field(o, "sqlState"), text_field(o, "message"), text_field(o, "statementHandle"),
-            text_field(o, "statementStatusUrl")};
+    return {text_field(o, "code"), text_field(o, "sqlState"), text_field(o, "message"),
+            text_field(o, "statementHandle"), text_field(o, "statementStatusUrl")};
 }
 
 // Canonical names for the types Snowflake (or a tolerant reading of it) may send.
 std::string canonical_type(std::string_view raw) {
     auto t = lower(raw);
-    if (is(t, "number") || is(t, "decimal") || is(t, "numeric") || is(t, "int") || is(t, "integer") || is(t, "bigint") ||
-        is(t, "smallint") || is(t, "tinyint") || is(t, "byteint"))
+    if (is(t, "number") || is(t, "decimal") || is(t, "numeric") || is(t, "int") || is(t, "integer") ||
+        is(t, "bigint") || is(t, "smallint") || is(t, "tinyint") || is(t, "byteint"))
         return "fixed";
     if (is(t, "float") || t == "float4" || t == "float8" || is(t, "double") || t == "double precision") return "real";
     if (is(t, "varchar") || is(t, "string") || is(t, "char") || is(t, "character")) return "text";
@@ -104,7 +104,8 @@ std::optional<decimal_text> split_decimal(std::string_view s) {
     d.whole = s.substr(0, dot);
     d.fraction = dot == std::string_view::npos ? std::string_view{} : s.substr(dot + 1);
     if (d.whole.empty() && d.fraction.empty()) return std::nullopt;
-    if ((!d.whole.empty() && !all_digits(d.whole)) || (dot != std::string_view::npos && !d.fraction.empty() && !all_digits(d.fraction)))
+    if ((!d.whole.empty() && !all_digits(d.whole)) ||
+        (dot != std::string_view::npos && !d.fraction.empty() && !all_digits(d.fraction)))
         return std::nullopt;
     if (d.whole.empty() && dot != std::string_view::npos && d.fraction.empty()) return std::nullopt;
     return d;
@@ -123,7 +124,8 @@ bool accumulate(std::string_view digits, std::int64_t& acc) {
 std::optional<double> parse_real(std::string_view s) {
     const auto l = lower(s);
     if (l == "nan" || l == "-nan" || l == "+nan") return std::numeric_limits<double>::quiet_NaN();
-    if (l == "inf" || l == "+inf" || l == "infinity" || l == "+infinity") return std::numeric_limits<double>::infinity();
+    if (l == "inf" || l == "+inf" || l == "infinity" || l == "+infinity")
+        return std::numeric_limits<double>::infinity();
     if (l == "-inf" || l == "-infinity") return -std::numeric_limits<double>::infinity();
     std::string_view t = s;
     if (!t.empty() && t[0] == '+') t.remove_prefix(1);
@@ -154,15 +156,20 @@ model::result<model::value> decode_number(const column_meta& c, std::string_view
     while (fraction.size() > column_scale && fraction.back() == '0') fraction.remove_suffix(1);
     const std::size_t scale = std::max(column_scale, fraction.size());
     // The magnitude in unsigned arithmetic, so -9223372036854775808 fits like Snowflake's NUMBER.
-    const std::uint64_t limit = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) + (d->negative ? 1 : 0);
+    const std::uint64_t limit =
+        static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) + (d->negative ? 1 : 0);
     std::uint64_t magnitude = 0;
     bool fits = scale <= 18;
     auto push = [&](int digit) {
-        if (magnitude > (limit - static_cast<std::uint64_t>(digit)) / 10) fits = false;
-        else magnitude = magnitude * 10 + static_cast<std::uint64_t>(digit);
+        if (magnitude > (limit - static_cast<std::uint64_t>(digit)) / 10)
+            fits = false;
+        else
+            magnitude = magnitude * 10 + static_cast<std::uint64_t>(digit);
     };
-    for (char ch : d->whole) if (fits) push(ch - '0');
-    for (char ch : fraction) if (fits) push(ch - '0');
+    for (char ch : d->whole)
+        if (fits) push(ch - '0');
+    for (char ch : fraction)
+        if (fits) push(ch - '0');
     for (std::size_t i = fraction.size(); fits && i < scale; ++i) push(0);
     if (!fits) {
         // Wider than the model's decimal: keep the exact digits as text.
@@ -171,13 +178,16 @@ model::result<model::value> decode_number(const column_meta& c, std::string_view
         if (!d->fraction.empty()) text += "." + std::string(d->fraction);
         return model::value{std::move(text)};
     }
-    const std::int64_t unscaled = d->negative ? static_cast<std::int64_t>(0 - magnitude) : static_cast<std::int64_t>(magnitude);
+    const std::int64_t unscaled =
+        d->negative ? static_cast<std::int64_t>(0 - magnitude) : static_cast<std::int64_t>(magnitude);
     if (scale == 0) return model::value{unscaled};
     return model::value{model::decimal{unscaled, static_cast<std::uint8_t>(scale)}};
 }
 
 // Floor division, so instants before 1970 land on the right day and second.
-std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+std::int64_t floor_div(std::int64_t a, std::int64_t b) {
+    return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+}
 
 // "secs[.frac]" -> microseconds since the epoch (or midnight), rounded down; false when
 // malformed or out of range (12 digits of seconds reach year 33658).
@@ -190,7 +200,8 @@ bool parse_seconds(std::string_view s, std::int64_t& micros) {
     const auto f = d->fraction.substr(0, 6);
     accumulate(f, frac);
     for (std::size_t i = f.size(); i < 6; ++i) frac *= 10;
-    const bool below_micro = d->fraction.size() > 6 && d->fraction.substr(6).find_first_not_of('0') != std::string_view::npos;
+    const bool below_micro =
+        d->fraction.size() > 6 && d->fraction.substr(6).find_first_not_of('0') != std::string_view::npos;
     micros = secs * 1'000'000 + frac;
     if (d->negative) micros = below_micro ? -micros - 1 : -micros;
     return true;
@@ -246,7 +257,8 @@ std::optional<std::int64_t> parse_formatted_timestamp(std::string_view s) {
     auto day = model::parse_date(s.substr(0, 10));
     if (!day) return std::nullopt;
     auto two = [&](std::size_t at) -> int {
-        if (!std::isdigit(static_cast<unsigned char>(s[at])) || !std::isdigit(static_cast<unsigned char>(s[at + 1]))) return -1;
+        if (!std::isdigit(static_cast<unsigned char>(s[at])) || !std::isdigit(static_cast<unsigned char>(s[at + 1])))
+            return -1;
         return (s[at] - '0') * 10 + (s[at + 1] - '0');
     };
     const int h = two(11), m = two(14), sec = two(17);
@@ -273,7 +285,8 @@ std::string clock_text(std::int64_t micros_of_day) {
     char buf[96];
     if (frac)
         std::snprintf(buf, sizeof buf, "%02lld:%02lld:%02lld.%06lld", static_cast<long long>(secs / 3600),
-                      static_cast<long long>(secs / 60 % 60), static_cast<long long>(secs % 60), static_cast<long long>(frac));
+                      static_cast<long long>(secs / 60 % 60), static_cast<long long>(secs % 60),
+                      static_cast<long long>(frac));
     else
         std::snprintf(buf, sizeof buf, "%02lld:%02lld:%02lld", static_cast<long long>(secs / 3600),
                       static_cast<long long>(secs / 60 % 60), static_cast<long long>(secs % 60));
@@ -325,7 +338,8 @@ model::result<model::value> decode_text_cell(const column_meta& c, std::string_v
                 std::int64_t biased = 0;
                 const auto tail = s.substr(space + 1);
                 if (!all_digits(tail) || tail.size() > 5 || !accumulate(tail, biased))
-                    return malformed("column " + c.name + ": bad time zone offset in \"" + std::string(s.substr(0, 40)) + "\"");
+                    return malformed("column " + c.name + ": bad time zone offset in \"" +
+                                     std::string(s.substr(0, 40)) + "\"");
                 offset = biased - 1440;
             }
             const std::int64_t local = micros + offset * 60'000'000;
@@ -347,8 +361,8 @@ model::result<model::value> decode_text_cell(const column_meta& c, std::string_v
         }
         return model::value{std::move(out)};
     }
-    if (is(t, "variant") || is(t, "object") || is(t, "array") || is(t, "map") || is(t, "geography") || is(t, "geometry") ||
-        is(t, "vector")) {
+    if (is(t, "variant") || is(t, "object") || is(t, "array") || is(t, "map") || is(t, "geography") ||
+        is(t, "geometry") || is(t, "vector")) {
         // Pretty-printed or not (§11.7): re-serialized compactly. Text that is not JSON (e.g. WKT
         // geography) becomes a JSON string, so the column is always valid JSON.
         json::parse_options opts;
@@ -369,8 +383,8 @@ model::result<model::done> decode_rows(const json::array& data, const std::vecto
         if (!row_value.is_array()) return malformed("a row is not an array");
         const auto& row = row_value.get_array();
         if (row.size() != columns.size())
-            return malformed("a row has " + std::to_string(row.size()) + " cells for " + std::to_string(columns.size()) +
-                             " columns");
+            return malformed("a row has " + std::to_string(row.size()) + " cells for " +
+                             std::to_string(columns.size()) + " columns");
         std::vector<model::value> decoded;
         decoded.reserve(row.size());
         for (std::size_t i = 0; i < row.size(); ++i) {
@@ -407,8 +421,8 @@ model::column_type column_kind(const column_meta& c) {
     if (is(t, "time")) return model::column_type::time;
     if (is(t, "timestamp_ntz") || is(t, "timestamp_ltz") || is(t, "timestamp_tz")) return model::column_type::timestamp;
     if (is(t, "binary")) return model::column_type::binary;
-    if (is(t, "variant") || is(t, "object") || is(t, "array") || is(t, "map") || is(t, "geography") || is(t, "geometry") ||
-        is(t, "vector"))
+    if (is(t, "variant") || is(t, "object") || is(t, "array") || is(t, "map") || is(t, "geography") ||
+        is(t, "geometry") || is(t, "vector"))
         return model::column_type::json;
     return model::column_type::text;
 }
@@ -448,7 +462,8 @@ model::result<result_set> parse_result_set(std::string_view body) {
         c.type = canonical_type(type->value().get_string());
         c.scale = int_field(co, "scale");
         c.precision = int_field(co, "precision");
-        if (c.scale && (*c.scale < 0 || *c.scale > 38)) return malformed("column " + c.name + " has scale out of range");
+        if (c.scale && (*c.scale < 0 || *c.scale > 38))
+            return malformed("column " + c.name + " has scale out of range");
         rs.columns.push_back(std::move(c));
     }
 
@@ -456,12 +471,14 @@ model::result<result_set> parse_result_set(std::string_view body) {
     const json::array empty;
     const json::array* data = &empty;
     if (data_it != o.end()) {
-        if (data_it->value().is_array()) data = &data_it->value().get_array();
-        else if (!data_it->value().is_null()) return malformed("data is not an array");
+        if (data_it->value().is_array())
+            data = &data_it->value().get_array();
+        else if (!data_it->value().is_null())
+            return malformed("data is not an array");
     }
 
-    if (auto parts = meta.find("partitionInfo"); parts != meta.end() && parts->value().is_array() &&
-                                                  !parts->value().get_array().empty()) {
+    if (auto parts = meta.find("partitionInfo");
+        parts != meta.end() && parts->value().is_array() && !parts->value().get_array().empty()) {
         for (const auto& p : parts->value().get_array()) {
             if (!p.is_object()) return malformed("a partitionInfo entry is not an object");
             auto rows = int_field(p.get_object(), "rowCount");
@@ -481,7 +498,8 @@ model::result<result_set> parse_result_set(std::string_view body) {
     }
     rs.num_rows = int_field(meta, "numRows").value_or(total);
     if (rs.num_rows != total)
-        return malformed("numRows is " + std::to_string(rs.num_rows) + " but the partitions hold " + std::to_string(total));
+        return malformed("numRows is " + std::to_string(rs.num_rows) + " but the partitions hold " +
+                         std::to_string(total));
 
     for (const auto& c : rs.columns) rs.first.columns.push_back({c.name, column_kind(c)});
     auto rows = decode_rows(*data, rs.columns, rs.first.rows);

@@ -33,9 +33,9 @@ struct statement_status {
 struct result_set {
     statement_status status;
     std::vector<column_meta> columns;
-    std::int64_t num_rows = 0;                  ///< rows across all partitions
-    std::vector<std::int64_t> partition_rows;   ///< rowCount of each partition; [0] is inline
-    model::table first;                         ///< partition 0, typed
+    std::int64_t num_rows = 0;                 ///< rows across all partitions
+    std::vector<std::int64_t> partition_rows;  ///< rowCount of each partition; [0] is inline
+    model::table first;                        ///< partition 0, typed
 };
 
 /// Parses a QueryStatus / QueryFailureStatus / CancelStatus / error body. Fails with
@@ -64,7 +64,8 @@ struct result_set {
 /// nanoseconds as an integer of more than 12 digits), `timestamp_tz` → ISO text with its
 /// offset, `binary` → upper-case hex, `variant`/`object`/`array` → compact JSON text. Values
 /// too wide for the model stay text. Unknown types decode as text. nullopt cell → NULL.
-[[nodiscard]] model::result<model::value> decode_cell(const column_meta& column, const std::optional<std::string_view>& cell);
+[[nodiscard]] model::result<model::value> decode_cell(const column_meta& column,
+                                                      const std::optional<std::string_view>& cell);
 
 /// Makes an upstream message safe to show: control characters become spaces, runs of spaces
 /// collapse, and it is cut to `limit` bytes (at a UTF-8 boundary).

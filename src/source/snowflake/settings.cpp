@@ -12,11 +12,31 @@ namespace frost::source::snowflake {
 
 namespace {
 
-constexpr std::string_view known_keys[] = {
-    "account", "user", "host", "database", "schema", "warehouse", "role", "authenticator",
-    "private_key", "private_key_path", "private_key_passphrase", "token", "token_path", "env_prefix",
-    "statement_timeout", "jwt_lifetime", "poll_initial", "poll_max", "retry_base", "retry_cap",
-    "connect_timeout", "cancel_timeout", "max_attempts", "partition_parallelism", "user_agent"};
+constexpr std::string_view known_keys[] = {"account",
+                                           "user",
+                                           "host",
+                                           "database",
+                                           "schema",
+                                           "warehouse",
+                                           "role",
+                                           "authenticator",
+                                           "private_key",
+                                           "private_key_path",
+                                           "private_key_passphrase",
+                                           "token",
+                                           "token_path",
+                                           "env_prefix",
+                                           "statement_timeout",
+                                           "jwt_lifetime",
+                                           "poll_initial",
+                                           "poll_max",
+                                           "retry_base",
+                                           "retry_cap",
+                                           "connect_timeout",
+                                           "cancel_timeout",
+                                           "max_attempts",
+                                           "partition_parallelism",
+                                           "user_agent"};
 
 std::string upper(std::string_view s) {
     std::string out(s);
@@ -41,7 +61,8 @@ public:
     // SNOWFLAKE_* and the file holds defaults.
     std::optional<std::string> get(const std::string& key) const {
         if (auto v = env_(prefix_ + upper(key))) return v;
-        if (auto it = source_.settings.find(key); it != source_.settings.end() && !it->second.empty()) return it->second;
+        if (auto it = source_.settings.find(key); it != source_.settings.end() && !it->second.empty())
+            return it->second;
         return std::nullopt;
     }
 
@@ -86,9 +107,11 @@ model::result<std::string> base_url_from_host(const std::string& host, const std
         rest = rest.substr(p + 3);
     }
     while (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
-    if (scheme != "https" && scheme != "http") return fail(where + ": the scheme must be https (or http for a loopback test host)");
+    if (scheme != "https" && scheme != "http")
+        return fail(where + ": the scheme must be https (or http for a loopback test host)");
     if (rest.empty() || rest.find_first_of("/?#@ \t\r\n") != std::string_view::npos)
-        return fail(where + ": expected a host name like myorg-myaccount.snowflakecomputing.com, optionally with a port");
+        return fail(where +
+                    ": expected a host name like myorg-myaccount.snowflakecomputing.com, optionally with a port");
     std::string_view name = rest;
     if (!name.starts_with('[')) {
         if (auto colon = name.rfind(':'); colon != std::string_view::npos) name = name.substr(0, colon);
@@ -96,8 +119,9 @@ model::result<std::string> base_url_from_host(const std::string& host, const std
         name = name.substr(0, close + 1);
     }
     if (scheme == "http" && !is_loopback(name))
-        return fail(where + ": plain http would send credentials in clear text; use https (http is allowed only "
-                            "for a loopback host such as the test emulator)");
+        return fail(where +
+                    ": plain http would send credentials in clear text; use https (http is allowed only "
+                    "for a loopback host such as the test emulator)");
     return scheme + "://" + std::string(rest);
 }
 
@@ -171,8 +195,11 @@ model::result<snowflake_settings> read_settings(const config::source_config& sou
         }
         return std::nullopt;
     };
-    for (auto [key, out] : {std::pair{"account", &s.account}, {"user", &s.user}, {"database", &s.database},
-                            {"schema", &s.schema}, {"warehouse", &s.warehouse}}) {
+    for (auto [key, out] : {std::pair{"account", &s.account},
+                            {"user", &s.user},
+                            {"database", &s.database},
+                            {"schema", &s.schema},
+                            {"warehouse", &s.warehouse}}) {
         if (auto e = required(key, *out)) return *e;
     }
     if (auto e = optional_text("role", s.role)) return *e;
@@ -223,7 +250,8 @@ model::result<snowflake_settings> read_settings(const config::source_config& sou
             if (s.private_key_pem.find('\n') == std::string::npos) {
                 std::string fixed;
                 for (std::size_t i = 0; i < s.private_key_pem.size(); ++i) {
-                    if (s.private_key_pem[i] == '\\' && i + 1 < s.private_key_pem.size() && s.private_key_pem[i + 1] == 'n') {
+                    if (s.private_key_pem[i] == '\\' && i + 1 < s.private_key_pem.size() &&
+                        s.private_key_pem[i + 1] == 'n') {
                         fixed += '\n';
                         ++i;
                     } else {
@@ -241,7 +269,8 @@ model::result<snowflake_settings> read_settings(const config::source_config& sou
     } else {
         auto token = get.get("token");
         auto path = get.get("token_path");
-        if (token && path) return fail(at + "both " + get.where("token") + " and " + get.where("token_path") + " are set; keep one");
+        if (token && path)
+            return fail(at + "both " + get.where("token") + " and " + get.where("token_path") + " are set; keep one");
         if (path) {
             auto text = read_file(*path, at + get.where("token_path"));
             if (!text) return std::move(text).error();
@@ -267,7 +296,8 @@ model::result<snowflake_settings> read_settings(const config::source_config& sou
         return std::nullopt;
     };
     using std::chrono::milliseconds;
-    if (auto e = duration("statement_timeout", s.statement_timeout, milliseconds(1000), milliseconds(604'800'000))) return *e;
+    if (auto e = duration("statement_timeout", s.statement_timeout, milliseconds(1000), milliseconds(604'800'000)))
+        return *e;
     if (auto e = duration("jwt_lifetime", s.jwt_lifetime, milliseconds(60'000), milliseconds(3'600'000))) return *e;
     if (auto e = duration("poll_initial", s.poll_initial, milliseconds(1), milliseconds(60'000))) return *e;
     if (auto e = duration("poll_max", s.poll_max, milliseconds(1), milliseconds(60'000))) return *e;

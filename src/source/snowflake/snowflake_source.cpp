@@ -3,7 +3,7 @@
 namespace frost::source::snowflake {
 
 model::result<std::unique_ptr<snowflake_source>> snowflake_source::open(const config::source_config& cfg,
-                                                                       const env_lookup& env) {
+                                                                        const env_lookup& env) {
     auto settings = read_settings(cfg, env);
     if (!settings) return std::move(settings).error();
     return open(cfg.name, std::move(settings).value());
@@ -48,7 +48,9 @@ model::result<model::table> snowflake_source::run(const query& q) {
         }
         if (!found)
             return model::error{model::error_code::config_error,
-                                "the SQL uses $" + name + " but the endpoint declares no such parameter", {}, {}};
+                                "the SQL uses $" + name + " but the endpoint declares no such parameter",
+                                {},
+                                {}};
         request.bindings.push_back(to_binding(found->value));
     }
     return client_->execute(request, q.deadline);

@@ -9,8 +9,8 @@
 
 #include "config/config.hpp"
 #include "source/snowflake/settings.hpp"
-#include "source/snowflake/statement.hpp"
 #include "source/snowflake/sql_api_client.hpp"
+#include "source/snowflake/statement.hpp"
 #include "source/source.hpp"
 
 namespace frost::source::snowflake {
@@ -21,7 +21,8 @@ class snowflake_source final : public source {
 public:
     /// Reads the settings of `cfg` (file, then `SNOWFLAKE_*` environment) and loads the key.
     /// Fails with `config_error` naming what is missing or wrong, never showing a secret.
-    static model::result<std::unique_ptr<snowflake_source>> open(const config::source_config& cfg, const env_lookup& env);
+    static model::result<std::unique_ptr<snowflake_source>> open(const config::source_config& cfg,
+                                                                 const env_lookup& env);
     /// Same, from settings already resolved.
     static model::result<std::unique_ptr<snowflake_source>> open(std::string name, snowflake_settings settings);
 

@@ -42,7 +42,8 @@ std::optional<milliseconds> retry_after(const std::string& header) {
 
 bool valid_handle(std::string_view h) {
     if (h.empty() || h.size() > 128) return false;
-    return std::all_of(h.begin(), h.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'; });
+    return std::all_of(h.begin(), h.end(),
+                       [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'; });
 }
 
 std::string describe(const http_answer& a) {
@@ -64,7 +65,8 @@ model::error upstream_error(const http_answer& a) {
         case 422:
             return {model::error_code::source_error, "Snowflake could not run the query" + message, details, {}};
         case 408:
-            return {model::error_code::timeout, "Snowflake stopped the statement at its timeout" + message, details, {}};
+            return {
+                model::error_code::timeout, "Snowflake stopped the statement at its timeout" + message, details, {}};
         case 401:
             return {model::error_code::source_unavailable, "Snowflake refused Frost's credentials" + message, details,
                     "check the account, user and that the user's RSA_PUBLIC_KEY matches the private key"};
@@ -104,8 +106,10 @@ std::string statement_body(const snowflake_settings& settings, const statement_r
         for (std::size_t i = 0; i < request.bindings.size(); ++i) {
             json::object one;
             one["type"] = request.bindings[i].type;
-            if (request.bindings[i].value) one["value"] = *request.bindings[i].value;
-            else one["value"] = nullptr;
+            if (request.bindings[i].value)
+                one["value"] = *request.bindings[i].value;
+            else
+                one["value"] = nullptr;
             b[std::to_string(i + 1)] = std::move(one);
         }
         body["bindings"] = std::move(b);
@@ -167,12 +171,15 @@ struct sql_api_client::exchange {
             }
             last_failure = *failure;
             if (attempt + 1 >= s.max_attempts)
-                return model::error{model::error_code::source_unavailable,
-                                    "Snowflake did not answer usefully after " + std::to_string(attempt + 1) + " attempts",
-                                    "last: " + last_failure, {}};
+                return model::error{
+                    model::error_code::source_unavailable,
+                    "Snowflake did not answer usefully after " + std::to_string(attempt + 1) + " attempts",
+                    "last: " + last_failure,
+                    {}};
             // Full jitter: uniform in [0, min(cap, base * 2^attempt)].
-            const auto ceiling = std::min<double>(static_cast<double>(s.retry_cap.count()),
-                                                  static_cast<double>(s.retry_base.count()) * std::ldexp(1.0, static_cast<int>(std::min(attempt, 20u))));
+            const auto ceiling = std::min<double>(
+                static_cast<double>(s.retry_cap.count()),
+                static_cast<double>(s.retry_base.count()) * std::ldexp(1.0, static_cast<int>(std::min(attempt, 20u))));
             std::uniform_real_distribution<double> jitter(0.0, ceiling);
             auto wait = milliseconds(static_cast<long long>(jitter(thread_rng())));
             if (auto ra = retry_after(answer.retry_after)) wait = std::max(wait, *ra);
@@ -182,7 +189,8 @@ struct sql_api_client::exchange {
                     return model::error{model::error_code::source_unavailable,
                                         "Snowflake asked Frost to retry after " + answer.retry_after +
                                             " s, past the request's deadline",
-                                        "last: " + last_failure, {}};
+                                        "last: " + last_failure,
+                                        {}};
                 std::this_thread::sleep_for(remaining_ms(deadline));
                 return timed_out(last_failure);
             }
@@ -195,7 +203,9 @@ struct sql_api_client::exchange {
         if (last_failure.empty())
             return {model::error_code::timeout, "Snowflake did not answer within the request's deadline", {}, {}};
         return {model::error_code::source_unavailable,
-                "Snowflake did not answer usefully within the request's deadline", "last: " + last_failure, {}};
+                "Snowflake did not answer usefully within the request's deadline",
+                "last: " + last_failure,
+                {}};
     }
 };
 
@@ -230,7 +240,8 @@ void sql_api_client::cancel(const std::string& handle, const std::string& reques
 model::result<model::table> sql_api_client::execute(const statement_request& request, model::deadline deadline) {
     ++counters_.statements;
     if (deadline.expired())
-        return model::error{model::error_code::timeout, "the request's deadline passed before the query started", {}, {}};
+        return model::error{
+            model::error_code::timeout, "the request's deadline passed before the query started", {}, {}};
     const std::string request_id = random_uuid();
     // Snowflake's own timeout backs up our cancel: a little past our deadline, never past the
     // configured statement timeout.
@@ -280,18 +291,23 @@ model::result<model::table> sql_api_client::execute(const statement_request& req
         if (deadline.expired()) {
             cancel(handle, request_id);
             return model::error{model::error_code::timeout,
-                                "Snowflake did not finish the query within the request's deadline; it was cancelled", {}, {}};
+                                "Snowflake did not finish the query within the request's deadline; it was cancelled",
+                                {},
+                                {}};
         }
         const auto url = statement_url(status_url, handle);
-        auto polled = x.send("GET", [&](bool) { return url; }, std::string(), read_answer);
+        auto polled = x.send(
+            "GET", [&](bool) { return url; }, std::string(), read_answer);
         if (!polled) {
             if (x.deadline_hit) {
                 // The statement was still running when time ran out, whatever the last poll met.
                 cancel(handle, request_id);
                 const auto& e = polled.error();
-                return model::error{model::error_code::timeout,
-                                    "Snowflake did not finish the query within the request's deadline; it was cancelled",
-                                    e.details, {}};
+                return model::error{
+                    model::error_code::timeout,
+                    "Snowflake did not finish the query within the request's deadline; it was cancelled",
+                    e.details,
+                    {}};
             }
             return std::move(polled).error();
         }
@@ -304,14 +320,17 @@ model::result<model::table> sql_api_client::collect(result_set rs, const std::st
                                                     model::deadline deadline) {
     if (rs.num_rows > static_cast<std::int64_t>(max_rows))
         return model::error{model::error_code::result_too_large,
-                            "the query returned more than " + std::to_string(max_rows) + " rows", {},
+                            "the query returned more than " + std::to_string(max_rows) + " rows",
+                            {},
                             "narrow the query or raise the endpoint's max_rows"};
     model::table table = std::move(rs.first);
     const std::size_t n = rs.partition_rows.size();
     if (n <= 1) return table;
     if (!valid_handle(rs.status.handle))
         return model::error{model::error_code::source_error,
-                            "Snowflake sent a partitioned result without a valid statementHandle", {}, {}};
+                            "Snowflake sent a partitioned result without a valid statementHandle",
+                            {},
+                            {}};
 
     std::vector<std::vector<std::vector<model::value>>> parts(n);
     std::atomic<std::size_t> next{1};
@@ -323,8 +342,8 @@ model::result<model::table> sql_api_client::collect(result_set rs, const std::st
             const std::size_t i = next.fetch_add(1);
             if (i >= n || failed.load()) return;
             exchange x{*this, deadline};
-            const auto url = settings_.base_url + "/api/v2/statements/" + rs.status.handle + "?requestId=" + request_id +
-                             "&partition=" + std::to_string(i);
+            const auto url = settings_.base_url + "/api/v2/statements/" + rs.status.handle +
+                             "?requestId=" + request_id + "&partition=" + std::to_string(i);
             auto read_partition = [&](const http_answer& a) -> std::optional<std::string> {
                 if (a.status != 200) return std::nullopt;
                 parts[i].clear();
@@ -335,11 +354,14 @@ model::result<model::table> sql_api_client::collect(result_set rs, const std::st
                 }
                 return std::nullopt;
             };
-            auto got = x.send("GET", [&](bool) { return url; }, std::string(), read_partition);
+            auto got = x.send(
+                "GET", [&](bool) { return url; }, std::string(), read_partition);
             ++counters_.partitions;
             std::optional<model::error> err;
-            if (!got) err = std::move(got).error();
-            else if (got.value().status != 200) err = upstream_error(got.value());
+            if (!got)
+                err = std::move(got).error();
+            else if (got.value().status != 200)
+                err = upstream_error(got.value());
             if (err) {
                 std::lock_guard lock(error_mutex);
                 if (!first_error) {
@@ -369,7 +391,8 @@ model::result<model::table> sql_api_client::collect(result_set rs, const std::st
     for (std::size_t i = 1; i < n; ++i)
         for (auto& row : parts[i]) table.rows.push_back(std::move(row));
     if (static_cast<std::int64_t>(table.rows.size()) != rs.num_rows)
-        return model::error{model::error_code::source_error, "Snowflake's partitions did not add up to numRows", {}, {}};
+        return model::error{
+            model::error_code::source_error, "Snowflake's partitions did not add up to numRows", {}, {}};
     return table;
 }
 

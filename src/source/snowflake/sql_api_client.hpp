@@ -22,7 +22,7 @@ namespace frost::source::snowflake {
 struct statement_request {
     std::string sql;
     std::vector<binding> bindings;
-    std::string query_tag;       ///< sent as the QUERY_TAG parameter when not empty
+    std::string query_tag;  ///< sent as the QUERY_TAG parameter when not empty
     std::size_t max_rows = 100'000;
 };
 

@@ -8,8 +8,12 @@ namespace frost::source::snowflake {
 
 namespace {
 
-bool ident_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
-bool ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$'; }
+bool ident_start(char c) {
+    return std::isalpha(static_cast<unsigned char>(c)) || c == '_';
+}
+bool ident_char(char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$';
+}
 
 model::error sql_error(std::string message) {
     return {model::error_code::config_error, std::move(message), {}, {}};
@@ -42,8 +46,10 @@ model::result<positional_sql> to_positional(std::string_view sql) {
                 if (sql[j] == '\\') {
                     j += 2;
                 } else if (sql[j] == '\'') {
-                    if (j + 1 < n && sql[j + 1] == '\'') j += 2;
-                    else break;
+                    if (j + 1 < n && sql[j + 1] == '\'')
+                        j += 2;
+                    else
+                        break;
                 } else {
                     ++j;
                 }
@@ -54,8 +60,10 @@ model::result<positional_sql> to_positional(std::string_view sql) {
             for (;;) {
                 if (j >= n) return sql_error("the SQL has an unterminated quoted identifier");
                 if (sql[j] == '"') {
-                    if (j + 1 < n && sql[j + 1] == '"') j += 2;
-                    else break;
+                    if (j + 1 < n && sql[j + 1] == '"')
+                        j += 2;
+                    else
+                        break;
                 } else {
                     ++j;
                 }

@@ -30,10 +30,19 @@ using steady = std::chrono::steady_clock;
 namespace {
 
 // The parameters the SQL API accepts (reference §2.4); anything else is 400 391917.
-constexpr std::string_view allowed_parameters[] = {
-    "BINARY_OUTPUT_FORMAT", "CLIENT_RESULT_CHUNK_SIZE", "DATE_OUTPUT_FORMAT", "MULTI_STATEMENT_COUNT", "QUERY_TAG",
-    "ROWS_PER_RESULTSET", "TIME_OUTPUT_FORMAT", "TIMESTAMP_LTZ_OUTPUT_FORMAT", "TIMESTAMP_NTZ_OUTPUT_FORMAT",
-    "TIMESTAMP_OUTPUT_FORMAT", "TIMESTAMP_TZ_OUTPUT_FORMAT", "TIMEZONE", "USE_CACHED_RESULT"};
+constexpr std::string_view allowed_parameters[] = {"BINARY_OUTPUT_FORMAT",
+                                                   "CLIENT_RESULT_CHUNK_SIZE",
+                                                   "DATE_OUTPUT_FORMAT",
+                                                   "MULTI_STATEMENT_COUNT",
+                                                   "QUERY_TAG",
+                                                   "ROWS_PER_RESULTSET",
+                                                   "TIME_OUTPUT_FORMAT",
+                                                   "TIMESTAMP_LTZ_OUTPUT_FORMAT",
+                                                   "TIMESTAMP_NTZ_OUTPUT_FORMAT",
+                                                   "TIMESTAMP_OUTPUT_FORMAT",
+                                                   "TIMESTAMP_TZ_OUTPUT_FORMAT",
+                                                   "TIMEZONE",
+                                                   "USE_CACHED_RESULT"};
 
 std::string upper(std::string_view s) {
     std::string out(s);
@@ -54,7 +63,9 @@ std::string new_uuid() {
 }
 
 // Query IDs look like UUIDs: 01b8f3c2-0004-2a1e-0000-00a1b2c3d4e5 (reference §3.2).
-std::string new_handle() { return "01" + random_hex(6) + "-0004-" + random_hex(4) + "-0000-" + random_hex(12); }
+std::string new_handle() {
+    return "01" + random_hex(6) + "-0004-" + random_hex(4) + "-0000-" + random_hex(12);
+}
 
 bool uuid_like(std::string_view s) {
     if (s.size() != 36) return false;
@@ -113,27 +124,42 @@ std::map<std::string, std::string> query_of(std::string_view target) {
 
 const char* target_name(fault_target t) {
     switch (t) {
-        case fault_target::any: return "any";
-        case fault_target::submit: return "submit";
-        case fault_target::poll: return "poll";
-        case fault_target::partition: return "partition";
-        case fault_target::cancel: return "cancel";
+        case fault_target::any:
+            return "any";
+        case fault_target::submit:
+            return "submit";
+        case fault_target::poll:
+            return "poll";
+        case fault_target::partition:
+            return "partition";
+        case fault_target::cancel:
+            return "cancel";
     }
     return "any";
 }
 
 const char* action_name(fault_action a) {
     switch (a) {
-        case fault_action::status: return "status";
-        case fault_action::reset: return "reset";
-        case fault_action::reset_after_execute: return "reset_after_execute";
-        case fault_action::truncate: return "truncate";
-        case fault_action::malformed: return "malformed";
-        case fault_action::delay: return "delay";
-        case fault_action::short_partition: return "short_partition";
-        case fault_action::bad_gzip: return "bad_gzip";
-        case fault_action::slow_statement: return "slow_statement";
-        case fault_action::never_finish: return "never_finish";
+        case fault_action::status:
+            return "status";
+        case fault_action::reset:
+            return "reset";
+        case fault_action::reset_after_execute:
+            return "reset_after_execute";
+        case fault_action::truncate:
+            return "truncate";
+        case fault_action::malformed:
+            return "malformed";
+        case fault_action::delay:
+            return "delay";
+        case fault_action::short_partition:
+            return "short_partition";
+        case fault_action::bad_gzip:
+            return "bad_gzip";
+        case fault_action::slow_statement:
+            return "slow_statement";
+        case fault_action::never_finish:
+            return "never_finish";
     }
     return "status";
 }
@@ -170,7 +196,9 @@ struct answer {
     std::string retry_after;
 };
 
-answer json_answer(int status, const json::object& o) { return {status, json::serialize(o)}; }
+answer json_answer(int status, const json::object& o) {
+    return {status, json::serialize(o)};
+}
 
 answer error_answer(int status, std::string code, std::string message, std::string sql_state = {},
                     const std::string& handle = {}) {
@@ -185,15 +213,18 @@ answer error_answer(int status, std::string code, std::string message, std::stri
     return json_answer(status, o);
 }
 
-std::string cells_json(const std::vector<std::vector<std::optional<std::string>>>& rows, std::size_t from, std::size_t to,
-                       bool nullable) {
+std::string cells_json(const std::vector<std::vector<std::optional<std::string>>>& rows, std::size_t from,
+                       std::size_t to, bool nullable) {
     json::array data;
     for (std::size_t r = from; r < to; ++r) {
         json::array row;
         for (const auto& cell : rows[r]) {
-            if (cell) row.emplace_back(json::string(*cell));
-            else if (nullable) row.emplace_back(nullptr);
-            else row.emplace_back("null");
+            if (cell)
+                row.emplace_back(json::string(*cell));
+            else if (nullable)
+                row.emplace_back(nullptr);
+            else
+                row.emplace_back("null");
         }
         data.emplace_back(std::move(row));
     }
@@ -264,13 +295,15 @@ struct emulator::state {
 
     answer result_answer(statement& s) {
         std::lock_guard lock(s.mutex);
-        std::string meta = "{\"numRows\":" + std::to_string(s.result.rows.size()) + ",\"format\":\"jsonv2\",\"partitionInfo\":[";
+        std::string meta =
+            "{\"numRows\":" + std::to_string(s.result.rows.size()) + ",\"format\":\"jsonv2\",\"partitionInfo\":[";
         std::size_t begin = 0;
         for (std::size_t i = 0; i < s.partitions.size(); ++i) {
             const std::size_t rows = std::min(s.partition_rows, s.result.rows.size() - begin);
             begin += rows;
             meta += (i ? "," : "");
-            meta += "{\"rowCount\":" + std::to_string(rows) + ",\"uncompressedSize\":" + std::to_string(s.partitions[i].size());
+            meta += "{\"rowCount\":" + std::to_string(rows) +
+                    ",\"uncompressedSize\":" + std::to_string(s.partitions[i].size());
             if (i > 0) meta += ",\"compressedSize\":" + std::to_string(s.compressed[i].size());
             meta += "}";
         }
@@ -291,16 +324,18 @@ struct emulator::state {
             row_type.emplace_back(std::move(o));
         }
         meta += "],\"rowType\":" + json::serialize(row_type) + "}";
-        std::string body = "{\"resultSetMetaData\":" + meta + ",\"data\":" + s.partitions[0] +
-                           ",\"code\":\"090001\",\"statementStatusUrl\":" + json::serialize(json::string(status_url(s))) +
-                           ",\"sqlState\":\"00000\",\"statementHandle\":\"" + s.handle +
-                           "\",\"message\":\"Statement executed successfully.\",\"createdOn\":" + std::to_string(s.created_ms) + "}";
+        std::string body =
+            "{\"resultSetMetaData\":" + meta + ",\"data\":" + s.partitions[0] +
+            ",\"code\":\"090001\",\"statementStatusUrl\":" + json::serialize(json::string(status_url(s))) +
+            ",\"sqlState\":\"00000\",\"statementHandle\":\"" + s.handle +
+            "\",\"message\":\"Statement executed successfully.\",\"createdOn\":" + std::to_string(s.created_ms) + "}";
         return {200, std::move(body)};
     }
 
     answer status_answer(statement& s) {
         switch (phase_of(s)) {
-            case phase::succeeded: return result_answer(s);
+            case phase::succeeded:
+                return result_answer(s);
             case phase::failed: {
                 std::lock_guard lock(s.mutex);
                 json::object o;
@@ -312,7 +347,8 @@ struct emulator::state {
                 o["createdOn"] = s.created_ms;
                 return json_answer(422, o);
             }
-            case phase::cancelled: return error_answer(422, "000604", "SQL execution canceled", "57014", s.handle);
+            case phase::cancelled:
+                return error_answer(422, "000604", "SQL execution canceled", "57014", s.handle);
             case phase::timed_out:
                 return error_answer(408, "000630",
                                     "Statement reached its statement or warehouse timeout of " +
@@ -321,7 +357,9 @@ struct emulator::state {
             case phase::running: {
                 json::object o;
                 o["code"] = "333334";
-                o["message"] = "Asynchronous execution in progress. Use provided query id to perform query monitoring and management.";
+                o["message"] =
+                    "Asynchronous execution in progress. Use provided query id to perform query monitoring and "
+                    "management.";
                 o["statementHandle"] = s.handle;
                 o["statementStatusUrl"] = status_url(s);
                 return json_answer(202, o);
@@ -418,7 +456,8 @@ struct emulator::state {
             std::shared_ptr<statement> known;
             {
                 std::lock_guard lock(mutex);
-                if (auto it = by_request_id.find(entry.request_id); it != by_request_id.end()) known = statements.at(it->second);
+                if (auto it = by_request_id.find(entry.request_id); it != by_request_id.end())
+                    known = statements.at(it->second);
             }
             if (known) {  // §7: never a second execution for a known requestId with retry=true
                 entry.handle = known->handle;
@@ -428,7 +467,8 @@ struct emulator::state {
 
         boost::system::error_code ec;
         json::value body = json::parse(req.body(), ec);
-        if (ec || !body.is_object()) return error_answer(400, "390142", "Incoming request does not contain a valid payload.");
+        if (ec || !body.is_object())
+            return error_answer(400, "390142", "Incoming request does not contain a valid payload.");
         const auto& o = body.get_object();
         const auto* sql = o.if_contains("statement");
         if (!sql || !sql->is_string() || sql->get_string().empty())
@@ -440,12 +480,15 @@ struct emulator::state {
         const std::string warehouse = text_of("warehouse");
         std::size_t max_rows = 0;
         if (const auto* params = o.if_contains("parameters")) {
-            if (!params->is_object()) return error_answer(400, "390142", "Incoming request does not contain a valid payload.");
+            if (!params->is_object())
+                return error_answer(400, "390142", "Incoming request does not contain a valid payload.");
             for (const auto& kv : params->get_object()) {
                 const std::string key = upper(kv.key());
-                if (std::find(std::begin(allowed_parameters), std::end(allowed_parameters), key) == std::end(allowed_parameters))
-                    return error_answer(400, "391917", "Invalid parameter. '" + std::string(kv.key()) +
-                                                           "' is not allowed or invalid for SQL API.");
+                if (std::find(std::begin(allowed_parameters), std::end(allowed_parameters), key) ==
+                    std::end(allowed_parameters))
+                    return error_answer(
+                        400, "391917",
+                        "Invalid parameter. '" + std::string(kv.key()) + "' is not allowed or invalid for SQL API.");
                 if (key == "ROWS_PER_RESULTSET" && kv.value().is_string())
                     max_rows = std::strtoull(std::string(kv.value().get_string()).c_str(), nullptr, 10);
             }
@@ -458,7 +501,8 @@ struct emulator::state {
         }
         std::vector<bind_value> bindings;
         if (const auto* b = o.if_contains("bindings")) {
-            if (!b->is_object()) return error_answer(400, "390142", "Incoming request does not contain a valid payload.");
+            if (!b->is_object())
+                return error_answer(400, "390142", "Incoming request does not contain a valid payload.");
             const auto& bo = b->get_object();
             for (std::size_t i = 1; i <= bo.size(); ++i) {
                 const auto* one = bo.if_contains(std::to_string(i));
@@ -478,8 +522,9 @@ struct emulator::state {
         s->handle = new_handle();
         s->request_id = entry.request_id;
         s->created = steady::now();
-        s->created_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::system_clock::now().time_since_epoch()).count();
+        s->created_ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+                .count();
         s->timeout = timeout;
         s->ready_at = s->created;
         s->nullable = !(q.contains("nullable") && q.at("nullable") == "false");
@@ -497,7 +542,11 @@ struct emulator::state {
         entry.executed = true;
         if (warehouse.empty()) {
             std::lock_guard lock(s->mutex);
-            s->result = execution{false, {}, {}, "000606", "57P03",
+            s->result = execution{false,
+                                  {},
+                                  {},
+                                  "000606",
+                                  "57P03",
                                   "No active warehouse selected in the current session.  Select an active warehouse "
                                   "with the 'use warehouse' command."};
             s->executed = true;
@@ -518,7 +567,8 @@ struct emulator::state {
     answer status_answer_async(statement& s) {
         json::object o;
         o["code"] = "333334";
-        o["message"] = "Asynchronous execution in progress. Use provided query id to perform query monitoring and management.";
+        o["message"] =
+            "Asynchronous execution in progress. Use provided query id to perform query monitoring and management.";
         o["statementHandle"] = s.handle;
         o["statementStatusUrl"] = status_url(s);
         return json_answer(202, o);
@@ -548,7 +598,8 @@ struct emulator::state {
         if (phase_of(*s) != phase::succeeded) return status_answer(*s);
         std::lock_guard lock(s->mutex);
         if (k >= s->partitions.size())
-            return error_answer(422, "000709", "Partition " + std::to_string(k) + " of statement " + handle + " not found", "02000");
+            return error_answer(422, "000709",
+                                "Partition " + std::to_string(k) + " of statement " + handle + " not found", "02000");
         answer a{200, s->compressed[k]};
         a.gzipped = true;
         if (f && f->action == fault_action::short_partition) {
@@ -645,8 +696,9 @@ struct emulator::state {
             record(std::move(entry));
             return true;
         }
-        const bool method_ok = (kind == fault_target::submit || kind == fault_target::cancel) ? req.method() == http::verb::post
-                                                                                              : req.method() == http::verb::get;
+        const bool method_ok = (kind == fault_target::submit || kind == fault_target::cancel)
+                                   ? req.method() == http::verb::post
+                                   : req.method() == http::verb::get;
         if (!method_ok) {
             out = {405, {}};
             entry.status = 405;
@@ -666,10 +718,14 @@ struct emulator::state {
         if (f && f->action == fault_action::status) {
             entry.request_id = q.contains("requestId") ? q.at("requestId") : "";
             entry.retry = q.contains("retry") && q.at("retry") == "true";
-            if (f->status == 429) out = error_answer(429, "390505", "Too many requests.");
-            else if (f->status == 401) out = error_answer(401, "390144", "JWT token is invalid. [" + new_uuid() + "]");
-            else if (f->status == 500) out = error_answer(500, "000001", "Internal error processing the request.");
-            else out = {f->status, "<html><body><h1>" + std::to_string(f->status) + "</h1></body></html>", "text/html"};
+            if (f->status == 429)
+                out = error_answer(429, "390505", "Too many requests.");
+            else if (f->status == 401)
+                out = error_answer(401, "390144", "JWT token is invalid. [" + new_uuid() + "]");
+            else if (f->status == 500)
+                out = error_answer(500, "000001", "Internal error processing the request.");
+            else
+                out = {f->status, "<html><body><h1>" + std::to_string(f->status) + "</h1></body></html>", "text/html"};
             out.retry_after = f->retry_after;
             entry.status = out.status;
             record(std::move(entry));
@@ -687,11 +743,18 @@ struct emulator::state {
 
         bool reset_after = false;
         switch (kind) {
-            case fault_target::submit: out = submit(req, entry, f, reset_after); break;
+            case fault_target::submit:
+                out = submit(req, entry, f, reset_after);
+                break;
             case fault_target::poll:
-            case fault_target::partition: out = poll(handle_id, q, entry, f); break;
-            case fault_target::cancel: out = cancel(handle_id, q, entry); break;
-            default: out = {404, {}};
+            case fault_target::partition:
+                out = poll(handle_id, q, entry, f);
+                break;
+            case fault_target::cancel:
+                out = cancel(handle_id, q, entry);
+                break;
+            default:
+                out = {404, {}};
         }
         if (reset_after) {
             record(std::move(entry));
@@ -721,7 +784,8 @@ struct emulator::state {
             const auto& req = parser.get();
             answer a;
             if (!handle(req, a) || stopping) {
-                socket->set_option(net::socket_base::linger(true, 0), ec);  // closed below: RST, like a dropped connection
+                socket->set_option(net::socket_base::linger(true, 0),
+                                   ec);  // closed below: RST, like a dropped connection
                 break;
             }
             http::response<http::string_body> res{static_cast<http::status>(a.status), 11};
@@ -769,7 +833,9 @@ emulator::emulator(emulator_options options) : state_(std::make_unique<state>())
     s.accept_thread = std::thread([&s] { s.accept_loop(); });
 }
 
-emulator::~emulator() { stop(); }
+emulator::~emulator() {
+    stop();
+}
 
 void emulator::stop() {
     auto& s = *state_;
@@ -795,8 +861,12 @@ void emulator::stop() {
     s.acceptor.close(ec);
 }
 
-std::uint16_t emulator::port() const noexcept { return state_->port; }
-std::string emulator::base_url() const { return "http://127.0.0.1:" + std::to_string(state_->port); }
+std::uint16_t emulator::port() const noexcept {
+    return state_->port;
+}
+std::string emulator::base_url() const {
+    return "http://127.0.0.1:" + std::to_string(state_->port);
+}
 
 void emulator::add_fault(fault f) {
     std::lock_guard lock(state_->mutex);
@@ -847,23 +917,28 @@ std::vector<fault> parse_faults(const std::string& json_text) {
         if (const auto* t = o.if_contains("target")) {
             const std::string name = t->is_string() ? std::string(t->get_string()) : "";
             bool found = false;
-            for (auto k : {fault_target::any, fault_target::submit, fault_target::poll, fault_target::partition, fault_target::cancel})
+            for (auto k : {fault_target::any, fault_target::submit, fault_target::poll, fault_target::partition,
+                           fault_target::cancel})
                 if (name == target_name(k)) f.target = k, found = true;
             if (!found) throw std::runtime_error("faults: unknown target " + name);
         }
         if (const auto* a = o.if_contains("action")) {
             const std::string name = a->is_string() ? std::string(a->get_string()) : "";
             bool found = false;
-            for (auto k : {fault_action::status, fault_action::reset, fault_action::reset_after_execute, fault_action::truncate,
-                           fault_action::malformed, fault_action::delay, fault_action::short_partition, fault_action::bad_gzip,
-                           fault_action::slow_statement, fault_action::never_finish})
+            for (auto k :
+                 {fault_action::status, fault_action::reset, fault_action::reset_after_execute, fault_action::truncate,
+                  fault_action::malformed, fault_action::delay, fault_action::short_partition, fault_action::bad_gzip,
+                  fault_action::slow_statement, fault_action::never_finish})
                 if (name == action_name(k)) f.action = k, found = true;
             if (!found) throw std::runtime_error("faults: unknown action " + name);
         }
         if (const auto* c = o.if_contains("count"); c && c->is_int64()) f.count = static_cast<int>(c->get_int64());
-        if (const auto* st = o.if_contains("status"); st && st->is_int64()) f.status = static_cast<int>(st->get_int64());
-        if (const auto* r = o.if_contains("retry_after"); r && r->is_string()) f.retry_after = std::string(r->get_string());
-        if (const auto* d = o.if_contains("delay_ms"); d && d->is_int64()) f.delay = std::chrono::milliseconds(d->get_int64());
+        if (const auto* st = o.if_contains("status"); st && st->is_int64())
+            f.status = static_cast<int>(st->get_int64());
+        if (const auto* r = o.if_contains("retry_after"); r && r->is_string())
+            f.retry_after = std::string(r->get_string());
+        if (const auto* d = o.if_contains("delay_ms"); d && d->is_int64())
+            f.delay = std::chrono::milliseconds(d->get_int64());
         if (f.count == 0) throw std::runtime_error("faults: count 0 does nothing");
         out.push_back(f);
     }

@@ -13,15 +13,15 @@ namespace frost::emulators::snowflake {
 
 /// How the emulator is set up. Defaults suit tests; the executable maps flags onto these.
 struct emulator_options {
-    std::string database_path;                   ///< DuckDB file, opened read-only
+    std::string database_path;                     ///< DuckDB file, opened read-only
     std::string database_name = "DATA_APPS_DEMO";  ///< the Snowflake database it plays
     std::string account = "TESTORG-TESTACCOUNT";   ///< JWT account, as in claims (upper case)
-    std::string user = "FROST";                   ///< JWT user, upper case
-    std::vector<std::string> public_keys_pem;     ///< registered RSA_PUBLIC_KEY(_2)
-    std::vector<std::string> tokens;              ///< accepted OAuth / programmatic access tokens
-    std::chrono::milliseconds sync_wait{45'000};  ///< how long a POST without async waits before 202
-    std::size_t partition_rows = 1000;            ///< rows per result partition
-    std::uint16_t port = 0;                       ///< 0: any free port on 127.0.0.1
+    std::string user = "FROST";                    ///< JWT user, upper case
+    std::vector<std::string> public_keys_pem;      ///< registered RSA_PUBLIC_KEY(_2)
+    std::vector<std::string> tokens;               ///< accepted OAuth / programmatic access tokens
+    std::chrono::milliseconds sync_wait{45'000};   ///< how long a POST without async waits before 202
+    std::size_t partition_rows = 1000;             ///< rows per result partition
+    std::uint16_t port = 0;                        ///< 0: any free port on 127.0.0.1
 };
 
 /// Where a fault applies.
@@ -29,16 +29,16 @@ enum class fault_target { any, submit, poll, partition, cancel };
 
 /// What a fault does to the request it matches.
 enum class fault_action {
-    status,              ///< answer `status` (with a Snowflake error body and `retry_after`)
-    reset,               ///< read the request, then reset the connection (no answer)
-    reset_after_execute, ///< submit only: start the statement, then reset the connection
-    truncate,            ///< answer normally but cut the JSON body in half
-    malformed,           ///< answer 200 with a body that is not JSON
-    delay,               ///< wait `delay`, then answer normally
-    short_partition,     ///< partition only: drop the last row of the partition
-    bad_gzip,            ///< partition only: damaged gzip bytes
-    slow_statement,      ///< submit only: the statement takes `delay` to finish
-    never_finish,        ///< submit only: the statement runs until cancelled or timed out
+    status,               ///< answer `status` (with a Snowflake error body and `retry_after`)
+    reset,                ///< read the request, then reset the connection (no answer)
+    reset_after_execute,  ///< submit only: start the statement, then reset the connection
+    truncate,             ///< answer normally but cut the JSON body in half
+    malformed,            ///< answer 200 with a body that is not JSON
+    delay,                ///< wait `delay`, then answer normally
+    short_partition,      ///< partition only: drop the last row of the partition
+    bad_gzip,             ///< partition only: damaged gzip bytes
+    slow_statement,       ///< submit only: the statement takes `delay` to finish
+    never_finish,         ///< submit only: the statement runs until cancelled or timed out
 };
 
 /// One injected fault: applies to the next `count` requests of `target` (−1: all of them).
@@ -47,7 +47,7 @@ struct fault {
     fault_action action = fault_action::status;
     int count = 1;
     int status = 503;
-    std::string retry_after;          ///< Retry-After header value, when not empty
+    std::string retry_after;  ///< Retry-After header value, when not empty
     std::chrono::milliseconds delay{0};
 };
 
@@ -55,21 +55,21 @@ struct fault {
 struct log_entry {
     std::uint64_t seq = 0;
     std::string method;
-    std::string target;        ///< path and query, as sent
-    std::string kind;          ///< submit, poll, partition, cancel, control, unknown
-    std::string request_id;    ///< the requestId query parameter
-    bool retry = false;        ///< retry=true was sent
-    bool async = false;        ///< async=true was sent
-    std::string handle;        ///< the statement the request concerned
-    int status = 0;            ///< what was answered (0: connection reset)
-    std::string fault;         ///< the injected fault, if any
-    std::string auth_error;    ///< why authentication failed, if it did
-    std::string token_type;    ///< X-Snowflake-Authorization-Token-Type
-    std::string token;         ///< the bearer token (tests compare renewals)
-    std::string body;          ///< the request body (submits)
+    std::string target;      ///< path and query, as sent
+    std::string kind;        ///< submit, poll, partition, cancel, control, unknown
+    std::string request_id;  ///< the requestId query parameter
+    bool retry = false;      ///< retry=true was sent
+    bool async = false;      ///< async=true was sent
+    std::string handle;      ///< the statement the request concerned
+    int status = 0;          ///< what was answered (0: connection reset)
+    std::string fault;       ///< the injected fault, if any
+    std::string auth_error;  ///< why authentication failed, if it did
+    std::string token_type;  ///< X-Snowflake-Authorization-Token-Type
+    std::string token;       ///< the bearer token (tests compare renewals)
+    std::string body;        ///< the request body (submits)
     std::string accept_encoding;
     std::string user_agent;
-    bool executed = false;     ///< a submit that started a new execution
+    bool executed = false;  ///< a submit that started a new execution
 };
 
 /// A Snowflake SQL API v2 emulator on 127.0.0.1, written from the protocol reference

@@ -53,22 +53,28 @@ constexpr const char* setup_sql[] = {
 
 std::string date_part(std::string_view raw) {
     static const std::map<std::string, std::string, std::less<>> parts = {
-        {"year", "year"},      {"years", "year"},     {"y", "year"},        {"yy", "year"},       {"yyyy", "year"},
-        {"yr", "year"},        {"yrs", "year"},       {"quarter", "quarter"}, {"q", "quarter"},   {"qtr", "quarter"},
-        {"qtrs", "quarter"},   {"quarters", "quarter"}, {"month", "month"}, {"months", "month"}, {"mm", "month"},
-        {"mon", "month"},      {"mons", "month"},     {"week", "week"},     {"weeks", "week"},    {"w", "week"},
-        {"wk", "week"},        {"weekofyear", "week"}, {"woy", "week"},     {"wy", "week"},       {"day", "day"},
-        {"days", "day"},       {"d", "day"},          {"dd", "day"},        {"dayofmonth", "day"}, {"hour", "hour"},
-        {"hours", "hour"},     {"h", "hour"},         {"hh", "hour"},       {"hr", "hour"},       {"hrs", "hour"},
-        {"minute", "minute"},  {"minutes", "minute"}, {"m", "minute"},      {"mi", "minute"},     {"min", "minute"},
-        {"mins", "minute"},    {"second", "second"},  {"seconds", "second"}, {"s", "second"},     {"sec", "second"},
-        {"secs", "second"}};
+        {"year", "year"},      {"years", "year"},      {"y", "year"},         {"yy", "year"},
+        {"yyyy", "year"},      {"yr", "year"},         {"yrs", "year"},       {"quarter", "quarter"},
+        {"q", "quarter"},      {"qtr", "quarter"},     {"qtrs", "quarter"},   {"quarters", "quarter"},
+        {"month", "month"},    {"months", "month"},    {"mm", "month"},       {"mon", "month"},
+        {"mons", "month"},     {"week", "week"},       {"weeks", "week"},     {"w", "week"},
+        {"wk", "week"},        {"weekofyear", "week"}, {"woy", "week"},       {"wy", "week"},
+        {"day", "day"},        {"days", "day"},        {"d", "day"},          {"dd", "day"},
+        {"dayofmonth", "day"}, {"hour", "hour"},       {"hours", "hour"},     {"h", "hour"},
+        {"hh", "hour"},        {"hr", "hour"},         {"hrs", "hour"},       {"minute", "minute"},
+        {"minutes", "minute"}, {"m", "minute"},        {"mi", "minute"},      {"min", "minute"},
+        {"mins", "minute"},    {"second", "second"},   {"seconds", "second"}, {"s", "second"},
+        {"sec", "second"},     {"secs", "second"}};
     auto it = parts.find(lower(raw));
     return it == parts.end() ? std::string() : it->second;
 }
 
-bool word_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
-bool word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$'; }
+bool word_start(char c) {
+    return std::isalpha(static_cast<unsigned char>(c)) || c == '_';
+}
+bool word_char(char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$';
+}
 
 // Length of a literal, quoted identifier or comment starting at i, or 0.
 std::size_t skip_quoted(std::string_view s, std::size_t i) {
@@ -159,7 +165,9 @@ bool parse_int(std::string_view s, long long& out) {
     return ec == std::errc{} && p == s.data() + s.size() && !s.empty();
 }
 
-long long floor_div(long long a, long long b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+long long floor_div(long long a, long long b) {
+    return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+}
 
 // Binds one documented binding (§2.2) to DuckDB parameter `index`; false when the value is
 // not what its type requires.
@@ -268,7 +276,8 @@ encoding encode(duckdb_logical_type t, const std::string& name, const std::strin
         case DUCKDB_TYPE_TIME:
             e.info.type = "time";
             e.info.scale = 9;
-            e.expr = "sf_secs9(CAST(hour(" + c + ") * 3600 + minute(" + c + ") * 60 AS BIGINT) * 1000000 + microsecond(" + c + "))";
+            e.expr = "sf_secs9(CAST(hour(" + c + ") * 3600 + minute(" + c +
+                     ") * 60 AS BIGINT) * 1000000 + microsecond(" + c + "))";
             break;
         case DUCKDB_TYPE_TIMESTAMP:
         case DUCKDB_TYPE_TIMESTAMP_S:
@@ -322,7 +331,8 @@ encoding encode(duckdb_logical_type t, const std::string& name, const std::strin
 // Snowflake stores unquoted identifiers in upper case, so result columns come back that way.
 std::string snowflake_name(const std::string& duck) {
     const bool plain = !duck.empty() && std::all_of(duck.begin(), duck.end(), [](char c) {
-        return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '_' || c == '$';
+        return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '_' ||
+               c == '$';
     });
     return plain ? upper(duck) : duck;
 }
@@ -476,9 +486,10 @@ void engine::interrupt_all() {
 }
 
 execution engine::run(const std::string& sql, const std::vector<bind_value>& bindings, const std::string& database,
-                       const std::string& schema, std::size_t max_rows) {
+                      const std::string& schema, std::size_t max_rows) {
     if (!database.empty() && lower(database) != lower(database_name_))
-        return failure("002043", "02000", "SQL compilation error:\nDatabase '" + database + "' does not exist or not authorized.");
+        return failure("002043", "02000",
+                       "SQL compilation error:\nDatabase '" + database + "' does not exist or not authorized.");
     duckdb_connection con = connect();
     if (!con) return failure("390201", "08001", "The requested warehouse does not exist or not authorized.");
     struct releaser {
@@ -497,11 +508,13 @@ execution engine::run(const std::string& sql, const std::vector<bind_value>& bin
     std::string use = "USE " + quote_ident(lower(database_name_));
     if (!schema.empty()) use += "." + quote_ident(lower(schema));
     if (exec(use))
-        return failure("002043", "02000", "SQL compilation error:\nSchema '" + database + "." + schema +
-                                              "' does not exist or not authorized.");
+        return failure(
+            "002043", "02000",
+            "SQL compilation error:\nSchema '" + database + "." + schema + "' does not exist or not authorized.");
 
     std::string text = translate(sql);
-    while (!text.empty() && (std::isspace(static_cast<unsigned char>(text.back())) || text.back() == ';')) text.pop_back();
+    while (!text.empty() && (std::isspace(static_cast<unsigned char>(text.back())) || text.back() == ';'))
+        text.pop_back();
 
     // Prepares `q`, binds every `?`, and returns the executed result.
     auto run_bound = [&](const std::string& q, result_handle& out) -> std::optional<execution> {
@@ -509,7 +522,8 @@ execution engine::run(const std::string& sql, const std::vector<bind_value>& bin
         if (duckdb_prepare(con, q.c_str(), &st.stmt) == DuckDBError) return sql_failure(duckdb_prepare_error(st.stmt));
         const idx_t n = duckdb_nparams(st.stmt);
         if (bindings.size() < n)
-            return failure("002049", "42601", "SQL compilation error: error line 1 at position 0\nBind variable ? not set.");
+            return failure("002049", "42601",
+                           "SQL compilation error: error line 1 at position 0\nBind variable ? not set.");
         for (idx_t i = 1; i <= n; ++i) {
             const auto& b = bindings[i - 1];
             if (!bind_one(st.stmt, i, b))
@@ -525,7 +539,8 @@ execution engine::run(const std::string& sql, const std::vector<bind_value>& bin
     // Statements other than queries: run them and answer with Snowflake's status row.
     {
         stmt_handle st;
-        if (duckdb_prepare(con, text.c_str(), &st.stmt) == DuckDBError) return sql_failure(duckdb_prepare_error(st.stmt));
+        if (duckdb_prepare(con, text.c_str(), &st.stmt) == DuckDBError)
+            return sql_failure(duckdb_prepare_error(st.stmt));
         if (duckdb_prepared_statement_type(st.stmt) != DUCKDB_STATEMENT_TYPE_SELECT) {
             result_handle r;
             if (auto e = run_bound(text, r)) return *e;

@@ -21,7 +21,8 @@ struct bind_value {
 /// One `rowType` entry, already in Snowflake's vocabulary (lower-case type names).
 struct column_info {
     std::string name;
-    std::string type;  ///< fixed, real, text, boolean, date, time, timestamp_ntz, timestamp_tz, binary, variant, object, array
+    std::string
+        type;  ///< fixed, real, text, boolean, date, time, timestamp_ntz, timestamp_tz, binary, variant, object, array
     std::optional<int> precision;
     std::optional<int> scale;
     std::optional<long long> length;
@@ -32,8 +33,8 @@ struct execution {
     bool ok = false;
     std::vector<column_info> columns;
     std::vector<std::vector<std::optional<std::string>>> rows;
-    std::string error_code;   ///< e.g. 000904
-    std::string sql_state;    ///< e.g. 42000
+    std::string error_code;  ///< e.g. 000904
+    std::string sql_state;   ///< e.g. 42000
     std::string message;
 };
 

@@ -21,7 +21,8 @@ std::optional<std::string> base64url_decode(std::string_view in) {
         std::array<int, 256> t{};
         t.fill(-1);
         const std::string_view alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-        for (std::size_t i = 0; i < alphabet.size(); ++i) t[static_cast<unsigned char>(alphabet[i])] = static_cast<int>(i);
+        for (std::size_t i = 0; i < alphabet.size(); ++i)
+            t[static_cast<unsigned char>(alphabet[i])] = static_cast<int>(i);
         return t;
     }();
     std::string out;
@@ -60,10 +61,14 @@ std::optional<double> epoch_seconds(const boost::json::object& o, std::string_vi
     auto it = o.find(name);
     if (it == o.end()) return std::nullopt;
     double v = 0;
-    if (it->value().is_int64()) v = static_cast<double>(it->value().get_int64());
-    else if (it->value().is_uint64()) v = static_cast<double>(it->value().get_uint64());
-    else if (it->value().is_double()) v = it->value().get_double();
-    else return std::nullopt;
+    if (it->value().is_int64())
+        v = static_cast<double>(it->value().get_int64());
+    else if (it->value().is_uint64())
+        v = static_cast<double>(it->value().get_uint64());
+    else if (it->value().is_double())
+        v = it->value().get_double();
+    else
+        return std::nullopt;
     return v > 1e12 ? v / 1000.0 : v;
 }
 
@@ -122,9 +127,10 @@ std::string jwt_verifier::check(const std::string& token, std::chrono::system_cl
     const key* signer = nullptr;
     for (const auto& k : keys_) {
         EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-        const bool ok = ctx && EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, k->pkey) == 1 &&
-                        EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(signature->data()), signature->size(),
-                                         reinterpret_cast<const unsigned char*>(signed_part.data()), signed_part.size()) == 1;
+        const bool ok =
+            ctx && EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, k->pkey) == 1 &&
+            EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(signature->data()), signature->size(),
+                             reinterpret_cast<const unsigned char*>(signed_part.data()), signed_part.size()) == 1;
         EVP_MD_CTX_free(ctx);
         if (ok) {
             signer = k.get();

@@ -42,18 +42,30 @@ int main(int argc, char** argv) {
                 if (i + 1 >= argc) throw std::runtime_error(arg + " needs a value");
                 return argv[++i];
             };
-            if (arg == "--database") options.database_path = next();
-            else if (arg == "--database-name") options.database_name = next();
-            else if (arg == "--public-key") options.public_keys_pem.push_back(read_file(next()));
-            else if (arg == "--token") options.tokens.push_back(next());
-            else if (arg == "--account") options.account = next();
-            else if (arg == "--user") options.user = next();
-            else if (arg == "--port") options.port = static_cast<std::uint16_t>(std::stoul(next()));
-            else if (arg == "--port-file") port_file = next();
-            else if (arg == "--partition-rows") options.partition_rows = std::stoul(next());
-            else if (arg == "--sync-wait-ms") options.sync_wait = std::chrono::milliseconds(std::stoul(next()));
-            else if (arg == "--fault") for (auto& f : parse_faults(next())) faults.push_back(f);
-            else return usage();
+            if (arg == "--database")
+                options.database_path = next();
+            else if (arg == "--database-name")
+                options.database_name = next();
+            else if (arg == "--public-key")
+                options.public_keys_pem.push_back(read_file(next()));
+            else if (arg == "--token")
+                options.tokens.push_back(next());
+            else if (arg == "--account")
+                options.account = next();
+            else if (arg == "--user")
+                options.user = next();
+            else if (arg == "--port")
+                options.port = static_cast<std::uint16_t>(std::stoul(next()));
+            else if (arg == "--port-file")
+                port_file = next();
+            else if (arg == "--partition-rows")
+                options.partition_rows = std::stoul(next());
+            else if (arg == "--sync-wait-ms")
+                options.sync_wait = std::chrono::milliseconds(std::stoul(next()));
+            else if (arg == "--fault")
+                for (auto& f : parse_faults(next())) faults.push_back(f);
+            else
+                return usage();
         }
         if (options.database_path.empty()) return usage();
         sigset_t set;

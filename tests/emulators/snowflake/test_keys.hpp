@@ -39,16 +39,16 @@ inline std::string read(const std::filesystem::path& p) {
 /// The keys and their expected fingerprints.
 struct key_set {
     std::filesystem::path dir;
-    std::string private_pkcs8;     ///< -----BEGIN PRIVATE KEY-----
-    std::string private_pkcs1;     ///< -----BEGIN RSA PRIVATE KEY----- (same key)
-    std::string private_encrypted; ///< -----BEGIN ENCRYPTED PRIVATE KEY----- (same key)
+    std::string private_pkcs8;      ///< -----BEGIN PRIVATE KEY-----
+    std::string private_pkcs1;      ///< -----BEGIN RSA PRIVATE KEY----- (same key)
+    std::string private_encrypted;  ///< -----BEGIN ENCRYPTED PRIVATE KEY----- (same key)
     std::string passphrase = "correct horse battery staple";
-    std::string public_pem;        ///< -----BEGIN PUBLIC KEY-----
-    std::string fingerprint;       ///< SHA256:... computed by openssl dgst + base64
-    std::string other_private;     ///< a second 2048-bit key
+    std::string public_pem;     ///< -----BEGIN PUBLIC KEY-----
+    std::string fingerprint;    ///< SHA256:... computed by openssl dgst + base64
+    std::string other_private;  ///< a second 2048-bit key
     std::string other_public;
-    std::string small_private;     ///< 1024 bits: Snowflake refuses it
-    std::string ec_private;        ///< P-256: not RSA
+    std::string small_private;  ///< 1024 bits: Snowflake refuses it
+    std::string ec_private;     ///< P-256: not RSA
 };
 
 /// Made once per process.
@@ -61,10 +61,11 @@ inline const key_set& keys() {
         const std::string d = k.dir.string();
         shell("openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out " + d + "/key.p8 2>/dev/null");
         shell("openssl pkey -in " + d + "/key.p8 -traditional -out " + d + "/key.pkcs1 2>/dev/null");
-        shell("openssl pkcs8 -topk8 -v2 aes-256-cbc -in " + d + "/key.p8 -out " + d + "/key.enc.p8 -passout 'pass:" +
-              k.passphrase + "' 2>/dev/null");
+        shell("openssl pkcs8 -topk8 -v2 aes-256-cbc -in " + d + "/key.p8 -out " + d +
+              "/key.enc.p8 -passout 'pass:" + k.passphrase + "' 2>/dev/null");
         shell("openssl pkey -in " + d + "/key.p8 -pubout -out " + d + "/key.pub 2>/dev/null");
-        k.fingerprint = "SHA256:" + shell("openssl pkey -in " + d + "/key.p8 -pubout -outform DER 2>/dev/null | "
+        k.fingerprint = "SHA256:" + shell("openssl pkey -in " + d +
+                                          "/key.p8 -pubout -outform DER 2>/dev/null | "
                                           "openssl dgst -sha256 -binary | openssl base64 -A");
         shell("openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out " + d + "/other.p8 2>/dev/null");
         shell("openssl pkey -in " + d + "/other.p8 -pubout -out " + d + "/other.pub 2>/dev/null");

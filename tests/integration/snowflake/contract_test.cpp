@@ -13,8 +13,9 @@ namespace {
 namespace sft = frost::testing::snowflake;
 using frost::testing::test_server;
 
-const std::vector<std::string> routes = {"/trips/monthly",        "/trips/day_of_week",        "/trips/temperature",
-                                         "/sqlapi/trips/monthly", "/sqlapi/trips/day_of_week", "/sqlapi/trips/temperature"};
+const std::vector<std::string> routes = {
+    "/trips/monthly",        "/trips/day_of_week",        "/trips/temperature",
+    "/sqlapi/trips/monthly", "/sqlapi/trips/day_of_week", "/sqlapi/trips/temperature"};
 
 // The rows of an answer: the envelope without its timing.
 std::string rows_of(const frost::testing::http_answer& a) {
@@ -25,8 +26,10 @@ std::string rows_of(const frost::testing::http_answer& a) {
 std::string format(frost::model::date d, bool us) {
     const auto c = frost::model::civil_from_days(d.days);
     char buf[16];
-    if (us) std::snprintf(buf, sizeof buf, "%02u/%02u/%04d", c.month, c.day, c.year);
-    else std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", c.year, c.month, c.day);
+    if (us)
+        std::snprintf(buf, sizeof buf, "%02u/%02u/%04d", c.month, c.day, c.year);
+    else
+        std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", c.year, c.month, c.day);
     return buf;
 }
 
@@ -39,7 +42,7 @@ std::vector<std::string> queries(std::uint32_t seed, int random_ranges) {
                                     "?start_range=2020-04-01&end_range=2020-05-01",
                                     "?start_range=2009-01-01&end_range=2009-12-31",  // no trips
                                     "?start_range=2014-01-01&end_range=2013-01-01",  // start after end: 400
-                                    "?start_range=2014-01-01",                        // one bound: 400
+                                    "?start_range=2014-01-01",                       // one bound: 400
                                     "?start=2015-05-05&end=2015-06-06"};
     std::mt19937 rng(seed);
     const auto first = frost::model::days_from_civil(2013, 5, 1);
@@ -50,10 +53,17 @@ std::vector<std::string> queries(std::uint32_t seed, int random_ranges) {
         const int a = day(rng);
         int b = a;
         switch (len_kind(rng)) {
-            case 0: b = a; break;                                                  // one day
-            case 1: b = a + std::uniform_int_distribution<int>(1, 31)(rng); break;  // up to a month
-            case 2: b = a + std::uniform_int_distribution<int>(1, 400)(rng); break;
-            default: b = std::uniform_int_distribution<int>(a, last)(rng);
+            case 0:
+                b = a;
+                break;  // one day
+            case 1:
+                b = a + std::uniform_int_distribution<int>(1, 31)(rng);
+                break;  // up to a month
+            case 2:
+                b = a + std::uniform_int_distribution<int>(1, 400)(rng);
+                break;
+            default:
+                b = std::uniform_int_distribution<int>(a, last)(rng);
         }
         const bool us = rng() % 2;
         out.push_back("?start_range=" + format({a}, us) + "&end_range=" + format({b}, us));

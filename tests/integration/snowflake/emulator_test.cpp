@@ -68,7 +68,8 @@ TEST_F(EmulatorJwt, AcceptsValidTokensInSecondsOrMilliseconds) {
 }
 
 TEST_F(EmulatorJwt, RejectsEachBrokenClaim) {
-    EXPECT_EQ(check(token(keys().other_private, header_, claims(t0_, t0_ + 60))), "signature does not match a registered key");
+    EXPECT_EQ(check(token(keys().other_private, header_, claims(t0_, t0_ + 60))),
+              "signature does not match a registered key");
     EXPECT_EQ(check(token(keys().private_pkcs8, header_, claims(t0_ - 120, t0_ - 1))), "expired");
     EXPECT_EQ(check(token(keys().private_pkcs8, header_, claims(t0_ - 3601, t0_ + 86400))), "older than one hour");
     EXPECT_EQ(check(token(keys().private_pkcs8, header_, claims(t0_ + 120, t0_ + 600))), "issued in the future");
@@ -160,7 +161,8 @@ TEST(EmulatorTypes, EveryDocumentedEncodingRoundTrips) {
         ASSERT_EQ(t.value().rows.size(), 1u);
         EXPECT_EQ(t.value().rows[0][0], r.expected);
     }
-    auto nan = src.value()->run({"select 'nan'::double", none, model::deadline::after(std::chrono::seconds(10)), "/types", 10});
+    auto nan = src.value()->run(
+        {"select 'nan'::double", none, model::deadline::after(std::chrono::seconds(10)), "/types", 10});
     ASSERT_TRUE(nan);
     EXPECT_TRUE(std::isnan(std::get<double>(nan.value().rows[0][0])));
 }
@@ -197,7 +199,8 @@ TEST(EmulatorTypes, BindingsRoundTrip) {
     }
     // A placeholder the endpoint does not declare is a configuration error, not an upstream call.
     std::vector<frost::source::parameter> none;
-    auto missing = src.value()->run({"select $nope", none, model::deadline::after(std::chrono::seconds(10)), "/bind", 10});
+    auto missing =
+        src.value()->run({"select $nope", none, model::deadline::after(std::chrono::seconds(10)), "/bind", 10});
     ASSERT_FALSE(missing);
     EXPECT_EQ(missing.error().code, model::error_code::config_error);
 }
@@ -218,7 +221,8 @@ TEST(EmulatorProtocol, StatusesAndBodies) {
                           {"Content-Type", type}},
                          body, std::chrono::milliseconds(5000));
     };
-    const std::string ok_body = R"({"statement":"select 1 as one","warehouse":"W","database":"DATA_APPS_DEMO","schema":"DEMO"})";
+    const std::string ok_body =
+        R"({"statement":"select 1 as one","warehouse":"W","database":"DATA_APPS_DEMO","schema":"DEMO"})";
 
     auto r = send("POST", "/api/v2/statements", ok_body);  // synchronous, quick: 200 ResultSet
     ASSERT_EQ(r.status, 200) << r.body;
@@ -246,7 +250,8 @@ TEST(EmulatorProtocol, StatusesAndBodies) {
     r = send("POST", "/api/v2/statements", R"({"statement":"select 1"})");  // no warehouse
     EXPECT_EQ(r.status, 422);
     EXPECT_EQ(boost::json::parse(r.body).at("code").as_string(), "000606");
-    r = send("POST", "/api/v2/statements", R"({"statement":"select nope","warehouse":"W","database":"DATA_APPS_DEMO"})");
+    r = send("POST", "/api/v2/statements",
+             R"({"statement":"select nope","warehouse":"W","database":"DATA_APPS_DEMO"})");
     EXPECT_EQ(r.status, 422);
     EXPECT_EQ(boost::json::parse(r.body).at("code").as_string(), "000904");
     r = send("POST", "/api/v2/statements",
@@ -285,30 +290,43 @@ TEST(EmulatorProgram, ServesQueriesAndItsControlApi) {
     for (int i = 0; i < 200 && port == 0; ++i) {
         std::ifstream in(port_file);
         unsigned p = 0;
-        if (in >> p) port = static_cast<std::uint16_t>(p);
-        else std::this_thread::sleep_for(std::chrono::milliseconds(25));
+        if (in >> p)
+            port = static_cast<std::uint16_t>(p);
+        else
+            std::this_thread::sleep_for(std::chrono::milliseconds(25));
     }
     ASSERT_NE(port, 0) << "the emulator did not start";
 
     // Faults through the control API, then a query that must survive them.
     sf::http_client http(std::chrono::milliseconds(2000), 1 << 20, "test/1");
     const std::string base = "http://127.0.0.1:" + std::to_string(port);
-    auto added = http.send("POST", base + "/_emulator/faults", {{"Content-Type", "application/json"}},
-                           R"([{"target":"submit","action":"status","status":503,"count":1}])", std::chrono::milliseconds(2000));
+    auto added =
+        http.send("POST", base + "/_emulator/faults", {{"Content-Type", "application/json"}},
+                  R"([{"target":"submit","action":"status","status":503,"count":1}])", std::chrono::milliseconds(2000));
     EXPECT_EQ(added.status, 200);
-    EXPECT_EQ(http.send("POST", base + "/_emulator/faults", {}, R"([{"action":"explode"}])", std::chrono::milliseconds(2000)).status, 400);
+    EXPECT_EQ(
+        http.send("POST", base + "/_emulator/faults", {}, R"([{"action":"explode"}])", std::chrono::milliseconds(2000))
+            .status,
+        400);
 
     frost::config::source_config c;
     c.name = "warehouse";
     c.type = "snowflake";
-    c.settings = {{"env_prefix", "FROST_TEST_UNSET_"}, {"account", "testorg-testaccount"}, {"user", "frost"},
-                  {"private_key", keys().private_pkcs8}, {"host", base}, {"database", "DATA_APPS_DEMO"},
-                  {"schema", "DEMO"}, {"warehouse", "W"}, {"poll_initial", "1ms"}, {"retry_base", "5ms"}};
+    c.settings = {{"env_prefix", "FROST_TEST_UNSET_"},
+                  {"account", "testorg-testaccount"},
+                  {"user", "frost"},
+                  {"private_key", keys().private_pkcs8},
+                  {"host", base},
+                  {"database", "DATA_APPS_DEMO"},
+                  {"schema", "DEMO"},
+                  {"warehouse", "W"},
+                  {"poll_initial", "1ms"},
+                  {"retry_base", "5ms"}};
     auto src = sf::snowflake_source::open(c, [](const std::string&) { return std::optional<std::string>(); });
     ASSERT_TRUE(src) << src.error().message;
     std::vector<frost::source::parameter> none;
-    auto t = src.value()->run({"select to_date(starttime) as d, count(*) as n from demo.trips group by 1 order by 1", none,
-                               model::deadline::after(std::chrono::seconds(20)), "/program", 100'000});
+    auto t = src.value()->run({"select to_date(starttime) as d, count(*) as n from demo.trips group by 1 order by 1",
+                               none, model::deadline::after(std::chrono::seconds(20)), "/program", 100'000});
     ASSERT_TRUE(t) << t.error().message;
     EXPECT_GT(t.value().rows.size(), 2000u);
 

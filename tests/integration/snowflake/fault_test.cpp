@@ -40,7 +40,8 @@ protected:
         if (!duck) throw std::runtime_error(duck.error().message);
         oracle_ = duck.value().release();
         std::vector<parameter> params{{"since", model::value{}}};
-        auto t = oracle_->run({duckdb_sql, params, model::deadline::after(std::chrono::seconds(30)), "oracle", 100'000});
+        auto t =
+            oracle_->run({duckdb_sql, params, model::deadline::after(std::chrono::seconds(30)), "oracle", 100'000});
         if (!t) throw std::runtime_error(t.error().message);
         expected_ = new model::table(std::move(t).value());
     }
@@ -208,8 +209,9 @@ TEST_F(SnowflakeFaults, PollFaultsAreRetried) {
 }
 
 TEST_F(SnowflakeFaults, PartitionFaultsAreRetriedAndRowsStayExact) {
-    for (auto action : {emu::fault_action::status, emu::fault_action::reset, emu::fault_action::truncate,
-                        emu::fault_action::short_partition, emu::fault_action::bad_gzip, emu::fault_action::malformed}) {
+    for (auto action :
+         {emu::fault_action::status, emu::fault_action::reset, emu::fault_action::truncate,
+          emu::fault_action::short_partition, emu::fault_action::bad_gzip, emu::fault_action::malformed}) {
         SCOPED_TRACE(static_cast<int>(action));
         SetUp();
         auto src = source();
@@ -265,7 +267,8 @@ TEST_F(SnowflakeFaults, StatementThatNeverFinishesIsCancelledOnceAtTheDeadline) 
 TEST_F(SnowflakeFaults, SqlErrorIsCleanAndNeverRetried) {
     auto src = source();
     std::vector<parameter> none;
-    auto r = src->run({"select no_such_column from demo.trips", none, model::deadline::after(std::chrono::seconds(10)), "/x", 10});
+    auto r = src->run(
+        {"select no_such_column from demo.trips", none, model::deadline::after(std::chrono::seconds(10)), "/x", 10});
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, model::error_code::source_error);
     EXPECT_NE(r.error().details.find("000904"), std::string::npos) << r.error().details;
@@ -351,7 +354,8 @@ TEST_F(SnowflakeFaults, OAuthAndPatTokensCarryTheirType) {
         SetUp();
         auto src = source({{"authenticator", method}, {"token", "test-oauth-token"}, {"private_key", ""}});
         expect_exact(run(*src));
-        EXPECT_EQ(of_kind("submit").at(0).token_type, method == std::string("oauth") ? "OAUTH" : "PROGRAMMATIC_ACCESS_TOKEN");
+        EXPECT_EQ(of_kind("submit").at(0).token_type,
+                  method == std::string("oauth") ? "OAUTH" : "PROGRAMMATIC_ACCESS_TOKEN");
     }
 }
 

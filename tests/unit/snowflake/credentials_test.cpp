@@ -24,12 +24,18 @@ std::string b64url_decode(std::string_view in) {
     int bits = 0;
     for (char c : in) {
         int v;
-        if (c >= 'A' && c <= 'Z') v = c - 'A';
-        else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-        else if (c >= '0' && c <= '9') v = c - '0' + 52;
-        else if (c == '-') v = 62;
-        else if (c == '_') v = 63;
-        else throw std::runtime_error("not base64url");
+        if (c >= 'A' && c <= 'Z')
+            v = c - 'A';
+        else if (c >= 'a' && c <= 'z')
+            v = c - 'a' + 26;
+        else if (c >= '0' && c <= '9')
+            v = c - '0' + 52;
+        else if (c == '-')
+            v = 62;
+        else if (c == '_')
+            v = 63;
+        else
+            throw std::runtime_error("not base64url");
         buffer = (buffer << 6) | static_cast<unsigned>(v);
         bits += 6;
         if (bits >= 8) {
@@ -171,7 +177,8 @@ TEST(SnowflakeJwt, RejectedTokenIsReplaced) {
 TEST(SnowflakeJwt, ThreadSafeUnderConcurrentUse) {
     std::atomic<long long> clock_s{1'764'000'000};
     auto s = settings_for(keys().private_pkcs8);
-    auto creds = sf::credentials::create(s, [&] { return std::chrono::system_clock::time_point(std::chrono::seconds(clock_s.load())); });
+    auto creds = sf::credentials::create(
+        s, [&] { return std::chrono::system_clock::time_point(std::chrono::seconds(clock_s.load())); });
     ASSERT_TRUE(creds);
     std::vector<std::thread> threads;
     std::mutex m;
@@ -188,7 +195,8 @@ TEST(SnowflakeJwt, ThreadSafeUnderConcurrentUse) {
         });
     }
     for (auto& t : threads) t.join();
-    for (const auto& token : seen) EXPECT_TRUE(verify_rs256(keys().public_pem, split(token).signed_part, split(token).signature));
+    for (const auto& token : seen)
+        EXPECT_TRUE(verify_rs256(keys().public_pem, split(token).signed_part, split(token).signature));
 }
 
 TEST(SnowflakeJwt, StaticTokensKeepTheirType) {

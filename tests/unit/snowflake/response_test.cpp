@@ -19,7 +19,9 @@ model::value decode(const sf::column_meta& c, std::string_view cell) {
     return v ? v.value() : model::value{};
 }
 
-bool fails(const sf::column_meta& c, std::string_view cell) { return !sf::decode_cell(c, cell); }
+bool fails(const sf::column_meta& c, std::string_view cell) {
+    return !sf::decode_cell(c, cell);
+}
 
 // Expected days computed by hand: 2021-01-01 is 51 years after 1970 with 13 leap days
 // (1972 … 2020): 51 * 365 + 13 = 18628; the reference's own example: 2019-03-27 = 17982.
@@ -97,11 +99,13 @@ TEST(SnowflakeDecode, Timestamps) {
     }
     EXPECT_EQ(decode(col("timestamp_ntz"), "-1.5"), model::value{model::timestamp{-1'500'000}});
     EXPECT_EQ(decode(col("timestamp_ntz"), "-0.0000005"), model::value{model::timestamp{-1}});  // rounded down
-    EXPECT_EQ(decode(col("timestamp_ntz"), "2021-01-28 22:09:37.5"), model::value{model::timestamp{1'611'871'777'500'000}});
+    EXPECT_EQ(decode(col("timestamp_ntz"), "2021-01-28 22:09:37.5"),
+              model::value{model::timestamp{1'611'871'777'500'000}});
     // TZ: UTC instant and offset + 1440 minutes (1500 = +01:00, 960 = -08:00).
     EXPECT_EQ(decode(col("timestamp_tz"), "1611871777.123456789 1500"),
               model::value{std::string("2021-01-28 23:09:37.123456+01:00")});
-    EXPECT_EQ(decode(col("timestamp_tz"), "1616173619000000000 960"), model::value{std::string("2021-03-19 09:06:59-08:00")});
+    EXPECT_EQ(decode(col("timestamp_tz"), "1616173619000000000 960"),
+              model::value{std::string("2021-03-19 09:06:59-08:00")});
     EXPECT_EQ(decode(col("timestamp_tz"), "0.000000000 1440"), model::value{std::string("1970-01-01 00:00:00+00:00")});
     EXPECT_TRUE(fails(col("timestamp_tz"), "1 x"));
     EXPECT_TRUE(fails(col("timestamp_ntz"), "yesterday"));
@@ -163,14 +167,14 @@ TEST(SnowflakeResultSet, RejectsWhatCannotBeTrusted) {
     EXPECT_TRUE(bad(""));
     EXPECT_TRUE(bad("<html>502</html>"));
     EXPECT_TRUE(bad("[]"));
-    EXPECT_TRUE(bad(R"({"data":[["1"]]})"));                                   // no metadata
+    EXPECT_TRUE(bad(R"({"data":[["1"]]})"));                                                        // no metadata
     EXPECT_TRUE(bad(R"({"resultSetMetaData":{"numRows":1,)" + meta + R"(},"data":[["1","2"]]})"));  // row width
     EXPECT_TRUE(bad(R"({"resultSetMetaData":{"numRows":1,)" + meta + R"(},"data":[[{"x":1}]]})"));  // not a string
     EXPECT_TRUE(bad(R"({"resultSetMetaData":{"numRows":5,)" + meta + R"(},"data":[["1"]]})"));      // numRows lies
     EXPECT_TRUE(bad(R"({"resultSetMetaData":{"numRows":1,"partitionInfo":[{"rowCount":2}],)" + meta +
-                    R"(},"data":[["1"]]})"));                                  // partition 0 count lies
-    EXPECT_TRUE(bad(R"({"resultSetMetaData":{"numRows":1,)" + meta + R"(},"data":[["x"]]})"));      // undecodable
-    EXPECT_TRUE(bad(R"({"resultSetMetaData":{"numRows":1,)" + meta + R"(},"data":[["1"]])"));       // truncated
+                    R"(},"data":[["1"]]})"));  // partition 0 count lies
+    EXPECT_TRUE(bad(R"({"resultSetMetaData":{"numRows":1,)" + meta + R"(},"data":[["x"]]})"));  // undecodable
+    EXPECT_TRUE(bad(R"({"resultSetMetaData":{"numRows":1,)" + meta + R"(},"data":[["1"]])"));   // truncated
     EXPECT_FALSE(bad(R"({"resultSetMetaData":{"numRows":1,)" + meta + R"(},"data":[["1"]]})"));
 
     std::vector<std::vector<model::value>> rows;

@@ -29,9 +29,12 @@ frost::config::source_config source(std::map<std::string, std::string> settings 
 
 // The seed's environment, exactly the variables its serverless template sets.
 std::map<std::string, std::string> seed_env() {
-    return {{"SNOWFLAKE_ACCOUNT", "myorg-myaccount"}, {"SNOWFLAKE_USER", "data_apps_demo"},
-            {"SNOWFLAKE_PRIVATE_KEY", keys().private_pkcs8}, {"SNOWFLAKE_DATABASE", "DATA_APPS_DEMO"},
-            {"SNOWFLAKE_SCHEMA", "DEMO"}, {"SNOWFLAKE_WAREHOUSE", "DATA_APPS_DEMO"}};
+    return {{"SNOWFLAKE_ACCOUNT", "myorg-myaccount"},
+            {"SNOWFLAKE_USER", "data_apps_demo"},
+            {"SNOWFLAKE_PRIVATE_KEY", keys().private_pkcs8},
+            {"SNOWFLAKE_DATABASE", "DATA_APPS_DEMO"},
+            {"SNOWFLAKE_SCHEMA", "DEMO"},
+            {"SNOWFLAKE_WAREHOUSE", "DATA_APPS_DEMO"}};
 }
 
 }  // namespace
@@ -162,8 +165,10 @@ TEST(SnowflakeSettings, LiteralBackslashNInAOneLineKeyIsANewline) {
     auto env = seed_env();
     std::string one_line;
     for (char c : keys().private_pkcs8) {
-        if (c == '\n') one_line += "\\n";
-        else one_line += c;
+        if (c == '\n')
+            one_line += "\\n";
+        else
+            one_line += c;
     }
     env["SNOWFLAKE_PRIVATE_KEY"] = one_line;
     auto s = sf::read_settings(source(), fake_env(env));
