@@ -369,7 +369,6 @@ void runtime_emulator::stop() {
         std::lock_guard lock(impl_->m);
         if (impl_->stopping) return;
         impl_->stopping = true;
-        impl_->kill_child();
         ::shutdown(impl_->acceptor.native_handle(), SHUT_RDWR);
         for (int fd : impl_->connection_fds) ::shutdown(fd, SHUT_RDWR);
         impl_->cv.notify_all();
@@ -382,6 +381,18 @@ void runtime_emulator::stop() {
     for (auto& t : threads) t.join();
     beast::error_code ec;
     impl_->acceptor.close(ec);
+    // Like Lambda's shutdown: the runtime may exit by itself (its API is gone) within 2 s,
+    // then it is killed.
+    std::lock_guard lock(impl_->m);
+    for (int i = 0; i < 400 && impl_->child > 0; ++i) {
+        int status = 0;
+        if (::waitpid(impl_->child, &status, WNOHANG) == impl_->child) {
+            impl_->child = -1;
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    impl_->kill_child();
 }
 
 invoke_result runtime_emulator::invoke(std::string payload, const invoke_options& options) {
