@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
     duckdb_database db;
     duckdb_config cfg;
     duckdb_create_config(&cfg);
-    duckdb_set_config(cfg, "access_mode", "READ_ONLY");
+    if (!std::getenv("DUCKDB_READ_WRITE")) duckdb_set_config(cfg, "access_mode", "READ_ONLY");
     // DUCKDB_THREADS: the same setting as the Frost database it is compared with.
     if (const char* t = std::getenv("DUCKDB_THREADS"); t && *t) duckdb_set_config(cfg, "threads", t);
     char* err = nullptr;
