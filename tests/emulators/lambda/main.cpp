@@ -2,7 +2,7 @@
 // the emulated Runtime API and serves it like the Runtime Interface Emulator, plus an API
 // Gateway front door for plain HTTP clients:
 //
-//   frost-lambda-emulator [--port 9000] [--timeout 29] [--door http_api] [--clean-env] -- ./bootstrap
+//   frost-lambda-emulator [--port 9000] [--timeout 29] [--door http_api] [--clean-env] [--env K=V] -- ./bootstrap
 //   curl -XPOST localhost:9000/2015-03-31/functions/function/invocations -d @event.json
 //   curl localhost:9000/trips/monthly        # wrapped in an HTTP API event, answer unwrapped
 //
@@ -35,7 +35,8 @@ namespace {
 
 int usage() {
     std::cerr << "usage: frost-lambda-emulator [--port N] [--timeout SECONDS] [--door rest|http_api|function_url|alb]\n"
-                 "                             [--clean-env] [--quiet] [--cold-starts N --path /route] -- program [args...]\n";
+                 "                             [--clean-env] [--env NAME=VALUE]... [--quiet] [--cold-starts N --path /route]\n"
+                 "                             -- program [args...]\n";
     return 2;
 }
 
@@ -60,6 +61,7 @@ int main(int argc, char** argv) {
     int cold_starts = 0;
     std::string path = "/";
     process_spec spec;
+    std::vector<std::string> extra_env;
     int i = 1;
     for (; i < argc; ++i) {
         const std::string a = argv[i];
@@ -77,6 +79,8 @@ int main(int argc, char** argv) {
             door = *d;
         } else if (a == "--clean-env") {
             clean_env = true;
+        } else if (a == "--env") {
+            extra_env.push_back(value());
         } else if (a == "--quiet") {
             quiet = true;
         } else if (a == "--cold-starts") {
@@ -96,6 +100,7 @@ int main(int argc, char** argv) {
     if (!clean_env)
         for (char** e = environ; *e; ++e)
             if (std::strncmp(*e, "AWS_LAMBDA_RUNTIME_API=", 23) != 0) spec.env.emplace_back(*e);
+    for (auto& e : extra_env) spec.env.push_back(std::move(e));
 
     emulator_options options;
     options.timeout = std::chrono::milliseconds(static_cast<long long>(timeout_s * 1000));
