@@ -51,7 +51,9 @@ model::result<model::done> relocate_serving(config::config& cfg) {
         fs::copy_file(packaged, copy, ec);
         if (ec)
             return model::error{model::error_code::config_error,
-                                "cannot copy the serving database to " + copy.string() + ": " + ec.message(), {}, {}};
+                                "cannot copy the serving database to " + copy.string() + ": " + ec.message(),
+                                {},
+                                {}};
     }
     cfg.serving.path = copy.string();
     return model::done{};
@@ -83,8 +85,9 @@ int run_lambda(const std::string& config_path) {
     const auto started = std::chrono::steady_clock::now();
     const auto api_address = env_or("AWS_LAMBDA_RUNTIME_API", "");
     if (api_address.empty()) {
-        std::cerr << "frost lambda: AWS_LAMBDA_RUNTIME_API is not set; this verb runs inside AWS Lambda or its emulator "
-                     "(tests/emulators/lambda). Use `frost serve` for HTTP.\n";
+        std::cerr
+            << "frost lambda: AWS_LAMBDA_RUNTIME_API is not set; this verb runs inside AWS Lambda or its emulator "
+               "(tests/emulators/lambda). Use `frost serve` for HTTP.\n";
         return 2;
     }
     auto client = lambda::runtime_client::create(api_address);
@@ -119,8 +122,9 @@ int run_lambda(const std::string& config_path) {
     serving_options.refresh_on_start = false;
     if (auto serving = rollup::open_serving(*shared, sources.value(), serving_options); !serving)
         return init_failed(serving.error());
-    api::worker_pool workers(shared->server.workers ? shared->server.workers : std::max(2u, std::thread::hardware_concurrency()),
-                             shared->server.queue_capacity);
+    api::worker_pool workers(
+        shared->server.workers ? shared->server.workers : std::max(2u, std::thread::hardware_concurrency()),
+        shared->server.queue_capacity);
     auto svc = api::service::create(shared, std::move(sources).value(), workers);
     if (!svc) return init_failed(svc.error());
 

@@ -1,8 +1,8 @@
 #include "lambda/event.hpp"
 
+#include <zlib.h>
 #include <boost/beast/http/status.hpp>
 #include <boost/json.hpp>
-#include <zlib.h>
 
 #include <algorithm>
 #include <array>
@@ -58,9 +58,12 @@ model::result<const json::object*> object_member(const json::object& o, std::str
 
 // Characters kept as they are in a path (RFC 3986 pchar and '/'); everything else is escaped.
 bool path_safe(unsigned char c) {
-    return std::isalnum(c) || std::string_view("-._~!$&'()*+,;=:@/").find(static_cast<char>(c)) != std::string_view::npos;
+    return std::isalnum(c) ||
+           std::string_view("-._~!$&'()*+,;=:@/").find(static_cast<char>(c)) != std::string_view::npos;
 }
-bool query_safe(unsigned char c) { return std::isalnum(c) || std::string_view("-._~").find(static_cast<char>(c)) != std::string_view::npos; }
+bool query_safe(unsigned char c) {
+    return std::isalnum(c) || std::string_view("-._~").find(static_cast<char>(c)) != std::string_view::npos;
+}
 
 template <typename Safe>
 void append_escaped(std::string& out, std::string_view s, Safe safe) {
@@ -172,7 +175,9 @@ std::string strip(std::string path, std::string_view prefix) {
     return path;
 }
 
-std::string_view header_of(const api::request& req, std::string_view name) { return req.header(name); }
+std::string_view header_of(const api::request& req, std::string_view name) {
+    return req.header(name);
+}
 
 model::result<http_event> parse_v2(const json::object& event, const event_options& options) {
     http_event out;
@@ -190,10 +195,12 @@ model::result<http_event> parse_v2(const json::object& event, const event_option
 
     auto domain = string_member(rc, "domainName", "requestContext.");
     if (!domain) return std::move(domain).error();
-    out.kind = domain.value() && domain.value()->find(".lambda-url.") != std::string_view::npos ? event_kind::function_url
-                                                                                                : event_kind::http_v2;
+    out.kind = domain.value() && domain.value()->find(".lambda-url.") != std::string_view::npos
+                   ? event_kind::function_url
+                   : event_kind::http_v2;
     out.multi_value = false;
-    if (auto id = string_member(rc, "requestId", "requestContext."); id && id.value()) out.gateway_request_id = *id.value();
+    if (auto id = string_member(rc, "requestId", "requestContext."); id && id.value())
+        out.gateway_request_id = *id.value();
     if (auto ip = string_member(*http.value(), "sourceIp", "requestContext.http."); ip && ip.value())
         out.request.client_address = *ip.value();
 
@@ -356,7 +363,8 @@ bool accepts_gzip(const api::request& req) {
 
 std::optional<std::string> gzip(std::string_view data) {
     z_stream z{};
-    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return std::nullopt;
+    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return std::nullopt;
     std::string out(deflateBound(&z, static_cast<uLong>(data.size())) + 32, '\0');
     z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
     z.avail_in = static_cast<uInt>(data.size());
@@ -381,9 +389,10 @@ std::string encode(const http_event& event, const api::response& res, std::strin
     out += std::to_string(res.status);
     if (event.kind == event_kind::alb) {
         out += ",\"statusDescription\":";
-        api::append_json_string(out, std::to_string(res.status) + " " +
-                                         std::string(boost::beast::http::obsolete_reason(
-                                             static_cast<boost::beast::http::status>(res.status))));
+        api::append_json_string(
+            out,
+            std::to_string(res.status) + " " +
+                std::string(boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(res.status))));
     }
     // Headers in first-seen order; a name given twice keeps every value.
     std::vector<std::pair<std::string, std::vector<std::string_view>>> grouped;
@@ -459,10 +468,14 @@ std::string encode(const http_event& event, const api::response& res, std::strin
 
 std::string_view kind_name(event_kind kind) noexcept {
     switch (kind) {
-        case event_kind::rest_v1: return "rest";
-        case event_kind::http_v2: return "http";
-        case event_kind::function_url: return "function_url";
-        case event_kind::alb: return "alb";
+        case event_kind::rest_v1:
+            return "rest";
+        case event_kind::http_v2:
+            return "http";
+        case event_kind::function_url:
+            return "function_url";
+        case event_kind::alb:
+            return "alb";
     }
     return "unknown";
 }
@@ -483,7 +496,8 @@ model::result<http_event> parse_event(std::string_view text, const event_options
     if (!ctx) return std::move(ctx).error();
     const bool alb = ctx.value() && member(*ctx.value(), "elb") != nullptr;
     if (!alb && !member(event, "httpMethod"))
-        return bad_event("not an API Gateway, Function URL or ALB event (no version 2.0, requestContext.elb or httpMethod)");
+        return bad_event(
+            "not an API Gateway, Function URL or ALB event (no version 2.0, requestContext.elb or httpMethod)");
     return parse_v1_or_alb(event, alb, options);
 }
 
@@ -499,7 +513,8 @@ encoded_response encode_response(const http_event& event, const api::response& r
 
     // Too big for Lambda: compress when the caller can take it, else a JSON error that fits.
     bool encoded = false;
-    for (const auto& [k, v] : r.headers) encoded = encoded || (iequals(k, "content-encoding") && !iequals(v, "identity"));
+    for (const auto& [k, v] : r.headers)
+        encoded = encoded || (iequals(k, "content-encoding") && !iequals(v, "identity"));
     if (!encoded && accepts_gzip(event.request)) {
         if (auto packed = gzip(body)) {
             api::response z = r;
@@ -511,14 +526,15 @@ encoded_response encode_response(const http_event& event, const api::response& r
             if (zipped.size() <= limit) return {std::move(zipped), z.status, true};
         }
     }
-    auto err = api::error_response(
-        {model::error_code::result_too_large,
-         "the answer is " + std::to_string(out.size()) + " bytes, more than the " + std::to_string(limit) +
-             " bytes a Lambda response may carry",
-         {}, "ask for less (a narrower date range), send Accept-Encoding: gzip, or serve this endpoint with `frost serve`"});
+    auto err = api::error_response({model::error_code::result_too_large,
+                                    "the answer is " + std::to_string(out.size()) + " bytes, more than the " +
+                                        std::to_string(limit) + " bytes a Lambda response may carry",
+                                    {},
+                                    "ask for less (a narrower date range), send Accept-Encoding: gzip, or serve this "
+                                    "endpoint with `frost serve`"});
     if (!event.request.request_id.empty()) err.headers.emplace_back("X-Request-Id", event.request.request_id);
-    return {encode(event, err, event.request.method == "HEAD" ? std::string_view() : err.body_view(), false), err.status,
-            false};
+    return {encode(event, err, event.request.method == "HEAD" ? std::string_view() : err.body_view(), false),
+            err.status, false};
 }
 
 std::string base64_encode(std::string_view s) {
@@ -563,7 +579,8 @@ model::result<std::string> base64_decode(std::string_view s) {
         s.remove_suffix(1);
         ++padding;
     }
-    if (s.size() % 4 == 1 || (padding && (s.size() + padding) % 4 != 0)) return model::error{model::error_code::bad_request, "invalid base64 length", {}, {}};
+    if (s.size() % 4 == 1 || (padding && (s.size() + padding) % 4 != 0))
+        return model::error{model::error_code::bad_request, "invalid base64 length", {}, {}};
     std::string out;
     out.reserve(s.size() * 3 / 4);
     std::uint32_t acc = 0;

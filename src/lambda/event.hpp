@@ -35,8 +35,8 @@ struct event_options {
 /// One HTTP request delivered as a Lambda event, and what is needed to answer it.
 struct http_event {
     event_kind kind = event_kind::rest_v1;
-    api::request request;          ///< method, target (path + query), lower-case headers, body
-    bool multi_value = true;       ///< answer with `multiValueHeaders` (REST; ALB in multi-value mode)
+    api::request request;            ///< method, target (path + query), lower-case headers, body
+    bool multi_value = true;         ///< answer with `multiValueHeaders` (REST; ALB in multi-value mode)
     std::string gateway_request_id;  ///< API Gateway's `requestContext.requestId`, for logs
 };
 
@@ -51,8 +51,8 @@ struct http_event {
 /// A Lambda response payload and the HTTP status it carries.
 struct encoded_response {
     std::string payload;
-    int status = 0;          ///< may differ from the API's when the answer was too large
-    bool compressed = false; ///< gzip was applied here to fit the limit
+    int status = 0;           ///< may differ from the API's when the answer was too large
+    bool compressed = false;  ///< gzip was applied here to fit the limit
 };
 
 /// The Lambda response payload for `res`, shaped for the event's front door: `statusCode`,
@@ -61,11 +61,13 @@ struct encoded_response {
 /// empty body. When the payload would pass `limit` (0: the front door's own limit) it is
 /// first gzip-compressed if the caller accepts gzip, and otherwise replaced by a JSON
 /// `result_too_large` error that fits: an oversize answer never becomes a Lambda failure.
-[[nodiscard]] encoded_response encode_response(const http_event& event, const api::response& res, std::size_t limit = 0);
+[[nodiscard]] encoded_response encode_response(const http_event& event, const api::response& res,
+                                               std::size_t limit = 0);
 
 /// `s` in standard base64 with padding.
 [[nodiscard]] std::string base64_encode(std::string_view s);
-/// Decodes standard base64 (padding optional, no whitespace); nullopt-like failure as error.
+/// Decodes standard base64 (padding optional, no whitespace); fails with `bad_request` on any
+/// other character or an impossible length.
 [[nodiscard]] model::result<std::string> base64_decode(std::string_view s);
 
 }  // namespace frost::lambda

@@ -103,8 +103,8 @@ invocation_result runtime::handle(const invocation& inv) {
         capture_->expected_id.clear();
     }
     if (encoded.status != res.status)
-        spdlog::warn("{} {}: answer of {} bytes replaced by a {} error (over the Lambda payload limit)", ev.request.method,
-                     out.record.path, res.body_view().size(), encoded.status);
+        spdlog::warn("{} {}: answer of {} bytes replaced by a {} error (over the Lambda payload limit)",
+                     ev.request.method, out.record.path, res.body_view().size(), encoded.status);
     out.record.latency_ms = ms_between(started, model::clock::now());
     return out;
 }
@@ -124,7 +124,8 @@ model::result<model::done> runtime::run(runtime_client& client) {
             posted = client.post_response(inv.value().request_id, result.payload);
             if (!posted) {
                 spdlog::error("{} ({})", posted.error().message, posted.error().details);
-                posted = client.post_error(inv.value().request_id, {"Function.ResponseRefused", posted.error().message});
+                posted =
+                    client.post_error(inv.value().request_id, {"Function.ResponseRefused", posted.error().message});
             }
         }
         if (!posted) spdlog::error("{}", posted.error().message);

@@ -34,8 +34,8 @@ struct runtime_options {
 
 /// What to post for one invocation.
 struct invocation_result {
-    bool failed = false;    ///< post `error` to `/invocation/{id}/error` instead of a response
-    std::string payload;    ///< the response payload when not failed
+    bool failed = false;  ///< post `error` to `/invocation/{id}/error` instead of a response
+    std::string payload;  ///< the response payload when not failed
     function_error error;
     request_record record;  ///< for the EMF line
 };

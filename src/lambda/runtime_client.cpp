@@ -80,7 +80,7 @@ struct runtime_client::impl {
     }
 
     model::result<model::done> post(std::string target, std::string body, std::string_view content_type,
-                                     std::string_view error_type) {
+                                    std::string_view error_type) {
         http::request<http::string_body> req{http::verb::post, target, 11};
         req.set(http::field::host, host + ":" + port);
         req.set(http::field::user_agent, "frost-lambda");
@@ -93,7 +93,8 @@ struct runtime_client::impl {
         const auto status = res.value().result_int();
         if (status < 200 || status > 299) {
             return model::error{model::error_code::source_error,
-                                "Lambda Runtime API refused " + target + " with " + std::to_string(status), res.value().body(),
+                                "Lambda Runtime API refused " + target + " with " + std::to_string(status),
+                                res.value().body(),
                                 {}};
         }
         return model::done{};
@@ -107,9 +108,11 @@ model::result<std::unique_ptr<runtime_client>> runtime_client::create(std::strin
     const auto colon = address.rfind(':');
     if (address.empty() || colon == std::string_view::npos || colon == 0 || colon + 1 == address.size() ||
         address.find('/') != std::string_view::npos) {
-        return model::error{model::error_code::config_error,
-                            "AWS_LAMBDA_RUNTIME_API must be host:port, got \"" + std::string(address.substr(0, 64)) + "\"",
-                            {}, {}};
+        return model::error{
+            model::error_code::config_error,
+            "AWS_LAMBDA_RUNTIME_API must be host:port, got \"" + std::string(address.substr(0, 64)) + "\"",
+            {},
+            {}};
     }
     auto p = std::make_unique<impl>();
     p->host = std::string(address.substr(0, colon));
@@ -137,6 +140,13 @@ model::result<invocation> runtime_client::next() {
         inv.request_id = std::string(r["Lambda-Runtime-Aws-Request-Id"]);
         if (inv.request_id.empty()) {
             last = unavailable("invocation/next answered without Lambda-Runtime-Aws-Request-Id");
+            continue;
+        }
+        // The id goes into the answer's URL: anything but a token (a UUID on Lambda) is refused.
+        if (inv.request_id.size() > 128 ||
+            inv.request_id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.") !=
+                std::string::npos) {
+            last = unavailable("invocation/next answered with a malformed request id");
             continue;
         }
         inv.payload = std::move(r.body());

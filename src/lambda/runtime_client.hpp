@@ -12,11 +12,11 @@ namespace frost::lambda {
 
 /// One event handed out by `GET /2018-06-01/runtime/invocation/next`.
 struct invocation {
-    std::string request_id;                 ///< `Lambda-Runtime-Aws-Request-Id`
-    std::string payload;                    ///< the event JSON, as sent
+    std::string request_id;                   ///< `Lambda-Runtime-Aws-Request-Id`
+    std::string payload;                      ///< the event JSON, as sent
     std::optional<std::int64_t> deadline_ms;  ///< `Lambda-Runtime-Deadline-Ms`: Unix epoch milliseconds
-    std::string function_arn;               ///< `Lambda-Runtime-Invoked-Function-Arn`
-    std::string trace_id;                   ///< `Lambda-Runtime-Trace-Id`
+    std::string function_arn;                 ///< `Lambda-Runtime-Invoked-Function-Arn`
+    std::string trace_id;                     ///< `Lambda-Runtime-Trace-Id`
 };
 
 /// The error shape of the Runtime API: `{"errorMessage", "errorType", "stackTrace": []}`,

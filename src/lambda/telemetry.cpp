@@ -75,11 +75,13 @@ std::string emf_line(const request_record& r, std::string_view service, std::int
     out.reserve(768);
     out += "{\"_aws\":{\"Timestamp\":";
     out += std::to_string(timestamp_ms);
-    out += ",\"CloudWatchMetrics\":[{\"Namespace\":\"Frost\",\"Dimensions\":[[\"Service\",\"Route\"],[\"Service\"]],"
-           "\"Metrics\":[{\"Name\":\"Latency\",\"Unit\":\"Milliseconds\"},{\"Name\":\"UpstreamTime\",\"Unit\":\"Milliseconds\"},"
-           "{\"Name\":\"Requests\",\"Unit\":\"Count\"},{\"Name\":\"ClientErrors\",\"Unit\":\"Count\"},"
-           "{\"Name\":\"ServerErrors\",\"Unit\":\"Count\"},{\"Name\":\"CacheHits\",\"Unit\":\"Count\"},"
-           "{\"Name\":\"ColdStart\",\"Unit\":\"Count\"}]}]}";
+    out +=
+        ",\"CloudWatchMetrics\":[{\"Namespace\":\"Frost\",\"Dimensions\":[[\"Service\",\"Route\"],[\"Service\"]],"
+        "\"Metrics\":[{\"Name\":\"Latency\",\"Unit\":\"Milliseconds\"},{\"Name\":\"UpstreamTime\",\"Unit\":"
+        "\"Milliseconds\"},"
+        "{\"Name\":\"Requests\",\"Unit\":\"Count\"},{\"Name\":\"ClientErrors\",\"Unit\":\"Count\"},"
+        "{\"Name\":\"ServerErrors\",\"Unit\":\"Count\"},{\"Name\":\"CacheHits\",\"Unit\":\"Count\"},"
+        "{\"Name\":\"ColdStart\",\"Unit\":\"Count\"}]}]}";
     append_field(out, "Service", service.empty() ? std::string_view("frost") : service);
     append_field(out, "Route", r.route.empty() ? std::string_view("(unmatched)") : std::string_view(r.route));
     out += ",\"Latency\":";

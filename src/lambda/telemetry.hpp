@@ -9,15 +9,15 @@ namespace frost::lambda {
 
 /// What the Lambda loop records about one answered request.
 struct request_record {
-    std::string request_id;   ///< Lambda's request id
+    std::string request_id;  ///< Lambda's request id
     std::string method;
-    std::string path;         ///< request path without the query
-    std::string route;        ///< the matched endpoint, or `(unmatched)` / `(bad event)`
-    std::string event_kind;   ///< rest, http, function_url, alb
+    std::string path;            ///< request path without the query
+    std::string route;           ///< the matched endpoint, or `(unmatched)` / `(bad event)`
+    std::string event_kind;      ///< rest, http, function_url, alb
     std::string cache = "none";  ///< cache outcome reported by the API core
-    int status = 0;           ///< HTTP status sent back through the front door
-    double latency_ms = 0;    ///< event received to response encoded
-    double upstream_ms = 0;   ///< time spent in the source (warehouse or DuckDB)
+    int status = 0;              ///< HTTP status sent back through the front door
+    double latency_ms = 0;       ///< event received to response encoded
+    double upstream_ms = 0;      ///< time spent in the source (warehouse or DuckDB)
     std::size_t response_bytes = 0;
     bool cold_start = false;  ///< the first request of this process
 };

@@ -14,7 +14,8 @@ namespace {
 
 std::string lower(std::string_view s) {
     std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     return out;
 }
 
@@ -83,7 +84,8 @@ json::object multi(const multimap& m) {
 }
 
 std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
 }
 
 json::value body_of(const http_call& c) {
@@ -95,11 +97,16 @@ json::value body_of(const http_call& c) {
 
 std::string_view door_name(front_door d) {
     switch (d) {
-        case front_door::rest: return "rest";
-        case front_door::http_api: return "http_api";
-        case front_door::function_url: return "function_url";
-        case front_door::alb: return "alb";
-        case front_door::alb_multi_value: return "alb_multi_value";
+        case front_door::rest:
+            return "rest";
+        case front_door::http_api:
+            return "http_api";
+        case front_door::function_url:
+            return "function_url";
+        case front_door::alb:
+            return "alb";
+        case front_door::alb_multi_value:
+            return "alb_multi_value";
     }
     return "?";
 }
@@ -123,12 +130,21 @@ std::string make_event(front_door door, const http_call& c) {
         e["multiValueQueryStringParameters"] = query.empty() ? json::value(nullptr) : json::value(multi(query));
         e["pathParameters"] = json::object{{"proxy", path.size() > 1 ? path.substr(1) : ""}};
         e["stageVariables"] = nullptr;
-        e["requestContext"] = json::object{
-            {"accountId", "111122223333"}, {"apiId", "abc123"}, {"resourceId", "r7x9k2"}, {"resourcePath", "/{proxy+}"},
-            {"httpMethod", c.method}, {"path", "/" + stage + path}, {"stage", stage}, {"protocol", "HTTP/1.1"},
-            {"requestId", "7d1c0f1e-3b5a-4c8e-9d0a-2f4e6b8c1a3d"}, {"requestTimeEpoch", now_ms()},
-            {"domainName", "abc123.execute-api.eu-west-1.amazonaws.com"}, {"domainPrefix", "abc123"},
-            {"identity", json::object{{"sourceIp", "198.51.100.7"}, {"userAgent", "emulator"}}}, {"authorizer", nullptr}};
+        e["requestContext"] =
+            json::object{{"accountId", "111122223333"},
+                         {"apiId", "abc123"},
+                         {"resourceId", "r7x9k2"},
+                         {"resourcePath", "/{proxy+}"},
+                         {"httpMethod", c.method},
+                         {"path", "/" + stage + path},
+                         {"stage", stage},
+                         {"protocol", "HTTP/1.1"},
+                         {"requestId", "7d1c0f1e-3b5a-4c8e-9d0a-2f4e6b8c1a3d"},
+                         {"requestTimeEpoch", now_ms()},
+                         {"domainName", "abc123.execute-api.eu-west-1.amazonaws.com"},
+                         {"domainPrefix", "abc123"},
+                         {"identity", json::object{{"sourceIp", "198.51.100.7"}, {"userAgent", "emulator"}}},
+                         {"authorizer", nullptr}};
         e["body"] = body_of(c);
         e["isBase64Encoded"] = c.binary_body;
     } else if (door == front_door::http_api || door == front_door::function_url) {
@@ -150,7 +166,8 @@ std::string make_event(front_door door, const http_call& c) {
             }
             add(headers, lower(k), v);
         }
-        const std::string domain = url ? "q1w2e3r4.lambda-url.eu-west-1.on.aws" : "xyz789.execute-api.eu-west-1.amazonaws.com";
+        const std::string domain =
+            url ? "q1w2e3r4.lambda-url.eu-west-1.on.aws" : "xyz789.execute-api.eu-west-1.amazonaws.com";
         const std::string route = url ? "$default" : "ANY /{proxy+}";
         e["version"] = "2.0";
         e["routeKey"] = route;
@@ -160,12 +177,19 @@ std::string make_event(front_door door, const http_call& c) {
         e["headers"] = single(headers, true);
         const auto query = query_pairs(raw_query, true);
         if (!query.empty()) e["queryStringParameters"] = single(query, true);
-        e["requestContext"] = json::object{
-            {"accountId", url ? "anonymous" : "111122223333"}, {"apiId", url ? "q1w2e3r4" : "xyz789"},
-            {"domainName", domain}, {"domainPrefix", url ? "q1w2e3r4" : "xyz789"}, {"requestId", "Ck3hVgK1joEEMfQ="},
-            {"routeKey", route}, {"stage", stage}, {"timeEpoch", now_ms()},
-            {"http", json::object{{"method", c.method}, {"path", raw_path}, {"protocol", "HTTP/1.1"},
-                                  {"sourceIp", "198.51.100.7"}, {"userAgent", "emulator"}}}};
+        e["requestContext"] = json::object{{"accountId", url ? "anonymous" : "111122223333"},
+                                           {"apiId", url ? "q1w2e3r4" : "xyz789"},
+                                           {"domainName", domain},
+                                           {"domainPrefix", url ? "q1w2e3r4" : "xyz789"},
+                                           {"requestId", "Ck3hVgK1joEEMfQ="},
+                                           {"routeKey", route},
+                                           {"stage", stage},
+                                           {"timeEpoch", now_ms()},
+                                           {"http", json::object{{"method", c.method},
+                                                                 {"path", raw_path},
+                                                                 {"protocol", "HTTP/1.1"},
+                                                                 {"sourceIp", "198.51.100.7"},
+                                                                 {"userAgent", "emulator"}}}};
         if (!c.body.empty()) e["body"] = c.binary_body ? to_base64(c.body) : c.body;
         e["isBase64Encoded"] = c.binary_body;
     } else {
@@ -175,8 +199,9 @@ std::string make_event(front_door door, const http_call& c) {
         add(headers, "x-forwarded-for", "198.51.100.7");
         const auto query = query_pairs(raw_query, false);
         e["requestContext"] = json::object{
-            {"elb", json::object{{"targetGroupArn",
-                                  "arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/api/0123456789abcdef"}}}};
+            {"elb",
+             json::object{{"targetGroupArn",
+                           "arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/api/0123456789abcdef"}}}};
         e["httpMethod"] = c.method;
         e["path"] = path;
         if (door == front_door::alb_multi_value) {

@@ -33,7 +33,7 @@ struct http_call {
 struct http_reply {
     int status = 0;
     std::vector<std::pair<std::string, std::string>> headers;  ///< names lower-cased
-    std::string body;                                           ///< base64 already decoded
+    std::string body;                                          ///< base64 already decoded
     std::string problem;  ///< why the answer was refused (then status 502), empty when valid
 
     [[nodiscard]] std::string header(std::string_view lower_name) const;

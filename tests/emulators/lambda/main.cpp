@@ -12,12 +12,12 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <unistd.h>
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include "emulators/lambda/gateway.hpp"
@@ -35,13 +35,15 @@ namespace {
 
 int usage() {
     std::cerr << "usage: frost-lambda-emulator [--port N] [--timeout SECONDS] [--door rest|http_api|function_url|alb]\n"
-                 "                             [--clean-env] [--env NAME=VALUE]... [--quiet] [--cold-starts N --path /route]\n"
+                 "                             [--clean-env] [--env NAME=VALUE]... [--quiet] [--cold-starts N --path "
+                 "/route]\n"
                  "                             -- program [args...]\n";
     return 2;
 }
 
 std::optional<front_door> parse_door(const std::string& s) {
-    for (auto d : {front_door::rest, front_door::http_api, front_door::function_url, front_door::alb, front_door::alb_multi_value})
+    for (auto d : {front_door::rest, front_door::http_api, front_door::function_url, front_door::alb,
+                   front_door::alb_multi_value})
         if (door_name(d) == s) return d;
     return std::nullopt;
 }
@@ -123,19 +125,23 @@ int main(int argc, char** argv) {
             first.push_back(static_cast<double>(r.duration.count()) / 1000.0);
             if (r.init_cpu) cpu.push_back(static_cast<double>(r.init_cpu->count()) / 1000.0);
         }
-        std::printf("cold starts: %d, path %s, door %s\n", cold_starts, path.c_str(), std::string(door_name(door)).c_str());
+        std::printf("cold starts: %d, path %s, door %s\n", cold_starts, path.c_str(),
+                    std::string(door_name(door)).c_str());
         std::printf("init (process start -> first /next): median %.1f ms, p90 %.1f ms, min %.1f ms, max %.1f ms\n",
                     percentile(init, 0.5), percentile(init, 0.9), *std::min_element(init.begin(), init.end()),
                     *std::max_element(init.begin(), init.end()));
-        std::printf("first response (invoke -> answer, init included): median %.1f ms, p90 %.1f ms, min %.1f ms, max %.1f ms\n",
-                    percentile(first, 0.5), percentile(first, 0.9), *std::min_element(first.begin(), first.end()),
-                    *std::max_element(first.begin(), first.end()));
+        std::printf(
+            "first response (invoke -> answer, init included): median %.1f ms, p90 %.1f ms, min %.1f ms, max %.1f ms\n",
+            percentile(first, 0.5), percentile(first, 0.9), *std::min_element(first.begin(), first.end()),
+            *std::max_element(first.begin(), first.end()));
         if (!cpu.empty())
-            std::printf("init CPU time (all threads, by first /next): median %.1f ms, p90 %.1f ms, min %.1f ms, max %.1f ms\n",
-                        percentile(cpu, 0.5), percentile(cpu, 0.9), *std::min_element(cpu.begin(), cpu.end()),
-                        *std::max_element(cpu.begin(), cpu.end()));
+            std::printf(
+                "init CPU time (all threads, by first /next): median %.1f ms, p90 %.1f ms, min %.1f ms, max %.1f ms\n",
+                percentile(cpu, 0.5), percentile(cpu, 0.9), *std::min_element(cpu.begin(), cpu.end()),
+                *std::max_element(cpu.begin(), cpu.end()));
         double load[3] = {0, 0, 0};
-        if (::getloadavg(load, 3) > 0) std::printf("load average while measuring: %.2f %.2f %.2f\n", load[0], load[1], load[2]);
+        if (::getloadavg(load, 3) > 0)
+            std::printf("load average while measuring: %.2f %.2f %.2f\n", load[0], load[1], load[2]);
         return 0;
     }
 
@@ -143,7 +149,8 @@ int main(int argc, char** argv) {
     net::io_context ioc;
     tcp::acceptor acceptor(ioc, tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
     std::cerr << "frost-lambda-emulator: invoke at http://127.0.0.1:" << acceptor.local_endpoint().port()
-              << "/2015-03-31/functions/function/invocations, front door (" << door_name(door) << ") at the same address\n";
+              << "/2015-03-31/functions/function/invocations, front door (" << door_name(door)
+              << ") at the same address\n";
     for (;;) {
         tcp::socket socket(ioc);
         acceptor.accept(socket);
@@ -164,7 +171,8 @@ int main(int argc, char** argv) {
             call.method = std::string(req.method_string());
             call.target = std::string(req.target());
             for (const auto& f : req)
-                if (f.name() != http::field::host) call.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+                if (f.name() != http::field::host)
+                    call.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
             call.headers.emplace_back("Host", "127.0.0.1");
             call.body = req.body();
             auto r = emulator.invoke(make_event(door, call));

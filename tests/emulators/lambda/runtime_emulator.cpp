@@ -12,9 +12,9 @@
 #include <unistd.h>
 
 #include <condition_variable>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <cstdio>
 #include <iostream>
 #include <mutex>
 #include <random>
@@ -40,12 +40,14 @@ std::string make_uuid() {
     const auto a = rng(), b = rng();
     std::snprintf(buf, sizeof buf, "%08x-%04x-4%03x-%04x-%012llx", static_cast<unsigned>(a >> 32),
                   static_cast<unsigned>((a >> 16) & 0xFFFF), static_cast<unsigned>(a & 0xFFF),
-                  static_cast<unsigned>(0x8000 | ((b >> 48) & 0x3FFF)), static_cast<unsigned long long>(b & 0xFFFFFFFFFFFFULL));
+                  static_cast<unsigned>(0x8000 | ((b >> 48) & 0x3FFF)),
+                  static_cast<unsigned long long>(b & 0xFFFFFFFFFFFFULL));
     return buf;
 }
 
 std::int64_t epoch_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
 }
 
 std::string error_json(std::string_view type, std::string_view message) {
@@ -155,10 +157,12 @@ struct runtime_emulator::impl {
         return r;
     }
 
-    std::optional<http::response<http::string_body>> route(const http::request<http::string_body>& req, std::uint64_t gen) {
+    std::optional<http::response<http::string_body>> route(const http::request<http::string_body>& req,
+                                                           std::uint64_t gen) {
         std::string target(req.target());
         if (target == "/2018-06-01/ping") return reply(http::status::ok, "pong");
-        if (!target.starts_with(prefix)) return reply(http::status::not_found, error_json("NotFound", "no such resource"));
+        if (!target.starts_with(prefix))
+            return reply(http::status::not_found, error_json("NotFound", "no such resource"));
         const std::string rest = target.substr(prefix.size());
         if (rest == "invocation/next" && req.method() == http::verb::get) return next(gen);
         if (rest == "init/error" && req.method() == http::verb::post) {
@@ -186,12 +190,14 @@ struct runtime_emulator::impl {
                     r.status = 200;
                     r.function_error = true;
                     r.error_type = "Function.ResponseSizeTooLarge";
-                    r.body = error_json(r.error_type, "Response payload size (" + std::to_string(req.body().size()) +
-                                                          " bytes) exceeded maximum allowed payload size (6291556 bytes).");
+                    r.body =
+                        error_json(r.error_type, "Response payload size (" + std::to_string(req.body().size()) +
+                                                     " bytes) exceeded maximum allowed payload size (6291556 bytes).");
                     current->done = true;
                     cv.notify_all();
-                    return reply(http::status::payload_too_large,
-                                 error_json("RequestEntityTooLarge", "Exceeded maximum allowed payload size (6291556 bytes)."));
+                    return reply(
+                        http::status::payload_too_large,
+                        error_json("RequestEntityTooLarge", "Exceeded maximum allowed payload size (6291556 bytes)."));
                 }
                 r.status = 200;
                 r.body = req.body();
@@ -225,15 +231,18 @@ struct runtime_emulator::impl {
             if (child > 0) init_cpu = cpu_time(child);
         }
         if (current && current->delivered && !current->done)
-            return reply(http::status::forbidden,
-                         error_json("InvalidStateTransition", "State transition from Invoking to Ready failed for runtime"));
-        cv.wait(lock, [&] { return stopping || gen != generation || (current && !current->delivered && !current->done); });
+            return reply(
+                http::status::forbidden,
+                error_json("InvalidStateTransition", "State transition from Invoking to Ready failed for runtime"));
+        cv.wait(lock,
+                [&] { return stopping || gen != generation || (current && !current->delivered && !current->done); });
         if (stopping || gen != generation) return std::nullopt;
         current->delivered = true;
         http::response<http::string_body> r{http::status::ok, 11};
         r.set("Lambda-Runtime-Aws-Request-Id", current->id);
         r.set("Lambda-Runtime-Deadline-Ms", std::to_string(current->deadline_ms));
-        r.set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:012345678912:function:" + opts.function_name);
+        r.set("Lambda-Runtime-Invoked-Function-Arn",
+              "arn:aws:lambda:us-east-1:012345678912:function:" + opts.function_name);
         if (!current->trace_id.empty()) r.set("Lambda-Runtime-Trace-Id", current->trace_id);
         r.set(http::field::content_type, "application/json");
         r.body() = current->payload;
@@ -349,7 +358,9 @@ runtime_emulator::~runtime_emulator() {
     if (impl_->reader.joinable()) impl_->reader.join();
 }
 
-std::string runtime_emulator::runtime_api() const { return "127.0.0.1:" + std::to_string(impl_->port); }
+std::string runtime_emulator::runtime_api() const {
+    return "127.0.0.1:" + std::to_string(impl_->port);
+}
 
 void runtime_emulator::set_process(process_spec spec) {
     std::lock_guard lock(impl_->m);
@@ -449,10 +460,11 @@ invoke_result runtime_emulator::invoke(std::string payload, const invoke_options
                     out.body = p.init_error->second;
                     p.init_error.reset();
                 } else {
-                    std::string why = WIFEXITED(status) && WEXITSTATUS(status) == 0
-                                          ? "Runtime exited without providing a reason"
-                                          : WIFEXITED(status) ? "Runtime exited with error: exit status " + std::to_string(WEXITSTATUS(status))
-                                                              : "Runtime exited with error: signal: " + std::to_string(WTERMSIG(status));
+                    std::string why =
+                        WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "Runtime exited without providing a reason"
+                        : WIFEXITED(status)
+                            ? "Runtime exited with error: exit status " + std::to_string(WEXITSTATUS(status))
+                            : "Runtime exited with error: signal: " + std::to_string(WTERMSIG(status));
                     out.error_type = "Runtime.ExitError";
                     out.body = error_json(out.error_type, "RequestId: " + out.request_id + " Error: " + why);
                 }
@@ -479,10 +491,11 @@ invoke_result runtime_emulator::invoke(std::string payload, const invoke_options
     }
     p.echo("END RequestId: " + out.request_id);
     char init[64] = "";
-    if (out.init_duration) std::snprintf(init, sizeof init, "Init Duration: %.2f ms\t", out.init_duration->count() / 1000.0);
+    if (out.init_duration)
+        std::snprintf(init, sizeof init, "Init Duration: %.2f ms\t", out.init_duration->count() / 1000.0);
     char report[256];
-    std::snprintf(report, sizeof report, "REPORT RequestId: %s\t%sDuration: %.2f ms\tMemory Size: %u MB", out.request_id.c_str(),
-                  init, out.duration.count() / 1000.0, p.opts.memory_mb);
+    std::snprintf(report, sizeof report, "REPORT RequestId: %s\t%sDuration: %.2f ms\tMemory Size: %u MB",
+                  out.request_id.c_str(), init, out.duration.count() / 1000.0, p.opts.memory_mb);
     p.echo(report);
     return out;
 }

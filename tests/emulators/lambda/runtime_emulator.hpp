@@ -29,10 +29,10 @@ struct process_spec {
 
 /// What the invoker gets, as the Runtime Interface Emulator answers it.
 struct invoke_result {
-    int status = 0;          ///< 200; 502 after a crash or init error; 400 when busy
-    std::string body;        ///< the function's payload, its error body, or the emulator's own
+    int status = 0;    ///< 200; 502 after a crash or init error; 400 when busy
+    std::string body;  ///< the function's payload, its error body, or the emulator's own
     std::string request_id;
-    std::string error_type;  ///< from `/error` or `/init/error`, or Runtime.ExitError / Sandbox.Timedout
+    std::string error_type;       ///< from `/error` or `/init/error`, or Runtime.ExitError / Sandbox.Timedout
     bool function_error = false;  ///< the runtime posted `/error` (real Lambda: X-Amz-Function-Error)
     bool timed_out = false;
     bool crashed = false;

@@ -35,7 +35,8 @@ inline std::vector<std::string> seed_targets(const config::config& cfg) {
 
 inline std::vector<emulators::lambda::front_door> all_doors() {
     using emulators::lambda::front_door;
-    return {front_door::rest, front_door::http_api, front_door::function_url, front_door::alb, front_door::alb_multi_value};
+    return {front_door::rest, front_door::http_api, front_door::function_url, front_door::alb,
+            front_door::alb_multi_value};
 }
 
 /// Same status, same content type and CORS header, same JSON body apart from `time_ms`

@@ -13,8 +13,8 @@
 #include "app/sources.hpp"
 #include "emulators/lambda/gateway.hpp"
 #include "emulators/lambda/runtime_emulator.hpp"
-#include "lambda/runtime.hpp"
 #include "integration/lambda/compare.hpp"
+#include "lambda/runtime.hpp"
 #include "support/test_server.hpp"
 
 namespace frost::testing {
@@ -132,8 +132,13 @@ TEST_F(LambdaIntegration, EverySeedRouteThroughEveryDoorAnswersLikeTheHttpServer
 }
 
 TEST_F(LambdaIntegration, MalformedEventsAreFunctionErrorsAndTheLoopSurvives) {
-    const std::vector<std::string> bad = {"", "null", "\"text\"", "{}", R"({"version":"2.0"})",
-                                          R"({"httpMethod":"GET","path":{"x":1}})", std::string(200, '{')};
+    const std::vector<std::string> bad = {"",
+                                          "null",
+                                          "\"text\"",
+                                          "{}",
+                                          R"({"version":"2.0"})",
+                                          R"({"httpMethod":"GET","path":{"x":1}})",
+                                          std::string(200, '{')};
     for (const auto& event : bad) {
         auto r = lambda_->emulator().invoke(event);
         EXPECT_EQ(r.status, 200);
@@ -235,7 +240,8 @@ TEST_F(LambdaProcess, VerbAnswersFromACleanEnvironmentAndMatchesTheHttpServer) {
     emulator.set_process(spec({FROST_BINARY, "lambda", "--config", "config/frost.yaml"}));
     auto cfg = default_config((dir_ / "data/citibike.duckdb").string());
     test_server http(cfg);
-    for (const std::string target : {"/", "/trips/monthly", "/sqlapi/trips/temperature?start_range=2013-06-01&end_range=2013-06-30"}) {
+    for (const std::string target :
+         {"/", "/trips/monthly", "/sqlapi/trips/temperature?start_range=2013-06-01&end_range=2013-06-30"}) {
         emu::http_call call;
         call.target = target;
         auto r = emulator.invoke(emu::make_event(emu::front_door::rest, call));

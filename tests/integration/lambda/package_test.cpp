@@ -40,7 +40,8 @@ protected:
         fs::create_directories(dir_ / "tmp");
         const auto zip = (dir_ / "frost-lambda.zip").string();
         log_ = run(std::string(FROST_SOURCE_DIR) + "/scripts/package-lambda.sh --binary " + FROST_BINARY +
-                   " --trips 100k --out " + zip + " && cd " + (dir_ / "task").string() + " && unzip -q " + zip + " && echo PACKAGED");
+                   " --trips 100k --out " + zip + " && cd " + (dir_ / "task").string() + " && unzip -q " + zip +
+                   " && echo PACKAGED");
     }
     static void TearDownTestSuite() {
         std::error_code ec;
@@ -51,7 +52,9 @@ protected:
     static fs::path task() { return dir_ / "task"; }
     static emu::process_spec bootstrap() {
         // Nothing from this process: only what Lambda sets, LD_LIBRARY_PATH deliberately empty.
-        return {{(task() / "bootstrap").string()}, {"LD_LIBRARY_PATH=", "TMPDIR=" + (dir_ / "tmp").string()}, task().string()};
+        return {{(task() / "bootstrap").string()},
+                {"LD_LIBRARY_PATH=", "TMPDIR=" + (dir_ / "tmp").string()},
+                task().string()};
     }
 
     static fs::path dir_;
@@ -71,7 +74,8 @@ TEST_F(LambdaPackage, HoldsBootstrapBinaryConfigDataAndItsOwnLoaderAndLibc) {
     EXPECT_TRUE(fs::exists(task() / "lib/libc.so.6"));
     EXPECT_TRUE(fs::exists(task() / "lib/libduckdb.so"));
     bool loader = false;
-    for (const auto& e : fs::directory_iterator(task() / "lib")) loader = loader || e.path().filename().string().starts_with("ld-linux");
+    for (const auto& e : fs::directory_iterator(task() / "lib"))
+        loader = loader || e.path().filename().string().starts_with("ld-linux");
     EXPECT_TRUE(loader);
 }
 

@@ -28,7 +28,9 @@ process_spec shell(std::string_view script, std::vector<std::string> env = {}) {
     return {{"/bin/sh", "-c", std::string(script)}, std::move(env), fs::temp_directory_path().string()};
 }
 
-bool have_curl() { return std::system("command -v curl >/dev/null 2>&1") == 0; }
+bool have_curl() {
+    return std::system("command -v curl >/dev/null 2>&1") == 0;
+}
 
 TEST(LambdaEmulator, RunsTheTutorialRuntimeInACleanEnvironment) {
     if (!have_curl()) GTEST_SKIP() << "curl is not installed";
@@ -52,8 +54,9 @@ TEST(LambdaEmulator, DeadlineHeaderIsNowPlusTheTimeout) {
     if (!have_curl()) GTEST_SKIP() << "curl is not installed";
     runtime_emulator emu({std::chrono::milliseconds(5000)});
     emu.set_process(shell(echo_runtime));
-    const auto before = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::system_clock::now().time_since_epoch()).count();
+    const auto before =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     auto r = emu.invoke("{}");
     const auto at = r.body.find("\"deadline\":");
     ASSERT_NE(at, std::string::npos) << r.body;
@@ -88,7 +91,8 @@ TEST(LambdaEmulator, TimeoutKillsTheRuntimeAndSaysSo) {
 TEST(LambdaEmulator, InitErrorIsAnsweredWith502AndItsBody) {
     if (!have_curl()) GTEST_SKIP() << "curl is not installed";
     runtime_emulator emu;
-    emu.set_process(shell(R"(curl -sS -o /dev/null -X POST -H 'Lambda-Runtime-Function-Error-Type: Runtime.ConfigInvalid' \
+    emu.set_process(
+        shell(R"(curl -sS -o /dev/null -X POST -H 'Lambda-Runtime-Function-Error-Type: Runtime.ConfigInvalid' \
       -d '{"errorMessage":"no config","errorType":"Runtime.ConfigInvalid","stackTrace":[]}' \
       "http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/init/error"; exit 1)"));
     auto r = emu.invoke("{}");
@@ -109,7 +113,8 @@ TEST(LambdaEmulator, RefusesAWrongRequestIdAndOversizeResponses) {
 h=$(mktemp); curl -sS -o /dev/null -D "$h" "$api/invocation/next"
 id=$(grep -i '^lambda-runtime-aws-request-id:' "$h" | tr -d '\r' | cut -d' ' -f2)
 wrong=$(curl -sS -o /dev/null -w '%{http_code}' -X POST "$api/invocation/not-$id/response" -d '{}')
-big=$(curl -sS -o /dev/null -w '%{http_code}' -X POST "$api/invocation/$id/response" --data-binary @)" + big.string() + R"()
+big=$(curl -sS -o /dev/null -w '%{http_code}' -X POST "$api/invocation/$id/response" --data-binary @)" +
+                               big.string() + R"()
 echo "wrong=$wrong big=$big"
 sleep 30)";
     runtime_emulator emu({std::chrono::milliseconds(10000)});

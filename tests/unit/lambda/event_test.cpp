@@ -2,8 +2,8 @@
 // §2.9) and against the emulator's independent event builder and response reader.
 #include <gtest/gtest.h>
 
-#include <boost/json.hpp>
 #include <zlib.h>
+#include <boost/json.hpp>
 
 #include <random>
 
@@ -201,8 +201,8 @@ TEST(LambdaEvent, EmulatorEventsRoundTripThroughEveryDoor) {
     emu::http_call call;
     call.target = "/trips/monthly?start_range=2013-06-01&end_range=2013-07-31";
     call.headers = {{"Accept", "application/json"}, {"X-Api-Key", "k1"}, {"Cookie", "a=1; b=2"}};
-    for (auto door : {emu::front_door::rest, emu::front_door::http_api, emu::front_door::function_url, emu::front_door::alb,
-                      emu::front_door::alb_multi_value}) {
+    for (auto door : {emu::front_door::rest, emu::front_door::http_api, emu::front_door::function_url,
+                      emu::front_door::alb, emu::front_door::alb_multi_value}) {
         SCOPED_TRACE(std::string(emu::door_name(door)));
         for (std::string stage : {"", "prod"}) {
             call.stage = stage;
@@ -218,9 +218,12 @@ TEST(LambdaEvent, EmulatorEventsRoundTripThroughEveryDoor) {
     }
 }
 
-api::response json_answer(int status, std::string body) { return api::json_response(status, std::move(body)); }
+api::response json_answer(int status, std::string body) {
+    return api::json_response(status, std::move(body));
+}
 
-http_event event_for(emu::front_door door, std::string target = "/x", std::vector<std::pair<std::string, std::string>> h = {}) {
+http_event event_for(emu::front_door door, std::string target = "/x",
+                     std::vector<std::pair<std::string, std::string>> h = {}) {
     emu::http_call call;
     call.target = std::move(target);
     call.headers = std::move(h);
@@ -235,8 +238,8 @@ TEST(LambdaResponse, EveryDoorReadsBackStatusHeadersAndBody) {
     auto res = json_answer(201, R"({"result":[[1,"Jan"]],"time_ms":3})");
     res.headers.emplace_back("Set-Cookie", "a=1; Path=/");
     res.headers.emplace_back("Set-Cookie", "b=2; Path=/");
-    for (auto door : {emu::front_door::rest, emu::front_door::http_api, emu::front_door::function_url, emu::front_door::alb,
-                      emu::front_door::alb_multi_value}) {
+    for (auto door : {emu::front_door::rest, emu::front_door::http_api, emu::front_door::function_url,
+                      emu::front_door::alb, emu::front_door::alb_multi_value}) {
         SCOPED_TRACE(std::string(emu::door_name(door)));
         auto ev = event_for(door);
         auto out = encode_response(ev, res);
