@@ -74,6 +74,9 @@ mount_report mount(api::service& svc, const mount_options& opts) {
     const auto& cfg = svc.configuration();
 
     auto spec_options = opts.openapi;
+    // Served, the document's server is where it was fetched from: `.` keeps "Try it out" on
+    // the same origin and path prefix (an API Gateway stage, a proxy's /api/).
+    if (spec_options.server_urls == std::vector<std::string>{"/"}) spec_options.server_urls = {"."};
     if (opts.sources) {
         auto learned = api::describe_results(cfg, *opts.sources);
         report.described = learned.size();
@@ -121,9 +124,15 @@ mount_report mount(api::service& svc, const mount_options& opts) {
 
     for (const auto& [page, file] : {std::pair{"/dashboard", "dashboard.html"}, std::pair{"/docs", "docs.html"}}) {
         const auto answer = from_asset(*store->find(file), true);
-        auto handler = [answer](const api::request& req) { return serve(answer, req); };
-        svc.add_route(page, handler);
-        svc.add_route(std::string(page) + "/", handler);
+        svc.add_route(page, [answer](const api::request& req) { return serve(answer, req); });
+        // The pages use relative URLs, which resolve wrongly below `/dashboard/`: send it up.
+        svc.add_route(std::string(page) + "/", [to = "../" + std::string(page).substr(1)](const api::request& req) {
+            if (req.method != "GET" && req.method != "HEAD") return method_not_allowed(req);
+            api::response r;
+            r.status = 308;
+            r.headers.emplace_back("Location", to);
+            return r;
+        });
     }
     for (const auto& [rel, a] : store->files()) {
         if (!rel.starts_with("assets/")) continue;

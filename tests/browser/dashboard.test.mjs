@@ -198,6 +198,24 @@ test('controls are labelled and work from the keyboard', async () => {
   await page.close();
 });
 
+test('the pages work below a path prefix, as behind an API Gateway stage', async () => {
+  const page = await browser.newPage();
+  // A stand-in for the gateway: /prod/<path> is answered by the server's /<path>.
+  const seen = [];
+  await page.route(`${baseUrl}/prod/**`, async (route) => {
+    const url = new URL(route.request().url());
+    seen.push(url.pathname);
+    url.pathname = url.pathname.replace(/^\/prod/, '');
+    route.fulfill({ response: await route.fetch({ url: url.toString() }) });
+  });
+  await page.goto(`${baseUrl}/prod/dashboard?start=2019-06-01&end=2019-06-30`);
+  await loaded(page, 0);
+  assert.deepEqual((await drawn(page)).monthly.labels, ['Jun']);
+  for (const p of ['/prod/assets/dashboard.js', '/prod/openapi.json', '/prod/trips/monthly', '/prod/trips/temperature'])
+    assert.ok(seen.includes(p), `${p} requested through the prefix (saw ${seen.join(' ')})`);
+  await page.close();
+});
+
 test('the layout fits a phone screen', async () => {
   const page = await browser.newPage();
   await page.setViewportSize({ width: 390, height: 844 });

@@ -1,5 +1,7 @@
 // The Citi Bike dashboard: three bar charts fed by Frost's own report endpoints.
 // Bundled with Chart.js by scripts/build-web.sh (esbuild); no network access beyond this origin.
+// URLs are relative to the page, so the dashboard also works under a path prefix (an API
+// Gateway stage, a reverse proxy's /api/).
 import { Chart, BarController, BarElement, CategoryScale, LinearScale, Tooltip } from 'chart.js';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip);
@@ -42,7 +44,7 @@ function showFormError(text) {
 // dashboard still works with its defaults when the spec cannot be read.
 async function learnFromSpec() {
   try {
-    const res = await fetch('/openapi.json', { headers: { Accept: 'application/json' } });
+    const res = await fetch('openapi.json', { headers: { Accept: 'application/json' } });
     if (!res.ok) return;
     const spec = await res.json();
     for (const r of REPORTS) {
@@ -158,7 +160,7 @@ async function loadReport(report, query, generation) {
   let res;
   let body;
   try {
-    res = await fetch(report.path + query, { signal: controller.signal, headers: { Accept: 'application/json' } });
+    res = await fetch(`.${report.path}${query}`, { signal: controller.signal, headers: { Accept: 'application/json' } });
     body = await res.json().catch(() => null);
   } catch (e) {
     if (e.name === 'AbortError') return null;

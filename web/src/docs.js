@@ -2,7 +2,7 @@
 // own /openapi.json, with "Try it out" calling the same origin.
 window.addEventListener('DOMContentLoaded', () => {
   window.ui = window.SwaggerUIBundle({
-    url: '/openapi.json',
+    url: 'openapi.json',  // relative: works under a path prefix too
     dom_id: '#swagger-ui',
     deepLinking: true,
     docExpansion: 'list',
