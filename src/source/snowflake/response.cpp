@@ -370,7 +370,11 @@ model::result<model::value> decode_text_cell(const column_meta& c, std::string_v
         boost::system::error_code ec;
         auto v = json::parse(s, ec, {}, opts);
         if (ec) return model::value{json::serialize(json::value(json::string(utf8_or_replacement(s))))};
-        return model::value{json::serialize(v)};
+        // Compact form, unless it would not read back (numbers beyond double, e.g. 9E900,
+        // serialize as non-JSON): then the text as sent, which the parser just proved valid.
+        auto compact = json::serialize(v);
+        (void)json::parse(compact, ec, {}, opts);
+        return model::value{ec ? std::string(s) : std::move(compact)};
     }
     return model::value{std::string(s)};
 }

@@ -62,7 +62,7 @@ struct result_set {
 /// double (NaN/inf tolerated), `text`, `boolean`, `date` (days, or YYYY-MM-DD), `time` →
 /// `HH:MM:SS[.ffffff]` text, `timestamp_ntz`/`_ltz` → timestamp (seconds with a fraction, or
 /// nanoseconds as an integer of more than 12 digits), `timestamp_tz` → ISO text with its
-/// offset, `binary` → upper-case hex, `variant`/`object`/`array` → compact JSON text. Values
+/// offset, `binary` → upper-case hex, `variant`/`object`/`array` → compact JSON text (always valid JSON). Values
 /// too wide for the model stay text. Unknown types decode as text. nullopt cell → NULL.
 [[nodiscard]] model::result<model::value> decode_cell(const column_meta& column,
                                                       const std::optional<std::string_view>& cell);
