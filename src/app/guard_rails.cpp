@@ -2,7 +2,67 @@
 
 #include <spdlog/spdlog.h>
 
+#include "rollup/serving_store.hpp"
+
 namespace frost::app {
+
+namespace {
+
+// The response cache's and the rollups' figures, and a readiness check per rollup: a rollup
+// that was never built cannot answer its endpoints; a stale one still can (last good version).
+void add_cache_and_rollup_gauges(api::service& svc, observe::metrics& m, observe::health& h) {
+    const cache::response_cache* c = &svc.response_cache();
+    m.add_gauge("frost_cache_bytes", "Bytes held by the response cache.", [c] { return double(c->bytes()); });
+    m.add_gauge("frost_cache_entries", "Answers held by the response cache.", [c] { return double(c->size()); });
+    m.add_counter(
+        "frost_cache_lookups_total", "Response cache lookups, by outcome.", [c] { return double(c->hits()); },
+        "outcome=\"hit\"");
+    m.add_counter(
+        "frost_cache_lookups_total", "Response cache lookups, by outcome.", [c] { return double(c->stale_hits()); },
+        "outcome=\"stale\"");
+    m.add_counter(
+        "frost_cache_lookups_total", "Response cache lookups, by outcome.", [c] { return double(c->misses()); },
+        "outcome=\"miss\"");
+    m.add_counter("frost_cache_evictions_total", "Answers pushed out of the response cache.",
+                  [c] { return double(c->evictions()); });
+    m.add_gauge("frost_cache_hit_ratio", "Hits (fresh and stale) over all lookups since start.", [c] {
+        const double hits = double(c->hits() + c->stale_hits()), all = hits + double(c->misses());
+        return all > 0 ? hits / all : 0.0;
+    });
+
+    auto it = svc.sources().find(std::string(rollup::serving_source_name));
+    if (it == svc.sources().end()) return;
+    auto* store = dynamic_cast<rollup::serving_store*>(it->second.get());
+    if (!store) return;
+    m.add_counter(
+        "frost_rollup_refreshes_total", "Rollup refreshes, by outcome.", [store] { return double(store->refreshes()); },
+        "outcome=\"ok\"");
+    m.add_counter(
+        "frost_rollup_refreshes_total", "Rollup refreshes, by outcome.",
+        [store] { return double(store->failed_refreshes()); }, "outcome=\"failed\"");
+    for (const auto& name : store->rollup_names()) {
+        const std::string labels = "rollup=\"" + observe::escape_label(name) + "\"";
+        m.add_gauge(
+            "frost_rollup_age_seconds", "Seconds since the served version of a rollup was read from its source.",
+            [store, name] {
+                const auto v = store->current(name);
+                if (v.version == 0) return -1.0;
+                return std::chrono::duration<double>(std::chrono::system_clock::now() - v.built_at).count();
+            },
+            labels);
+        m.add_gauge(
+            "frost_rollup_stale", "1 when the last refresh of a rollup failed and the previous version is served.",
+            [store, name] { return store->current(name).stale ? 1.0 : 0.0; }, labels);
+        h.add_check("rollup:" + name, [store, name]() -> std::optional<std::string> {
+            const auto v = store->current(name);
+            if (v.version == 0)
+                return "never built" + (v.last_error.empty() ? std::string() : ": " + v.last_error.substr(0, 200));
+            return std::nullopt;
+        });
+    }
+}
+
+}  // namespace
 
 guard_rails::~guard_rails() {
     if (admin_server_) admin_server_->stop(std::chrono::milliseconds(0));
@@ -12,19 +72,26 @@ std::uint16_t guard_rails::admin_port() const noexcept {
     return admin_server_ ? admin_server_->port() : 0;
 }
 
+model::result<std::shared_ptr<auth::request_guard>> install_request_guard(std::shared_ptr<const config::config> cfg,
+                                                                          api::service& svc) {
+    auto created = auth::request_guard::create(std::move(cfg));
+    if (!created) return std::move(created).error();
+    std::shared_ptr<auth::request_guard> g = std::move(created).value();
+    svc.add_guard([g](api::request& req, const config::endpoint_config& e) { return g->check(req, e); });
+    return g;
+}
+
 model::result<std::unique_ptr<guard_rails>> install_guard_rails(std::shared_ptr<const config::config> cfg,
                                                                 api::service& svc, api::worker_pool& workers,
                                                                 server::http_server* server) {
     std::unique_ptr<guard_rails> rails(new guard_rails());
-    auto guard = auth::request_guard::create(cfg);
+    auto guard = install_request_guard(cfg, svc);
     if (!guard) return std::move(guard).error();
     rails->guard_ = std::move(guard).value();
     rails->metrics_ = std::make_shared<observe::metrics>();
     rails->health_ = std::make_shared<observe::health>(svc.sources(), std::chrono::seconds(5));
     if (cfg->server.access_log) rails->log_ = std::make_shared<observe::access_log>();
 
-    svc.add_guard(
-        [g = rails->guard_](api::request& req, const config::endpoint_config& e) { return g->check(req, e); });
     svc.add_observer([m = rails->metrics_, h = rails->health_, log = rails->log_](
                          const api::request& req, const api::response& res, const api::request_stats& stats) {
         using seconds = std::chrono::duration<double>;
@@ -82,6 +149,8 @@ model::result<std::unique_ptr<guard_rails>> install_guard_rails(std::shared_ptr<
             return "no JWT signing keys loaded yet";
         });
     }
+
+    add_cache_and_rollup_gauges(svc, *rails->metrics_, *rails->health_);
 
     api::service* admin = &svc;
     if (cfg->server.admin_port) {

@@ -48,6 +48,12 @@ private:
     std::unique_ptr<server::http_server> admin_server_;
 };
 
+/// Installs only the auth and rate-limit guard on `svc` (the Lambda transport, which has its
+/// own logs and metrics). Keep the returned guard alive as long as `svc` serves. Fails with
+/// `config_error` when the auth config is inconsistent.
+[[nodiscard]] model::result<std::shared_ptr<auth::request_guard>> install_request_guard(
+    std::shared_ptr<const config::config> cfg, api::service& svc);
+
 /// Installs the guard rails on `svc` (before it serves). `server` may be null (Lambda, tests
 /// without a listener): then no listener gauges. Fails with `config_error` when the auth
 /// config is inconsistent or the admin port cannot be bound.

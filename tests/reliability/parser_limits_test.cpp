@@ -192,7 +192,7 @@ TEST_F(limits, slow_header_is_cut_at_the_deadline) {
     }
     const auto took = std::chrono::steady_clock::now() - t0;
     EXPECT_TRUE(closed);
-    EXPECT_LT(took, 1600ms);
+    EXPECT_LT(took, 2500ms);  // 1 s deadline, plus slack for a loaded CI machine
     EXPECT_GT(took, 900ms);
 }
 
@@ -204,7 +204,7 @@ TEST_F(limits, idle_keep_alive_connection_is_closed) {
     const auto t0 = std::chrono::steady_clock::now();
     EXPECT_TRUE(c.closed_within(3000ms));
     const auto took = std::chrono::steady_clock::now() - t0;
-    EXPECT_LT(took, 1500ms);
+    EXPECT_LT(took, 2500ms);  // 1 s idle timeout, plus slack for a loaded CI machine
 }
 
 TEST(connections, beyond_the_cap_are_closed_at_once_and_service_continues) {
