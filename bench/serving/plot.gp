@@ -8,7 +8,7 @@ set style histogram clustered gap 1
 set style fill solid 0.85 border -1
 set logscale y
 set ylabel "milliseconds (log)"
-set yrange [0.01:*]
+set yrange [0.05:*]
 set grid ytics
 set key top left
 set xtics rotate by -25 scale 0

@@ -123,6 +123,6 @@ if arts:
     print("\n(artillery reports whole milliseconds: 0 means under 1 ms.)")
 
 with open(os.path.join(out, "percentiles.dat"), "w") as f:
-    f.write("label p50 p90_or_p95 p99\n")
+    f.write("# label p50 p90_or_p95 p99 (ms)\n")
     for label, a, b, c in perc:
-        f.write(f"\"{label}\" {max(a, 0.01)} {max(b, 0.01)} {max(c, 0.01)}\n")
+        f.write(f"\"{label}\" {max(a, 0.05)} {max(b, 0.05)} {max(c, 0.05)}\n")
