@@ -573,6 +573,16 @@ model::result<config> load_text(const std::string& text, const std::string& name
                 if (!e.sql.contains("") && !e.sql.contains(src->type))
                     r.fail(endpoints[i]["sql"], where + ".sql", "no SQL for the " + src->type + " dialect of source " + src->name);
             }
+            // An answer that needs credentials must never be kept by a CDN or shared proxy:
+            // it would be handed to callers without them.
+            if (e.auth.value_or(cfg.auth.default_mode) != auth_mode::none && e.cache.shared) {
+                const auto& c = endpoints[i]["cache"];
+                if (c && c.IsMap() && c["shared"] && r.boolean(c["shared"], where + ".cache.shared"))
+                    r.fail(c["shared"], where + ".cache.shared",
+                           "an endpoint that needs credentials cannot be cached as public (a CDN would answer "
+                           "without them); leave shared out: it becomes private");
+                e.cache.shared = false;
+            }
             cfg.endpoints.push_back(std::move(e));
         }
     } catch (const load_failure& f) {

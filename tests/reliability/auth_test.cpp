@@ -155,6 +155,22 @@ TEST_F(auth_http, api_keys_by_header_and_bearer_with_scopes) {
     EXPECT_EQ(http_get(server->port(), "/keyed", {{"Authorization", "Basic a2V5LW1vYmlsZTo="}}).status, 401);
 }
 
+TEST_F(auth_http, answers_that_need_credentials_are_never_publicly_cacheable) {
+    auto first = http_get(server->port(), "/keyed", {{"X-Api-Key", "key-mobile"}});
+    auto again = http_get(server->port(), "/keyed", {{"X-Api-Key", "key-mobile"}});
+    ASSERT_EQ(again.status, 200);
+    EXPECT_EQ(again.header("cache-control").rfind("private", 0), 0u) << again.header("cache-control");
+    EXPECT_EQ(first.header("cache-control").find("public"), std::string::npos);
+    EXPECT_EQ(http_get(server->port(), "/keyed").status, 401) << "a cached answer is no way around the key";
+    // Asking for a public policy on such an endpoint is a config error, not a silent leak.
+    auto bad = frost::config::load_text(frost::testing::small_config_yaml("", auth_yaml("    jwks_file: x.json\n")) +
+                                            "  - path: /open\n    source: mem\n    auth: api_key\n"
+                                            "    cache: {ttl: 60s, shared: true}\n    sql: select 5\n",
+                                        "bad.yaml", "/");
+    ASSERT_FALSE(bad.ok());
+    EXPECT_NE(bad.error().message.find("cache.shared"), std::string::npos) << bad.error().message;
+}
+
 TEST_F(auth_http, rate_limit_isolates_callers) {
     int limited = 0, ok = 0;
     std::string retry_after;

@@ -35,6 +35,7 @@ inline std::string small_config_yaml(const std::string& server_yaml, const std::
   - path: /keyed
     source: mem
     auth: api_key
+    cache: {ttl: 60s}
     sql: select 2 as two
   - path: /limited
     source: mem
