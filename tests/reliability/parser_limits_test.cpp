@@ -180,6 +180,25 @@ TEST_F(limits, pipelined_requests_answer_in_order_and_per_connection_cap_holds) 
     EXPECT_NE(text.find("Connection: close"), std::string::npos);
 }
 
+TEST(pipelining, hundred_requests_in_one_write_answer_in_order) {
+    frost::testing::guarded_server server(frost::testing::small_config_yaml("", ""));
+    std::string batch;
+    for (int i = 0; i < 100; ++i)
+        batch += "GET /ping HTTP/1.1\r\nHost: x\r\nX-Request-Id: p-" + std::to_string(i) + "\r\n\r\n";
+    raw_connection c(server.port());
+    ASSERT_TRUE(c.send(batch));
+    std::string text;
+    for (int waited = 0; waited < 50 && statuses(text).size() < 100; ++waited) text += c.read_all(100ms);
+    EXPECT_EQ(statuses(text), std::vector<int>(100, 200));
+    std::size_t last = 0;
+    for (int i = 0; i < 100; ++i) {
+        const auto at = text.find("X-Request-Id: p-" + std::to_string(i) + "\r\n");
+        ASSERT_NE(at, std::string::npos) << i;
+        EXPECT_GE(at, last) << "answer " << i << " out of order";
+        last = at;
+    }
+}
+
 TEST_F(limits, slow_header_is_cut_at_the_deadline) {
     raw_connection c(server->port());
     const auto t0 = std::chrono::steady_clock::now();

@@ -52,6 +52,25 @@ run_slow() {
   say "baseline (wrk -t2 -c16 -d10s, cached endpoint): $(awk '/Requests\/sec/ {print $2}' "$work/base.txt") req/s, p99 $(p99_of "$work/base.txt")"
   local rss0 fd0; rss0=$(rss_kb $server_pid); fd0=$(fds $server_pid)
 
+  # B1.3 1000 pipelined requests in one write: all answered, in order, without the server
+  # buffering them (it reads one request at a time).
+  local rss_p0; rss_p0=$(rss_kb $server_pid)
+  local piped; piped=$(python3 - "$port" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"".join(b"GET /trips/monthly HTTP/1.1\r\nHost: x\r\nX-Request-Id: q%d\r\n\r\n" % i for i in range(1000)))
+data, want = b"", 1000
+s.settimeout(10)
+while data.count(b"HTTP/1.1 200") < want:
+    chunk = s.recv(1 << 20)
+    if not chunk: break
+    data += chunk
+ids = [int(x.split(b"\r\n")[0]) for x in data.split(b"X-Request-Id: q")[1:]]
+print(f"{data.count(b'HTTP/1.1 200')} answers, in order: {ids == sorted(ids) and len(ids) == want}")
+PY
+)
+  say "B1.3 1000 pipelined GETs in one write: $piped; server RSS $((rss_p0/1024)) -> $(($(rss_kb $server_pid)/1024)) MiB"
+
   # B3.6 slowloris while a normal client measures.
   slowhttptest -H -c 2000 -r 500 -i 10 -l "$attack" -u "$url" -p 3 -o "$work/slowloris" -g > "$work/slowloris.txt" 2>&1 &
   local st=$!
