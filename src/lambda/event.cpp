@@ -403,7 +403,8 @@ std::string encode(const http_event& event, const api::response& res, std::strin
             cookies.push_back(v);
             continue;
         }
-        auto it = std::find_if(grouped.begin(), grouped.end(), [&](const auto& g) { return iequals(g.first, k); });
+        auto it =
+            std::find_if(grouped.begin(), grouped.end(), [&name = k](const auto& g) { return iequals(g.first, name); });
         if (it == grouped.end()) {
             grouped.emplace_back(v2 ? lower(k) : k, std::vector<std::string_view>{v});
         } else {
