@@ -52,6 +52,7 @@ config::config default_config(const std::string& db) {
     cfg.value().server.io_threads = 2;
     cfg.value().server.workers = 2;
     cfg.value().serving.path.clear();  // rollups in memory: parallel test processes never share a file
+    cfg.value().server.shutdown_grace = std::chrono::seconds(2);
     return std::move(cfg).value();
 }
 
@@ -101,7 +102,7 @@ test_server::test_server(config::config cfg) {
 }
 
 test_server::~test_server() {
-    server_->stop(std::chrono::milliseconds(2000));
+    server_->stop(service_->configuration().server.shutdown_grace);
     workers_.reset();
     server_.reset();
 }
