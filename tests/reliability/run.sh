@@ -6,7 +6,8 @@
 #                                     # B4 overload and a short soak (about 4 min; never in ctest)
 # Env: BUILD_DIR (default build), DB (a sample DuckDB file; default data/citibike.duckdb, built
 # with `frost seed -n 1M` into $BUILD_DIR when missing), SOAK_SECONDS (default 120),
-# ATTACK_SECONDS (default 60). Needs wrk and slowhttptest (apt-get install wrk slowhttptest).
+# ATTACK_SECONDS (default 60). Needs wrk and slowhttptest (apt-get install wrk slowhttptest);
+# nginx for the differential check (skipped without it).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root="$PWD"
@@ -70,6 +71,35 @@ print(f"{data.count(b'HTTP/1.1 200')} answers, in order: {ids == sorted(ids) and
 PY
 )
   say "B1.3 1000 pipelined GETs in one write: $piped; server RSS $((rss_p0/1024)) -> $(($(rss_kb $server_pid)/1024)) MiB"
+
+  # B1.4 differential: the smuggling vectors through nginx (Debian's, keep-alive upstream).
+  if command -v nginx >/dev/null; then
+    local nport=$((port + 1))
+    mkdir -p "$work/nginx/logs"
+    cat > "$work/nginx/nginx.conf" <<NGX
+worker_processes 1;
+daemon off;
+error_log logs/error.log warn;
+pid logs/nginx.pid;
+events { worker_connections 256; }
+http {
+  access_log off;
+  upstream frost { server 127.0.0.1:$port; keepalive 4; }
+  server {
+    listen 127.0.0.1:$nport;
+    location / { proxy_pass http://frost; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_request_buffering off; }
+  }
+}
+NGX
+    nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" > "$work/nginx/out.log" 2>&1 &
+    local ngx=$!
+    sleep 1
+    python3 tests/reliability/differential.py "$nport" "$port" > "$work/diff.txt" || true
+    kill $ngx 2>/dev/null || true
+    say "B1.4 differential through nginx $(nginx -v 2>&1 | sed 's|.*/||'): $(tail -1 "$work/diff.txt")"
+  else
+    say "B1.4 differential: skipped (apt-get install nginx-light)"
+  fi
 
   # B3.6 slowloris while a normal client measures.
   slowhttptest -H -c 2000 -r 500 -i 10 -l "$attack" -u "$url" -p 3 -o "$work/slowloris" -g > "$work/slowloris.txt" 2>&1 &
