@@ -257,7 +257,7 @@ TEST_F(SnowflakeFaults, StatementThatNeverFinishesIsCancelledOnceAtTheDeadline) 
     EXPECT_EQ(o.result.error().code, model::error_code::timeout);
     EXPECT_EQ(model::http_status(o.result.error().code), 504);
     EXPECT_GE(o.elapsed, ms(1400));
-    EXPECT_LT(o.elapsed, ms(2500));
+    EXPECT_LT(o.elapsed, ms(3000));  // the deadline plus at most the cancel's own 1 s budget
     const auto cancels = of_kind("cancel");
     ASSERT_EQ(cancels.size(), 1u);
     EXPECT_EQ(cancels[0].status, 200);
@@ -313,7 +313,7 @@ TEST_F(SnowflakeFaults, PersistentOverloadFailsCleanlyWithinTheDeadline) {
     ASSERT_FALSE(o.result);
     EXPECT_EQ(o.result.error().code, model::error_code::source_unavailable);
     EXPECT_EQ(model::http_status(o.result.error().code), 503);
-    EXPECT_LE(o.elapsed, ms(1700));
+    EXPECT_LE(o.elapsed, ms(2000));
     EXPECT_LE(of_kind("submit").size(), 6u);
 }
 
@@ -324,7 +324,7 @@ TEST_F(SnowflakeFaults, UpstreamSlowerThanTheDeadline) {
     ASSERT_FALSE(o.result);
     EXPECT_TRUE(o.result.error().code == model::error_code::timeout ||
                 o.result.error().code == model::error_code::source_unavailable);
-    EXPECT_LT(o.elapsed, ms(1300));
+    EXPECT_LT(o.elapsed, ms(1800));
 }
 
 TEST_F(SnowflakeFaults, TooManyRowsFailsBeforeFetchingPartitions) {
