@@ -60,4 +60,29 @@ TEST(health, ready_follows_probes_real_queries_and_checks) {
     EXPECT_TRUE(h.ready());
 }
 
+// A warehouse-like source: probing it would bill for an awake warehouse.
+class remote_source final : public frost::source::source {
+public:
+    std::atomic<int> runs{0};
+    std::string_view name() const override { return "wh"; }
+    std::string_view dialect() const override { return "snowflake"; }
+    frost::model::result<frost::model::table> run(const frost::source::query&) override {
+        ++runs;
+        return frost::model::table{};
+    }
+};
+
+TEST(health, remote_sources_are_judged_by_real_queries_only) {
+    auto wh = std::make_shared<remote_source>();
+    frost::api::source_map sources{{"wh", wh}};
+    frost::observe::health h(sources, 20ms);
+    std::this_thread::sleep_for(150ms);
+    EXPECT_EQ(wh->runs, 0) << "never probed";
+    EXPECT_TRUE(h.ready());
+    for (int i = 0; i < frost::observe::health::failures_to_unready; ++i) h.record_query("wh", false);
+    EXPECT_FALSE(h.ready());
+    h.record_query("wh", true);
+    EXPECT_TRUE(h.ready());
+}
+
 }  // namespace
