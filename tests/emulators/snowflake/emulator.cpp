@@ -243,6 +243,7 @@ struct emulator::state {
     std::uint16_t port = 0;
     std::thread accept_thread;
     std::atomic<bool> stopping{false};
+    std::uint64_t connections = 0;  ///< accepted so far (accept thread only)
 
     struct worker {
         std::thread thread;
@@ -652,10 +653,11 @@ struct emulator::state {
     }
 
     // Answers one request; false when the connection must be dropped without an answer.
-    bool handle(const http::request<http::string_body>& req, answer& out) {
+    bool handle(const http::request<http::string_body>& req, answer& out, std::uint64_t connection) {
         const std::string target(req.target());
         const std::string path = target.substr(0, target.find('?'));
         log_entry entry;
+        entry.connection = connection;
         entry.method = std::string(req.method_string());
         entry.target = target;
         entry.accept_encoding = std::string(req[http::field::accept_encoding]);
@@ -772,7 +774,7 @@ struct emulator::state {
         return true;
     }
 
-    void serve(std::shared_ptr<tcp::socket> socket) {
+    void serve(std::shared_ptr<tcp::socket> socket, std::uint64_t connection) {
         const int fd = socket->native_handle();
         beast::flat_buffer buffer;
         for (;;) {
@@ -783,7 +785,7 @@ struct emulator::state {
             if (ec) break;
             const auto& req = parser.get();
             answer a;
-            if (!handle(req, a) || stopping) {
+            if (!handle(req, a, connection) || stopping) {
                 socket->set_option(net::socket_base::linger(true, 0),
                                    ec);  // closed below: RST, like a dropped connection
                 break;
@@ -812,7 +814,7 @@ struct emulator::state {
             if (ec || stopping) break;
             std::lock_guard lock(threads_mutex);
             open_fds.push_back(socket->native_handle());
-            spawn_locked([this, socket] { serve(socket); });
+            spawn_locked([this, socket, n = ++connections] { serve(socket, n); });
         }
     }
 };
@@ -962,6 +964,7 @@ std::string log_json(const std::vector<log_entry>& log) {
         o["auth_error"] = e.auth_error;
         o["token_type"] = e.token_type;
         o["executed"] = e.executed;
+        o["connection"] = e.connection;
         out.emplace_back(std::move(o));
     }
     return json::serialize(out);

@@ -69,7 +69,8 @@ struct log_entry {
     std::string body;        ///< the request body (submits)
     std::string accept_encoding;
     std::string user_agent;
-    bool executed = false;  ///< a submit that started a new execution
+    bool executed = false;         ///< a submit that started a new execution
+    std::uint64_t connection = 0;  ///< which TCP connection carried it (keep-alive shows as reuse)
 };
 
 /// A Snowflake SQL API v2 emulator on 127.0.0.1, written from the protocol reference

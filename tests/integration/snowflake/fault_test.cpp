@@ -130,6 +130,22 @@ TEST_F(SnowflakeFaults, NoFaultExactRowsAndTheDocumentedRequests) {
     EXPECT_TRUE(of_kind("cancel").empty());
 }
 
+// Sequential statements go over one kept-alive connection: no TCP or TLS set-up per call.
+TEST_F(SnowflakeFaults, KeepAliveReusesTheConnection) {
+    auto src = source();
+    std::vector<parameter> none;
+    for (int i = 0; i < 5; ++i) {
+        auto r =
+            src->run({"select 1 as one", none, model::deadline::after(std::chrono::seconds(10)), "/keepalive", 10});
+        ASSERT_TRUE(r) << r.error().message;
+    }
+    std::set<std::uint64_t> connections;
+    std::size_t requests = 0;
+    for (const auto& e : emulator_->log()) connections.insert(e.connection), ++requests;
+    EXPECT_GE(requests, 10u);
+    EXPECT_EQ(connections.size(), 1u);
+}
+
 TEST_F(SnowflakeFaults, RetryableStatusesOnSubmitReuseTheRequestId) {
     for (int status : {429, 500, 502, 503, 504}) {
         SCOPED_TRACE(status);
