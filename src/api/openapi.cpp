@@ -505,6 +505,63 @@ void add_report_headers(json::object& headers, const config::endpoint_config& e)
     }
 }
 
+// The `{"result": rows, "time_ms": n}` envelope of a report whose row schema is `<name>Row`.
+json::object envelope_schema(const config::endpoint_config& e, const std::string& name) {
+    json::object envelope;
+    envelope["type"] = "object";
+    envelope["description"] = "The report's rows and the time the server spent on it.";
+    json::object props;
+    json::object result;
+    result["type"] = "array";
+    json::object items;
+    items["$ref"] = "#/components/schemas/" + name + "Row";
+    result["items"] = std::move(items);
+    result["maxItems"] = e.max_rows;
+    props["result"] = std::move(result);
+    json::object time_ms;
+    time_ms["type"] = "integer";
+    time_ms["minimum"] = 0;
+    time_ms["description"] = "Milliseconds from the request's arrival to its answer, on the server.";
+    props["time_ms"] = std::move(time_ms);
+    envelope["properties"] = std::move(props);
+    json::array req;
+    req.emplace_back("result");
+    req.emplace_back("time_ms");
+    envelope["required"] = std::move(req);
+    return envelope;
+}
+
+// The 200 answer of an endpoint; a report's envelope and row go into `schemas`.
+json::object success_response(const config::endpoint_config& e, const std::string& name, const openapi_options& opts,
+                              json::object& schemas) {
+    json::object ok;
+    json::object media;
+    if (e.static_body) {
+        ok["description"] = "A fixed answer";
+        json::error_code ec;
+        auto body = json::parse(*e.static_body, ec);
+        if (!ec) {
+            media["schema"] = schema_of(body);
+            media["example"] = std::move(body);
+        }
+    } else {
+        auto it = opts.columns.find(e.path);
+        schemas[name + "Row"] = row_schema(e, it == opts.columns.end() ? nullptr : &it->second);
+        schemas[name + "Response"] = envelope_schema(e, name);
+        json::object ref;
+        ref["$ref"] = "#/components/schemas/" + name + "Response";
+        media["schema"] = std::move(ref);
+        ok["description"] = "The report";
+    }
+    json::object content;
+    content["application/json"] = std::move(media);
+    ok["content"] = std::move(content);
+    auto headers = cors_headers();
+    if (!e.static_body) add_report_headers(headers, e);
+    ok["headers"] = std::move(headers);
+    return ok;
+}
+
 json::object security_object(const security_scheme& s) {
     json::object o;
     o["type"] = s.type;
@@ -646,55 +703,8 @@ json::object build_openapi(const config::config& cfg, const openapi_options& opt
         if (e.date_range) add_date_range(params, op, *e.date_range);
         if (!params.empty()) op["parameters"] = std::move(params);
 
-        json::object ok;
-        json::object media;
-        if (e.static_body) {
-            ok["description"] = "A fixed answer";
-            json::error_code ec;
-            auto body = json::parse(*e.static_body, ec);
-            if (!ec) {
-                media["schema"] = schema_of(body);
-                media["example"] = std::move(body);
-            }
-        } else {
-            auto it = opts.columns.find(e.path);
-            schemas[name + "Row"] = row_schema(e, it == opts.columns.end() ? nullptr : &it->second);
-            json::object envelope;
-            envelope["type"] = "object";
-            envelope["description"] = "The report's rows and the time the server spent on it.";
-            json::object props;
-            json::object result;
-            result["type"] = "array";
-            json::object items;
-            items["$ref"] = "#/components/schemas/" + name + "Row";
-            result["items"] = std::move(items);
-            result["maxItems"] = e.max_rows;
-            props["result"] = std::move(result);
-            json::object time_ms;
-            time_ms["type"] = "integer";
-            time_ms["minimum"] = 0;
-            time_ms["description"] = "Milliseconds from the request's arrival to its answer, on the server.";
-            props["time_ms"] = std::move(time_ms);
-            envelope["properties"] = std::move(props);
-            json::array req;
-            req.emplace_back("result");
-            req.emplace_back("time_ms");
-            envelope["required"] = std::move(req);
-            schemas[name + "Response"] = std::move(envelope);
-            json::object ref;
-            ref["$ref"] = "#/components/schemas/" + name + "Response";
-            media["schema"] = std::move(ref);
-            ok["description"] = "The report";
-        }
-        json::object content;
-        content["application/json"] = std::move(media);
-        ok["content"] = std::move(content);
-        auto headers = cors_headers();
-        if (!e.static_body) add_report_headers(headers, e);
-        ok["headers"] = std::move(headers);
-
         json::object responses;
-        responses["200"] = std::move(ok);
+        responses["200"] = success_response(e, name, opts, schemas);
         if (!e.static_body && e.cache.ttl.count() > 0) {
             json::object not_modified;
             not_modified["description"] = "Not modified: the `If-None-Match` tag is still current (no body).";
