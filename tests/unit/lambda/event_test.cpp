@@ -338,6 +338,14 @@ TEST(LambdaResponse, OversizeAnswerBecomesAJsonErrorNotAFailure) {
     }
 }
 
+TEST(LambdaResponse, AlbHasItsOwnOneMegabyteLimit) {
+    const std::string two_mb = R"({"result":")" + random_text(2 * 1024 * 1024, 2) + R"("})";
+    EXPECT_EQ(encode_response(event_for(emu::front_door::http_api), json_answer(200, two_mb)).status, 200);
+    auto alb = encode_response(event_for(emu::front_door::alb_multi_value), json_answer(200, two_mb));
+    EXPECT_EQ(alb.status, 502);
+    EXPECT_LE(alb.payload.size(), max_alb_response_bytes);
+}
+
 TEST(LambdaResponse, OversizeAnswerIsGzippedWhenTheCallerAcceptsIt) {
     // Repetitive JSON (like report rows) compresses far below the limit.
     std::string rows = R"({"result":[)";
