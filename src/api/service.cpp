@@ -213,7 +213,7 @@ void service::handle(request req, std::function<void(response)> done) {
     }
 
     for (const auto& [name, value] : req.fixed_params) {
-        std::erase_if(query, [&name](const auto& pair) { return pair.first == name; });
+        std::erase_if(query, [&n = name](const auto& pair) { return pair.first == n; });
         query.emplace_back(name, value);
     }
     auto params = bind_params(*rt.endpoint, query, thread_rng());
