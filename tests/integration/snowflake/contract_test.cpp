@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
+
 #include <random>
 
 #include "fixture.hpp"
@@ -157,6 +159,63 @@ TEST_F(SnowflakeContract, ExampleConfigGivesTheSameRowsAsTheEmbeddedDefault) {
     auto paths = routes;
     paths.push_back("/");
     expect_same_answers(*duck_, snow, queries(seed, 30), paths);
+}
+
+}  // namespace
+
+namespace {
+
+// Upstream trouble as callers see it through the real server: a clean JSON error in time.
+TEST_F(SnowflakeContract, UpstreamFaultsBecomeCleanJsonErrorsInTime) {
+    auto cfg = frost::testing::default_config(*db_);
+    frost::config::source_config warehouse;
+    warehouse.name = "warehouse";
+    warehouse.type = "snowflake";
+    warehouse.settings = sft::source_settings(*emulator_);
+    warehouse.settings["max_attempts"] = "3";
+    cfg.sources.push_back(warehouse);
+    cfg.server.request_timeout = std::chrono::milliseconds(1500);
+    for (auto& e : cfg.endpoints) {
+        if (e.path == "/sqlapi/trips/monthly") e.source = "warehouse";
+        if (e.path == "/sqlapi/trips/temperature") {
+            e.source = "warehouse";
+            e.sql["snowflake"] = "select no_such_column from demo.trips";
+        }
+    }
+    test_server snow(std::move(cfg));
+    emulator_->clear_faults();
+    auto body = [](const frost::testing::http_answer& a) { return boost::json::parse(a.body).as_object(); };
+
+    // A statement that never finishes: cancelled at the deadline, 504.
+    emulator_->add_fault({sft::emu::fault_target::submit, sft::emu::fault_action::never_finish, 1, 0, {}, {}});
+    auto start = std::chrono::steady_clock::now();
+    auto a = snow.get("/sqlapi/trips/monthly");
+    auto took = std::chrono::steady_clock::now() - start;
+    EXPECT_EQ(a.status, 504) << a.body;
+    EXPECT_EQ(body(a).at("code").as_string(), "FR505");
+    EXPECT_EQ(a.header("content-type"), "application/json");
+    EXPECT_LT(took, std::chrono::milliseconds(3000));
+
+    // Snowflake overloaded past the retries: 503 with Retry-After.
+    emulator_->add_fault({sft::emu::fault_target::submit, sft::emu::fault_action::status, -1, 503, {}, {}});
+    a = snow.get("/sqlapi/trips/monthly?start_range=2014-01-01&end_range=2014-01-31");
+    EXPECT_EQ(a.status, 503) << a.body;
+    EXPECT_EQ(body(a).at("code").as_string(), "FR503");
+    EXPECT_FALSE(a.header("retry-after").empty());
+    emulator_->clear_faults();
+
+    // A SQL error: 502 with Snowflake's code in details, one line, nothing retried.
+    a = snow.get("/sqlapi/trips/temperature");
+    EXPECT_EQ(a.status, 502) << a.body;
+    const auto err = body(a);
+    EXPECT_EQ(err.at("code").as_string(), "FR502");
+    EXPECT_NE(std::string(err.at("details").as_string()).find("000904"), std::string::npos);
+    EXPECT_EQ(std::string(err.at("error").as_string()).find('\n'), std::string::npos);
+
+    // And then it works again, with the same rows as DuckDB.
+    a = snow.get("/sqlapi/trips/monthly?start_range=2014-01-01&end_range=2014-01-31");
+    EXPECT_EQ(a.status, 200) << a.body;
+    EXPECT_EQ(rows_of(a), rows_of(duck_->get("/sqlapi/trips/monthly?start_range=2014-01-01&end_range=2014-01-31")));
 }
 
 }  // namespace
