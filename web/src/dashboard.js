@@ -141,7 +141,7 @@ function noteFreshness(headers) {
     if (el.dataset.time && Number(el.dataset.time) >= when.getTime()) return;
     el.dataset.time = String(when.getTime());
     el.dataset.source = name;
-    el.textContent = when.toLocaleString();
+    el.textContent = when.toLocaleString() + (headers.get('x-data-stale') === 'true' ? ' (stale: the last refresh failed)' : '');
     el.title = version ? `${name}: ${v}; data version ${version}` : `${name}: ${v}`;
     return;
   }
@@ -151,16 +151,26 @@ function noteFreshness(headers) {
   }
 }
 
+// The call's time on the network, from the browser's Resource Timing entry: unlike a clock
+// around `await fetch`, it does not count time the page's own script kept the thread busy.
+function networkMs(url, fallback) {
+  const entries = performance.getEntriesByName(url, 'resource');
+  const e = entries[entries.length - 1];
+  if (entries.length > 200) performance.clearResourceTimings();
+  return e && e.responseEnd > 0 ? Math.round(e.responseEnd - e.startTime) : fallback;
+}
+
 async function loadReport(report, query, generation) {
   state.controllers[report.key]?.abort();
   const controller = new AbortController();
   state.controllers[report.key] = controller;
   setCard(report, 'loading');
   const started = performance.now();
+  const url = new URL(`.${report.path}${query}`, window.location.href).href;
   let res;
   let body;
   try {
-    res = await fetch(`.${report.path}${query}`, { signal: controller.signal, headers: { Accept: 'application/json' } });
+    res = await fetch(url, { signal: controller.signal, headers: { Accept: 'application/json' } });
     body = await res.json().catch(() => null);
   } catch (e) {
     if (e.name === 'AbortError') return null;
@@ -169,7 +179,7 @@ async function loadReport(report, query, generation) {
     return false;
   }
   if (generation !== state.generation) return null;
-  const ms = Math.round(performance.now() - started);
+  const ms = networkMs(url, Math.round(performance.now() - started));
   if (!res.ok || !body || !Array.isArray(body.result)) {
     const message = body?.error ? `${body.error}${body.code ? ` (${body.code})` : ''}` : `HTTP ${res.status}`;
     setCard(report, 'error', { error: message, hint: body?.hint, time: `${ms} ms (HTTP ${res.status})` });
@@ -190,7 +200,8 @@ async function loadReport(report, query, generation) {
   fillTable(report, points);
   $(`#card-${report.key} .overlay.empty`).hidden = points.length > 0;
   const server = typeof body.time_ms === 'number' ? `, server ${body.time_ms} ms` : '';
-  setCard(report, 'ready', { time: `${ms} ms${server}` });
+  const cache = res.headers.get('x-cache') ? ` (cache ${res.headers.get('x-cache')})` : '';
+  setCard(report, 'ready', { time: `${ms} ms${server}${cache}` });
   return true;
 }
 
