@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The reliability suite of shared/reference/reliability-anchors.md, one command.
 #   tests/reliability/run.sh          # fast + slow
-#   tests/reliability/run.sh fast     # what CI runs (< 1 min): ctest -L "reliability|fuzz"
+#   tests/reliability/run.sh fast     # what CI runs (< 1 min): ctest -L "reliability|fuzz|guard"
 #   tests/reliability/run.sh slow     # B3 slowloris/slow body under a measuring client,
 #                                     # B4 overload and a short soak (about 4 min; never in ctest)
 # Env: BUILD_DIR (default build), DB (a sample DuckDB file; default data/citibike.duckdb, built
@@ -18,7 +18,7 @@ soak="${SOAK_SECONDS:-120}"
 
 run_fast() {
   cmake --build "$build" --target reliability_fast unit_auth unit_observe http_request_corpus params_corpus jwt_corpus
-  (cd "$build" && ctest -L "reliability|fuzz" --output-on-failure -j2)
+  (cd "$build" && ctest -L "reliability|fuzz|guard" --output-on-failure -j2)
 }
 
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
