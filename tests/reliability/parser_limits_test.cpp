@@ -8,6 +8,7 @@
 
 #include "reliability/guarded_server.hpp"
 #include "reliability/raw_client.hpp"
+#include "support/test_server.hpp"
 
 namespace {
 
@@ -224,6 +225,46 @@ TEST_F(limits, idle_keep_alive_connection_is_closed) {
     EXPECT_TRUE(c.closed_within(3000ms));
     const auto took = std::chrono::steady_clock::now() - t0;
     EXPECT_LT(took, 2500ms);  // 1 s idle timeout, plus slack for a loaded CI machine
+}
+
+// B4.10 in miniature, deterministic: one worker, one queue slot, six concurrent slow queries.
+// Those that find the queue full must get 503 + Retry-After at once, not wait for a worker.
+TEST(overload, full_queue_answers_503_with_retry_after_at_once) {
+    const std::string yaml =
+        "server:\n  host: 127.0.0.1\n  port: 0\n  io_threads: 2\n  workers: 1\n  queue_capacity: 1\n"
+        "  access_log: false\n  request_timeout: 2s\n"
+        "sources:\n  mem: {type: duckdb, path: ':memory:', read_only: false}\n"
+        "endpoints:\n  - path: /slow\n    source: mem\n"
+        "    sql: select count(*) as n from range(100000000000) a where a.range % 7 = 3\n";
+    frost::testing::guarded_server server(yaml);
+    struct outcome {
+        int status = 0;
+        std::string retry_after;
+        double ms = 0;
+    };
+    std::vector<outcome> outcomes(6);
+    std::vector<std::thread> clients;
+    for (std::size_t i = 0; i < outcomes.size(); ++i) {
+        clients.emplace_back([&, i] {
+            const auto t0 = std::chrono::steady_clock::now();
+            auto a = frost::testing::http_get(server.port(), "/slow");
+            outcomes[i] = {a.status, a.header("retry-after"),
+                           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count()};
+        });
+        std::this_thread::sleep_for(20ms);  // the first two take the worker and the queue slot
+    }
+    for (auto& t : clients) t.join();
+    int refused = 0;
+    double slowest_refusal = 0;
+    for (const auto& o : outcomes) {
+        if (o.status != 503) continue;
+        ++refused;
+        EXPECT_EQ(o.retry_after, "1");
+        slowest_refusal = std::max(slowest_refusal, o.ms);
+    }
+    EXPECT_GE(refused, 3) << "one runs, one waits, the rest are refused";
+    EXPECT_LT(slowest_refusal, 50.0) << "a refusal must not wait for a worker";
+    RecordProperty("b4_503_slowest_ms", std::to_string(slowest_refusal));
 }
 
 TEST(connections, beyond_the_cap_are_closed_at_once_and_service_continues) {
