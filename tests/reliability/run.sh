@@ -124,6 +124,10 @@ NGX
   slowhttptest -B -c 500 -r 200 -i 10 -s 8192 -l 30 -u "$url" -p 3 > "$work/slowbody.txt" 2>&1 || true
   say "B3.7 slow body (slowhttptest -B -c 500 -i 10 -s 8192 -l 30): $(grep -E 'service available' "$work/slowbody.txt" | tail -1 | tr -s ' ')"
 
+  # B3.7 slow read: tiny receive windows, read 32 bytes every 5 s.
+  slowhttptest -X -c 500 -r 200 -w 512 -y 1024 -n 5 -z 32 -k 3 -l 30 -u "$url" -p 3 > "$work/slowread.txt" 2>&1 || true
+  say "B3.7 slow read (slowhttptest -X -c 500 -w 512 -y 1024 -n 5 -z 32 -k 3 -l 30): $(grep -E 'service available' "$work/slowread.txt" | tail -1 | tr -s ' '); server fds at the end $(fds $server_pid) (baseline $fd0)"
+
   # B4.10 overload: uncached queries (random=true bypasses the cache) from 600 connections,
   # more than workers + queue_capacity (256): the excess must get a prompt 503.
   local hot="http://127.0.0.1:$port/trips/monthly?random=true"
