@@ -21,7 +21,7 @@ struct runtime_options {
     event_options events;
     /// Taken off Lambda's deadline so a query stopped at it still leaves time to post the
     /// 504 answer before Lambda ends the invocation.
-    std::chrono::milliseconds deadline_margin{50};
+    std::chrono::milliseconds deadline_margin{200};
     std::string function_name;  ///< the EMF `Service` dimension (AWS_LAMBDA_FUNCTION_NAME)
     /// Where EMF lines go; empty: stdout through `write_line`.
     std::function<void(std::string_view)> metrics_sink;
