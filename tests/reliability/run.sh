@@ -155,6 +155,33 @@ NGX
   local rss_e fd_e; rss_e=$(rss_kb $server_pid); fd_e=$(fds $server_pid)
   say "B4.11 soak ${soak}s (wrk -t2 -c16): $(awk '/Requests\/sec/ {print $2}' "$work/soak.txt") req/s, p99 $(p99_of "$work/soak.txt"), non-2xx $(awk '/Non-2xx/ {print $NF}' "$work/soak.txt"); RSS $((rss_w/1024)) -> $((rss_e/1024)) MiB, fds $fd_w -> $fd_e"
   kill -0 $server_pid && say "server still running: yes"
+  kill $server_pid 2>/dev/null || true
+  wait $server_pid 2>/dev/null || true
+
+  # B6.19 rate-limit isolation: key B's latency alone, then while key A floods past its quota.
+  local key_a="noisy-$RANDOM$RANDOM" key_b="quiet-$RANDOM$RANDOM"
+  sed -e "s|path: $work/serving.duckdb|path: $work/serving-auth.duckdb|" "$work/frost.yaml" > "$work/auth.yaml"
+  cat >> "$work/auth.yaml" <<AUTH
+
+auth:
+  default: api_key
+  rate_limit: {per_second: 100, burst: 100}
+  api_keys:
+    - {name: noisy, sha256: $(printf %s "$key_a" | sha256sum | cut -d' ' -f1)}
+    - {name: quiet, sha256: $(printf %s "$key_b" | sha256sum | cut -d' ' -f1)}
+AUTH
+  "$frost" serve -c "$work/auth.yaml" > "$work/serve-auth.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
+  # The quiet key stays under its quota: 2 connections, 40 ms between requests (about 50/s).
+  echo 'delay = function() return 40 end' > "$work/pace.lua"
+  wrk -t1 -c2 -d10s --latency -s "$work/pace.lua" -H "X-Api-Key: $key_b" "$url" > "$work/quiet_alone.txt"
+  wrk -t1 -c32 -d12s -H "X-Api-Key: $key_a" "$url" > "$work/noisy.txt" &
+  local nw=$!
+  sleep 1
+  wrk -t1 -c2 -d10s --latency -s "$work/pace.lua" -H "X-Api-Key: $key_b" "$url" > "$work/quiet_flood.txt"
+  wait $nw || true
+  say "B6.19 rate-limit isolation (100/s per key): quiet key alone p99 $(p99_of "$work/quiet_alone.txt"), $(awk '/Non-2xx/ {print $NF}' "$work/quiet_alone.txt") non-2xx; while the noisy key floods ($(awk '/Requests\/sec/ {print $2}' "$work/noisy.txt") req/s, $(awk '/Non-2xx/ {print $NF}' "$work/noisy.txt") answered 429): quiet key p99 $(p99_of "$work/quiet_flood.txt"), $(awk '/Non-2xx/ {print $NF}' "$work/quiet_flood.txt") non-2xx"
   echo "results: $out"
 }
 
