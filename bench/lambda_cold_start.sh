@@ -15,12 +15,12 @@ emulator="$PWD/$build/tests/emulators/lambda/frost-lambda-emulator"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 ./scripts/package-lambda.sh --binary "$build/src/app/frost" --trips "$trips" --out "$work/frost-lambda.zip" 2>&1 | grep 'package-lambda:' >&2
-mkdir "$work/task" && (cd "$work/task" && unzip -q ../frost-lambda.zip)
+mkdir "$work/task" "$work/tmp" && (cd "$work/task" && unzip -q ../frost-lambda.zip)
 printf 'endpoints:\n  - path: /\n    static: {result: Nothing to see here, time_ms: 0}\n' > "$work/task/config/static.yaml"
 echo "machine: $(nproc) cores, $(uname -m), $(date -u '+%Y-%m-%d %H:%M UTC')"
 for round in 1 2; do
   echo "== round $round: embedded data (/trips/monthly, $trips trips)"
-  (cd "$work/task" && "$emulator" --clean-env --cold-starts "$n" --path /trips/monthly -- ./bootstrap)
+  (cd "$work/task" && "$emulator" --clean-env --env "TMPDIR=$work/tmp" --cold-starts "$n" --path /trips/monthly -- ./bootstrap)
   echo "== round $round: baseline, same binary, static route only (no DuckDB)"
   (cd "$work/task" && "$emulator" --clean-env --env FROST_CONFIG=config/static.yaml --cold-starts "$n" --path / -- ./bootstrap)
 done
