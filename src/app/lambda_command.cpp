@@ -10,6 +10,7 @@
 #include <iostream>
 
 #include "api/worker_pool.hpp"
+#include "app/guard_rails.hpp"
 #include "app/sources.hpp"
 #include "config/config.hpp"
 #include "lambda/runtime.hpp"
@@ -127,6 +128,10 @@ int run_lambda(const std::string& config_path) {
         shared->server.queue_capacity);
     auto svc = api::service::create(shared, std::move(sources).value(), workers);
     if (!svc) return init_failed(svc.error());
+
+    // The same auth and rate limits as `frost serve`; Lambda has its own logs and metrics (EMF).
+    auto request_guard = install_request_guard(shared, *svc.value());
+    if (!request_guard) return init_failed(request_guard.error());
 
     lambda::runtime_options options;
     options.function_name = function_name;

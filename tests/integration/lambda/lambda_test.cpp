@@ -262,6 +262,29 @@ TEST_F(LambdaProcess, VerbAnswersFromACleanEnvironmentAndMatchesTheHttpServer) {
     EXPECT_TRUE(emf) << "no EMF line on stdout";
 }
 
+TEST_F(LambdaProcess, EnforcesTheConfigsApiKeysLikeTheHttpServer) {
+    // The key's SHA-256, from coreutils: printf 'lambda-test-key' | sha256sum
+    const std::string hash = "ce58939f13f7517bc388ebb7daed6b76795e1abe0264f8a02aafda5d2aa89529";
+    {
+        std::ofstream f(dir_ / "config/frost.yaml", std::ios::app);
+        f << "\nauth:\n  default: api_key\n";
+    }
+    emu::runtime_emulator emulator({std::chrono::seconds(60)});
+    emulator.set_process(
+        spec({FROST_BINARY, "lambda", "--config", "config/frost.yaml"}, {"FROST_API_KEYS=test=" + hash}));
+    emu::http_call call;
+    call.target = "/trips/monthly";
+    auto refused = emulator.invoke(emu::make_event(emu::front_door::rest, call));
+    ASSERT_EQ(refused.status, 200) << refused.body;
+    EXPECT_EQ(emu::read_reply(emu::front_door::rest, refused.body).status, 401);
+    call.headers = {{"X-Api-Key", "lambda-test-key"}};
+    auto allowed = emulator.invoke(emu::make_event(emu::front_door::rest, call));
+    EXPECT_EQ(emu::read_reply(emu::front_door::rest, allowed.body).status, 200) << allowed.body;
+    call.headers = {{"X-Api-Key", "wrong-key"}};
+    auto wrong = emulator.invoke(emu::make_event(emu::front_door::http_api, call));
+    EXPECT_EQ(emu::read_reply(emu::front_door::http_api, wrong.body).status, 401);
+}
+
 TEST_F(LambdaProcess, StartsWithoutAVerbWhenLambdaRunsIt) {
     emu::runtime_emulator emulator({std::chrono::seconds(60)});
     emulator.set_process(spec({FROST_BINARY, "bootstrap"}, {"FROST_CONFIG=config/frost.yaml", "_HANDLER=bootstrap"}));
