@@ -12,8 +12,16 @@ PACKAGES=(build-essential cmake ninja-build ccache pkg-config git
   libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev libgtest-dev libgmock-dev
   libcurl4-openssl-dev libssl-dev openssl zlib1g-dev curl zip unzip)
 
-# `--packaging`: also what scripts/package-lambda.sh needs (zip, unzip).
-[ "${1:-}" = "--packaging" ] && PACKAGES+=(zip unzip)
+# Extra tools for some scripts: `--fuzz` (tests/fuzz/run.sh: clang with libFuzzer),
+# `--reliability` (tests/reliability/run.sh slow: load and slow-client tools).
+for arg in "$@"; do
+  case "$arg" in
+    --packaging) ;;  # zip and unzip are in the base list
+    --fuzz) PACKAGES+=(clang libclang-rt-14-dev) ;;
+    --reliability) PACKAGES+=(wrk slowhttptest nginx-light) ;;
+    *) echo "setup: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
 
 say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 

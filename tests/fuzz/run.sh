@@ -7,6 +7,7 @@
 # tests/fuzz/corpus/<name>/ with the fix, so the corpus ctest guards it from then on.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+./scripts/setup.sh --fuzz
 seconds="${FUZZ_SECONDS:-60}"
 build="${FUZZ_BUILD_DIR:-build-fuzz}"
 cxx="${CXX_FUZZ:-$(command -v clang++ || command -v clang++-14 || true)}"

@@ -26,6 +26,7 @@ fds() { ls "/proc/$1/fd" | wc -l; }
 p99_of() { awk '/ 99%/ {print $2}' "$1"; }
 
 run_slow() {
+  ./scripts/setup.sh --reliability
   for tool in wrk slowhttptest; do
     command -v "$tool" >/dev/null || { echo "run.sh: $tool is needed (apt-get install $tool)" >&2; exit 2; }
   done
