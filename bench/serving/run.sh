@@ -7,7 +7,8 @@
 #   P3 live query path (/sqlapi) vs the same query through DuckDB's C API alone (serial)
 #   the data guide's artillery scenarios all.yaml and monthly_random.yaml (target port only changed)
 # Env: BUILD=build  DB=data/citibike-100m.duckdb (made with `frost seed --trips 100M` if missing)
-#      RUNS=3  DURATION=10s  P2_CONNECTIONS=8  ARTILLERY=1 (0 skips the two 2-minute scenarios)
+#      RUNS=3  DURATION=10s  P2_CONNECTIONS=8  P2_SWEEP="2 4 6" (more P2 rounds at these
+#      connection counts, alternating; empty skips)  ARTILLERY=1 (0 skips the two 2-minute scenarios)
 #      OUT=bench/serving/results/<UTC time>
 # Prints Markdown; writes raw outputs, summary.md and latency-percentiles.png into OUT.
 set -euo pipefail
@@ -18,6 +19,7 @@ DB=${DB:-data/citibike-100m.duckdb}
 RUNS=${RUNS:-3}
 DURATION=${DURATION:-10s}
 P2_CONNECTIONS=${P2_CONNECTIONS:-8}
+P2_SWEEP=${P2_SWEEP-2 4 6}
 ARTILLERY=${ARTILLERY:-1}
 OUT=${OUT:-bench/serving/results/$(date -u +%Y%m%dT%H%M%SZ)}
 PORT_FROST=${PORT_FROST:-5391}; PORT_NGINX=$((PORT_FROST + 1)); PORT_FLASK=$((PORT_FROST + 2))
@@ -119,6 +121,16 @@ for r in $(seq "$RUNS"); do
   kill "$sampler" 2>/dev/null || true; wait "$sampler" 2>/dev/null || true
   echo "p2 $r $(wrk_row <"$OUT/wrk-p2-$r.txt") $(load)" | tee -a "$OUT/p2.tsv" >&2
 done
+: >"$OUT/p2-sweep.tsv"
+if [ -n "$P2_SWEEP" ]; then
+  log "P2 sweep: $RUNS rounds x connections ($P2_SWEEP)"
+  for r in $(seq "$RUNS"); do
+    for c in $P2_SWEEP; do
+      wrk -t1 -c"$c" -d"$DURATION" --latency -s bench/serving/random_year.lua "http://127.0.0.1:$PORT_FROST" >"$OUT/wrk-sweep-c$c-$r.txt"
+      echo "c$c $r $(wrk_row <"$OUT/wrk-sweep-c$c-$r.txt") $(load)" | tee -a "$OUT/p2-sweep.tsv" >&2
+    done
+  done
+fi
 
 # ---- P3: live path vs DuckDB's C API, serial, alternating --------------------------------
 python3 - "$ROOT/config/frost.yaml" >"$OUT/monthly_raw.sql" <<'PY'

@@ -81,6 +81,15 @@ if p2:
               f"{int(after[0]) / 1024:.0f} MiB, peak since start (VmHWM, includes scanning 100M trips for that refresh): "
               f"{int(after[2]) / 1024:.0f} MiB.")
     perc.append(("P2 random years", m["p50"], m["p90"], m["p99"]))
+    sweep = rows("p2-sweep.tsv")
+    if sweep:
+        print("\nThe same at other connection counts (medians of the rounds):\n")
+        print("| connections | req/s | p50 ms | p90 ms | p99 ms |")
+        print("|---:|---:|---:|---:|---:|")
+        for who in sorted({r["who"] for r in sweep}, key=lambda w: int(w[1:])):
+            rs = pick(sweep, who)
+            print(f"| {who[1:]} | {med([r['rps'] for r in rs]):,.0f} | {med([r['p50'] for r in rs]):.2f} | "
+                  f"{med([r['p90'] for r in rs]):.2f} | {med([r['p99'] for r in rs]):.2f} |")
 
 p3 = rows("p3.tsv")
 if p3:
