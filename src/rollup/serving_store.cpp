@@ -77,12 +77,7 @@ duckdb_state append_cell(duckdb_appender app, const model::value& v) {
         duckdb_state operator()(std::int64_t i) const { return duckdb_append_int64(app, i); }
         duckdb_state operator()(double d) const { return duckdb_append_double(app, d); }
         duckdb_state operator()(const model::decimal& d) const {
-            duckdb_decimal dec{};
-            dec.width = 18;
-            dec.scale = d.scale;
-            dec.value.lower = static_cast<std::uint64_t>(d.unscaled);
-            dec.value.upper = d.unscaled < 0 ? -1 : 0;
-            duckdb_value val = duckdb_create_decimal(dec);
+            duckdb_value val = duckdb_create_decimal(source::duckdb::to_duckdb_decimal(d));
             const auto rc = duckdb_append_value(app, val);
             duckdb_destroy_value(&val);
             return rc;

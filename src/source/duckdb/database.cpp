@@ -153,12 +153,7 @@ duckdb_state bind_one(duckdb_prepared_statement stmt, idx_t index, const model::
         duckdb_state operator()(std::int64_t i) const { return duckdb_bind_int64(stmt, index, i); }
         duckdb_state operator()(double d) const { return duckdb_bind_double(stmt, index, d); }
         duckdb_state operator()(const model::decimal& d) const {
-            duckdb_decimal dec{};
-            dec.width = 18;
-            dec.scale = d.scale;
-            dec.value.lower = static_cast<std::uint64_t>(d.unscaled);
-            dec.value.upper = d.unscaled < 0 ? -1 : 0;
-            return duckdb_bind_decimal(stmt, index, dec);
+            return duckdb_bind_decimal(stmt, index, to_duckdb_decimal(d));
         }
         duckdb_state operator()(const model::date& d) const {
             // A typed DATE value, so `$end + INTERVAL 1 DAY` stays date arithmetic.
@@ -326,6 +321,15 @@ model::result<std::unique_ptr<prepared_statement>> connection::prepare(const std
         return source_error(err ? err : "cannot prepare statement");
     }
     return owned;
+}
+
+duckdb_decimal to_duckdb_decimal(const model::decimal& d) noexcept {
+    duckdb_decimal dec{};
+    dec.width = 18;
+    dec.scale = d.scale;
+    dec.value.lower = static_cast<std::uint64_t>(d.unscaled);
+    dec.value.upper = d.unscaled < 0 ? -1 : 0;
+    return dec;
 }
 
 std::string quote_identifier(std::string_view name) {

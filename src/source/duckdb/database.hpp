@@ -97,6 +97,9 @@ private:
     duckdb_connection con_;
 };
 
+/// The DuckDB form of an exact decimal (width 18, the widest `model::decimal` holds).
+[[nodiscard]] duckdb_decimal to_duckdb_decimal(const model::decimal& d) noexcept;
+
 /// Quotes an identifier for DuckDB SQL (`"a""b"`).
 [[nodiscard]] std::string quote_identifier(std::string_view name);
 
