@@ -25,8 +25,16 @@ test('"Try it out" on /trips/monthly runs the query against this server', async 
   await page.goto(`${baseUrl}/docs#/trips/getTripsMonthly`);
   const block = page.locator('#operations-trips-getTripsMonthly');
   await block.waitFor({ timeout: 30_000 });
-  if (!(await block.locator('.try-out__btn').isVisible())) await block.locator('.opblock-summary').click();
-  await block.locator('.try-out__btn').click();
+  // The deep link expands the operation once Swagger UI has rendered; only when it has not
+  // (a slow machine) open it by hand, so a late expansion never toggles it shut again.
+  const tryOut = block.locator('.try-out__btn');
+  try {
+    await tryOut.waitFor({ state: 'visible', timeout: 10_000 });
+  } catch {
+    await block.locator('.opblock-summary').click();
+    await tryOut.waitFor({ state: 'visible', timeout: 30_000 });
+  }
+  await tryOut.click();
   await block.locator('tr[data-param-name="start_range"] input').fill('2019-06-01');
   await block.locator('tr[data-param-name="end_range"] input').fill('2019-07-31');
   await block.locator('.execute').click();
