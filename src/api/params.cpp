@@ -2,9 +2,12 @@
 
 #include <boost/url/parse.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <optional>
+
+#include "codec/utf8.hpp"
 
 namespace frost::api {
 
@@ -14,20 +17,11 @@ model::error bad(model::error_code code, std::string message, std::string hint =
     return {code, std::move(message), {}, std::move(hint)};
 }
 
+// Well-formed UTF-8 (RFC 3629) without control characters: nothing a log line, a JSON body
+// or a SQL driver must escape.
 bool valid_text(std::string_view s) {
-    // UTF-8 without control characters: nothing a log line or a SQL driver must escape.
-    std::size_t i = 0;
-    while (i < s.size()) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        if (c < 0x20 || c == 0x7f) return false;
-        std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-        if (len == 0 || i + len > s.size()) return false;
-        for (std::size_t k = 1; k < len; ++k)
-            if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
-        if (len == 2 && c < 0xc2) return false;  // overlong
-        i += len;
-    }
-    return true;
+    return codec::valid_utf8(s) &&
+           std::none_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
 }
 
 std::string_view type_name(config::param_type t) {

@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "codec/utf8.hpp"
+
 namespace frost::api {
 
 void append_json_string(std::string& out, std::string_view s) {
@@ -30,11 +32,9 @@ void append_json_string(std::string& out, std::string_view s) {
             ++i;
             continue;
         }
-        // Copy a whole valid UTF-8 sequence, or emit U+FFFD for a bad byte.
-        std::size_t len = (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-        bool ok = len != 0 && i + len <= s.size() && !(len == 2 && c < 0xc2);
-        for (std::size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(s[i + k]) >> 6) == 0x2;
-        if (ok) {
+        // Copy a whole well-formed UTF-8 sequence, or emit U+FFFD for a bad byte.
+        const std::size_t len = codec::utf8_sequence_length(s, i);
+        if (len != 0) {
             out.append(s.data() + i, len);
             i += len;
         } else {

@@ -10,6 +10,8 @@
 #include "api/params.hpp"
 #include "api/render.hpp"
 #include "cache/http_caching.hpp"
+#include "codec/http_tokens.hpp"
+#include "codec/utc_time.hpp"
 #include "rollup/serving_store.hpp"
 
 namespace frost::api {
@@ -23,17 +25,6 @@ std::mt19937_64& thread_rng() {
 
 long long elapsed_ms(model::clock::time_point since) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(model::clock::now() - since).count();
-}
-
-// `2026-11-25T01:02:03Z`
-std::string iso_utc(std::chrono::system_clock::time_point t) {
-    const auto secs = std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-    auto days = static_cast<std::int32_t>(secs >= 0 ? secs / 86400 : (secs - 86399) / 86400);
-    const long long rem = secs - static_cast<long long>(days) * 86400;
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%sT%02lld:%02lld:%02lldZ", model::format_date(model::date{days}).c_str(), rem / 3600,
-                  rem / 60 % 60, rem % 60);
-    return buf;
 }
 
 // Appends a bound value to a cache key, type-tagged so `1` and `"1"` never share a key.
@@ -70,7 +61,7 @@ response from_entry(const cache::entry& e, const request& req, const char* outco
     response r;
     r.status = e.status;
     const auto inm = req.header("if-none-match");
-    const bool gz = e.gzip_body && cache::accepts_gzip(req.header("accept-encoding"));
+    const bool gz = e.gzip_body && codec::accepts_gzip(req.header("accept-encoding"));
     if (!inm.empty() && (cache::if_none_match(inm, e.etag) || (e.gzip_body && cache::if_none_match(inm, e.gzip_etag)))) {
         r.status = 304;
         r.headers = e.not_modified_headers;
@@ -279,11 +270,11 @@ service::answer service::run_query(const route& rt, const std::vector<source::pa
         a.headers = json_response(200, {}).headers;
         if (rt.rollups) {
             a.headers.emplace_back("X-Data-Version", rt.endpoint->rollup + "@" + std::to_string(version.version));
-            a.headers.emplace_back("X-Data-As-Of", iso_utc(version.built_at));
+            a.headers.emplace_back("X-Data-As-Of", codec::format_utc(version.built_at));
             if (version.stale) a.headers.emplace_back("X-Data-Stale", "true");
         } else {
             a.headers.emplace_back("X-Data-Version", "live");
-            a.headers.emplace_back("X-Data-As-Of", iso_utc(as_of));
+            a.headers.emplace_back("X-Data-As-Of", codec::format_utc(as_of));
         }
     } catch (const std::exception& ex) {
         spdlog::error("{} {}: unexpected failure: {}", req.request_id, rt.endpoint->path, ex.what());

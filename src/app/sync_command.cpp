@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "app/sources.hpp"
+#include "codec/utc_time.hpp"
 #include "config/config.hpp"
 #include "rollup/serving_store.hpp"
 
@@ -87,15 +88,6 @@ private:
     std::thread ticker_;
 };
 
-std::string iso_utc(std::chrono::system_clock::time_point t) {
-    const std::time_t secs = std::chrono::system_clock::to_time_t(t);
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
-
 }  // namespace
 
 int run_sync(const std::string& config_path, const std::vector<std::string>& only) {
@@ -148,7 +140,7 @@ int run_sync(const std::string& config_path, const std::vector<std::string>& onl
         char timing[32];
         std::snprintf(timing, sizeof timing, "%.2f s", secs);
         if (done) {
-            line.finish("version " + std::to_string(done.value().version) + " as of " + iso_utc(done.value().built_at) +
+            line.finish("version " + std::to_string(done.value().version) + " as of " + codec::format_utc(done.value().built_at) +
                         " in " + timing);
         } else {
             ++failures;

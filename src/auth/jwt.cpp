@@ -10,9 +10,16 @@
 #include <algorithm>
 #include <cmath>
 
+#include "codec/base64.hpp"
+
 namespace frost::auth {
 
 namespace {
+
+// JWS parts and JWK members are base64url without padding (RFC 7515 §2, RFC 7518 §6).
+std::optional<std::string> unpadded_base64url(std::string_view text) {
+    return codec::base64_decode(text, codec::base64_alphabet::url, codec::base64_padding::forbidden);
+}
 
 constexpr std::size_t max_token_bytes = 8 * 1024;
 constexpr std::size_t max_jwks_bytes = 150'000;  // API Gateway's JWKS size quota
@@ -142,38 +149,6 @@ const public_key* key_set::find(std::string_view kid) const noexcept {
     return nullptr;
 }
 
-std::optional<std::string> base64url_decode(std::string_view text) {
-    if (text.size() % 4 == 1) return std::nullopt;
-    std::string out;
-    out.reserve(text.size() * 3 / 4);
-    std::uint32_t acc = 0;
-    int bits = 0;
-    for (char c : text) {
-        int v;
-        if (c >= 'A' && c <= 'Z')
-            v = c - 'A';
-        else if (c >= 'a' && c <= 'z')
-            v = c - 'a' + 26;
-        else if (c >= '0' && c <= '9')
-            v = c - '0' + 52;
-        else if (c == '-')
-            v = 62;
-        else if (c == '_')
-            v = 63;
-        else
-            return std::nullopt;
-        acc = (acc << 6) | static_cast<std::uint32_t>(v);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out.push_back(static_cast<char>((acc >> bits) & 0xff));
-        }
-    }
-    // Leftover bits must be zero (canonical encoding).
-    if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) return std::nullopt;
-    return out;
-}
-
 model::result<key_set> parse_jwks(std::string_view json) {
     auto fail = [](std::string m) {
         return model::error{model::error_code::config_error, "JWKS: " + std::move(m), {}, {}};
@@ -199,7 +174,7 @@ model::result<key_set> parse_jwks(std::string_view json) {
             const auto* n = string_at(k, "n");
             const auto* e = string_at(k, "e");
             if (!n || !e || (alg && *alg != "RS256")) continue;
-            auto nb = base64url_decode(*n), eb = base64url_decode(*e);
+            auto nb = unpadded_base64url(*n), eb = unpadded_base64url(*e);
             if (!nb || !eb) continue;
             pk.alg = "RS256";
             pk.key = rsa_key(*nb, *eb);
@@ -208,7 +183,7 @@ model::result<key_set> parse_jwks(std::string_view json) {
             const auto* x = string_at(k, "x");
             const auto* y = string_at(k, "y");
             if (!crv || *crv != "P-256" || !x || !y || (alg && *alg != "ES256")) continue;
-            auto xb = base64url_decode(*x), yb = base64url_decode(*y);
+            auto xb = unpadded_base64url(*x), yb = unpadded_base64url(*y);
             if (!xb || !yb) continue;
             pk.alg = "ES256";
             pk.key = p256_key(*xb, *yb);
@@ -261,9 +236,9 @@ jwt_outcome verify_jwt(std::string_view token, const key_set& keys, const config
     const auto dot2 = dot1 == std::string_view::npos ? dot1 : token.find('.', dot1 + 1);
     if (dot2 == std::string_view::npos || token.find('.', dot2 + 1) != std::string_view::npos)
         return fail(jwt_failure::malformed);
-    auto header_text = base64url_decode(token.substr(0, dot1));
-    auto payload_text = base64url_decode(token.substr(dot1 + 1, dot2 - dot1 - 1));
-    auto signature = base64url_decode(token.substr(dot2 + 1));
+    auto header_text = unpadded_base64url(token.substr(0, dot1));
+    auto payload_text = unpadded_base64url(token.substr(dot1 + 1, dot2 - dot1 - 1));
+    auto signature = unpadded_base64url(token.substr(dot2 + 1));
     if (!header_text || !payload_text || !signature) return fail(jwt_failure::malformed);
     auto header = parse_object(*header_text);
     if (!header) return fail(jwt_failure::malformed);

@@ -67,7 +67,4 @@ struct jwt_outcome {
 [[nodiscard]] jwt_outcome verify_jwt(std::string_view token, const key_set& keys, const config::jwt_config& rules,
                                      double now);
 
-/// Decodes unpadded base64url (RFC 4648 §5); nullopt on any other character or bad length.
-[[nodiscard]] std::optional<std::string> base64url_decode(std::string_view text);
-
 }  // namespace frost::auth

@@ -1,6 +1,7 @@
 #include "cache/response_cache.hpp"
 
 #include "cache/http_caching.hpp"
+#include "codec/gzip.hpp"
 
 namespace frost::cache {
 
@@ -21,7 +22,7 @@ std::shared_ptr<const entry> make_entry(std::string key, int status, std::string
     e->status = status;
     e->etag = strong_etag(body);
     if (body.size() >= min_gzip) {
-        if (auto z = gzip(body); z && z->size() < body.size()) {
+        if (auto z = codec::gzip(body); z && z->size() < body.size()) {
             e->gzip_etag = strong_etag(body, "-gz");
             e->gzip_body = std::make_shared<const std::string>(std::move(*z));
         }

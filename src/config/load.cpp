@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "codec/duration.hpp"
 #include "config/config.hpp"
 
 namespace frost::config {
@@ -77,18 +78,9 @@ public:
     }
 
     std::chrono::milliseconds duration(const YAML::Node& node, const std::string& where) const {
-        // "250ms", "30s", "5m", or a bare number of milliseconds
-        const auto s = text(node, where);
-        std::size_t digits = 0;
-        while (digits < s.size() && s[digits] >= '0' && s[digits] <= '9') ++digits;
-        const auto unit = std::string_view(s).substr(digits);
-        long long n = 0;
-        auto [p, ec] = std::from_chars(s.data(), s.data() + digits, n);
-        if (digits == 0 || ec != std::errc{} || n > 86'400'000) fail(node, where, "expected a duration like 250ms, 30s or 5m");
-        if (unit.empty() || unit == "ms") return std::chrono::milliseconds(n);
-        if (unit == "s") return std::chrono::seconds(n);
-        if (unit == "m") return std::chrono::minutes(n);
-        fail(node, where, "expected a duration like 250ms, 30s or 5m");
+        const auto d = codec::parse_duration(text(node, where));
+        if (!d) fail(node, where, "expected a duration like 250ms, 30s, 5m or 1h");
+        return *d;
     }
 
     std::vector<std::string> text_list(const YAML::Node& node, const std::string& where) const {

@@ -1,16 +1,18 @@
 #include "lambda/event.hpp"
 
-#include <zlib.h>
 #include <boost/beast/http/status.hpp>
 #include <boost/json.hpp>
 
 #include <algorithm>
-#include <array>
 #include <cctype>
 #include <optional>
 
 #include "api/render.hpp"
 #include "api/service.hpp"
+#include "codec/base64.hpp"
+#include "codec/gzip.hpp"
+#include "codec/http_tokens.hpp"
+#include "codec/utf8.hpp"
 
 namespace frost::lambda {
 
@@ -22,17 +24,7 @@ model::error bad_event(std::string message) {
     return {model::error_code::bad_request, "malformed Lambda event: " + std::move(message), {}, {}};
 }
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-           });
-}
+using codec::iequals;
 
 // A member that may be absent or null; present with another type is an error naming it.
 const json::value* member(const json::object& o, std::string_view key) {
@@ -129,7 +121,7 @@ model::result<bool> read_headers(const json::object& event, api::request& req) {
             if (!kv.value().is_array()) return bad_event("multiValueHeaders values must be arrays");
             for (const auto& v : kv.value().get_array()) {
                 if (!v.is_string()) return bad_event("multiValueHeaders values must be strings");
-                req.headers.emplace_back(lower(kv.key()), std::string(v.get_string()));
+                req.headers.emplace_back(codec::to_lower(kv.key()), std::string(v.get_string()));
             }
         }
         return true;
@@ -140,7 +132,7 @@ model::result<bool> read_headers(const json::object& event, api::request& req) {
         for (const auto& kv : *single.value()) {
             if (kv.value().is_null()) continue;
             if (!kv.value().is_string()) return bad_event("headers values must be strings");
-            req.headers.emplace_back(lower(kv.key()), std::string(kv.value().get_string()));
+            req.headers.emplace_back(codec::to_lower(kv.key()), std::string(kv.value().get_string()));
         }
     }
     return false;
@@ -159,7 +151,9 @@ model::result<model::done> read_body(const json::object& event, api::request& re
         req.body = std::string(*body.value());
         return model::done{};
     }
-    auto decoded = base64_decode(*body.value());
+    // Padding optional: API Gateway pads, but a test tool or proxy that builds events by hand
+    // may not, and both forms are unambiguous.
+    auto decoded = codec::base64_decode(*body.value(), codec::base64_alphabet::standard, codec::base64_padding::optional);
     if (!decoded) return bad_event("body is not valid base64");
     req.body = std::move(decoded).value();
     return model::done{};
@@ -233,7 +227,7 @@ model::result<http_event> parse_v2(const json::object& event, const event_option
         for (const auto& kv : *headers.value()) {
             if (kv.value().is_null()) continue;
             if (!kv.value().is_string()) return bad_event("headers values must be strings");
-            out.request.headers.emplace_back(lower(kv.key()), std::string(kv.value().get_string()));
+            out.request.headers.emplace_back(codec::to_lower(kv.key()), std::string(kv.value().get_string()));
         }
     }
     if (const auto* cookies = member(event, "cookies")) {
@@ -296,37 +290,6 @@ model::result<http_event> parse_v1_or_alb(const json::object& event, bool alb, c
     return out;
 }
 
-bool valid_utf8(std::string_view s) {
-    std::size_t i = 0;
-    while (i < s.size()) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        std::size_t n = 0;
-        std::uint32_t cp = 0;
-        if (c < 0x80) {
-            ++i;
-            continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            n = 1, cp = c & 0x1F;
-        } else if ((c & 0xF0) == 0xE0) {
-            n = 2, cp = c & 0x0F;
-        } else if ((c & 0xF8) == 0xF0) {
-            n = 3, cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (i + n >= s.size()) return false;
-        for (std::size_t k = 1; k <= n; ++k) {
-            const auto d = static_cast<unsigned char>(s[i + k]);
-            if ((d & 0xC0) != 0x80) return false;
-            cp = (cp << 6) | (d & 0x3F);
-        }
-        constexpr std::array<std::uint32_t, 4> min_cp{0, 0x80, 0x800, 0x10000};
-        if (cp < min_cp[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-        i += n + 1;
-    }
-    return true;
-}
-
 // The rule of the Rust lambda_http crate: anything encoded, or not text, travels as base64.
 bool is_text(const api::response& res, std::string_view body) {
     for (const auto& [k, v] : res.headers) {
@@ -334,47 +297,11 @@ bool is_text(const api::response& res, std::string_view body) {
     }
     std::string type;
     for (const auto& [k, v] : res.headers)
-        if (iequals(k, "content-type")) type = lower(v);
+        if (iequals(k, "content-type")) type = codec::to_lower(v);
     const bool text_type = type.empty() || type.starts_with("text/") || type.find("json") != std::string::npos ||
                            type.find("javascript") != std::string::npos || type.find("xml") != std::string::npos ||
                            type.find("yaml") != std::string::npos;
-    return text_type && valid_utf8(body);
-}
-
-bool accepts_gzip(const api::request& req) {
-    const auto accept = lower(req.header("accept-encoding"));
-    std::string_view rest(accept);
-    while (!rest.empty()) {
-        auto item = rest.substr(0, rest.find(','));
-        rest.remove_prefix(std::min(rest.size(), item.size() + 1));
-        while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-        auto name = item.substr(0, item.find(';'));
-        while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
-        if (name != "gzip" && name != "*") continue;
-        auto q = item.find("q=");
-        if (q != std::string_view::npos) {
-            auto value = item.substr(q + 2);
-            if (value.starts_with("0") && value.find_first_not_of("0.") == std::string_view::npos) return false;
-        }
-        return true;
-    }
-    return false;
-}
-
-std::optional<std::string> gzip(std::string_view data) {
-    z_stream z{};
-    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-        return std::nullopt;
-    std::string out(deflateBound(&z, static_cast<uLong>(data.size())) + 32, '\0');
-    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-    z.avail_in = static_cast<uInt>(data.size());
-    z.next_out = reinterpret_cast<Bytef*>(out.data());
-    z.avail_out = static_cast<uInt>(out.size());
-    const int rc = deflate(&z, Z_FINISH);
-    out.resize(z.total_out);
-    deflateEnd(&z);
-    if (rc != Z_STREAM_END) return std::nullopt;
-    return out;
+    return text_type && codec::valid_utf8(body);
 }
 
 void append_key(std::string& out, std::string_view key) {
@@ -406,7 +333,7 @@ std::string encode(const http_event& event, const api::response& res, std::strin
         auto it =
             std::find_if(grouped.begin(), grouped.end(), [&name = k](const auto& g) { return iequals(g.first, name); });
         if (it == grouped.end()) {
-            grouped.emplace_back(v2 ? lower(k) : k, std::vector<std::string_view>{v});
+            grouped.emplace_back(v2 ? codec::to_lower(k) : k, std::vector<std::string_view>{v});
         } else {
             it->second.push_back(v);
         }
@@ -454,7 +381,7 @@ std::string encode(const http_event& event, const api::response& res, std::strin
     out += ",\"body\":";
     if (base64) {
         out += '"';
-        out += base64_encode(body);
+        out += codec::base64_encode(body);
         out += '"';
     } else {
         api::append_json_string(out, body);
@@ -516,8 +443,8 @@ encoded_response encode_response(const http_event& event, const api::response& r
     bool encoded = false;
     for (const auto& [k, v] : r.headers)
         encoded = encoded || (iequals(k, "content-encoding") && !iequals(v, "identity"));
-    if (!encoded && accepts_gzip(event.request)) {
-        if (auto packed = gzip(body)) {
+    if (!encoded && codec::accepts_gzip(event.request.header("accept-encoding"))) {
+        if (auto packed = codec::gzip(body)) {
             api::response z = r;
             z.body = std::move(*packed);
             z.shared_body.reset();
@@ -536,67 +463,6 @@ encoded_response encode_response(const http_event& event, const api::response& r
     if (!event.request.request_id.empty()) err.headers.emplace_back("X-Request-Id", event.request.request_id);
     return {encode(event, err, event.request.method == "HEAD" ? std::string_view() : err.body_view(), false),
             err.status, false};
-}
-
-std::string base64_encode(std::string_view s) {
-    static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    out.reserve((s.size() + 2) / 3 * 4);
-    std::size_t i = 0;
-    for (; i + 2 < s.size(); i += 3) {
-        const std::uint32_t n = (static_cast<unsigned char>(s[i]) << 16) | (static_cast<unsigned char>(s[i + 1]) << 8) |
-                                static_cast<unsigned char>(s[i + 2]);
-        out += alphabet[(n >> 18) & 63];
-        out += alphabet[(n >> 12) & 63];
-        out += alphabet[(n >> 6) & 63];
-        out += alphabet[n & 63];
-    }
-    if (i + 1 == s.size()) {
-        const std::uint32_t n = static_cast<unsigned char>(s[i]) << 16;
-        out += alphabet[(n >> 18) & 63];
-        out += alphabet[(n >> 12) & 63];
-        out += "==";
-    } else if (i + 2 == s.size()) {
-        const std::uint32_t n = (static_cast<unsigned char>(s[i]) << 16) | (static_cast<unsigned char>(s[i + 1]) << 8);
-        out += alphabet[(n >> 18) & 63];
-        out += alphabet[(n >> 12) & 63];
-        out += alphabet[(n >> 6) & 63];
-        out += '=';
-    }
-    return out;
-}
-
-model::result<std::string> base64_decode(std::string_view s) {
-    auto value = [](char c) -> int {
-        if (c >= 'A' && c <= 'Z') return c - 'A';
-        if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-        if (c >= '0' && c <= '9') return c - '0' + 52;
-        if (c == '+') return 62;
-        if (c == '/') return 63;
-        return -1;
-    };
-    std::size_t padding = 0;
-    while (padding < 2 && !s.empty() && s.back() == '=') {
-        s.remove_suffix(1);
-        ++padding;
-    }
-    if (s.size() % 4 == 1 || (padding && (s.size() + padding) % 4 != 0))
-        return model::error{model::error_code::bad_request, "invalid base64 length", {}, {}};
-    std::string out;
-    out.reserve(s.size() * 3 / 4);
-    std::uint32_t acc = 0;
-    int bits = 0;
-    for (char c : s) {
-        const int v = value(c);
-        if (v < 0) return model::error{model::error_code::bad_request, "invalid base64 character", {}, {}};
-        acc = (acc << 6) | static_cast<std::uint32_t>(v);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out += static_cast<char>((acc >> bits) & 0xFF);
-        }
-    }
-    return out;
 }
 
 }  // namespace frost::lambda

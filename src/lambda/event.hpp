@@ -64,10 +64,4 @@ struct encoded_response {
 [[nodiscard]] encoded_response encode_response(const http_event& event, const api::response& res,
                                                std::size_t limit = 0);
 
-/// `s` in standard base64 with padding.
-[[nodiscard]] std::string base64_encode(std::string_view s);
-/// Decodes standard base64 (padding optional, no whitespace); fails with `bad_request` on any
-/// other character or an impossible length.
-[[nodiscard]] model::result<std::string> base64_decode(std::string_view s);
-
 }  // namespace frost::lambda

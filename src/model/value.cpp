@@ -1,31 +1,21 @@
 #include "model/value.hpp"
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 
 namespace frost::model {
 
-// Howard Hinnant's civil-calendar algorithms (public domain), exact for every day.
+// std::chrono's proleptic Gregorian calendar: exact for every day of an int32 day number
+// whose year fits year_month_day (±32767).
 std::int32_t days_from_civil(int year, unsigned month, unsigned day) noexcept {
-    year -= month <= 2 ? 1 : 0;
-    const int era = (year >= 0 ? year : year - 399) / 400;
-    const auto yoe = static_cast<unsigned>(year - era * 400);
-    const unsigned doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + static_cast<int>(doe) - 719468;
+    const std::chrono::sys_days d{std::chrono::year{year} / std::chrono::month{month} / std::chrono::day{day}};
+    return static_cast<std::int32_t>(d.time_since_epoch().count());
 }
 
 civil_date civil_from_days(std::int32_t days) noexcept {
-    const int z = days + 719468;
-    const int era = (z >= 0 ? z : z - 146096) / 146097;
-    const auto doe = static_cast<unsigned>(z - era * 146097);
-    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const int y = static_cast<int>(yoe) + era * 400;
-    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const unsigned mp = (5 * doy + 2) / 153;
-    const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-    const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-    return {y + (m <= 2 ? 1 : 0), m, d};
+    const std::chrono::year_month_day ymd{std::chrono::sys_days{std::chrono::days{days}}};
+    return {static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day())};
 }
 
 namespace {
@@ -52,12 +42,11 @@ std::optional<date> parse_date(std::string_view text) noexcept {
     }
     if (!all_digits(y) || !all_digits(m) || !all_digits(d)) return std::nullopt;
     const unsigned year = to_number(y), month = to_number(m), day = to_number(d);
-    if (year < 1 || month < 1 || month > 12 || day < 1) return std::nullopt;
-    static constexpr unsigned month_days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    const unsigned last = month == 2 && leap ? 29 : month_days[month - 1];
-    if (day > last) return std::nullopt;
-    return date{days_from_civil(static_cast<int>(year), month, day)};
+    if (year < 1) return std::nullopt;
+    const std::chrono::year_month_day ymd{std::chrono::year{static_cast<int>(year)}, std::chrono::month{month},
+                                          std::chrono::day{day}};
+    if (!ymd.ok()) return std::nullopt;  // month 1..12, day within that month (leap years included)
+    return date{static_cast<std::int32_t>(std::chrono::sys_days{ymd}.time_since_epoch().count())};
 }
 
 std::string format_date(date d) {

@@ -1,7 +1,9 @@
 #include "observe/access_log.hpp"
 
 #include <chrono>
-#include <ctime>
+#include <cstdio>
+
+#include "codec/utc_time.hpp"
 
 namespace frost::observe {
 
@@ -30,14 +32,7 @@ std::string json_string(std::string_view text) {
 
 std::string access_log::format(const api::request& req, const api::response& res, const api::request_stats& stats) {
     using namespace std::chrono;
-    const auto now = system_clock::now();
-    const auto t = system_clock::to_time_t(now);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char when[96];
-    const auto millis = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
-    std::snprintf(when, sizeof when, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(millis));
+    const auto when = codec::format_utc(system_clock::now(), codec::utc_precision::milliseconds);
     char numbers[96];
     std::snprintf(numbers, sizeof numbers, "\"duration_ms\":%.3f,\"query_ms\":%.3f",
                   duration<double, std::milli>(model::clock::now() - stats.started).count(),

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "codec/fnv.hpp"
+
 namespace frost::rollup {
 
 namespace {
@@ -15,11 +17,8 @@ using frost::source::duckdb::quote_identifier;
 
 constexpr std::string_view meta_table = "frost_rollups";
 
-std::string sql_fingerprint(std::string_view sql) {
-    std::uint64_t h = 14695981039346656037ull;
-    for (unsigned char c : sql) h = (h ^ c) * 1099511628211ull;
-    return std::to_string(h);
-}
+// Stored in the serving file, so it must stay the same across builds: FNV-1a, not std::hash.
+std::string sql_fingerprint(std::string_view sql) { return std::to_string(codec::fnv1a_64(sql)); }
 
 std::string quote_literal(std::string_view s) {
     std::string out = "'";

@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "cache/http_caching.hpp"
+#include "codec/gzip.hpp"
 
 namespace frost::web {
 
@@ -22,7 +23,7 @@ bool compressible(std::string_view type) {
 }  // namespace
 
 std::shared_ptr<const std::string> gzip_if_smaller(std::string_view bytes) {
-    auto z = cache::gzip(bytes);
+    auto z = codec::gzip(bytes);
     if (!z || z->size() >= bytes.size()) return nullptr;
     return std::make_shared<const std::string>(std::move(*z));
 }

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "cache/http_caching.hpp"
+#include "codec/http_tokens.hpp"
 #include "web/assets.hpp"
 
 namespace frost::web {
@@ -37,7 +38,7 @@ struct static_answer {
 api::response serve(const static_answer& a, const api::request& req) {
     if (req.method != "GET" && req.method != "HEAD") return method_not_allowed(req);
     api::response r;
-    const bool gz = a.gzipped && cache::accepts_gzip(req.header("accept-encoding"));
+    const bool gz = a.gzipped && codec::accepts_gzip(req.header("accept-encoding"));
     r.headers.emplace_back("ETag", gz ? a.gzip_etag : a.etag);
     r.headers.emplace_back("Cache-Control", "no-cache");
     r.headers.emplace_back("X-Content-Type-Options", "nosniff");

@@ -10,6 +10,8 @@
 
 #include <cstring>
 
+#include "codec/base64.hpp"
+
 namespace frost::source::snowflake {
 
 namespace {
@@ -35,26 +37,12 @@ int passphrase_callback(char* buf, int size, int /*rwflag*/, void* user) {
     return static_cast<int>(pass->size());
 }
 
-std::string base64(const unsigned char* data, std::size_t n) {
-    std::string out(4 * ((n + 2) / 3) + 1, '\0');
-    const int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(n));
-    out.resize(static_cast<std::size_t>(len));
-    return out;
+// JWS parts are base64url without padding (RFC 7515 §2).
+std::string base64url(std::string_view bytes) {
+    return codec::base64_encode(bytes, codec::base64_alphabet::url, codec::base64_padding::forbidden);
 }
 
 }  // namespace
-
-std::string base64url(std::string_view bytes) {
-    auto s = base64(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-    for (auto& c : s) {
-        if (c == '+')
-            c = '-';
-        else if (c == '/')
-            c = '_';
-    }
-    while (!s.empty() && s.back() == '=') s.pop_back();
-    return s;
-}
 
 key_pair::key_pair(evp_pkey_st* key) : key_(key) {}
 key_pair::key_pair(key_pair&& other) noexcept : key_(other.key_), fingerprint_(std::move(other.fingerprint_)) {
@@ -106,7 +94,7 @@ model::result<key_pair> key_pair::load(std::string_view pem, std::string_view pa
     const int ok = EVP_Digest(der, static_cast<std::size_t>(der_len), digest, &digest_len, EVP_sha256(), nullptr);
     OPENSSL_free(der);
     if (ok != 1) return key_error("cannot hash the public key");
-    out.fingerprint_ = "SHA256:" + base64(digest, digest_len);
+    out.fingerprint_ = "SHA256:" + codec::base64_encode(std::string_view(reinterpret_cast<const char*>(digest), digest_len));
     return out;
 }
 

@@ -44,9 +44,6 @@ private:
     std::string fingerprint_;
 };
 
-/// base64url without padding (RFC 7515 §2).
-[[nodiscard]] std::string base64url(std::string_view bytes);
-
 /// The claims of a key-pair JWT (reference §6.2), in seconds since the epoch.
 struct jwt_claims {
     std::string issuer;   ///< `ACCOUNT.USER.SHA256:<fingerprint>`

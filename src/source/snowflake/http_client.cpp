@@ -1,11 +1,12 @@
 #include "source/snowflake/http_client.hpp"
 
 #include <curl/curl.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <cctype>
 #include <mutex>
+
+#include "codec/gzip.hpp"
 
 namespace frost::source::snowflake {
 
@@ -55,33 +56,6 @@ std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
         }
     }
     return len;
-}
-
-// A gzip body that arrived without Content-Encoding (reference §11.8: partitions may be
-// gzipped whatever was asked): JSON never starts with 0x1f 0x8b, so the magic decides.
-bool gunzip(std::string& body, std::size_t max_body) {
-    z_stream z{};
-    if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) return false;
-    std::string out;
-    z.next_in = reinterpret_cast<Bytef*>(body.data());
-    z.avail_in = static_cast<uInt>(body.size());
-    char buf[16384];
-    int rc = Z_OK;
-    while (rc != Z_STREAM_END) {
-        z.next_out = reinterpret_cast<Bytef*>(buf);
-        z.avail_out = sizeof buf;
-        rc = inflate(&z, Z_NO_FLUSH);
-        if (rc != Z_OK && rc != Z_STREAM_END) break;
-        out.append(buf, sizeof buf - z.avail_out);
-        if (out.size() > max_body || (rc == Z_OK && z.avail_in == 0 && z.avail_out != 0)) {
-            rc = Z_DATA_ERROR;
-            break;
-        }
-    }
-    inflateEnd(&z);
-    if (rc != Z_STREAM_END) return false;
-    body = std::move(out);
-    return true;
 }
 
 }  // namespace
@@ -181,11 +155,17 @@ http_answer http_client::send(const std::string& method, const std::string& url,
                                           : std::string(curl_easy_strerror(rc));
     } else {
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out.status);
+        // A gzip body that arrived without Content-Encoding (reference §11.8: partitions may be
+        // gzipped whatever was asked): JSON never starts with 0x1f 0x8b, so the magic decides.
         if (out.body.size() >= 2 && static_cast<unsigned char>(out.body[0]) == 0x1f &&
-            static_cast<unsigned char>(out.body[1]) == 0x8b && !gunzip(out.body, max_body_)) {
-            out.status = 0;
-            out.body.clear();
-            out.transport_error = "the answer's gzip data is damaged";
+            static_cast<unsigned char>(out.body[1]) == 0x8b) {
+            if (auto plain = codec::gunzip(out.body, max_body_)) {
+                out.body = std::move(*plain);
+            } else {
+                out.status = 0;
+                out.body.clear();
+                out.transport_error = "the answer's gzip data is damaged";
+            }
         }
     }
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, nullptr);

@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <limits>
 
+#include "codec/utf8.hpp"
+
 namespace frost::source::snowflake {
 
 namespace json = boost::json;
@@ -221,36 +223,6 @@ bool parse_instant(std::string_view s, std::int64_t& micros) {
     return parse_seconds(s, micros);
 }
 
-// `s` with each byte that is not part of a valid UTF-8 sequence replaced by U+FFFD, so it can
-// become a JSON string (JSON text must be UTF-8).
-std::string utf8_or_replacement(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    std::size_t i = 0;
-    while (i < s.size()) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-        bool ok = len != 0 && i + len <= s.size() && !(len == 2 && c < 0xc2);
-        for (std::size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(s[i + k]) >> 6) == 0x2;
-        if (ok && len == 3) {  // no overlong forms or UTF-16 surrogates
-            const auto c1 = static_cast<unsigned char>(s[i + 1]);
-            ok = !(c == 0xe0 && c1 < 0xa0) && !(c == 0xed && c1 >= 0xa0);
-        }
-        if (ok && len == 4) {
-            const auto c1 = static_cast<unsigned char>(s[i + 1]);
-            ok = !(c == 0xf0 && c1 < 0x90) && !(c == 0xf4 && c1 >= 0x90) && c <= 0xf4;
-        }
-        if (ok) {
-            out.append(s.substr(i, len));
-            i += len;
-        } else {
-            out += "\xef\xbf\xbd";
-            ++i;
-        }
-    }
-    return out;
-}
-
 // "YYYY-MM-DD[ T]HH:MM:SS[.fff]" (formatted output): wall clock in microseconds.
 std::optional<std::int64_t> parse_formatted_timestamp(std::string_view s) {
     if (s.size() < 19 || (s[10] != ' ' && s[10] != 'T') || s[13] != ':' || s[16] != ':') return std::nullopt;
@@ -369,7 +341,7 @@ model::result<model::value> decode_text_cell(const column_meta& c, std::string_v
         opts.max_depth = 64;
         boost::system::error_code ec;
         auto v = json::parse(s, ec, {}, opts);
-        if (ec) return model::value{json::serialize(json::value(json::string(utf8_or_replacement(s))))};
+        if (ec) return model::value{json::serialize(json::value(json::string(codec::utf8_or_replacement(s))))};
         // Compact form, unless it would not read back (numbers beyond double, e.g. 9E900,
         // serialize as non-JSON): then the text as sent, which the parser just proved valid.
         auto compact = json::serialize(v);

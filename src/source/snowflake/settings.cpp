@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "codec/duration.hpp"
+
 namespace frost::source::snowflake {
 
 namespace {
@@ -79,19 +81,6 @@ private:
 
 model::error fail(const std::string& message, std::string hint = {}) {
     return {model::error_code::config_error, message, {}, std::move(hint)};
-}
-
-std::optional<std::chrono::milliseconds> parse_duration(std::string_view s) {
-    std::size_t digits = 0;
-    while (digits < s.size() && std::isdigit(static_cast<unsigned char>(s[digits]))) ++digits;
-    long long n = 0;
-    auto [p, ec] = std::from_chars(s.data(), s.data() + digits, n);
-    if (digits == 0 || ec != std::errc{} || n > 86'400'000) return std::nullopt;
-    const auto unit = s.substr(digits);
-    if (unit.empty() || unit == "ms") return std::chrono::milliseconds(n);
-    if (unit == "s") return std::chrono::seconds(n);
-    if (unit == "m") return std::chrono::minutes(n);
-    return std::nullopt;
 }
 
 bool is_loopback(std::string_view host) {
@@ -288,9 +277,9 @@ model::result<snowflake_settings> read_settings(const config::source_config& sou
                         std::chrono::milliseconds hi) -> std::optional<model::error> {
         auto v = get.get(key);
         if (!v) return std::nullopt;
-        auto d = parse_duration(*v);
+        auto d = codec::parse_duration(*v);
         if (!d || *d < lo || *d > hi)
-            return fail(at + get.where(key) + ": expected a duration like 250ms, 30s or 5m from " +
+            return fail(at + get.where(key) + ": expected a duration like 250ms, 30s, 5m or 1h from " +
                         std::to_string(lo.count()) + "ms to " + std::to_string(hi.count()) + "ms");
         out = std::chrono::duration_cast<std::remove_reference_t<decltype(out)>>(*d);
         return std::nullopt;

@@ -14,6 +14,7 @@
 #include "emulators/lambda/gateway.hpp"
 #include "emulators/lambda/runtime_emulator.hpp"
 #include "integration/lambda/compare.hpp"
+#include "lambda/event.hpp"
 #include "lambda/runtime.hpp"
 #include "support/test_server.hpp"
 
@@ -129,6 +130,74 @@ TEST_F(LambdaIntegration, EverySeedRouteThroughEveryDoorAnswersLikeTheHttpServer
         }
     }
     EXPECT_EQ(compared, static_cast<int>(targets.size()) * 5 * 2);
+}
+
+// Issue 15, defect 4: ill-formed UTF-8 in a query value (lone surrogates, a code point above
+// U+10FFFF, an overlong '/') is a 400 whose body is valid UTF-8 JSON, over HTTP and over every
+// Lambda front door alike. Boost.JSON's parser, which refuses ill-formed UTF-8, is the oracle.
+TEST_F(LambdaIntegration, IllFormedUtf8InAQueryValueIsTheSame400OverHttpAndLambda) {
+    for (const std::string value : {"%ED%A0%80", "%ED%BF%BF", "%F4%90%80%80", "%C0%AF", "2019-01-%ED%A0%80"}) {
+        for (const std::string target : {"/trips/monthly?start_range=" + value + "&end_range=2019-01-31",
+                                         "/trips/monthly?start_range=2019-01-01&end_range=" + value}) {
+            const auto expected = http_->get(target);
+            EXPECT_EQ(expected.status, 400) << target;
+            boost::system::error_code ec;
+            (void)json::parse(expected.body, ec);
+            EXPECT_FALSE(ec) << target << ": not valid UTF-8 JSON: " << testing::PrintToString(expected.body);
+            for (auto door : all_doors()) {
+                SCOPED_TRACE(target + " via " + std::string(emu::door_name(door)));
+                emu::http_call call;
+                call.target = target;
+                auto r = lambda_->emulator().invoke(emu::make_event(door, call));
+                ASSERT_FALSE(r.function_error) << r.body;
+                const auto reply = emu::read_reply(door, r.body);
+                ASSERT_TRUE(reply.problem.empty()) << reply.problem;
+                EXPECT_EQ(reply.status, 400);
+                expect_same_answer(expected, reply);
+            }
+        }
+    }
+}
+
+// The HTTP path (the service's cached answer) and the Lambda adapter (which compresses an
+// answer too large for Lambda) negotiate Accept-Encoding with one function, so for the same
+// header they choose the same encoding. The old copies disagreed on `*, gzip;q=0` and `x-gzip`.
+TEST_F(LambdaIntegration, AcceptEncodingChoosesTheSameEncodingOverHttpAndLambda) {
+    const std::string target = "/trips/monthly?start_range=2014-01-01&end_range=2014-12-31";
+    int gzipped = 0, identity = 0;
+    for (const std::string accept : {"gzip", "GZIP", "x-gzip", "*", "*, gzip;q=0", "gzip;q=0", "x-gzip;q=0, *",
+                                     "identity;q=0", "identity;q=0, gzip;q=0.1", "gzip;q=0.5, identity", "deflate, br",
+                                     "gzip;q=0.000", "identity", "br;q=1, *;q=0"}) {
+        SCOPED_TRACE("Accept-Encoding: " + accept);
+        const auto expected = http_->get(target, {{"Accept-Encoding", accept}});
+        ASSERT_EQ(expected.status, 200);
+        const auto encoding = expected.header("content-encoding");
+        (encoding == "gzip" ? gzipped : identity)++;
+        for (auto door : all_doors()) {
+            SCOPED_TRACE(std::string(emu::door_name(door)));
+            emu::http_call call;
+            call.target = target;
+            call.headers = {{"Accept-Encoding", accept}};
+            const auto event = emu::make_event(door, call);
+            // Through the runtime: the service's cached answer.
+            auto r = lambda_->emulator().invoke(event);
+            ASSERT_FALSE(r.function_error) << r.body;
+            const auto reply = emu::read_reply(door, r.body);
+            EXPECT_EQ(reply.header("content-encoding"), encoding);
+            // Through the adapter's own negotiation: an identity answer over the size limit.
+            auto parsed = lambda::parse_event(event);
+            ASSERT_TRUE(parsed) << parsed.error().message;
+            api::response big;
+            big.status = 200;
+            big.headers = {{"Content-Type", "application/json"}};
+            big.body = "[" + std::string(64 << 10, '1') + "]";
+            const auto out = lambda::encode_response(parsed.value(), big, 16 << 10);
+            EXPECT_EQ(out.compressed, encoding == "gzip");
+            EXPECT_EQ(out.status, encoding == "gzip" ? 200 : 502);
+        }
+    }
+    EXPECT_GT(gzipped, 0);
+    EXPECT_GT(identity, 0);
 }
 
 TEST_F(LambdaIntegration, MalformedEventsAreFunctionErrorsAndTheLoopSurvives) {

@@ -17,6 +17,7 @@
 #include "emulators/snowflake/engine.hpp"
 #include "emulators/snowflake/jwt_verifier.hpp"
 #include "fixture.hpp"
+#include "codec/base64.hpp"
 #include "source/snowflake/credentials.hpp"
 #include "source/snowflake/http_client.hpp"
 
@@ -26,13 +27,17 @@ namespace sft = frost::testing::snowflake;
 namespace emu = frost::emulators::snowflake;
 namespace sf = frost::source::snowflake;
 namespace model = frost::model;
+
+std::string base64url(std::string_view bytes) {
+    return frost::codec::base64_encode(bytes, frost::codec::base64_alphabet::url, frost::codec::base64_padding::forbidden);
+}
 using frost::testing::snowflake_keys::keys;
 
 std::string token(const std::string& private_pem, const std::string& header, const boost::json::object& claims) {
     auto key = sf::key_pair::load(private_pem, "");
     if (!key) throw std::runtime_error(key.error().message);
-    const std::string input = sf::base64url(header) + "." + sf::base64url(boost::json::serialize(claims));
-    return input + "." + sf::base64url(key.value().sign_rs256(input).value());
+    const std::string input = base64url(header) + "." + base64url(boost::json::serialize(claims));
+    return input + "." + base64url(key.value().sign_rs256(input).value());
 }
 
 class EmulatorJwt : public ::testing::Test {
@@ -93,7 +98,7 @@ TEST_F(EmulatorJwt, RejectsEachBrokenClaim) {
     auto good = token(keys().private_pkcs8, header_, claims(t0_, t0_ + 60));
     const auto a = good.find('.'), b = good.find('.', a + 1);
     auto altered = claims(t0_, t0_ + 7200);
-    const auto forged = good.substr(0, a + 1) + sf::base64url(boost::json::serialize(altered)) + good.substr(b);
+    const auto forged = good.substr(0, a + 1) + base64url(boost::json::serialize(altered)) + good.substr(b);
     EXPECT_EQ(check(forged), "signature does not match a registered key");
 }
 

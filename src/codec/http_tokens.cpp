@@ -1,0 +1,79 @@
+#include "codec/http_tokens.hpp"
+
+#include <algorithm>
+#include <optional>
+
+namespace frost::codec {
+
+namespace {
+
+char lower_ascii(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// A qvalue (RFC 9110 §12.4.2) in thousandths: "0", "0.5", "1", "1.000"; nullopt when malformed.
+std::optional<int> parse_qvalue(std::string_view v) noexcept {
+    if (v.empty() || (v[0] != '0' && v[0] != '1')) return std::nullopt;
+    int whole = v[0] - '0';
+    if (v.size() == 1) return whole * 1000;
+    if (v[1] != '.' || v.size() > 5) return std::nullopt;
+    int thousandths = 0, scale = 100;
+    for (char c : v.substr(2)) {
+        if (c < '0' || c > '9') return std::nullopt;
+        thousandths += (c - '0') * scale;
+        scale /= 10;
+    }
+    if (whole == 1 && thousandths != 0) return std::nullopt;
+    return whole * 1000 + thousandths;
+}
+
+}  // namespace
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+    return a.size() == b.size() &&
+           std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower_ascii(x) == lower_ascii(y); });
+}
+
+std::string_view trim(std::string_view s) noexcept {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+std::string to_lower(std::string_view s) {
+    std::string out(s);
+    for (auto& c : out) c = lower_ascii(c);
+    return out;
+}
+
+bool accepts_gzip(std::string_view header) noexcept {
+    // q-values in thousandths; -1 while a coding is not named.
+    int gzip_q = -1, identity_q = -1, star_q = -1;
+    while (!header.empty()) {
+        const auto comma = header.find(',');
+        auto member = header.substr(0, comma);
+        header = comma == std::string_view::npos ? std::string_view{} : header.substr(comma + 1);
+        const auto semi = member.find(';');
+        const auto coding = trim(member.substr(0, semi));
+        if (coding.empty()) continue;  // "a, , b" and a trailing comma are allowed (RFC 9110 §5.6.1)
+        std::optional<int> q = 1000;
+        auto params = semi == std::string_view::npos ? std::string_view{} : member.substr(semi + 1);
+        while (!params.empty()) {
+            const auto next = params.find(';');
+            const auto p = trim(params.substr(0, next));
+            params = next == std::string_view::npos ? std::string_view{} : params.substr(next + 1);
+            const auto eq = p.find('=');
+            if (eq != std::string_view::npos && iequals(trim(p.substr(0, eq)), "q")) q = parse_qvalue(trim(p.substr(eq + 1)));
+        }
+        if (!q) continue;
+        int* slot = iequals(coding, "gzip") || iequals(coding, "x-gzip") ? &gzip_q
+                    : iequals(coding, "identity")                       ? &identity_q
+                    : coding == "*"                                     ? &star_q
+                                                                        : nullptr;
+        if (slot) *slot = std::max(*slot, *q);
+    }
+    const int gzip = gzip_q >= 0 ? gzip_q : star_q >= 0 ? star_q : 0;
+    // Identity not named is acceptable but preferred least (RFC 9110 §12.5.3 gives it no q-value).
+    const int identity = identity_q >= 0 ? identity_q : star_q >= 0 ? star_q : 0;
+    return gzip > 0 && gzip >= identity;
+}
+
+}  // namespace frost::codec

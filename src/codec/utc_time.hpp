@@ -1,0 +1,17 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+
+namespace frost::codec {
+
+/// How many fraction digits a UTC timestamp carries.
+enum class utc_precision { seconds, milliseconds };
+
+/// `t` as RFC 3339 UTC, truncated toward the past: `2026-11-25T01:02:03Z`, or with
+/// `milliseconds` `2026-11-25T01:02:03.045Z`. For header values, logs and progress lines.
+/// Years outside 0000..9999 are not supported. Pure; thread-safe.
+[[nodiscard]] std::string format_utc(std::chrono::system_clock::time_point t,
+                                     utc_precision precision = utc_precision::seconds);
+
+}  // namespace frost::codec

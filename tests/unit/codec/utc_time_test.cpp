@@ -1,0 +1,49 @@
+#include <gtest/gtest.h>
+
+#include <ctime>
+#include <random>
+
+#include "codec/utc_time.hpp"
+
+namespace frost::codec {
+namespace {
+
+using namespace std::chrono;
+
+// Oracle: the C library's gmtime_r and strftime.
+std::string c_library_utc(std::int64_t ms) {
+    const std::time_t secs = static_cast<std::time_t>(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[40];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    return buf;
+}
+
+TEST(utc_time, known_instants) {
+    const system_clock::time_point t{sys_days{2026y / November / 25} + 1h + 2min + 3s + 45ms};
+    EXPECT_EQ(format_utc(t), "2026-11-25T01:02:03Z");
+    EXPECT_EQ(format_utc(t, utc_precision::milliseconds), "2026-11-25T01:02:03.045Z");
+    EXPECT_EQ(format_utc(system_clock::time_point{}), "1970-01-01T00:00:00Z");
+    // Before the epoch the instant is truncated toward the past, not toward zero.
+    EXPECT_EQ(format_utc(system_clock::time_point{-1ms}, utc_precision::milliseconds), "1969-12-31T23:59:59.999Z");
+    EXPECT_EQ(format_utc(system_clock::time_point{sys_days{2016y / February / 29}}), "2016-02-29T00:00:00Z");
+}
+
+TEST(utc_time, matches_gmtime_over_random_instants) {
+    std::mt19937_64 rng(17);
+    // 1900-01-01 .. 9999-12-31
+    std::uniform_int_distribution<std::int64_t> pick(-2'208'988'800'000, 253'402'300'799'999);
+    for (int i = 0; i < 50'000; ++i) {
+        const auto ms = pick(rng);
+        const system_clock::time_point t{milliseconds(ms)};
+        const auto expected = c_library_utc(ms);
+        ASSERT_EQ(format_utc(t), expected + "Z") << ms;
+        char frac[8];
+        std::snprintf(frac, sizeof frac, ".%03d", static_cast<int>(((ms % 1000) + 1000) % 1000));
+        ASSERT_EQ(format_utc(t, utc_precision::milliseconds), expected + frac + "Z") << ms;
+    }
+}
+
+}  // namespace
+}  // namespace frost::codec
