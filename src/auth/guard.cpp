@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "codec/http_tokens.hpp"
 #include "api/service.hpp"
 
 namespace frost::auth {
@@ -20,11 +21,7 @@ api::response refuse(int status, std::string message, std::string_view challenge
     return r;
 }
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
+using codec::trim;
 
 // A compact JWS is three base64url parts; an API key is anything else.
 bool looks_like_jwt(std::string_view s) {

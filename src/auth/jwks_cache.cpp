@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "codec/http_tokens.hpp"
+
 namespace frost::auth {
 
 namespace {
@@ -41,15 +43,10 @@ std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
     auto* st = static_cast<fetch_state*>(user);
     std::string_view line(data, size * n);
     constexpr std::string_view name = "cache-control:";
-    if (line.size() > name.size()) {
-        bool match = true;
-        for (std::size_t i = 0; i < name.size() && match; ++i)
-            match = std::tolower(static_cast<unsigned char>(line[i])) == name[i];
-        if (match) {
-            line.remove_prefix(name.size());
-            while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.remove_suffix(1);
-            st->cache_control = std::string(line.substr(0, 512));
-        }
+    if (line.size() > name.size() && codec::iequals(line.substr(0, name.size()), name)) {
+        line.remove_prefix(name.size());
+        while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.remove_suffix(1);
+        st->cache_control = std::string(line.substr(0, 512));
     }
     return size * n;
 }
@@ -63,10 +60,7 @@ std::optional<std::chrono::seconds> cache_lifetime(std::string_view cc) {
         const auto comma = cc.find(',');
         auto item = cc.substr(0, comma);
         cc = comma == std::string_view::npos ? std::string_view{} : cc.substr(comma + 1);
-        while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-        while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-        std::string lower(item);
-        for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        const auto lower = codec::to_lower(codec::trim(item));
         for (std::string_view key : {"max-age=", "s-maxage="}) {
             if (lower.rfind(key, 0) == 0) {
                 long long v = 0;

@@ -412,6 +412,11 @@ model::result<http_event> parse_event(std::string_view text, const event_options
     boost::system::error_code ec;
     json::parse_options po;
     po.max_depth = 64;
+    // REST front doors decode the query before it reaches us, so a value sent as %ED%A0%80 can
+    // arrive as bytes that are not UTF-8. Such bytes are judged where the HTTP path judges them
+    // (api::params, strict UTF-8), so both transports give the same 400 instead of this one
+    // refusing the whole event.
+    po.allow_invalid_utf8 = true;
     json::value doc = json::parse(json::string_view(text.data(), text.size()), ec, json::storage_ptr(), po);
     if (ec) return bad_event("not JSON (" + ec.message() + ")");
     if (!doc.is_object()) return bad_event("the event is not a JSON object");

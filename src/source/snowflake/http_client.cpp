@@ -6,6 +6,7 @@
 #include <cctype>
 #include <mutex>
 
+#include "codec/http_tokens.hpp"
 #include "codec/gzip.hpp"
 
 namespace frost::source::snowflake {
@@ -44,16 +45,11 @@ std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
     const std::size_t len = size * n;
     std::string_view line(data, len);
     constexpr std::string_view name = "retry-after:";
-    if (line.size() > name.size()) {
-        bool match = true;
-        for (std::size_t i = 0; i < name.size() && match; ++i)
-            match = std::tolower(static_cast<unsigned char>(line[i])) == name[i];
-        if (match) {
-            auto v = line.substr(name.size());
-            while (!v.empty() && std::isspace(static_cast<unsigned char>(v.front()))) v.remove_prefix(1);
-            while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.remove_suffix(1);
-            *x->retry_after = std::string(v.substr(0, 64));
-        }
+    if (line.size() > name.size() && codec::iequals(line.substr(0, name.size()), name)) {
+        auto v = line.substr(name.size());
+        while (!v.empty() && std::isspace(static_cast<unsigned char>(v.front()))) v.remove_prefix(1);
+        while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.remove_suffix(1);
+        *x->retry_after = std::string(v.substr(0, 64));
     }
     return len;
 }

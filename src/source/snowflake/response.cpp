@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <limits>
 
+#include "codec/http_tokens.hpp"
 #include "codec/utf8.hpp"
 
 namespace frost::source::snowflake {
@@ -52,18 +53,9 @@ std::optional<std::int64_t> int_field(const json::object& o, std::string_view ke
 }
 
 // Type names compare case-insensitively (§3.2: "fixed" in captured bodies, "FIXED" in the docs).
-bool is(std::string_view type, std::string_view name) {
-    if (type.size() != name.size()) return false;
-    for (std::size_t i = 0; i < type.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(type[i])) != name[i]) return false;
-    return true;
-}
+bool is(std::string_view type, std::string_view name) { return codec::iequals(type, name); }
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
+std::string lower(std::string_view s) { return codec::to_lower(s); }
 
 statement_status read_status(const json::object& o) {
     return {text_field(o, "code"), text_field(o, "sqlState"), text_field(o, "message"),

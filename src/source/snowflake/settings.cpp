@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "codec/http_tokens.hpp"
 #include "codec/duration.hpp"
 
 namespace frost::source::snowflake {
@@ -46,11 +47,7 @@ std::string upper(std::string_view s) {
     return out;
 }
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
+std::string lower(std::string_view s) { return codec::to_lower(s); }
 
 // Reads keys from the config file first, then from the environment, and remembers where a
 // value came from so messages can name it without showing it.
