@@ -140,8 +140,8 @@ int run_sync(const std::string& config_path, const std::vector<std::string>& onl
         char timing[32];
         std::snprintf(timing, sizeof timing, "%.2f s", secs);
         if (done) {
-            line.finish("version " + std::to_string(done.value().version) + " as of " + codec::format_utc(done.value().built_at) +
-                        " in " + timing);
+            line.finish("version " + std::to_string(done.value().version) + " as of " +
+                        codec::format_utc(done.value().built_at) + " in " + timing);
         } else {
             ++failures;
             line.finish("FAILED after " + std::string(timing) + ": " + done.error().message +

@@ -4,8 +4,8 @@
 
 #include <chrono>
 
-#include "codec/http_tokens.hpp"
 #include "api/service.hpp"
+#include "codec/http_tokens.hpp"
 
 namespace frost::auth {
 

@@ -7,7 +7,9 @@ namespace frost::codec {
 
 namespace {
 
-char lower_ascii(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower_ascii(char c) noexcept {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 // A qvalue (RFC 9110 §12.4.2) in thousandths: "0", "0.5", "1", "1.000"; nullopt when malformed.
 std::optional<int> parse_qvalue(std::string_view v) noexcept {
@@ -61,13 +63,14 @@ bool accepts_gzip(std::string_view header) noexcept {
             const auto p = trim(params.substr(0, next));
             params = next == std::string_view::npos ? std::string_view{} : params.substr(next + 1);
             const auto eq = p.find('=');
-            if (eq != std::string_view::npos && iequals(trim(p.substr(0, eq)), "q")) q = parse_qvalue(trim(p.substr(eq + 1)));
+            if (eq != std::string_view::npos && iequals(trim(p.substr(0, eq)), "q"))
+                q = parse_qvalue(trim(p.substr(eq + 1)));
         }
         if (!q) continue;
         int* slot = iequals(coding, "gzip") || iequals(coding, "x-gzip") ? &gzip_q
-                    : iequals(coding, "identity")                       ? &identity_q
-                    : coding == "*"                                     ? &star_q
-                                                                        : nullptr;
+                    : iequals(coding, "identity")                        ? &identity_q
+                    : coding == "*"                                      ? &star_q
+                                                                         : nullptr;
         if (slot) *slot = std::max(*slot, *q);
     }
     const int gzip = gzip_q >= 0 ? gzip_q : star_q >= 0 ? star_q : 0;

@@ -153,7 +153,8 @@ model::result<model::done> read_body(const json::object& event, api::request& re
     }
     // Padding optional: API Gateway pads, but a test tool or proxy that builds events by hand
     // may not, and both forms are unambiguous.
-    auto decoded = codec::base64_decode(*body.value(), codec::base64_alphabet::standard, codec::base64_padding::optional);
+    auto decoded =
+        codec::base64_decode(*body.value(), codec::base64_alphabet::standard, codec::base64_padding::optional);
     if (!decoded) return bad_event("body is not valid base64");
     req.body = std::move(decoded).value();
     return model::done{};

@@ -18,7 +18,9 @@ using frost::source::duckdb::quote_identifier;
 constexpr std::string_view meta_table = "frost_rollups";
 
 // Stored in the serving file, so it must stay the same across builds: FNV-1a, not std::hash.
-std::string sql_fingerprint(std::string_view sql) { return std::to_string(codec::fnv1a_64(sql)); }
+std::string sql_fingerprint(std::string_view sql) {
+    return std::to_string(codec::fnv1a_64(sql));
+}
 
 std::string quote_literal(std::string_view s) {
     std::string out = "'";

@@ -94,7 +94,8 @@ model::result<key_pair> key_pair::load(std::string_view pem, std::string_view pa
     const int ok = EVP_Digest(der, static_cast<std::size_t>(der_len), digest, &digest_len, EVP_sha256(), nullptr);
     OPENSSL_free(der);
     if (ok != 1) return key_error("cannot hash the public key");
-    out.fingerprint_ = "SHA256:" + codec::base64_encode(std::string_view(reinterpret_cast<const char*>(digest), digest_len));
+    out.fingerprint_ =
+        "SHA256:" + codec::base64_encode(std::string_view(reinterpret_cast<const char*>(digest), digest_len));
     return out;
 }
 

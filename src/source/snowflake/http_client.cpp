@@ -6,8 +6,8 @@
 #include <cctype>
 #include <mutex>
 
-#include "codec/http_tokens.hpp"
 #include "codec/gzip.hpp"
+#include "codec/http_tokens.hpp"
 
 namespace frost::source::snowflake {
 

@@ -53,9 +53,13 @@ std::optional<std::int64_t> int_field(const json::object& o, std::string_view ke
 }
 
 // Type names compare case-insensitively (§3.2: "fixed" in captured bodies, "FIXED" in the docs).
-bool is(std::string_view type, std::string_view name) { return codec::iequals(type, name); }
+bool is(std::string_view type, std::string_view name) {
+    return codec::iequals(type, name);
+}
 
-std::string lower(std::string_view s) { return codec::to_lower(s); }
+std::string lower(std::string_view s) {
+    return codec::to_lower(s);
+}
 
 statement_status read_status(const json::object& o) {
     return {text_field(o, "code"), text_field(o, "sqlState"), text_field(o, "message"),

@@ -8,8 +8,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "codec/http_tokens.hpp"
 #include "codec/duration.hpp"
+#include "codec/http_tokens.hpp"
 
 namespace frost::source::snowflake {
 
@@ -47,7 +47,9 @@ std::string upper(std::string_view s) {
     return out;
 }
 
-std::string lower(std::string_view s) { return codec::to_lower(s); }
+std::string lower(std::string_view s) {
+    return codec::to_lower(s);
+}
 
 // Reads keys from the config file first, then from the environment, and remembers where a
 // value came from so messages can name it without showing it.

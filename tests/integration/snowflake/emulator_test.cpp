@@ -14,10 +14,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "codec/base64.hpp"
 #include "emulators/snowflake/engine.hpp"
 #include "emulators/snowflake/jwt_verifier.hpp"
 #include "fixture.hpp"
-#include "codec/base64.hpp"
 #include "source/snowflake/credentials.hpp"
 #include "source/snowflake/http_client.hpp"
 
@@ -29,7 +29,8 @@ namespace sf = frost::source::snowflake;
 namespace model = frost::model;
 
 std::string base64url(std::string_view bytes) {
-    return frost::codec::base64_encode(bytes, frost::codec::base64_alphabet::url, frost::codec::base64_padding::forbidden);
+    return frost::codec::base64_encode(bytes, frost::codec::base64_alphabet::url,
+                                       frost::codec::base64_padding::forbidden);
 }
 using frost::testing::snowflake_keys::keys;
 

@@ -15,7 +15,7 @@
 namespace frost::api {
 namespace {
 
-const char* const hostile_values[] = {"\xed\xa0\x80", "\xed\xbf\xbf", "\xf4\x90\x80\x80", "\xc0\xaf",
+const char* const hostile_values[] = {"\xed\xa0\x80",         "\xed\xbf\xbf", "\xf4\x90\x80\x80", "\xc0\xaf",
                                       "2019-01-\xed\xa0\x80", "\xe0\x80\xaf", "\xf5\x80\x80\x80"};
 
 config::endpoint_config report_endpoint() {

@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
 #include "cache/http_caching.hpp"
-#include "codec/gzip.hpp"
 #include "cache/response_cache.hpp"
+#include "codec/gzip.hpp"
 
 namespace frost::cache {
 namespace {

@@ -23,8 +23,12 @@ std::string openssl_base64(const std::string& bytes) {
 }
 
 TEST(base64, rfc_4648_test_vectors) {
-    const std::pair<const char*, const char*> vectors[] = {{"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},
-                                                           {"foo", "Zm9v"},  {"foob", "Zm9vYg=="},  {"fooba", "Zm9vYmE="},
+    const std::pair<const char*, const char*> vectors[] = {{"", ""},
+                                                           {"f", "Zg=="},
+                                                           {"fo", "Zm8="},
+                                                           {"foo", "Zm9v"},
+                                                           {"foob", "Zm9vYg=="},
+                                                           {"fooba", "Zm9vYmE="},
                                                            {"foobar", "Zm9vYmFy"}};
     for (const auto& [plain, text] : vectors) {
         EXPECT_EQ(base64_encode(plain), text);
@@ -54,14 +58,14 @@ TEST(base64, decoder_is_strict) {
     EXPECT_FALSE(base64_decode("Z"));                      // 4n+1 characters
     EXPECT_FALSE(base64_decode("Zm9v=", url, forbidden));  // JWS parts carry no padding
     EXPECT_FALSE(base64_decode("Zm8", standard, required));
-    EXPECT_FALSE(base64_decode("Zm+v", url, forbidden));   // wrong alphabet
+    EXPECT_FALSE(base64_decode("Zm+v", url, forbidden));  // wrong alphabet
     EXPECT_FALSE(base64_decode("Zm-v"));
     EXPECT_FALSE(base64_decode("Zh==")) << "non-zero trailing bits: not the canonical form";
     EXPECT_FALSE(base64_decode("Zh", url, forbidden));
-    EXPECT_FALSE(base64_decode("ab=c"));                   // '=' inside
-    EXPECT_FALSE(base64_decode("abc=="));                  // padding past a multiple of 4
+    EXPECT_FALSE(base64_decode("ab=c"));   // '=' inside
+    EXPECT_FALSE(base64_decode("abc=="));  // padding past a multiple of 4
     EXPECT_FALSE(base64_decode("a==="));
-    EXPECT_FALSE(base64_decode("ab\ncd"));                 // no whitespace or line breaks
+    EXPECT_FALSE(base64_decode("ab\ncd"));  // no whitespace or line breaks
     EXPECT_FALSE(base64_decode(" Zm9v"));
     EXPECT_EQ(base64_decode(""), std::optional<std::string>(""));
 }

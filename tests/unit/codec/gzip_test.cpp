@@ -16,7 +16,8 @@ constexpr std::size_t big_cap = 1 << 26;
 
 std::string random_json(std::mt19937_64& rng, std::size_t rows) {
     std::string s = "{\"result\":[";
-    for (std::size_t i = 0; i < rows; ++i) s += (i ? "," : "") + std::string("[") + std::to_string(rng() % 100000) + ",\"Mon\"]";
+    for (std::size_t i = 0; i < rows; ++i)
+        s += (i ? "," : "") + std::string("[") + std::to_string(rng() % 100000) + ",\"Mon\"]";
     return s + "],\"time_ms\":3}";
 }
 
@@ -36,7 +37,9 @@ std::optional<std::string> system_gzip(const std::string& args, const std::strin
     return out;
 }
 
-bool have_gzip() { return std::system("command -v gzip >/dev/null 2>&1") == 0; }
+bool have_gzip() {
+    return std::system("command -v gzip >/dev/null 2>&1") == 0;
+}
 
 TEST(gzip, decodes_to_the_identity_bytes_and_gzip_1_agrees) {
     std::mt19937_64 rng(7);

@@ -29,14 +29,14 @@ TEST(accept_encoding, follows_rfc_9110) {
         {"GZIP", true},
         {"gzip, deflate, br", true},
         {"deflate, GZIP;q=0.5, br", true},
-        {"x-gzip", true},                    // Lambda said no
+        {"x-gzip", true},  // Lambda said no
         {"*", true},
         {"*;q=0.1", true},
         {"gzip;q=0", false},
         {"gzip;q=0.000", false},
         {"gzip; q=0", false},
         {"gzip;Q=0", false},
-        {"*, gzip;q=0", false},              // Lambda said yes
+        {"*, gzip;q=0", false},  // Lambda said yes
         {"gzip;q=0, *", false},
         {"*;q=0", false},
         {"x-gzip;q=0, *", false},
@@ -44,14 +44,14 @@ TEST(accept_encoding, follows_rfc_9110) {
         {"", false},
         {" , ,", false},
         {"br, deflate", false},
-        {"gzip;q=0.5, identity", false},     // identity preferred
+        {"gzip;q=0.5, identity", false},  // identity preferred
         {"identity;q=0.5, gzip", true},
-        {"identity;q=0", false},             // refuses both: identity anyway (SHOULD)
+        {"identity;q=0", false},  // refuses both: identity anyway (SHOULD)
         {"identity;q=0, gzip;q=0.1", true},
         {"identity;q=0, *", true},
-        {"gzip;q=0.3, *;q=0.5", false},      // * sets identity's preference too
+        {"gzip;q=0.3, *;q=0.5", false},  // * sets identity's preference too
         {"gzip;q=1.0", true},
-        {"gzip;q=2", false},                 // malformed q: member ignored
+        {"gzip;q=2", false},  // malformed q: member ignored
         {"gzip;q=0.0001", false},
         {"gzip;q=abc", false},
         {"gzip;level=1", true},

@@ -49,14 +49,14 @@ TEST(utf8, every_scalar_value_is_valid_and_every_surrogate_is_not) {
 }
 
 TEST(utf8, rejects_what_rfc_3629_forbids) {
-    for (const char* bad : {"\xc0\xaf",                   // overlong '/'
-                            "\xc1\xbf", "\xe0\x80\xaf",   // overlong
-                            "\xf0\x80\x80\xaf",           // overlong
-                            "\xed\xa0\x80", "\xed\xbf\xbf",  // surrogates U+D800, U+DFFF
-                            "\xf4\x90\x80\x80",           // U+110000
+    for (const char* bad : {"\xc0\xaf",                                                  // overlong '/'
+                            "\xc1\xbf", "\xe0\x80\xaf",                                  // overlong
+                            "\xf0\x80\x80\xaf",                                          // overlong
+                            "\xed\xa0\x80", "\xed\xbf\xbf",                              // surrogates U+D800, U+DFFF
+                            "\xf4\x90\x80\x80",                                          // U+110000
                             "\xf5\x80\x80\x80", "\xf8\x88\x80\x80\x80", "\xfe", "\xff",  // lead bytes F5..FF
-                            "\x80", "\xbf",               // stray continuation bytes
-                            "\xe2\x82", "\xf0\x9f\x9a",   // cut short
+                            "\x80", "\xbf",                                              // stray continuation bytes
+                            "\xe2\x82", "\xf0\x9f\x9a",                                  // cut short
                             "\xc3\x28", "a\xe2\x28\xa1"}) {
         EXPECT_FALSE(valid_utf8(bad)) << testing::PrintToString(std::string(bad));
         EXPECT_FALSE(json_accepts(bad)) << "oracle disagrees on " << testing::PrintToString(std::string(bad));
