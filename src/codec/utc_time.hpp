@@ -10,7 +10,7 @@ enum class utc_precision { seconds, milliseconds };
 
 /// `t` as RFC 3339 UTC, truncated toward the past: `2026-11-25T01:02:03Z`, or with
 /// `milliseconds` `2026-11-25T01:02:03.045Z`. For header values, logs and progress lines.
-/// Years outside 0000..9999 are not supported. Pure; thread-safe.
+/// Any `system_clock` instant (with 64-bit nanoseconds, years 1677..2262). Pure; thread-safe.
 [[nodiscard]] std::string format_utc(std::chrono::system_clock::time_point t,
                                      utc_precision precision = utc_precision::seconds);
 

@@ -124,8 +124,8 @@ void fuzz_utc(std::string_view in) {
     if (in.size() < 8) return;
     std::int64_t raw = 0;
     std::memcpy(&raw, in.data(), sizeof raw);
-    // Years 1970..9999: the range timegm and the fixed-width format share.
-    constexpr std::int64_t last_ms = 253402300799999;
+    // 1970..2255: within system_clock's range (64-bit nanoseconds end in 2262).
+    constexpr std::int64_t last_ms = 9'000'000'000'000;
     const std::int64_t ms = (raw % (last_ms + 1) + last_ms + 1) % (last_ms + 1);
     const std::chrono::system_clock::time_point t{std::chrono::milliseconds(ms)};
     const auto text = format_utc(t, utc_precision::milliseconds);

@@ -32,8 +32,8 @@ TEST(utc_time, known_instants) {
 
 TEST(utc_time, matches_gmtime_over_random_instants) {
     std::mt19937_64 rng(17);
-    // 1900-01-01 .. 9999-12-31
-    std::uniform_int_distribution<std::int64_t> pick(-2'208'988'800'000, 253'402'300'799'999);
+    // 1900-01-01 .. 2255: system_clock counts nanoseconds in 64 bits, so it ends in 2262.
+    std::uniform_int_distribution<std::int64_t> pick(-2'208'988'800'000, 9'000'000'000'000);
     for (int i = 0; i < 50'000; ++i) {
         const auto ms = pick(rng);
         const system_clock::time_point t{milliseconds(ms)};
