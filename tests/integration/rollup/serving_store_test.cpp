@@ -100,7 +100,7 @@ TEST(serving_store, refresh_swaps_whole_versions_under_16_concurrent_readers) {
     // Half the readers go through the API core (header and body must agree), half straight to the store.
     auto shared_cfg = std::make_shared<const config::config>(cfg);
     api::worker_pool workers(4, 1024);
-    auto svc = api::service::create(shared_cfg, {{"scripted", src}, {std::string(serving_source_name), store}}, workers);
+    auto svc = api::service::create(shared_cfg, {{"scripted", src}}, workers, store);
     ASSERT_TRUE(svc) << svc.error().message;
 
     std::atomic<bool> stop{false};
@@ -161,7 +161,7 @@ TEST(serving_store, a_refresh_that_fails_halfway_leaves_the_old_version_served_a
     auto store = opened.value();
     auto shared_cfg = std::make_shared<const config::config>(cfg);
     api::worker_pool workers(2, 64);
-    auto svc = api::service::create(shared_cfg, {{"scripted", src}, {std::string(serving_source_name), store}}, workers);
+    auto svc = api::service::create(shared_cfg, {{"scripted", src}}, workers, store);
     ASSERT_TRUE(svc);
 
     // Poisoned at row 500 of 1002: the first 500 rows were written to staging when it fails.
