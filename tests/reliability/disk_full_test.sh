@@ -32,7 +32,7 @@ rollups:
   numbers:
     source: mem
     refresh: 1s
-    sql: select range::BIGINT as i, (range * 7 % 1000)::BIGINT as j, 'row ' || range as label from range(20000)
+    sql: select range::BIGINT as i, (range * 7 % 1000)::BIGINT as j, 'row ' || range as label from range(2000)
 endpoints:
   - path: /sum
     rollup: numbers
@@ -65,7 +65,7 @@ check_answer() {
   status="$(printf %s "$hdr" | head -1 | cut -d' ' -f2)"
   body="$(cat "$work/body")"
   [ "$status" = 200 ] || fail "$url: status $status, body: ${body:0:300}"
-  if grep -qE '/|\.so|\.duckdb|0x[0-9a-f]{6,}|FATAL' "$work/body"; then fail "$url: body leaks detail: ${body:0:300}"; fi
+  if grep -qiE '/(tmp|work|usr|lib|home|root|var)/|\.so\b|\.duckdb|0x[0-9a-f]{6,}|fatal|stack trace' "$work/body"; then fail "$url: body leaks detail: ${body:0:300}"; fi
   if [ "$want_stale" = yes ]; then
     printf %s "$hdr" | grep -qi '^x-data-stale: true' || fail "$url: not marked stale"
   elif [ "$want_stale" = no ]; then
@@ -74,9 +74,9 @@ check_answer() {
 }
 check_answer /sum no
 check_answer /cached no
-grep -q '"n":20000\|\[20000' "$work/body" 2>/dev/null || true
 
-# Fill the disk until about 300 KiB are free.
+# Fill the disk until about 300 KiB are free: a refresh's log still fits, a checkpoint of new
+# 256 KiB blocks does not (the reproduction of the defect: DuckDB then invalidates the database).
 avail_kib() { df -k --output=avail "$work/disk" | tail -1 | tr -d ' '; }
 fill=$(( $(avail_kib) - 300 ))
 [ "$fill" -gt 0 ] || fail "the first build left no room to fill"
