@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Issue 15 defect 1: a full disk during a rollup refresh must never break the version being
-# served. The serving file lives on a 2 MiB tmpfs (a private mount namespace: `unshare -rm`,
-# no root needed where user namespaces are allowed); after a first good build the tmpfs is
+# served. The serving file (about 1 MiB) lives on a 4 MiB tmpfs, room for the second copy a
+# refresh writes (a private mount namespace: `unshare -rm`, no root needed where user
+# namespaces are allowed); after a first good build the tmpfs is
 # filled until ~300 KiB are free, so a refresh's writes or checkpoint fail. Rollup routes
 # must keep answering 200 with `X-Data-Stale: true`, no body may hold a path or a stack
 # trace, and once space returns the next refresh recovers without a restart. Also: a first
@@ -18,9 +19,15 @@ if [ "${FROST_IN_NAMESPACE:-}" != 1 ]; then
   FROST_IN_NAMESPACE=1 exec unshare "$flags" "$0" "$@"
 fi
 work="$(mktemp -d)"
-trap 'kill "${pid:-0}" 2>/dev/null || true; wait "${pid:-0}" 2>/dev/null || true; umount "$work/disk" 2>/dev/null || true; rm -rf "$work"' EXIT
+pid=""
+cleanup() {
+  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  umount "$work/disk" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
 mkdir "$work/disk"
-mount -t tmpfs -o size=2m tmpfs "$work/disk" || { echo "SKIP: cannot mount a tmpfs"; exit 77; }
+mount -t tmpfs -o size=4m tmpfs "$work/disk" || { echo "SKIP: cannot mount a tmpfs"; exit 77; }
 
 cat > "$work/frost.yaml" <<YAML
 server: {host: 127.0.0.1, port: 0, workers: 2, io_threads: 1}
@@ -78,9 +85,15 @@ check_answer /cached no
 # Fill the disk until about 300 KiB are free: a refresh's log still fits, a checkpoint of new
 # 256 KiB blocks does not (the reproduction of the defect: DuckDB then invalidates the database).
 avail_kib() { df -k --output=avail "$work/disk" | tail -1 | tr -d ' '; }
-fill=$(( $(avail_kib) - 300 ))
-[ "$fill" -gt 0 ] || fail "the first build left no room to fill"
-dd if=/dev/zero of="$work/disk/filler" bs=1024 count="$fill" status=none 2>/dev/null || true
+# A refresh may hold a second copy while we measure: top up until the free space stays low.
+for _ in $(seq 20); do
+  free=$(avail_kib)
+  if [ "$free" -gt 340 ]; then
+    dd if=/dev/zero of="$work/disk/filler" bs=1024 count=$(( free - 300 )) oflag=append conv=notrunc status=none 2>/dev/null || true
+  fi
+  sleep 0.15
+done
+[ "$(avail_kib)" -le 400 ] || fail "could not fill the disk"
 # Several refresh cycles fail; every answer in between must stay good.
 deadline=$(( SECONDS + 6 ))
 saw_stale=no
