@@ -114,8 +114,8 @@ response error_response(const model::error& e) {
     return r;
 }
 
-model::result<std::unique_ptr<service>> service::create(std::shared_ptr<const config::config> cfg,
-                                                        source_map sources, worker_pool& workers,
+model::result<std::unique_ptr<service>> service::create(std::shared_ptr<const config::config> cfg, source_map sources,
+                                                        worker_pool& workers,
                                                         std::shared_ptr<rollup::serving_store> rollups) {
     std::unique_ptr<service> s(new service(std::move(cfg), std::move(sources), workers));
     s->cache_ = std::make_unique<cache::response_cache>(s->cfg_->cache.max_bytes);

@@ -56,9 +56,9 @@ public:
     /// the serving store (null when the config declares no rollups). Fails when the config
     /// names a source that is not in `sources`, reads a rollup with no store, or lacks SQL for
     /// its dialect. `workers` must outlive the service.
-    static model::result<std::unique_ptr<service>> create(std::shared_ptr<const config::config> cfg,
-                                                           source_map sources, worker_pool& workers,
-                                                           std::shared_ptr<rollup::serving_store> rollups = nullptr);
+    static model::result<std::unique_ptr<service>> create(std::shared_ptr<const config::config> cfg, source_map sources,
+                                                          worker_pool& workers,
+                                                          std::shared_ptr<rollup::serving_store> rollups = nullptr);
 
     /// Answers `req`. `done` is called exactly once: on the calling thread when the answer
     /// needs no query (errors, static routes), otherwise on a worker thread.

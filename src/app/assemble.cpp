@@ -34,9 +34,15 @@ model::result<application> assemble(config::config cfg, const assemble_options& 
 
     rollup::store_options store;
     switch (opts.rollups) {
-        case rollup_mode::serve: store.require_built = true; break;
-        case rollup_mode::lambda: store.refresh_on_start = false; break;
-        case rollup_mode::manual: store = {false, false, false, false}; break;
+        case rollup_mode::serve:
+            store.require_built = true;
+            break;
+        case rollup_mode::lambda:
+            store.refresh_on_start = false;
+            break;
+        case rollup_mode::manual:
+            store = {false, false, false, false};
+            break;
         case rollup_mode::validate:
             store = {false, false, false, true};
             store.use_file = false;
@@ -52,7 +58,8 @@ model::result<application> assemble(config::config cfg, const assemble_options& 
     app.service = std::move(svc).value();
 
     switch (opts.guards) {
-        case guard_mode::none: break;
+        case guard_mode::none:
+            break;
         case guard_mode::request_guard: {
             auto g = install_request_guard(app.cfg, *app.service);
             if (!g) return std::move(g).error();

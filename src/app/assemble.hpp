@@ -44,7 +44,7 @@ struct assemble_options {
 /// are destroyed in reverse order: guards first, then the service, its workers and sources.
 struct application {
     std::shared_ptr<const config::config> cfg;
-    api::source_map sources;                        ///< the config's `sources:`
+    api::source_map sources;                         ///< the config's `sources:`
     std::shared_ptr<rollup::serving_store> rollups;  ///< null when the config declares none
     std::unique_ptr<api::worker_pool> workers;
     std::unique_ptr<api::service> service;

@@ -54,7 +54,8 @@ void add_cache_and_rollup_gauges(api::service& svc, observe::metrics& m, observe
         h.add_check("rollup:" + name, [store, name]() -> std::optional<std::string> {
             const auto v = store->current(name);
             // The reason is in the log; it may name files and libraries, which no body shows.
-            if (v.version == 0) return std::string(v.last_error.empty() ? "never built" : "never built: the last build failed");
+            if (v.version == 0)
+                return std::string(v.last_error.empty() ? "never built" : "never built: the last build failed");
             return std::nullopt;
         });
     }

@@ -143,7 +143,8 @@ int run_check(const std::string& config_path, bool build) {
     }
     std::cout << config_path << ": " << (failures ? "FAILED" : "ok") << ", " << a.cfg->sources.size() << " sources, "
               << a.cfg->rollups.size() << " rollups, " << a.cfg->endpoints.size() << " endpoints\n";
-    for (const auto& e : a.cfg->endpoints) std::cout << "  GET " << e.path << (e.summary.empty() ? "" : "  " + e.summary) << '\n';
+    for (const auto& e : a.cfg->endpoints)
+        std::cout << "  GET " << e.path << (e.summary.empty() ? "" : "  " + e.summary) << '\n';
     return failures ? 1 : 0;
 }
 

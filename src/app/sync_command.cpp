@@ -133,9 +133,8 @@ int run_sync(const std::string& config_path, const std::vector<std::string>& onl
         if (!only.empty() && std::find(only.begin(), only.end(), name) == only.end()) continue;
         const auto started = std::chrono::steady_clock::now();
         progress_line line(name);
-        auto done = store->refresh(name, [&](std::string_view, rollup::refresh_stage s, std::uint64_t rows) {
-            line.update(s, rows);
-        });
+        auto done = store->refresh(
+            name, [&](std::string_view, rollup::refresh_stage s, std::uint64_t rows) { line.update(s, rows); });
         const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         char timing[32];
         std::snprintf(timing, sizeof timing, "%.2f s", secs);

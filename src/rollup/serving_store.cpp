@@ -17,6 +17,7 @@ namespace frost::rollup {
 namespace {
 
 using frost::source::duckdb::connection;
+using frost::source::duckdb::duckdb_source;
 using frost::source::duckdb::quote_identifier;
 
 constexpr std::string_view meta_table = "frost_rollups";
@@ -155,13 +156,15 @@ model::result<int> take_lock(const std::string& path) {
     const std::string lock_path = path + ".lock";
     const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0)
-        return model::error{model::error_code::source_unavailable,
-                            "cannot create " + lock_path + ": " + std::strerror(errno), {}, {}};
+        return model::error{
+            model::error_code::source_unavailable, "cannot create " + lock_path + ": " + std::strerror(errno), {}, {}};
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
         ::close(fd);
         return model::error{model::error_code::source_unavailable,
-                            "serving database " + path + " is locked by another process", {},
-                            "another frost process (serve or sync) holds it; a running server refreshes rollups itself"};
+                            "serving database " + path + " is locked by another process",
+                            {},
+                            "another frost process (serve or sync) holds it; a running server refreshes rollups "
+                            "itself"};
     }
     return fd;
 }
@@ -219,9 +222,10 @@ model::result<std::shared_ptr<serving_store>> serving_store::open(const config::
                 if (auto built = store->refresh(name); !built) {
                     if (options.require_built)
                         return model::error{model::error_code::source_unavailable,
-                                            "rollup " + name + ": the first build failed, so there is no version to serve: " +
-                                                built.error().message,
-                                            {}, "fix the cause (free disk space, reach the source) and start again"};
+                                            "rollup " + name + ": the first build failed, so there is no version " +
+                                                "to serve: " + built.error().message,
+                                            {},
+                                            "fix the cause (free disk space, reach the source) and start again"};
                     spdlog::warn("rollup {}: first build failed: {}", name, built.error().message);
                 }
             }
@@ -259,7 +263,7 @@ model::result<model::done> serving_store::open_file(bool memory_fallback) {
         // since the generation served is opened read-only.
         (void)frost::source::duckdb::database::open(path, serving_.options);
     }
-    auto db = frost::source::duckdb::duckdb_source::open(std::string(serving_source_name), {path, true, serving_.options});
+    auto db = duckdb_source::open(std::string(serving_source_name), {path, true, serving_.options});
     if (!db) {
         auto e = std::move(db).error();
         e.message = "serving database " + path + ": " + e.message;
@@ -379,7 +383,8 @@ model::result<version_info> serving_store::refresh(std::string_view rollup, cons
     return st->version;
 }
 
-model::result<serving_store::generation> serving_store::write_generation(const rollup_state& r, const model::table& table,
+model::result<serving_store::generation> serving_store::write_generation(const rollup_state& r,
+                                                                         const model::table& table,
                                                                          std::uint64_t version,
                                                                          std::chrono::system_clock::time_point as_of,
                                                                          const progress_fn& progress) {
@@ -388,7 +393,7 @@ model::result<serving_store::generation> serving_store::write_generation(const r
     if (on_disk) remove_database_files(path);
     generation next;
     {
-        auto db = frost::source::duckdb::duckdb_source::open(std::string(serving_source_name), {path, false, serving_.options});
+        auto db = duckdb_source::open(std::string(serving_source_name), {path, false, serving_.options});
         if (!db) return std::move(db).error();
         next = std::move(db).value();
     }
@@ -396,7 +401,8 @@ model::result<serving_store::generation> serving_store::write_generation(const r
     if (!con) return std::move(con).error();
     auto& c = *con.value();
     if (auto rc = c.execute("CREATE TABLE " + std::string(meta_table) +
-                            " (name VARCHAR PRIMARY KEY, version BIGINT, built_at_ms BIGINT, row_count BIGINT, sql_hash VARCHAR)");
+                            " (name VARCHAR PRIMARY KEY, version BIGINT, built_at_ms BIGINT, row_count BIGINT, "
+                            "sql_hash VARCHAR)");
         !rc)
         return std::move(rc).error();
 
@@ -426,9 +432,12 @@ model::result<serving_store::generation> serving_store::write_generation(const r
                 std::string values;
                 for (const auto& cell : row) {
                     values += values.empty() ? "" : ", ";
-                    if (const auto* s = std::get_if<std::string>(&cell)) values += quote_literal(*s);
-                    else if (const auto* i = std::get_if<std::int64_t>(&cell)) values += std::to_string(*i);
-                    else values += "NULL";
+                    if (const auto* s = std::get_if<std::string>(&cell))
+                        values += quote_literal(*s);
+                    else if (const auto* i = std::get_if<std::int64_t>(&cell))
+                        values += std::to_string(*i);
+                    else
+                        values += "NULL";
                 }
                 if (auto rc = c.execute("INSERT INTO " + std::string(meta_table) + " VALUES (" + values + ")"); !rc)
                     return std::move(rc).error();
@@ -456,7 +465,7 @@ model::result<serving_store::generation> serving_store::write_generation(const r
     std::filesystem::rename(path, serving_.path, ec);
     if (ec) return store_error("rollup " + r.cfg.name + ": cannot move the new serving file in place: " + ec.message());
     std::filesystem::remove(serving_.path + ".wal", ec);  // an older Frost's, already folded in
-    auto reopened = frost::source::duckdb::duckdb_source::open(std::string(serving_source_name), {serving_.path, true, serving_.options});
+    auto reopened = duckdb_source::open(std::string(serving_source_name), {serving_.path, true, serving_.options});
     if (!reopened) return std::move(reopened).error();
     return generation(std::move(reopened).value());
 }
@@ -500,7 +509,7 @@ model::result<std::uint64_t> serving_store::build_and_swap(rollup_state& r, cons
         r.version.last_error.clear();
     }
     swap_seq_.fetch_add(1);  // even: the new version is visible with its number
-    previous.reset();  // closes once the last reader of the old generation finishes
+    previous.reset();        // closes once the last reader of the old generation finishes
     return static_cast<std::uint64_t>(table.rows.size());
 }
 
@@ -528,8 +537,8 @@ void serving_store::schedule_loop() {
 }
 
 model::result<std::shared_ptr<serving_store>> open_serving(const config::config& cfg,
-                                                          const frost::source::source_map& sources,
-                                                          store_options options) {
+                                                           const frost::source::source_map& sources,
+                                                           store_options options) {
     if (cfg.rollups.empty()) return std::shared_ptr<serving_store>();
     return serving_store::open(cfg, sources, options);
 }

@@ -121,8 +121,8 @@ private:
     model::result<model::done> open_file(bool memory_fallback);
     model::result<model::done> load_persisted();
     model::result<std::uint64_t> build_and_swap(rollup_state& r, const progress_fn& progress);
-    model::result<generation> write_generation(const rollup_state& r, const model::table& table,
-                                               std::uint64_t version, std::chrono::system_clock::time_point as_of,
+    model::result<generation> write_generation(const rollup_state& r, const model::table& table, std::uint64_t version,
+                                               std::chrono::system_clock::time_point as_of,
                                                const progress_fn& progress);
     [[nodiscard]] generation live() const;
     void schedule_loop();
@@ -130,7 +130,7 @@ private:
     config::serving_config serving_;
     frost::source::source_map sources_;
     mutable std::mutex live_mutex_;
-    generation live_;  ///< the generation readers query; null until a first version exists
+    generation live_;   ///< the generation readers query; null until a first version exists
     int lock_fd_ = -1;  ///< holds `<serving.path>.lock`
 
     mutable std::mutex state_mutex_;

@@ -36,7 +36,10 @@ model::result<std::unique_ptr<duckdb_source>> duckdb_source::open(std::string na
 }
 
 duckdb_source::duckdb_source(std::string name, std::unique_ptr<database> db, duckdb_settings settings)
-    : name_(std::move(name)), db_(std::move(db)), settings_(std::move(settings)), watchdog_([this] { watchdog_loop(); }) {}
+    : name_(std::move(name)),
+      db_(std::move(db)),
+      settings_(std::move(settings)),
+      watchdog_([this] { watchdog_loop(); }) {}
 
 model::result<model::table> duckdb_source::run_detached(const query& q) {
     // The source's own instance cannot be trimmed (its configuration is locked); a separate

@@ -11,8 +11,8 @@ namespace frost::config {
 namespace {
 
 std::string config_with(const std::string& endpoint_yaml, const std::string& rollup_yaml = "") {
-    return "sources:\n  mem: {type: duckdb, path: ':memory:', read_only: false}\n" + rollup_yaml +
-           "endpoints:\n" + endpoint_yaml;
+    return "sources:\n  mem: {type: duckdb, path: ':memory:', read_only: false}\n" + rollup_yaml + "endpoints:\n" +
+           endpoint_yaml;
 }
 
 TEST(placeholders, an_undeclared_one_fails_naming_file_line_and_name) {

@@ -220,8 +220,8 @@ TEST_F(mounted, described_columns_are_those_of_a_real_run) {
     std::size_t queried = 0;
     for (const auto& e : cfg.endpoints) {
         if (e.static_body) continue;
-        source::source* src = e.rollup.empty() ? (sources_.count(e.source) ? sources_.at(e.source).get() : nullptr)
-                                               : rollups_.get();
+        source::source* src =
+            e.rollup.empty() ? (sources_.count(e.source) ? sources_.at(e.source).get() : nullptr) : rollups_.get();
         if (!src) continue;
         ++queried;
         ASSERT_TRUE(learned.count(e.path)) << e.path;
