@@ -83,11 +83,11 @@ else
   "$binary" seed --trips "$trips" --out "$stage/data/citibike.duckdb" >&2
 fi
 if [ "$no_data" = 0 ]; then
-  # Opening the config builds its rollups into the serving database, so the function starts
+  # `check --build` builds the rollups into the serving database, so the function starts
   # with them instead of building them during its init.
-  (cd "$stage" && "$binary" check --config config/frost.yaml >&2) ||
+  (cd "$stage" && "$binary" check --build --config config/frost.yaml >&2) ||
     die "the packaged config does not open: its files must be named ../data/<name>"
-  rm -f "$stage"/data/*.wal
+  rm -f "$stage"/data/*.wal "$stage"/data/*.lock
 fi
 
 cat > "$stage/bootstrap" <<EOF

@@ -811,18 +811,21 @@ std::string render_openapi(const config::config& cfg, const openapi_options& opt
     return text;
 }
 
-result_columns describe_results(const config::config& cfg, const source_map& sources,
+result_columns describe_results(const config::config& cfg, const source_map& sources, rollup::serving_store* rollups,
                                 std::chrono::milliseconds per_query) {
     result_columns out;
     for (const auto& e : cfg.endpoints) {
         if (e.static_body) continue;
         // An endpoint over a rollup runs its SQL on the serving database.
-        auto it = sources.find(e.rollup.empty() ? e.source : std::string(rollup::serving_source_name));
-        if (it == sources.end() || !it->second || it->second->dialect() != "duckdb") continue;
-        auto sql_it = e.sql.find("duckdb");
-        if (sql_it == e.sql.end()) sql_it = e.sql.find("");
-        if (sql_it == e.sql.end()) continue;
-        std::string sql = sql_it->second;
+        source::source* src = rollups;
+        if (e.rollup.empty()) {
+            auto it = sources.find(e.source);
+            src = it == sources.end() ? nullptr : it->second.get();
+        }
+        if (!src || src->dialect() != "duckdb") continue;
+        const auto* chosen = config::sql_for(e.sql, src->dialect());
+        if (!chosen) continue;
+        std::string sql = *chosen;
         while (!sql.empty() && (std::isspace(static_cast<unsigned char>(sql.back())) || sql.back() == ';'))
             sql.pop_back();
         const std::string probe = "select * from (\n" + sql + "\n) as frost_describe limit 0";
@@ -833,7 +836,7 @@ result_columns describe_results(const config::config& cfg, const source_map& sou
             params.push_back({e.date_range->end, std::monostate{}});
         }
         source::query q{probe, params, model::deadline::after(per_query), e.path, 1};
-        auto table = it->second->run(q);
+        auto table = src->run(q);
         if (!table) {
             spdlog::debug("openapi: cannot learn the columns of {}: {}", e.path, table.error().message);
             continue;

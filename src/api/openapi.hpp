@@ -66,8 +66,10 @@ struct openapi_options {
 /// rows (`select * from (<sql>) limit 0`, every parameter NULL). Only DuckDB sources are
 /// asked: a warehouse would be woken (and billed) for it. Blocking; call at start-up, not
 /// on an I/O thread. Endpoints whose probe fails are left out (logged at debug level), so
-/// the spec falls back to generic rows; it never fails as a whole.
+/// the spec falls back to generic rows; it never fails as a whole. Endpoints over a rollup are
+/// asked of `rollups`, the serving store (null: none, they get generic rows).
 [[nodiscard]] result_columns describe_results(const config::config& cfg, const source_map& sources,
+                                              rollup::serving_store* rollups,
                                               std::chrono::milliseconds per_query = std::chrono::seconds(5));
 
 }  // namespace frost::api

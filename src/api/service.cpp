@@ -105,12 +105,12 @@ response error_response(const model::error& e) {
     return r;
 }
 
-model::result<std::unique_ptr<service>> service::create(std::shared_ptr<const config::config> cfg,
-                                                        source_map sources, worker_pool& workers) {
+model::result<std::unique_ptr<service>> service::create(std::shared_ptr<const config::config> cfg, source_map sources,
+                                                        worker_pool& workers,
+                                                        std::shared_ptr<rollup::serving_store> rollups) {
     std::unique_ptr<service> s(new service(std::move(cfg), std::move(sources), workers));
     s->cache_ = std::make_unique<cache::response_cache>(s->cfg_->cache.max_bytes);
-    if (auto it = s->sources_.find(std::string(rollup::serving_source_name)); it != s->sources_.end())
-        s->serving_ = dynamic_cast<rollup::serving_store*>(it->second.get());
+    s->serving_ = std::move(rollups);
     for (const auto& e : s->cfg_->endpoints) {
         route r;
         r.endpoint = &e;
@@ -118,13 +118,12 @@ model::result<std::unique_ptr<service>> service::create(std::shared_ptr<const co
             if (!s->serving_)
                 return model::error{model::error_code::config_error,
                                     "endpoint " + e.path + ": rollup \"" + e.rollup + "\" has no serving database open", {}, {}};
-            r.rollups = s->serving_;
-            r.src = s->serving_;
-            auto sql = e.sql.find("duckdb");
-            if (sql == e.sql.end()) sql = e.sql.find("");
-            if (sql == e.sql.end())
+            r.rollups = s->serving_.get();
+            r.src = s->serving_.get();
+            const auto* sql = config::sql_for(e.sql, r.src->dialect());
+            if (!sql)
                 return model::error{model::error_code::config_error, "endpoint " + e.path + ": no duckdb SQL for its rollup", {}, {}};
-            r.sql = sql->second;
+            r.sql = *sql;
         } else if (e.static_body) {
             r.static_body = std::make_shared<const std::string>(*e.static_body);
         } else {
@@ -133,12 +132,11 @@ model::result<std::unique_ptr<service>> service::create(std::shared_ptr<const co
                 return model::error{model::error_code::config_error,
                                     "endpoint " + e.path + ": source \"" + e.source + "\" is not open", {}, {}};
             r.src = it->second.get();
-            auto sql = e.sql.find(std::string(r.src->dialect()));
-            if (sql == e.sql.end()) sql = e.sql.find("");
-            if (sql == e.sql.end())
+            const auto* sql = config::sql_for(e.sql, r.src->dialect());
+            if (!sql)
                 return model::error{model::error_code::config_error,
                                     "endpoint " + e.path + ": no SQL for dialect " + std::string(r.src->dialect()), {}, {}};
-            r.sql = sql->second;
+            r.sql = *sql;
         }
         s->routes_.emplace(e.path, std::move(r));
     }

@@ -22,8 +22,9 @@ class serving_store;
 
 namespace frost::api {
 
-/// The sources an API serves from, by configured name.
-using source_map = std::map<std::string, std::shared_ptr<source::source>>;
+/// The sources an API serves from, by configured name (the config's `sources:`; the
+/// serving store of the rollups is passed apart, typed).
+using source_map = source::source_map;
 
 /// What happened to one request, for observers (metrics, access logs, EMF).
 struct request_stats {
@@ -51,10 +52,13 @@ using observer = std::function<void(const request&, const response&, const reque
 /// server, the Lambda loop and tests all call `handle`. Thread-safe.
 class service {
 public:
-    /// Resolves every endpoint's source and SQL. Fails when the config names a source that
-    /// is not in `sources` or lacks SQL for its dialect. `workers` must outlive the service.
-    static model::result<std::unique_ptr<service>> create(std::shared_ptr<const config::config> cfg,
-                                                           source_map sources, worker_pool& workers);
+    /// Resolves every endpoint's source and SQL. Endpoints that read a rollup run on `rollups`,
+    /// the serving store (null when the config declares no rollups). Fails when the config
+    /// names a source that is not in `sources`, reads a rollup with no store, or lacks SQL for
+    /// its dialect. `workers` must outlive the service.
+    static model::result<std::unique_ptr<service>> create(std::shared_ptr<const config::config> cfg, source_map sources,
+                                                          worker_pool& workers,
+                                                          std::shared_ptr<rollup::serving_store> rollups = nullptr);
 
     /// Answers `req`. `done` is called exactly once: on the calling thread when the answer
     /// needs no query (errors, static routes), otherwise on a worker thread.
@@ -80,7 +84,7 @@ public:
     /// Misses that waited for another request's query instead of running their own.
     [[nodiscard]] std::uint64_t collapsed_misses() const { return flights_.collapsed(); }
     /// The serving database of the rollups, or null when the config declares none.
-    [[nodiscard]] rollup::serving_store* serving_store() const noexcept { return serving_; }
+    [[nodiscard]] rollup::serving_store* serving_store() const noexcept { return serving_.get(); }
 
 private:
     struct route {
@@ -128,7 +132,7 @@ private:
     std::vector<observer> observers_;
     std::unique_ptr<cache::response_cache> cache_;
     cache::single_flight<cached_outcome> flights_;
-    rollup::serving_store* serving_ = nullptr;
+    std::shared_ptr<rollup::serving_store> serving_;
 };
 
 /// A JSON response with the seed's headers (content type, CORS).

@@ -30,9 +30,7 @@ void add_cache_and_rollup_gauges(api::service& svc, observe::metrics& m, observe
         return all > 0 ? hits / all : 0.0;
     });
 
-    auto it = svc.sources().find(std::string(rollup::serving_source_name));
-    if (it == svc.sources().end()) return;
-    auto* store = dynamic_cast<rollup::serving_store*>(it->second.get());
+    const rollup::serving_store* store = svc.serving_store();
     if (!store) return;
     m.add_counter(
         "frost_rollup_refreshes_total", "Rollup refreshes, by outcome.", [store] { return double(store->refreshes()); },
@@ -55,8 +53,9 @@ void add_cache_and_rollup_gauges(api::service& svc, observe::metrics& m, observe
             [store, name] { return store->current(name).stale ? 1.0 : 0.0; }, labels);
         h.add_check("rollup:" + name, [store, name]() -> std::optional<std::string> {
             const auto v = store->current(name);
+            // The reason is in the log; it may name files and libraries, which no body shows.
             if (v.version == 0)
-                return "never built" + (v.last_error.empty() ? std::string() : ": " + v.last_error.substr(0, 200));
+                return std::string(v.last_error.empty() ? "never built" : "never built: the last build failed");
             return std::nullopt;
         });
     }
@@ -66,6 +65,23 @@ void add_cache_and_rollup_gauges(api::service& svc, observe::metrics& m, observe
 
 guard_rails::~guard_rails() {
     if (admin_server_) admin_server_->stop(std::chrono::milliseconds(0));
+}
+
+void guard_rails::watch_listener(server::http_server& server) {
+    auto& m = *metrics_;
+    m.add_gauge("frost_open_connections", "Client connections open now.",
+                [server = &server] { return double(server->stats().open); });
+    m.add_gauge("frost_requests_in_flight", "Requests read and not yet answered.",
+                [server = &server] { return double(server->stats().in_flight); });
+    m.add_counter("frost_connections_total", "Client connections accepted.",
+                  [server = &server] { return double(server->stats().accepted); });
+    m.add_counter("frost_connections_refused_total", "Connections closed at once: over server.max_connections.",
+                  [server = &server] { return double(server->stats().refused); });
+    m.add_counter("frost_requests_rejected_total",
+                  "Requests refused before routing: size limits, framing, smuggling shapes.",
+                  [server = &server] { return double(server->stats().rejected); });
+    m.add_counter("frost_connection_timeouts_total", "Connections dropped at a read or write deadline.",
+                  [server = &server] { return double(server->stats().timeouts); });
 }
 
 std::uint16_t guard_rails::admin_port() const noexcept {
@@ -112,21 +128,7 @@ model::result<std::unique_ptr<guard_rails>> install_guard_rails(std::shared_ptr<
     m.add_gauge("frost_worker_busy", "Worker threads running a query now.", [pool] { return double(pool->busy()); });
     m.add_gauge("frost_worker_queue_capacity", "Queries that may wait before new ones get 503.",
                 [pool] { return double(pool->capacity()); });
-    if (server) {
-        m.add_gauge("frost_open_connections", "Client connections open now.",
-                    [server] { return double(server->stats().open); });
-        m.add_gauge("frost_requests_in_flight", "Requests read and not yet answered.",
-                    [server] { return double(server->stats().in_flight); });
-        m.add_counter("frost_connections_total", "Client connections accepted.",
-                      [server] { return double(server->stats().accepted); });
-        m.add_counter("frost_connections_refused_total", "Connections closed at once: over server.max_connections.",
-                      [server] { return double(server->stats().refused); });
-        m.add_counter("frost_requests_rejected_total",
-                      "Requests refused before routing: size limits, framing, smuggling shapes.",
-                      [server] { return double(server->stats().rejected); });
-        m.add_counter("frost_connection_timeouts_total", "Connections dropped at a read or write deadline.",
-                      [server] { return double(server->stats().timeouts); });
-    }
+    if (server) rails->watch_listener(*server);
     auto g = rails->guard_;
     m.add_counter(
         "frost_auth_refused_total", "Requests refused by auth or rate limits.",

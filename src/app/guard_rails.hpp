@@ -25,14 +25,11 @@ public:
     guard_rails(const guard_rails&) = delete;
     guard_rails& operator=(const guard_rails&) = delete;
 
-    /// Where other parts register gauges (cache size and hit ratio, rollup age).
-    [[nodiscard]] observe::metrics& metrics() noexcept { return *metrics_; }
-    /// Where other parts register readiness checks (rollups usable).
-    [[nodiscard]] observe::health& health() noexcept { return *health_; }
+    /// Adds the gauges of the HTTP listener (connections, requests in flight, refusals).
+    /// `server` must outlive this object. Call before serving.
+    void watch_listener(server::http_server& server);
     /// The admin listener's port, or 0 when admin routes share the API port.
     [[nodiscard]] std::uint16_t admin_port() const noexcept;
-
-    struct parts;
 
 private:
     friend model::result<std::unique_ptr<guard_rails>> install_guard_rails(std::shared_ptr<const config::config>,

@@ -9,9 +9,7 @@
 #include <filesystem>
 #include <iostream>
 
-#include "api/worker_pool.hpp"
-#include "app/guard_rails.hpp"
-#include "app/sources.hpp"
+#include "app/assemble.hpp"
 #include "config/config.hpp"
 #include "lambda/runtime.hpp"
 #include "lambda/runtime_client.hpp"
@@ -107,36 +105,26 @@ int run_lambda(const std::string& config_path) {
     };
 
     const auto path = resolve_config(config_path);
-    auto cfg = config::load_file(path);
-    if (!cfg) return init_failed(cfg.error());
-    if (auto env = config::apply_environment(cfg.value()); !env) return init_failed(env.error());
-    if (auto moved = relocate_serving(cfg.value()); !moved) return init_failed(moved.error());
-    fit_threads_to_lambda(cfg.value());
-    auto shared = std::make_shared<const config::config>(std::move(cfg).value());
     // The rollups were built when the package was made (or just now, when it carries none):
     // no refresh at start, whose source scan would compete with the first event for the CPU.
-    auto without_rollups = *shared;
-    without_rollups.rollups.clear();
-    auto sources = open_sources(without_rollups);
-    if (!sources) return init_failed(sources.error());
-    rollup::store_options serving_options;
-    serving_options.refresh_on_start = false;
-    if (auto serving = rollup::open_serving(*shared, sources.value(), serving_options); !serving)
-        return init_failed(serving.error());
-    api::worker_pool workers(
-        shared->server.workers ? shared->server.workers : std::max(2u, std::thread::hardware_concurrency()),
-        shared->server.queue_capacity);
-    auto svc = api::service::create(shared, std::move(sources).value(), workers);
-    if (!svc) return init_failed(svc.error());
-
     // The same auth and rate limits as `frost serve`; Lambda has its own logs and metrics (EMF).
-    auto request_guard = install_request_guard(shared, *svc.value());
-    if (!request_guard) return init_failed(request_guard.error());
+    assemble_options assembly;
+    assembly.rollups = rollup_mode::lambda;
+    assembly.guards = guard_mode::request_guard;
+    assembly.adjust = [](config::config& cfg) -> model::result<model::done> {
+        if (auto moved = relocate_serving(cfg); !moved) return std::move(moved).error();
+        fit_threads_to_lambda(cfg);
+        return model::done{};
+    };
+    auto assembled = assemble(path, assembly);
+    if (!assembled) return init_failed(assembled.error());
+    auto& app = assembled.value();
+    const auto& shared = app.cfg;
 
     lambda::runtime_options options;
     options.function_name = function_name;
     options.events.strip_prefix = env_or("FROST_LAMBDA_STRIP_PREFIX", "");
-    lambda::runtime rt(*svc.value(), options);
+    lambda::runtime rt(*app.service, options);
     spdlog::info("frost lambda ready: {} endpoints from {}, init {:.1f} ms", shared->endpoints.size(), path,
                  std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());
     auto stopped = rt.run(*client.value());

@@ -9,12 +9,9 @@
 #include <iostream>
 #include <unistd.h>
 
-#include "api/service.hpp"
-#include "api/worker_pool.hpp"
+#include "app/assemble.hpp"
 #include "app/lambda_command.hpp"
 #include "app/sync_command.hpp"
-#include "app/guard_rails.hpp"
-#include "app/sources.hpp"
 #include "app/web_wiring.hpp"
 #include "config/config.hpp"
 #include "data/generator.hpp"
@@ -55,36 +52,25 @@ std::optional<std::uint64_t> parse_count(std::string text) {
     return n * scale;
 }
 
-model::result<std::shared_ptr<const config::config>> load_config(const std::string& path, const std::string& host,
-                                                                 int port) {
-    auto cfg = config::load_file(path);
-    if (!cfg) return std::move(cfg).error();
-    if (auto env = config::apply_environment(cfg.value()); !env) return std::move(env).error();
-    if (!host.empty()) cfg.value().server.host = host;
-    if (port >= 0) cfg.value().server.port = static_cast<std::uint16_t>(port);
-    return std::make_shared<const config::config>(std::move(cfg).value());
-}
-
 int run_serve(const std::string& config_path, const std::string& host, int port, const std::string& web_root) {
-    auto cfg = load_config(config_path, host, port);
-    if (!cfg) return fail(cfg.error());
-    auto sources = app::open_sources(*cfg.value());
-    if (!sources) return fail(sources.error());
-    const auto& server_cfg = cfg.value()->server;
-    auto workers = std::make_unique<api::worker_pool>(server_cfg.workers, server_cfg.queue_capacity);
-    auto svc = api::service::create(cfg.value(), sources.value(), *workers);
-    if (!svc) return fail(svc.error());
-    app::mount_web(*svc.value(), sources.value(), web_root);
-    auto server = server::http_server::bind(server_cfg, *svc.value());
+    app::assemble_options opts;
+    opts.host = host;
+    opts.port = port;
+    auto assembled = app::assemble(config_path, opts);
+    if (!assembled) return fail(assembled.error());
+    auto& a = assembled.value();
+    const auto& server_cfg = a.cfg->server;
+    app::mount_web(*a.service, a.sources, web_root);
+    auto server = server::http_server::bind(server_cfg, *a.service);
     if (!server) return fail(server.error());
-    auto rails = app::install_guard_rails(cfg.value(), *svc.value(), *workers, server.value().get());
-    if (!rails) return fail(rails.error());
+    a.rails->watch_listener(*server.value());
     server.value()->start();
-    spdlog::info("frost serving {} endpoints on http://{}:{}", cfg.value()->endpoints.size(), server_cfg.host,
+    spdlog::info("frost serving {} endpoints on http://{}:{}", a.cfg->endpoints.size(), server_cfg.host,
                  server.value()->port());
     std::cout << std::flush;
     server.value()->run_until_signal();
-    workers.reset();  // finish queued work while the server's executors still exist
+    a.rails.reset();
+    a.workers.reset();  // finish queued work while the server's executors still exist
     spdlog::info("frost stopped");
     return 0;
 }
@@ -134,18 +120,32 @@ int run_seed(const std::string& out, const std::string& trips_text, std::uint64_
     return 0;
 }
 
-int run_check(const std::string& config_path) {
-    auto cfg = load_config(config_path, "", -1);
-    if (!cfg) return fail(cfg.error());
-    auto sources = app::open_sources(*cfg.value());
-    if (!sources) return fail(sources.error());
-    api::worker_pool workers(1, 1);
-    auto svc = api::service::create(cfg.value(), std::move(sources).value(), workers);
-    if (!svc) return fail(svc.error());
-    std::cout << config_path << ": ok, " << cfg.value()->sources.size() << " sources, " << cfg.value()->endpoints.size()
-              << " endpoints\n";
-    for (const auto& e : cfg.value()->endpoints) std::cout << "  GET " << e.path << (e.summary.empty() ? "" : "  " + e.summary) << '\n';
-    return 0;
+// Validates what `serve` validates (config, sources, auth and JWKS, rollup references and
+// SQL) without building rollups or creating any file; `build` also builds every rollup.
+int run_check(const std::string& config_path, bool build) {
+    app::assemble_options opts;
+    opts.rollups = build ? app::rollup_mode::manual : app::rollup_mode::validate;
+    opts.guards = app::guard_mode::request_guard;
+    auto assembled = app::assemble(config_path, opts);
+    if (!assembled) return fail(assembled.error());
+    const auto& a = assembled.value();
+    int failures = 0;
+    if (build && a.rollups) {
+        for (const auto& name : a.rollups->rollup_names()) {
+            auto built = a.rollups->refresh(name);
+            if (built) {
+                std::cout << "  rollup " << name << ": built, version " << built.value().version << '\n';
+            } else {
+                ++failures;
+                std::cout << "  rollup " << name << ": FAILED: " << built.error().message << '\n';
+            }
+        }
+    }
+    std::cout << config_path << ": " << (failures ? "FAILED" : "ok") << ", " << a.cfg->sources.size() << " sources, "
+              << a.cfg->rollups.size() << " rollups, " << a.cfg->endpoints.size() << " endpoints\n";
+    for (const auto& e : a.cfg->endpoints)
+        std::cout << "  GET " << e.path << (e.summary.empty() ? "" : "  " + e.summary) << '\n';
+    return failures ? 1 : 0;
 }
 
 }  // namespace
@@ -175,8 +175,10 @@ int main(int argc, char** argv) {
     seed->add_option("--memory-limit", memory_limit, "DuckDB memory limit while building");
     seed->add_flag("--if-missing", if_missing, "Do nothing when the file exists");
 
-    auto* check = cli.add_subcommand("check", "Validate the config and open its sources");
+    auto* check = cli.add_subcommand("check", "Validate the config and open its sources (creates no file)");
     check->add_option("-c,--config", config_path, "Config file (env FROST_CONFIG)");
+    bool check_build = false;
+    check->add_flag("--build", check_build, "Also build every rollup into the serving database");
 
     auto* sync = cli.add_subcommand("sync", "Refresh the config's rollups now, with progress");
     sync->add_option("-c,--config", config_path, "Config file (env FROST_CONFIG)");
@@ -194,7 +196,7 @@ int main(int argc, char** argv) {
 
     if (*serve) return run_serve(config_path, host, port, web_root);
     if (*seed) return run_seed(out, trips, seed_value, if_missing, memory_limit);
-    if (*check) return run_check(config_path);
+    if (*check) return run_check(config_path, check_build);
     if (*lambda) return app::run_lambda(config_path);
     if (*sync) return app::run_sync(config_path, sync_only);
     if (*openapi) return app::run_openapi_verb(config_path, openapi_options);

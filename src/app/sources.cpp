@@ -2,7 +2,6 @@
 
 #include <filesystem>
 
-#include "rollup/serving_store.hpp"
 #include "source/duckdb/duckdb_source.hpp"
 #include "source/snowflake/snowflake_source.hpp"
 
@@ -34,7 +33,6 @@ model::result<api::source_map> open_sources(const config::config& cfg) {
                                 "source " + s.name + ": type " + s.type + " is not built into this binary", {}, {}};
         }
     }
-    if (auto serving = rollup::open_serving(cfg, out); !serving) return std::move(serving).error();
     return out;
 }
 

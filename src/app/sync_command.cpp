@@ -10,7 +10,7 @@
 #include <mutex>
 #include <thread>
 
-#include "app/sources.hpp"
+#include "app/assemble.hpp"
 #include "codec/utc_time.hpp"
 #include "config/config.hpp"
 #include "rollup/serving_store.hpp"
@@ -96,46 +96,37 @@ int run_sync(const std::string& config_path, const std::vector<std::string>& onl
         std::cerr << "frost sync: " << loaded.error().message << '\n';
         return 2;
     }
-    if (auto env = config::apply_environment(loaded.value()); !env) {
-        std::cerr << "frost sync: " << env.error().message << '\n';
-        return 2;
-    }
-    const auto& cfg = loaded.value();
-    if (cfg.rollups.empty()) {
+    if (loaded.value().rollups.empty()) {
         std::cerr << "frost sync: " << config_path << " declares no rollups; nothing to do\n";
         return 0;
     }
     for (const auto& name : only) {
-        if (!cfg.find_rollup(name)) {
+        if (!loaded.value().find_rollup(name)) {
             std::cerr << "frost sync: no rollup named \"" << name << "\" in " << config_path << '\n';
             return 2;
         }
     }
-    // Open the plain sources only; the serving store is opened here without building or scheduling.
-    auto plain = cfg;
-    plain.rollups.clear();
-    auto sources = open_sources(plain);
-    if (!sources) {
-        std::cerr << "frost sync: " << sources.error().message << '\n';
-        if (!sources.error().hint.empty()) std::cerr << "  hint: " << sources.error().hint << '\n';
+    // The serving store is opened without building or scheduling; the refreshes run here.
+    assemble_options opts;
+    opts.rollups = rollup_mode::manual;
+    opts.guards = guard_mode::none;
+    auto assembled = assemble(config_path, opts);
+    if (!assembled) {
+        std::cerr << "frost sync: " << assembled.error().message << '\n';
+        if (!assembled.error().hint.empty()) std::cerr << "  hint: " << assembled.error().hint << '\n';
         return 2;
     }
-    auto store = rollup::serving_store::open(cfg, sources.value(), {false, false, false, false});
-    if (!store) {
-        std::cerr << "frost sync: " << store.error().message << '\n';
-        if (!store.error().hint.empty()) std::cerr << "  hint: " << store.error().hint << '\n';
-        return 2;
-    }
+    const auto& cfg = *assembled.value().cfg;
+    const auto& store = assembled.value().rollups;
     std::cerr << "Refreshing rollups into " << (cfg.serving.path.empty() ? std::string("memory (serving.path is not set)") : cfg.serving.path)
               << '\n';
     int failures = 0;
-    for (const auto& name : store.value()->rollup_names()) {
+    for (const auto& name : store->rollup_names()) {
         if (!only.empty() && std::find(only.begin(), only.end(), name) == only.end()) continue;
         const auto started = std::chrono::steady_clock::now();
         progress_line line(name);
-        auto done = store.value()->refresh(name, [&](std::string_view, rollup::refresh_stage s, std::uint64_t rows) {
-            line.update(s, rows);
-        });
+        auto done = store->refresh(
+            name, [&](std::string_view, rollup::refresh_stage s, std::uint64_t rows) { line.update(s, rows); });
         const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         char timing[32];
         std::snprintf(timing, sizeof timing, "%.2f s", secs);

@@ -6,7 +6,7 @@
 #include <iostream>
 
 #include "api/openapi.hpp"
-#include "app/sources.hpp"
+#include "app/assemble.hpp"
 #include "config/config.hpp"
 #include "web/routes.hpp"
 
@@ -45,11 +45,16 @@ int run_openapi_verb(const std::string& config_path, const openapi_verb_options&
     api::openapi_options spec;
     if (!opts.servers.empty()) spec.server_urls = opts.servers;
     if (opts.describe) {
-        auto sources = open_sources(cfg.value());
-        if (sources) {
-            spec.columns = api::describe_results(cfg.value(), sources.value());
+        // Persisted rollups are read as they are; nothing is built or refreshed for a document.
+        assemble_options assembly;
+        assembly.rollups = rollup_mode::manual;
+        assembly.guards = guard_mode::none;
+        auto assembled = assemble(cfg.value(), assembly);
+        if (assembled) {
+            const auto& a = assembled.value();
+            spec.columns = api::describe_results(*a.cfg, a.sources, a.rollups.get());
         } else {
-            std::cerr << "frost openapi: rows get a generic schema: " << sources.error().message << '\n';
+            std::cerr << "frost openapi: rows get a generic schema: " << assembled.error().message << '\n';
         }
     }
     const auto text = api::render_openapi(cfg.value(), spec);

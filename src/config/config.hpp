@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "model/error.hpp"
@@ -187,6 +188,11 @@ struct config {
     [[nodiscard]] const source_config* find_source(const std::string& name) const;
     [[nodiscard]] const rollup_config* find_rollup(const std::string& name) const;
 };
+
+/// The SQL of `sql` (dialect -> text) for `dialect`: its own entry, else the entry for any
+/// dialect (""); null when neither exists. Every reader of endpoint and rollup SQL chooses
+/// through this one function.
+[[nodiscard]] const std::string* sql_for(const std::map<std::string, std::string>& sql, std::string_view dialect);
 
 /// Reads and validates a YAML config file. Errors name the file, line and key at fault.
 /// Environment overrides (`FROST_HOST`, `FROST_PORT`, ...) are applied by `apply_environment`.

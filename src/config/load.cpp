@@ -2,6 +2,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <filesystem>
@@ -33,6 +34,24 @@ public:
         out << ": " << where << ": " << what;
         throw load_failure{out.str()};
     }
+
+    /// Fails naming a line inside `node`'s text: `lines_in` lines below where its value starts.
+    [[noreturn]] void fail_inside(const YAML::Node& node, std::size_t lines_in, const std::string& where,
+                                  const std::string& what) const {
+        std::ostringstream out;
+        out << file_;
+        if (node.IsDefined() && node.Mark().line >= 0) {
+            // A block scalar (`|`, `>`) starts on the line after its indicator.
+            const bool block = text_ && static_cast<std::size_t>(node.Mark().pos) < text_->size() &&
+                               ((*text_)[static_cast<std::size_t>(node.Mark().pos)] == '|' ||
+                                (*text_)[static_cast<std::size_t>(node.Mark().pos)] == '>');
+            out << ':' << node.Mark().line + 1 + (block ? 1 : 0) + static_cast<int>(lines_in);
+        }
+        out << ": " << where << ": " << what;
+        throw load_failure{out.str()};
+    }
+    /// The YAML text being read, for `fail_inside`.
+    void set_text(const std::string* text) noexcept { text_ = text; }
 
     void only_keys(const YAML::Node& map, const std::string& where, std::initializer_list<std::string_view> keys) const {
         if (!map.IsMap()) fail(map, where, "expected a mapping");
@@ -104,6 +123,7 @@ public:
 
 private:
     std::string file_;
+    const std::string* text_ = nullptr;
 };
 
 bool valid_identifier(std::string_view s) {
@@ -393,6 +413,71 @@ serving_config read_serving(const reader& r, const YAML::Node& node, const std::
     return s;
 }
 
+// A `$name` placeholder in SQL text and the line it is on, counted from 0.
+struct placeholder {
+    std::string name;
+    std::size_t line = 0;
+};
+
+// The `$name` placeholders of SQL text. Quoted text and identifiers, `$$` strings and comments
+// are skipped: a `$` there is data, not a parameter.
+std::vector<placeholder> find_placeholders(std::string_view sql) {
+    std::vector<placeholder> out;
+    std::size_t line = 0;
+    const std::size_t n = sql.size();
+    auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+    for (std::size_t i = 0; i < n; ++i) {
+        const char c = sql[i];
+        const char next = i + 1 < n ? sql[i + 1] : '\0';
+        if (c == '\n') {
+            ++line;
+        } else if (c == '\'' || c == '"') {
+            for (++i; i < n; ++i) {
+                if (sql[i] == '\n') ++line;
+                if (sql[i] != c) continue;
+                if (i + 1 < n && sql[i + 1] == c) {
+                    ++i;  // a doubled quote is one quote character
+                    continue;
+                }
+                break;
+            }
+        } else if (c == '-' && next == '-') {
+            while (i + 1 < n && sql[i + 1] != '\n') ++i;
+        } else if (c == '/' && next == '*') {
+            for (i += 2; i + 1 < n && !(sql[i] == '*' && sql[i + 1] == '/'); ++i)
+                if (sql[i] == '\n') ++line;
+            ++i;
+        } else if (c == '$' && next == '$') {
+            for (i += 2; i + 1 < n && !(sql[i] == '$' && sql[i + 1] == '$'); ++i)
+                if (sql[i] == '\n') ++line;
+            ++i;
+        } else if (c == '$' && (std::isalpha(static_cast<unsigned char>(next)) || next == '_')) {
+            std::size_t end = i + 1;
+            while (end < n && word(sql[end])) ++end;
+            out.push_back({std::string(sql.substr(i + 1, end - i - 1)), line});
+            i = end - 1;
+        }
+    }
+    return out;
+}
+
+// Fails at the first `$name` in the SQL of `sql_node` (text, or a mapping dialect: text) that
+// is not in `declared`, naming its line: otherwise the first request would fail with a 500.
+void check_placeholders(const reader& r, const YAML::Node& sql_node, const std::set<std::string>& declared,
+                        const std::string& where, const std::string& what_is_declared) {
+    auto check = [&](const YAML::Node& text_node, const std::string& at) {
+        for (const auto& p : find_placeholders(text_node.Scalar())) {
+            if (declared.contains(p.name)) continue;
+            r.fail_inside(text_node, p.line, at, "$" + p.name + " is not " + what_is_declared);
+        }
+    };
+    if (sql_node.IsScalar()) {
+        check(sql_node, where);
+    } else if (sql_node.IsMap()) {
+        for (const auto& kv : sql_node) check(kv.second, where + "." + kv.first.as<std::string>());
+    }
+}
+
 rollup_config read_rollup(const reader& r, const std::string& name, const YAML::Node& node) {
     const std::string where = "rollups." + name;
     if (!valid_identifier(name) || name.starts_with("frost_"))
@@ -417,6 +502,7 @@ rollup_config read_rollup(const reader& r, const std::string& name, const YAML::
     }
     if (node["refresh"]) c.refresh = r.duration(node["refresh"], where + ".refresh");
     if (c.refresh.count() < 1000) r.fail(node["refresh"], where + ".refresh", "refresh at most once a second");
+    check_placeholders(r, sql, {}, where + ".sql", "allowed: a rollup's SQL runs with no parameters");
     if (node["max_rows"]) c.max_rows = r.integer<std::size_t>(node["max_rows"], where + ".max_rows", 1, 100'000'000);
     return c;
 }
@@ -500,10 +586,25 @@ endpoint_config read_endpoint(const reader& r, const YAML::Node& node, const std
         if (!declared) r.fail(node["claims"], at + ".claims", "\"" + param + "\" is not a declared parameter");
         if (e.auth && *e.auth != auth_mode::jwt) r.fail(node["claims"], at + ".claims", "claims need auth: jwt");
     }
+    std::set<std::string> bound;
+    for (const auto& p : e.params) bound.insert(p.name);
+    if (e.date_range) bound.insert({e.date_range->start, e.date_range->end});
+    for (const auto& [param, claim_name] : e.claims) bound.insert(param);
+    std::string listed;
+    for (const auto& b : bound) listed += (listed.empty() ? "" : ", ") + b;
+    check_placeholders(r, sql, bound, at + ".sql",
+                       "a declared parameter, date-range name or claim (declared: " +
+                           (listed.empty() ? std::string("none") : listed) + ")");
     return e;
 }
 
 }  // namespace
+
+const std::string* sql_for(const std::map<std::string, std::string>& sql, std::string_view dialect) {
+    auto it = sql.find(std::string(dialect));
+    if (it == sql.end()) it = sql.find("");
+    return it == sql.end() ? nullptr : &it->second;
+}
 
 const rollup_config* config::find_rollup(const std::string& name) const {
     for (const auto& c : rollups)
@@ -519,6 +620,7 @@ const source_config* config::find_source(const std::string& name) const {
 
 model::result<config> load_text(const std::string& text, const std::string& name, const std::string& base_dir) {
     reader r(name);
+    r.set_text(&text);
     config cfg;
     cfg.file = name;
     cfg.base_dir = base_dir;
@@ -541,7 +643,7 @@ model::result<config> load_text(const std::string& text, const std::string& name
                 auto c = read_rollup(r, kv.first.as<std::string>(), kv.second);
                 const auto* src = cfg.find_source(c.source);
                 if (!src) r.fail(kv.second["source"], "rollups." + c.name + ".source", "no source named \"" + c.source + "\"");
-                if (!c.sql.contains("") && !c.sql.contains(src->type))
+                if (!sql_for(c.sql, src->type))
                     r.fail(kv.second["sql"], "rollups." + c.name + ".sql", "no SQL for the " + src->type + " dialect");
                 cfg.rollups.push_back(std::move(c));
             }
@@ -557,12 +659,12 @@ model::result<config> load_text(const std::string& text, const std::string& name
             if (!e.rollup.empty()) {
                 if (!cfg.find_rollup(e.rollup))
                     r.fail(endpoints[i]["rollup"], where + ".rollup", "no rollup named \"" + e.rollup + "\"");
-                if (!e.sql.contains("") && !e.sql.contains("duckdb"))
+                if (!sql_for(e.sql, "duckdb"))
                     r.fail(endpoints[i]["sql"], where + ".sql", "a rollup is read with duckdb SQL");
             } else if (!e.static_body) {
                 const auto* src = cfg.find_source(e.source);
                 if (!src) r.fail(endpoints[i]["source"], where + ".source", "no source named \"" + e.source + "\"");
-                if (!e.sql.contains("") && !e.sql.contains(src->type))
+                if (!sql_for(e.sql, src->type))
                     r.fail(endpoints[i]["sql"], where + ".sql", "no SQL for the " + src->type + " dialect of source " + src->name);
             }
             // An answer that needs credentials must never be kept by a CDN or shared proxy:

@@ -3,7 +3,13 @@
 #include <duckdb.h>
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 
 #include "codec/fnv.hpp"
@@ -13,6 +19,7 @@ namespace frost::rollup {
 namespace {
 
 using frost::source::duckdb::connection;
+using frost::source::duckdb::duckdb_source;
 using frost::source::duckdb::quote_identifier;
 
 constexpr std::string_view meta_table = "frost_rollups";
@@ -104,26 +111,69 @@ long long epoch_ms(std::chrono::system_clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
-// A rollup build over a DuckDB file runs on its own short-lived, read-only instance of that
-// file: the scan fills a buffer pool (about 400 MiB for 100M trips) that serving never needs
-// again, and closing the instance hands it back. (The source's own instance cannot be
-// trimmed: its configuration is locked.) The result is the same: same file, same SQL.
-model::result<model::table> run_on_transient_instance(const std::string& path, const std::string& sql,
-                                                      std::size_t max_rows) {
-    auto db = frost::source::duckdb::database::open(path, {{"access_mode", "READ_ONLY"}});
-    if (!db) return std::move(db).error();
-    auto con = connection::open(*db.value());
-    if (!con) return std::move(con).error();
-    auto res = con.value()->execute(sql);
-    if (!res) return std::move(res).error();
-    return res.value().to_table(max_rows);
+// Removes a generation file and its write-ahead log (a refresh that failed or was cut off).
+void remove_database_files(const std::string& path) {
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+    std::filesystem::remove(path + ".wal", ec);
+}
+
+// Creates `name` in `c` with the columns of `table`, appends its rows and checks the count.
+model::result<model::done> write_table(connection& c, const std::string& name, const model::table& table,
+                                       const progress_fn& progress) {
+    std::string create = "CREATE TABLE " + quote_identifier(name) + " (";
+    for (std::size_t i = 0; i < table.columns.size(); ++i)
+        create += (i ? ", " : "") + quote_identifier(table.columns[i].name) + " " + column_sql_type(table, i);
+    create += ")";
+    if (auto rc = c.execute(create); !rc) return std::move(rc).error();
+    {
+        appender_owner app;
+        if (duckdb_appender_create(c.handle(), nullptr, name.c_str(), &app.a) == DuckDBError)
+            return store_error("rollup " + name + ": " + app.error());
+        std::uint64_t written = 0;
+        for (const auto& row : table.rows) {
+            for (const auto& cell : row)
+                if (append_cell(app.a, cell) == DuckDBError)
+                    return store_error("rollup " + name + ": row " + std::to_string(written + 1) + ": " + app.error());
+            if (duckdb_appender_end_row(app.a) == DuckDBError)
+                return store_error("rollup " + name + ": row " + std::to_string(written + 1) + ": " + app.error());
+            if (++written % 65536 == 0 && progress) progress(name, refresh_stage::writing, written);
+        }
+        if (duckdb_appender_close(app.a) == DuckDBError) return store_error("rollup " + name + ": " + app.error());
+    }
+    auto counted = c.execute("SELECT count(*)::BIGINT FROM " + quote_identifier(name));
+    if (!counted) return std::move(counted).error();
+    auto count_table = counted.value().to_table(1);
+    if (!count_table || count_table.value().rows.size() != 1 ||
+        std::get_if<std::int64_t>(&count_table.value().rows[0][0]) == nullptr ||
+        static_cast<std::size_t>(std::get<std::int64_t>(count_table.value().rows[0][0])) != table.rows.size())
+        return store_error("rollup " + name + ": the new table does not hold the rows the source returned");
+    return model::done{};
+}
+
+// Takes the lock file beside the serving database, so that two processes never write
+// generations over each other. Returns the open descriptor.
+model::result<int> take_lock(const std::string& path) {
+    const std::string lock_path = path + ".lock";
+    const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return model::error{
+            model::error_code::source_unavailable, "cannot create " + lock_path + ": " + std::strerror(errno), {}, {}};
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        ::close(fd);
+        return model::error{model::error_code::source_unavailable,
+                            "serving database " + path + " is locked by another process",
+                            {},
+                            "another frost process (serve or sync) holds it; a running server refreshes rollups "
+                            "itself"};
+    }
+    return fd;
 }
 
 }  // namespace
 
-serving_store::serving_store(config::serving_config serving, source_map sources,
-                             std::unique_ptr<frost::source::duckdb::duckdb_source> db)
-    : serving_(std::move(serving)), sources_(std::move(sources)), db_(std::move(db)) {}
+serving_store::serving_store(config::serving_config serving, frost::source::source_map sources)
+    : serving_(std::move(serving)), sources_(std::move(sources)) {}
 
 serving_store::~serving_store() {
     {
@@ -132,36 +182,19 @@ serving_store::~serving_store() {
     }
     schedule_cv_.notify_all();
     if (scheduler_.joinable()) scheduler_.join();
+    {
+        std::lock_guard lock(live_mutex_);
+        live_.reset();
+    }
+    if (lock_fd_ >= 0) ::close(lock_fd_);
 }
 
-model::result<std::shared_ptr<serving_store>> serving_store::open(const config::config& cfg, source_map sources,
+model::result<std::shared_ptr<serving_store>> serving_store::open(const config::config& cfg,
+                                                                  const frost::source::source_map& sources,
                                                                   store_options options) {
-    frost::source::duckdb::duckdb_settings settings;
-    settings.path = cfg.serving.path.empty() ? ":memory:" : cfg.serving.path;
-    settings.read_only = false;
-    settings.options = cfg.serving.options;
-    if (!cfg.serving.path.empty()) {
-        std::error_code ec;
-        const auto dir = std::filesystem::path(cfg.serving.path).parent_path();
-        if (!dir.empty()) std::filesystem::create_directories(dir, ec);
-    }
-    auto db = frost::source::duckdb::duckdb_source::open(std::string(serving_source_name), settings);
-    if (!db && options.memory_fallback && settings.path != ":memory:") {
-        spdlog::warn("serving database {} cannot be opened ({}); keeping rollups in memory, rebuilt at every start",
-                     settings.path, db.error().message);
-        settings.path = ":memory:";
-        db = frost::source::duckdb::duckdb_source::open(std::string(serving_source_name), settings);
-    }
-    if (!db) {
-        auto e = std::move(db).error();
-        e.message = "serving database " + settings.path + ": " + e.message;
-        if (e.message.find("lock") != std::string::npos)
-            e.hint = "another frost process (serve or sync) holds it; a running server refreshes rollups itself";
-        return e;
-    }
     auto serving = cfg.serving;
-    if (settings.path == ":memory:") serving.path.clear();
-    std::shared_ptr<serving_store> store(new serving_store(std::move(serving), std::move(sources), std::move(db).value()));
+    if (!options.use_file) serving.path.clear();
+    std::shared_ptr<serving_store> store(new serving_store(std::move(serving), sources));
 
     for (const auto& rc : cfg.rollups) {
         auto it = store->sources_.find(rc.source);
@@ -170,18 +203,16 @@ model::result<std::shared_ptr<serving_store>> serving_store::open(const config::
         rollup_state st;
         st.cfg = rc;
         st.src = it->second.get();
-        auto sql = rc.sql.find(std::string(st.src->dialect()));
-        if (sql == rc.sql.end()) sql = rc.sql.find("");
-        if (sql == rc.sql.end())
+        const auto* sql = config::sql_for(rc.sql, st.src->dialect());
+        if (!sql)
             return model::error{model::error_code::config_error,
                                 "rollup " + rc.name + ": no SQL for dialect " + std::string(st.src->dialect()), {}, {}};
-        st.sql = sql->second;
+        st.sql = *sql;
         st.sql_hash = sql_fingerprint(st.sql);
-        const auto* sc = cfg.find_source(rc.source);
-        if (sc && sc->type == "duckdb" && sc->read_only && sc->path != ":memory:" &&
-            dynamic_cast<frost::source::duckdb::duckdb_source*>(st.src) != nullptr)
-            st.transient_path = sc->path;
         store->rollups_.emplace(rc.name, std::move(st));
+    }
+    if (!store->serving_.path.empty()) {
+        if (auto opened = store->open_file(options.memory_fallback); !opened) return std::move(opened).error();
     }
     if (auto loaded = store->load_persisted(); !loaded) return std::move(loaded).error();
 
@@ -189,8 +220,15 @@ model::result<std::shared_ptr<serving_store>> serving_store::open(const config::
     for (auto& [name, st] : store->rollups_) {
         if (st.version.version == 0) {
             if (options.build_missing) {
-                if (auto built = store->refresh(name); !built)
+                if (auto built = store->refresh(name); !built) {
+                    if (options.require_built)
+                        return model::error{model::error_code::source_unavailable,
+                                            "rollup " + name + ": the first build failed, so there is no version " +
+                                                "to serve: " + built.error().message,
+                                            {},
+                                            "fix the cause (free disk space, reach the source) and start again"};
                     spdlog::warn("rollup {}: first build failed: {}", name, built.error().message);
+                }
             }
             st.next_refresh = now + (st.version.version ? st.cfg.refresh : std::chrono::milliseconds(30'000));
         } else {
@@ -202,16 +240,55 @@ model::result<std::shared_ptr<serving_store>> serving_store::open(const config::
     return store;
 }
 
+model::result<model::done> serving_store::open_file(bool memory_fallback) {
+    const std::string path = serving_.path;
+    std::error_code ec;
+    const auto dir = std::filesystem::path(path).parent_path();
+    if (!dir.empty()) std::filesystem::create_directories(dir, ec);
+    auto lock = take_lock(path);
+    if (!lock) {
+        // A read-only disk (a Lambda package) cannot hold the file: keep rollups in memory.
+        if (memory_fallback && lock.error().hint.empty()) {
+            spdlog::warn("serving database {} cannot be opened ({}); keeping rollups in memory, rebuilt at every start",
+                         path, lock.error().message);
+            serving_.path.clear();
+            return model::done{};
+        }
+        return std::move(lock).error();
+    }
+    lock_fd_ = lock.value();
+    remove_database_files(path + ".next");  // a refresh cut off before its swap
+    if (!std::filesystem::exists(path, ec)) return model::done{};
+    if (std::filesystem::exists(path + ".wal", ec)) {
+        // Written by an older Frost, which refreshed the file in place: fold the log in once,
+        // since the generation served is opened read-only.
+        (void)frost::source::duckdb::database::open(path, serving_.options);
+    }
+    auto db = duckdb_source::open(std::string(serving_source_name), {path, true, serving_.options});
+    if (!db) {
+        auto e = std::move(db).error();
+        e.message = "serving database " + path + ": " + e.message;
+        if (!memory_fallback) return e;
+        spdlog::warn("{}; keeping rollups in memory, rebuilt at every start", e.message);
+        serving_.path.clear();
+        return model::done{};
+    }
+    live_ = std::move(db).value();
+    return model::done{};
+}
+
 model::result<model::done> serving_store::load_persisted() {
-    auto con = connection::open(db_->db());
+    auto db = live();
+    if (!db) return model::done{};
+    auto con = connection::open(db->db());
     if (!con) return std::move(con).error();
     auto& c = *con.value();
-    const std::string create = "CREATE TABLE IF NOT EXISTS " + std::string(meta_table) +
-                               " (name VARCHAR PRIMARY KEY, version BIGINT, built_at_ms BIGINT, row_count BIGINT, sql_hash VARCHAR)";
-    if (auto r = c.execute(create); !r) return std::move(r).error();
     auto res = c.execute("SELECT m.name, m.version, m.built_at_ms, m.sql_hash FROM " + std::string(meta_table) +
                          " m JOIN duckdb_tables() t ON t.table_name = m.name AND t.schema_name = 'main'");
-    if (!res) return std::move(res).error();
+    if (!res) {
+        spdlog::warn("serving database {}: no rollup versions readable; rebuilding them", serving_.path);
+        return model::done{};
+    }
     auto table = res.value().to_table(100'000);
     if (!table) return std::move(table).error();
     std::lock_guard lock(state_mutex_);
@@ -250,9 +327,16 @@ version_info serving_store::current(std::string_view rollup) const {
     return it == rollups_.end() ? version_info{} : it->second.version;
 }
 
+serving_store::generation serving_store::live() const {
+    std::lock_guard lock(live_mutex_);
+    return live_;
+}
+
 model::result<model::table> serving_store::run(const frost::source::query& q) {
     reads_.fetch_add(1, std::memory_order_relaxed);
-    return db_->run(q);
+    auto db = live();  // keeps this generation open while the query runs, even across a swap
+    if (!db) return store_error("no rollup has been built yet");
+    return db->run(q);
 }
 
 model::result<serving_store::versioned_table> serving_store::run_versioned(const frost::source::query& q,
@@ -260,14 +344,13 @@ model::result<serving_store::versioned_table> serving_store::run_versioned(const
     for (int attempt = 0;; ++attempt) {
         const auto before = swap_seq_.load();
         if (before & 1) {
-            // A swap is committing right now; it takes milliseconds.
+            // A swap is committing right now; it takes microseconds.
             std::this_thread::sleep_for(std::chrono::microseconds(200));
             if (attempt < 1000) continue;
         }
         auto version = current(rollup);
-        if (version.version == 0)
-            return store_error("rollup " + std::string(rollup) + " has not been built yet" +
-                               (version.last_error.empty() ? "" : ": " + version.last_error));
+        // The reason stays in the log: it may name files and libraries.
+        if (version.version == 0) return store_error("rollup " + std::string(rollup) + " has not been built yet");
         auto table = run(q);
         if (!table) return std::move(table).error();
         // No swap began or ended while the query ran: it read exactly `version`.
@@ -301,6 +384,93 @@ model::result<version_info> serving_store::refresh(std::string_view rollup, cons
     return st->version;
 }
 
+model::result<serving_store::generation> serving_store::write_generation(const rollup_state& r,
+                                                                         const model::table& table,
+                                                                         std::uint64_t version,
+                                                                         std::chrono::system_clock::time_point as_of,
+                                                                         const progress_fn& progress) {
+    const bool on_disk = !serving_.path.empty();
+    const std::string path = on_disk ? serving_.path + ".next" : ":memory:";
+    if (on_disk) remove_database_files(path);
+    generation next;
+    {
+        auto db = duckdb_source::open(std::string(serving_source_name), {path, false, serving_.options});
+        if (!db) return std::move(db).error();
+        next = std::move(db).value();
+    }
+    auto con = connection::open(next->db());
+    if (!con) return std::move(con).error();
+    auto& c = *con.value();
+    if (auto rc = c.execute("CREATE TABLE " + std::string(meta_table) +
+                            " (name VARCHAR PRIMARY KEY, version BIGINT, built_at_ms BIGINT, row_count BIGINT, "
+                            "sql_hash VARCHAR)");
+        !rc)
+        return std::move(rc).error();
+
+    // The other rollups' current versions, and every other version record, as they are served.
+    if (auto old = live()) {
+        auto old_con = connection::open(old->db());
+        if (!old_con) return std::move(old_con).error();
+        std::vector<std::pair<std::string, std::size_t>> others;
+        {
+            std::lock_guard lock(state_mutex_);
+            for (const auto& [name, st] : rollups_)
+                if (name != r.cfg.name && st.version.version != 0) others.emplace_back(name, st.cfg.max_rows);
+        }
+        for (const auto& [name, max_rows] : others) {
+            auto rows = old_con.value()->execute("SELECT * FROM " + quote_identifier(name));
+            if (!rows) return std::move(rows).error();
+            auto t = rows.value().to_table(max_rows);
+            if (!t) return std::move(t).error();
+            if (auto w = write_table(c, name, t.value(), {}); !w) return std::move(w).error();
+        }
+        auto meta = old_con.value()->execute("SELECT name, version, built_at_ms, row_count, sql_hash FROM " +
+                                             std::string(meta_table) + " WHERE name <> " + quote_literal(r.cfg.name));
+        if (meta) {
+            auto t = meta.value().to_table(100'000);
+            if (!t) return std::move(t).error();
+            for (const auto& row : t.value().rows) {
+                std::string values;
+                for (const auto& cell : row) {
+                    values += values.empty() ? "" : ", ";
+                    if (const auto* s = std::get_if<std::string>(&cell))
+                        values += quote_literal(*s);
+                    else if (const auto* i = std::get_if<std::int64_t>(&cell))
+                        values += std::to_string(*i);
+                    else
+                        values += "NULL";
+                }
+                if (auto rc = c.execute("INSERT INTO " + std::string(meta_table) + " VALUES (" + values + ")"); !rc)
+                    return std::move(rc).error();
+            }
+        }
+    }
+
+    if (auto w = write_table(c, r.cfg.name, table, progress); !w) return std::move(w).error();
+    if (progress) progress(r.cfg.name, refresh_stage::validating, table.rows.size());
+    if (auto rc = c.execute("INSERT INTO " + std::string(meta_table) + " VALUES (" + quote_literal(r.cfg.name) + ", " +
+                            std::to_string(version) + ", " + std::to_string(epoch_ms(as_of)) + ", " +
+                            std::to_string(table.rows.size()) + ", " + quote_literal(r.sql_hash) + ")");
+        !rc)
+        return std::move(rc).error();
+    if (!on_disk) return next;
+
+    // Everything on disk before the swap: a checkpoint that fails (no space) fails this
+    // generation only, which is then dropped.
+    if (auto rc = c.execute("CHECKPOINT"); !rc) return std::move(rc).error();
+    con.value().reset();
+    next.reset();
+    std::error_code ec;
+    if (std::filesystem::exists(path + ".wal", ec) && std::filesystem::file_size(path + ".wal", ec) > 0)
+        return store_error("rollup " + r.cfg.name + ": the new serving file was not fully checkpointed");
+    std::filesystem::rename(path, serving_.path, ec);
+    if (ec) return store_error("rollup " + r.cfg.name + ": cannot move the new serving file in place: " + ec.message());
+    std::filesystem::remove(serving_.path + ".wal", ec);  // an older Frost's, already folded in
+    auto reopened = duckdb_source::open(std::string(serving_source_name), {serving_.path, true, serving_.options});
+    if (!reopened) return std::move(reopened).error();
+    return generation(std::move(reopened).value());
+}
+
 model::result<std::uint64_t> serving_store::build_and_swap(rollup_state& r, const progress_fn& progress) {
     const std::string& name = r.cfg.name;
     if (progress) progress(name, refresh_stage::querying, 0);
@@ -308,80 +478,31 @@ model::result<std::uint64_t> serving_store::build_and_swap(rollup_state& r, cons
     const std::string tag = "rollup:" + name;
     frost::source::query q{r.sql, {}, model::deadline::after(std::chrono::minutes(30)), tag, r.cfg.max_rows};
     source_queries_.fetch_add(1);
-    auto result = r.transient_path.empty() ? r.src->run(q) : run_on_transient_instance(r.transient_path, r.sql, r.cfg.max_rows);
+    auto result = r.src->run_detached(q);
     if (!result) return std::move(result).error();
     const auto& table = result.value();
     if (table.columns.empty()) return store_error("rollup " + name + ": the SQL returned no columns");
 
     if (progress) progress(name, refresh_stage::writing, 0);
-    auto con = connection::open(db_->db());
-    if (!con) return std::move(con).error();
-    auto& c = *con.value();
-    const std::string staging = "frost_staging_" + name;
-    std::string create = "DROP TABLE IF EXISTS " + quote_identifier(staging) + "; CREATE TABLE " + quote_identifier(staging) + " (";
-    for (std::size_t i = 0; i < table.columns.size(); ++i)
-        create += (i ? ", " : "") + quote_identifier(table.columns[i].name) + " " + column_sql_type(table, i);
-    create += ")";
-    if (auto rc = c.execute(create); !rc) return std::move(rc).error();
-    auto drop_staging = [&] { (void)c.execute("DROP TABLE IF EXISTS " + quote_identifier(staging)); };
-    {
-        appender_owner app;
-        if (duckdb_appender_create(c.handle(), nullptr, staging.c_str(), &app.a) == DuckDBError) {
-            auto msg = app.error();
-            drop_staging();
-            return store_error("rollup " + name + ": " + msg);
-        }
-        std::uint64_t written = 0;
-        for (const auto& row : table.rows) {
-            for (const auto& cell : row) {
-                if (append_cell(app.a, cell) == DuckDBError) {
-                    auto msg = app.error();
-                    duckdb_appender_destroy(&app.a);
-                    drop_staging();
-                    return store_error("rollup " + name + ": row " + std::to_string(written + 1) + ": " + msg);
-                }
-            }
-            if (duckdb_appender_end_row(app.a) == DuckDBError) {
-                auto msg = app.error();
-                duckdb_appender_destroy(&app.a);
-                drop_staging();
-                return store_error("rollup " + name + ": row " + std::to_string(written + 1) + ": " + msg);
-            }
-            if (++written % 65536 == 0 && progress) progress(name, refresh_stage::writing, written);
-        }
-        if (duckdb_appender_close(app.a) == DuckDBError) {
-            auto msg = app.error();
-            duckdb_appender_destroy(&app.a);
-            drop_staging();
-            return store_error("rollup " + name + ": " + msg);
-        }
-    }
-
-    if (progress) progress(name, refresh_stage::validating, table.rows.size());
-    auto counted = c.execute("SELECT count(*)::BIGINT FROM " + quote_identifier(staging));
-    if (!counted) return std::move(counted).error();
-    auto count_table = counted.value().to_table(1);
-    if (!count_table || count_table.value().rows.size() != 1 ||
-        std::get_if<std::int64_t>(&count_table.value().rows[0][0]) == nullptr ||
-        static_cast<std::size_t>(std::get<std::int64_t>(count_table.value().rows[0][0])) != table.rows.size()) {
-        drop_staging();
-        return store_error("rollup " + name + ": the staging table does not hold the rows the source returned");
-    }
-
-    if (progress) progress(name, refresh_stage::swapping, table.rows.size());
     std::uint64_t next_version;
     {
         std::lock_guard lock(state_mutex_);
         next_version = std::max(r.version.version, persisted_versions_[name]) + 1;
     }
-    const std::string swap =
-        "BEGIN TRANSACTION; CREATE OR REPLACE TABLE " + quote_identifier(name) + " AS SELECT * FROM " + quote_identifier(staging) +
-        "; DROP TABLE " + quote_identifier(staging) + "; INSERT OR REPLACE INTO " + std::string(meta_table) + " VALUES (" +
-        quote_literal(name) + ", " + std::to_string(next_version) + ", " + std::to_string(epoch_ms(as_of)) + ", " +
-        std::to_string(table.rows.size()) + ", " + quote_literal(r.sql_hash) + "); COMMIT";
+    auto next = write_generation(r, table, next_version, as_of, progress);
+    if (!next) {
+        if (!serving_.path.empty()) remove_database_files(serving_.path + ".next");
+        return std::move(next).error();
+    }
+
+    if (progress) progress(name, refresh_stage::swapping, table.rows.size());
+    generation previous;
     swap_seq_.fetch_add(1);  // odd: readers retry
-    auto swapped = c.execute(swap);
-    if (swapped) {
+    {
+        std::lock_guard lock(live_mutex_);
+        previous = std::exchange(live_, std::move(next).value());
+    }
+    {
         std::lock_guard lock(state_mutex_);
         r.version.version = next_version;
         r.version.built_at = as_of;
@@ -389,13 +510,7 @@ model::result<std::uint64_t> serving_store::build_and_swap(rollup_state& r, cons
         r.version.last_error.clear();
     }
     swap_seq_.fetch_add(1);  // even: the new version is visible with its number
-    if (!swapped) {
-        (void)c.execute("ROLLBACK");
-        drop_staging();
-        return std::move(swapped).error();
-    }
-    // Fold the WAL into the file so a restart opens quickly; the WAL is durable without it.
-    if (!serving_.path.empty()) (void)c.execute("CHECKPOINT");
+    previous.reset();        // closes once the last reader of the old generation finishes
     return static_cast<std::uint64_t>(table.rows.size());
 }
 
@@ -422,15 +537,11 @@ void serving_store::schedule_loop() {
     }
 }
 
-model::result<model::done> open_serving(const config::config& cfg, source_map& sources, store_options options) {
-    if (cfg.rollups.empty()) return model::done{};
-    if (sources.contains(std::string(serving_source_name)))
-        return model::error{model::error_code::config_error,
-                            "the source name " + std::string(serving_source_name) + " is reserved for Frost's serving database", {}, {}};
-    auto store = serving_store::open(cfg, sources, options);
-    if (!store) return std::move(store).error();
-    sources.emplace(std::string(serving_source_name), std::move(store).value());
-    return model::done{};
+model::result<std::shared_ptr<serving_store>> open_serving(const config::config& cfg,
+                                                           const frost::source::source_map& sources,
+                                                           store_options options) {
+    if (cfg.rollups.empty()) return std::shared_ptr<serving_store>();
+    return serving_store::open(cfg, sources, options);
 }
 
 }  // namespace frost::rollup

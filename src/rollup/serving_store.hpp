@@ -19,12 +19,8 @@
 
 namespace frost::rollup {
 
-/// The name under which the serving store appears in a service's source map (a config that
-/// names a source so is refused by `open_serving`).
+/// The serving store's name as a source (logs, metrics, query tags). It is never looked up.
 inline constexpr std::string_view serving_source_name = "frost_serving";
-
-/// Sources by configured name (the same shape as `api::source_map`).
-using source_map = std::map<std::string, std::shared_ptr<source::source>>;
 
 /// Which version of a rollup an answer was computed from.
 struct version_info {
@@ -46,22 +42,32 @@ struct store_options {
     bool refresh_on_start = true;  ///< refresh persisted rollups once in the background at start
     bool schedule = true;          ///< run a thread that refreshes each rollup on its interval
     bool memory_fallback = true;   ///< keep rollups in memory when the serving file cannot be opened (read-only disk, Lambda)
+    bool require_built = false;    ///< fail `open` when a rollup has no version after the first builds (`frost serve`)
+    bool use_file = true;          ///< false: ignore `serving.path` and touch no file (`frost check`)
 };
 
 /// Frost's serving database: the rollups of the config, built from their sources into a
 /// local DuckDB file (or memory), persisted, refreshed on schedule and swapped atomically,
 /// and the `source` that endpoints reading rollups query. Readers see a whole version of a
-/// rollup, never a mix: a refresh builds a staging table, validates its row count, then
-/// replaces the live table in one transaction (reliability-anchors §5.2 (1)). A failed
-/// refresh keeps the last good version and marks it stale. Thread-safe.
+/// rollup, never a mix (reliability-anchors §5.2 (1)).
+///
+/// Each refresh writes a new generation of the whole database: a separate DuckDB instance
+/// (on disk, the file `<serving.path>.next`) with the unchanged rollups copied over and the
+/// rebuilt one added, its row counts validated, checkpointed and closed. Only then is it
+/// renamed over `serving.path`, reopened read-only and swapped in. The generation being served
+/// is never written to, so a failed write or checkpoint (a full disk: DuckDB then invalidates
+/// the instance that failed) cannot break it: the last good version stays served, marked
+/// stale, and the next refresh tries again. A refresh needs room for two copies of the file.
+/// A lock file `<serving.path>.lock` keeps a second process (serve or sync) out. Thread-safe.
 class serving_store final : public source::source {
 public:
     /// Opens (creating when needed) the serving database of `cfg.serving`, loads persisted
     /// rollup versions whose SQL is unchanged, and builds the missing ones. Fails when the
     /// database cannot be opened (e.g. another process holds it) or a rollup names a source
-    /// not in `sources`. A rollup whose first build fails does not fail `open`: its readers
-    /// get `source_unavailable` until a refresh succeeds.
-    static model::result<std::shared_ptr<serving_store>> open(const config::config& cfg, source_map sources,
+    /// not in `sources`. A rollup whose first build fails does not fail `open` (unless
+    /// `options.require_built`): its readers get `source_unavailable` until a refresh succeeds.
+    static model::result<std::shared_ptr<serving_store>> open(const config::config& cfg,
+                                                              const frost::source::source_map& sources,
                                                               store_options options = {});
     ~serving_store() override;
     serving_store(const serving_store&) = delete;
@@ -69,7 +75,8 @@ public:
 
     [[nodiscard]] std::string_view name() const override { return serving_source_name; }
     [[nodiscard]] std::string_view dialect() const override { return "duckdb"; }
-    /// Runs a query on the serving database (no version bookkeeping).
+    /// Runs a query on the serving database (no version bookkeeping). Fails with
+    /// `source_unavailable` before the first rollup is built.
     [[nodiscard]] model::result<model::table> run(const frost::source::query& q) override;
 
     /// A query result and the rollup version it was read from.
@@ -100,24 +107,31 @@ public:
     [[nodiscard]] std::uint64_t failed_refreshes() const noexcept { return failed_refreshes_.load(); }
 
 private:
+    using generation = std::shared_ptr<frost::source::duckdb::duckdb_source>;
     struct rollup_state {
         config::rollup_config cfg;
         frost::source::source* src = nullptr;
         std::string sql;
         std::string sql_hash;
-        std::string transient_path;  ///< a read-only DuckDB file: builds open it apart (see the .cpp)
         version_info version;
         std::chrono::steady_clock::time_point next_refresh{};
     };
 
-    serving_store(config::serving_config serving, source_map sources, std::unique_ptr<frost::source::duckdb::duckdb_source> db);
+    serving_store(config::serving_config serving, frost::source::source_map sources);
+    model::result<model::done> open_file(bool memory_fallback);
     model::result<model::done> load_persisted();
     model::result<std::uint64_t> build_and_swap(rollup_state& r, const progress_fn& progress);
+    model::result<generation> write_generation(const rollup_state& r, const model::table& table, std::uint64_t version,
+                                               std::chrono::system_clock::time_point as_of,
+                                               const progress_fn& progress);
+    [[nodiscard]] generation live() const;
     void schedule_loop();
 
     config::serving_config serving_;
-    source_map sources_;
-    std::unique_ptr<frost::source::duckdb::duckdb_source> db_;
+    frost::source::source_map sources_;
+    mutable std::mutex live_mutex_;
+    generation live_;   ///< the generation readers query; null until a first version exists
+    int lock_fd_ = -1;  ///< holds `<serving.path>.lock`
 
     mutable std::mutex state_mutex_;
     std::map<std::string, rollup_state, std::less<>> rollups_;
@@ -133,9 +147,9 @@ private:
     std::thread scheduler_;
 };
 
-/// Opens the serving store when `cfg` declares rollups and adds it to `sources` under
-/// `serving_source_name`; does nothing otherwise.
-[[nodiscard]] model::result<model::done> open_serving(const config::config& cfg, source_map& sources,
-                                                      store_options options = {});
+/// Opens the serving store when `cfg` declares rollups; null otherwise.
+[[nodiscard]] model::result<std::shared_ptr<serving_store>> open_serving(const config::config& cfg,
+                                                                         const frost::source::source_map& sources,
+                                                                         store_options options = {});
 
 }  // namespace frost::rollup

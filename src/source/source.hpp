@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -43,6 +45,13 @@ public:
     /// for SQL the source rejects, `source_unavailable` when it cannot be reached, and
     /// `result_too_large` past `max_rows`.
     [[nodiscard]] virtual model::result<model::table> run(const query& q) = 0;
+
+    /// Runs one bulk read whose working memory should not stay with the source afterwards
+    /// (a rollup build scans far more than serving ever reads again). By default, `run`.
+    [[nodiscard]] virtual model::result<model::table> run_detached(const query& q) { return run(q); }
 };
+
+/// Sources by configured name: what the config's `sources:` opened.
+using source_map = std::map<std::string, std::shared_ptr<source>>;
 
 }  // namespace frost::source

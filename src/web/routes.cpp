@@ -79,7 +79,7 @@ mount_report mount(api::service& svc, const mount_options& opts) {
     // the same origin and path prefix (an API Gateway stage, a proxy's /api/).
     if (spec_options.server_urls == std::vector<std::string>{"/"}) spec_options.server_urls = {"."};
     if (opts.sources) {
-        auto learned = api::describe_results(cfg, *opts.sources);
+        auto learned = api::describe_results(cfg, *opts.sources, svc.serving_store());
         report.described = learned.size();
         for (auto& [path, cols] : learned) spec_options.columns.try_emplace(path, std::move(cols));
     }

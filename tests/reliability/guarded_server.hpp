@@ -7,10 +7,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "api/service.hpp"
-#include "api/worker_pool.hpp"
-#include "app/guard_rails.hpp"
-#include "app/sources.hpp"
+#include "app/assemble.hpp"
 #include "config/config.hpp"
 #include "server/http_server.hpp"
 
@@ -54,37 +51,28 @@ public:
     explicit guarded_server(const std::string& yaml) {
         auto cfg = config::load_text(yaml, "test.yaml", "/");
         if (!cfg) throw std::runtime_error(cfg.error().message);
-        cfg_ = std::make_shared<const config::config>(std::move(cfg).value());
-        auto sources = app::open_sources(*cfg_);
-        if (!sources) throw std::runtime_error(sources.error().message);
-        workers_ = std::make_unique<api::worker_pool>(cfg_->server.workers, cfg_->server.queue_capacity);
-        auto svc = api::service::create(cfg_, std::move(sources).value(), *workers_);
-        if (!svc) throw std::runtime_error(svc.error().message);
-        service_ = std::move(svc).value();
-        auto srv = server::http_server::bind(cfg_->server, *service_);
+        auto assembled = app::assemble(std::move(cfg).value(), {});  // as `frost serve`: guard rails
+        if (!assembled) throw std::runtime_error(assembled.error().message);
+        app_ = std::make_unique<app::application>(std::move(assembled).value());
+        auto srv = server::http_server::bind(app_->cfg->server, *app_->service);
         if (!srv) throw std::runtime_error(srv.error().message);
         server_ = std::move(srv).value();
-        auto rails = app::install_guard_rails(cfg_, *service_, *workers_, server_.get());
-        if (!rails) throw std::runtime_error(rails.error().message);
-        rails_ = std::move(rails).value();
+        app_->rails->watch_listener(*server_);
         server_->start();
     }
     ~guarded_server() {
         server_->stop(std::chrono::seconds(2));
-        workers_.reset();
-        rails_.reset();
+        app_->workers.reset();
+        app_->rails.reset();
         server_.reset();
     }
     [[nodiscard]] std::uint16_t port() const { return server_->port(); }
-    [[nodiscard]] app::guard_rails& rails() { return *rails_; }
+    [[nodiscard]] app::guard_rails& rails() { return *app_->rails; }
     [[nodiscard]] server::http_server& server() { return *server_; }
 
 private:
-    std::shared_ptr<const config::config> cfg_;
-    std::unique_ptr<api::worker_pool> workers_;
-    std::unique_ptr<api::service> service_;
+    std::unique_ptr<app::application> app_;
     std::unique_ptr<server::http_server> server_;
-    std::unique_ptr<app::guard_rails> rails_;
 };
 
 }  // namespace frost::testing

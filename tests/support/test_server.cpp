@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <mutex>
 
-#include "app/sources.hpp"
+#include "app/assemble.hpp"
 #include "data/generator.hpp"
 
 namespace frost::testing {
@@ -88,22 +88,21 @@ http_answer http_request(std::uint16_t port, const std::string& method, const st
 }
 
 test_server::test_server(config::config cfg) {
-    auto shared = std::make_shared<const config::config>(std::move(cfg));
-    auto sources = app::open_sources(*shared);
-    if (!sources) throw std::runtime_error(sources.error().message);
-    workers_ = std::make_unique<api::worker_pool>(shared->server.workers, shared->server.queue_capacity);
-    auto svc = api::service::create(shared, std::move(sources).value(), *workers_);
-    if (!svc) throw std::runtime_error(svc.error().message);
-    service_ = std::move(svc).value();
-    auto srv = server::http_server::bind(shared->server, *service_);
+    // The same assembly as `frost serve`, without the guard rails (tests add their own).
+    app::assemble_options opts;
+    opts.guards = app::guard_mode::none;
+    auto assembled = app::assemble(std::move(cfg), opts);
+    if (!assembled) throw std::runtime_error(assembled.error().message);
+    app_ = std::make_unique<app::application>(std::move(assembled).value());
+    auto srv = server::http_server::bind(app_->cfg->server, *app_->service);
     if (!srv) throw std::runtime_error(srv.error().message);
     server_ = std::move(srv).value();
     server_->start();
 }
 
 test_server::~test_server() {
-    server_->stop(service_->configuration().server.shutdown_grace);
-    workers_.reset();
+    server_->stop(app_->cfg->server.shutdown_grace);
+    app_->workers.reset();
     server_.reset();
 }
 

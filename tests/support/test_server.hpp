@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "api/service.hpp"
-#include "api/worker_pool.hpp"
+#include "app/assemble.hpp"
 #include "config/config.hpp"
 #include "server/http_server.hpp"
 
@@ -46,15 +46,14 @@ public:
     explicit test_server(config::config cfg);
     ~test_server();
     [[nodiscard]] std::uint16_t port() const { return server_->port(); }
-    [[nodiscard]] api::service& service() { return *service_; }
+    [[nodiscard]] api::service& service() { return *app_->service; }
     [[nodiscard]] http_answer get(const std::string& target,
                                   const std::vector<std::pair<std::string, std::string>>& headers = {}) const {
         return http_get(port(), target, headers);
     }
 
 private:
-    std::unique_ptr<api::worker_pool> workers_;
-    std::unique_ptr<api::service> service_;
+    std::unique_ptr<app::application> app_;
     std::unique_ptr<server::http_server> server_;
 };
 

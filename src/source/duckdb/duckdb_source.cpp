@@ -32,11 +32,28 @@ model::result<std::unique_ptr<duckdb_source>> duckdb_source::open(std::string na
     }
     auto db = database::open(settings.path, options);
     if (!db) return std::move(db).error();
-    return std::unique_ptr<duckdb_source>(new duckdb_source(std::move(name), std::move(db).value()));
+    return std::unique_ptr<duckdb_source>(new duckdb_source(std::move(name), std::move(db).value(), settings));
 }
 
-duckdb_source::duckdb_source(std::string name, std::unique_ptr<database> db)
-    : name_(std::move(name)), db_(std::move(db)), watchdog_([this] { watchdog_loop(); }) {}
+duckdb_source::duckdb_source(std::string name, std::unique_ptr<database> db, duckdb_settings settings)
+    : name_(std::move(name)),
+      db_(std::move(db)),
+      settings_(std::move(settings)),
+      watchdog_([this] { watchdog_loop(); }) {}
+
+model::result<model::table> duckdb_source::run_detached(const query& q) {
+    // The source's own instance cannot be trimmed (its configuration is locked); a separate
+    // read-only instance of the same file reads the same data and frees its buffer pool
+    // (about 400 MiB for 100M trips) when it closes.
+    if (!settings_.read_only || settings_.path == ":memory:" || !q.params.empty()) return run(q);
+    auto db = database::open(settings_.path, {{"access_mode", "READ_ONLY"}});
+    if (!db) return std::move(db).error();
+    auto con = connection::open(*db.value());
+    if (!con) return std::move(con).error();
+    auto res = con.value()->execute(std::string(q.sql));
+    if (!res) return std::move(res).error();
+    return res.value().to_table(q.max_rows);
+}
 
 duckdb_source::~duckdb_source() {
     {

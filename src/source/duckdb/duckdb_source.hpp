@@ -32,6 +32,9 @@ public:
     [[nodiscard]] std::string_view name() const override { return name_; }
     [[nodiscard]] std::string_view dialect() const override { return "duckdb"; }
     [[nodiscard]] model::result<model::table> run(const query& q) override;
+    /// Over a read-only file, runs `q` (no parameters) on a short-lived read-only instance of
+    /// the same file, whose buffer pool is handed back when it closes; otherwise `run`.
+    [[nodiscard]] model::result<model::table> run_detached(const query& q) override;
 
     /// The database, for tools that need more than queries (rollup builds, tests).
     [[nodiscard]] database& db() noexcept { return *db_; }
@@ -46,13 +49,14 @@ private:
         model::clock::time_point at;
     };
 
-    duckdb_source(std::string name, std::unique_ptr<database> db);
+    duckdb_source(std::string name, std::unique_ptr<database> db, duckdb_settings settings);
     model::result<std::unique_ptr<pooled>> borrow();
     void give_back(std::unique_ptr<pooled> p);
     void watchdog_loop();
 
     std::string name_;
     std::unique_ptr<database> db_;
+    duckdb_settings settings_;
 
     std::mutex pool_mutex_;
     std::vector<std::unique_ptr<pooled>> idle_;

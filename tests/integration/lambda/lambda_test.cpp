@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "api/worker_pool.hpp"
-#include "app/sources.hpp"
+#include "app/assemble.hpp"
 #include "emulators/lambda/gateway.hpp"
 #include "emulators/lambda/runtime_emulator.hpp"
 #include "integration/lambda/compare.hpp"
@@ -47,13 +47,13 @@ class lambda_fixture {
 public:
     explicit lambda_fixture(const config::config& cfg, std::chrono::milliseconds timeout = std::chrono::seconds(30))
         : emulator_({timeout}) {
-        auto shared = std::make_shared<const config::config>(cfg);
-        auto sources = app::open_sources(*shared);
-        if (!sources) throw std::runtime_error(sources.error().message);
-        workers_ = std::make_unique<api::worker_pool>(2, 16);
-        auto svc = api::service::create(shared, std::move(sources).value(), *workers_);
-        if (!svc) throw std::runtime_error(svc.error().message);
-        service_ = std::move(svc).value();
+        app::assemble_options assembly;
+        assembly.guards = app::guard_mode::none;
+        auto assembled = app::assemble(cfg, assembly);
+        if (!assembled) throw std::runtime_error(assembled.error().message);
+        app_ = std::make_unique<app::application>(std::move(assembled).value());
+        workers_ = std::move(app_->workers);
+        service_ = std::move(app_->service);
         lambda::runtime_options options;
         options.function_name = "integration";
         options.metrics_sink = [this](std::string_view line) {
@@ -77,6 +77,7 @@ public:
 
 private:
     emu::runtime_emulator emulator_;
+    std::unique_ptr<app::application> app_;
     std::unique_ptr<api::worker_pool> workers_;
     std::unique_ptr<api::service> service_;
     std::unique_ptr<lambda::runtime> runtime_;

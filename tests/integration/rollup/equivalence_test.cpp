@@ -218,14 +218,15 @@ TEST(rollup_routes, make_zero_source_queries_per_api_call) {
     ASSERT_TRUE(local) << local.error().message;
     auto counted = std::make_shared<counting_source>(std::shared_ptr<frost::source::source>(std::move(local).value()));
     api::source_map sources{{"local", counted}};
-    ASSERT_TRUE(rollup::open_serving(cfg, sources, {true, true, false}));
-    auto* store = dynamic_cast<rollup::serving_store*>(sources.at(std::string(rollup::serving_source_name)).get());
+    auto opened = rollup::open_serving(cfg, sources, {true, true, false});
+    ASSERT_TRUE(opened) << opened.error().message;
+    auto store = std::move(opened).value();
     ASSERT_NE(store, nullptr);
     EXPECT_EQ(counted->calls.load(), 1);  // the one build at start-up
     EXPECT_EQ(store->source_queries(), 1u);
 
     api::worker_pool workers(2, 256);
-    auto svc = api::service::create(std::make_shared<const config::config>(cfg), sources, workers);
+    auto svc = api::service::create(std::make_shared<const config::config>(cfg), sources, workers, store);
     ASSERT_TRUE(svc) << svc.error().message;
     std::mt19937_64 rng(3);
     std::uniform_int_distribution<std::int32_t> day(model::days_from_civil(2013, 6, 1), model::days_from_civil(2020, 4, 30));

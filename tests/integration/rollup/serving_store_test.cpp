@@ -3,7 +3,10 @@
 // restart serves the persisted version before any source query.
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
 #include <atomic>
+#include <csignal>
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -100,7 +103,7 @@ TEST(serving_store, refresh_swaps_whole_versions_under_16_concurrent_readers) {
     // Half the readers go through the API core (header and body must agree), half straight to the store.
     auto shared_cfg = std::make_shared<const config::config>(cfg);
     api::worker_pool workers(4, 1024);
-    auto svc = api::service::create(shared_cfg, {{"scripted", src}, {std::string(serving_source_name), store}}, workers);
+    auto svc = api::service::create(shared_cfg, {{"scripted", src}}, workers, store);
     ASSERT_TRUE(svc) << svc.error().message;
 
     std::atomic<bool> stop{false};
@@ -161,7 +164,7 @@ TEST(serving_store, a_refresh_that_fails_halfway_leaves_the_old_version_served_a
     auto store = opened.value();
     auto shared_cfg = std::make_shared<const config::config>(cfg);
     api::worker_pool workers(2, 64);
-    auto svc = api::service::create(shared_cfg, {{"scripted", src}, {std::string(serving_source_name), store}}, workers);
+    auto svc = api::service::create(shared_cfg, {{"scripted", src}}, workers, store);
     ASSERT_TRUE(svc);
 
     // Poisoned at row 500 of 1002: the first 500 rows were written to staging when it fails.
@@ -240,6 +243,54 @@ TEST(serving_store, a_restart_serves_the_persisted_version_without_asking_the_so
         EXPECT_EQ(version, 3u);
         EXPECT_EQ(got.lo, 9);
     }
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+}
+
+// Issue 15 defect 1, in one process: a refresh whose writes fail (here every file is capped at
+// 64 KiB with RLIMIT_FSIZE, as a full disk would stop them) must not touch the version being
+// served: it stays readable, marked stale, no half-written generation is left, and the next
+// refresh after the cap is lifted succeeds without reopening the store.
+TEST(serving_store, a_refresh_that_cannot_write_leaves_the_served_file_untouched) {
+    const auto dir = std::filesystem::temp_directory_path() / ("frost-serving-full-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const auto path = (dir / "serving.duckdb").string();
+    auto src = std::make_shared<scripted_source>();
+    auto opened = serving_store::open(make_config(path), {{"scripted", src}}, manual);
+    ASSERT_TRUE(opened) << opened.error().message;
+    auto store = opened.value();
+    ASSERT_EQ(store->current("r").version, 1u);
+
+    src->set(scripted_source::mode::good, 20'000);
+    std::signal(SIGXFSZ, SIG_IGN);  // a write past the cap fails with EFBIG instead of killing the process
+    rlimit old{};
+    ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
+    rlimit capped = old;
+    capped.rlim_cur = 64 * 1024;
+    ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &capped), 0);
+    auto failed = store->refresh("r");
+    ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &old), 0);
+    ASSERT_FALSE(failed);
+
+    std::uint64_t version = 0;
+    auto got = read_whole(*store, &version);
+    EXPECT_EQ(version, 1u);
+    EXPECT_EQ(got.n, 1001);
+    EXPECT_TRUE(store->current("r").stale);
+    EXPECT_FALSE(std::filesystem::exists(path + ".next"));
+    EXPECT_FALSE(std::filesystem::exists(path + ".next.wal"));
+
+    auto ok = store->refresh("r");
+    ASSERT_TRUE(ok) << ok.error().message;
+    EXPECT_EQ(ok.value().version, 2u);
+    EXPECT_FALSE(store->current("r").stale);
+    EXPECT_EQ(read_whole(*store, &version).n, 21'000);
+    EXPECT_EQ(version, 2u);
+
+    // A second process (here: a second store) cannot write generations over this one's.
+    auto second = serving_store::open(make_config(path), {{"scripted", src}}, manual);
+    ASSERT_FALSE(second);
+    EXPECT_NE(second.error().message.find("locked"), std::string::npos) << second.error().message;
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);
 }

@@ -11,7 +11,7 @@
 #include "api/openapi.hpp"
 #include "api/service.hpp"
 #include "api/worker_pool.hpp"
-#include "app/sources.hpp"
+#include "app/assemble.hpp"
 #include "rollup/serving_store.hpp"
 #include "support/test_server.hpp"
 #include "web/assets.hpp"
@@ -124,13 +124,14 @@ class mounted : public ::testing::Test {
 protected:
     void SetUp() override {
         auto cfg = std::make_shared<const config::config>(testing::default_config(testing::sample_database()));
-        auto sources = app::open_sources(*cfg);
-        ASSERT_TRUE(sources) << sources.error().message;
-        sources_ = std::move(sources).value();
-        workers_ = std::make_unique<api::worker_pool>(2, 16);
-        auto svc = api::service::create(cfg, sources_, *workers_);
-        ASSERT_TRUE(svc) << svc.error().message;
-        svc_ = std::move(svc).value();
+        app::assemble_options assembly;
+        assembly.guards = app::guard_mode::none;
+        auto assembled = app::assemble(*cfg, assembly);
+        ASSERT_TRUE(assembled) << assembled.error().message;
+        sources_ = assembled.value().sources;
+        rollups_ = assembled.value().rollups;
+        workers_ = std::move(assembled.value().workers);
+        svc_ = std::move(assembled.value().service);
     }
     void TearDown() override {
         svc_.reset();
@@ -146,6 +147,7 @@ protected:
     }
 
     api::source_map sources_;
+    std::shared_ptr<rollup::serving_store> rollups_;
     std::unique_ptr<api::worker_pool> workers_;
     std::unique_ptr<api::service> svc_;
 };
@@ -214,12 +216,13 @@ TEST_F(mounted, pages_and_assets_are_served_with_caching_headers_and_gzip) {
 // directly; the spec's exact row schema must name the same columns in the same order.
 TEST_F(mounted, described_columns_are_those_of_a_real_run) {
     const auto& cfg = svc_->configuration();
-    const auto learned = api::describe_results(cfg, sources_);
+    const auto learned = api::describe_results(cfg, sources_, rollups_.get());
     std::size_t queried = 0;
     for (const auto& e : cfg.endpoints) {
         if (e.static_body) continue;
-        const std::string src = e.rollup.empty() ? e.source : std::string(rollup::serving_source_name);
-        if (!sources_.count(src)) continue;
+        source::source* src =
+            e.rollup.empty() ? (sources_.count(e.source) ? sources_.at(e.source).get() : nullptr) : rollups_.get();
+        if (!src) continue;
         ++queried;
         ASSERT_TRUE(learned.count(e.path)) << e.path;
         auto sql = e.sql.count("duckdb") ? e.sql.at("duckdb") : e.sql.at("");
@@ -229,7 +232,7 @@ TEST_F(mounted, described_columns_are_those_of_a_real_run) {
             params.push_back({e.date_range->end, std::monostate{}});
         }
         source::query q{sql, params, model::deadline::after(std::chrono::seconds(30)), e.path, 100'000};
-        auto table = sources_.at(src)->run(q);
+        auto table = src->run(q);
         ASSERT_TRUE(table) << table.error().message;
         const auto& got = learned.at(e.path);
         ASSERT_EQ(got.size(), table.value().columns.size()) << e.path;
