@@ -29,7 +29,7 @@ struct request {
     /// Requested by the transport when the client has gone (closed or reset its connection)
     /// before its answer was written. A queued query for it is dropped, a running one
     /// interrupted. Default: never requested (Lambda, tests, background fills).
-    std::stop_token stop;
+    std::stop_token stop{};
 
     /// The first header with this lower-case name, or empty.
     [[nodiscard]] std::string_view header(std::string_view lower_name) const noexcept {

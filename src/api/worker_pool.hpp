@@ -34,8 +34,8 @@ public:
         /// Runs on a worker thread instead of `run` when the job is dropped (answer the caller
         /// there); may be empty.
         std::function<void(drop_reason)> dropped;
-        model::deadline deadline;  ///< queue wait counts against it
-        std::stop_token stop;      ///< default: never requested
+        model::deadline deadline{};  ///< queue wait counts against it
+        std::stop_token stop{};    ///< default: never requested
     };
 
     worker_pool(unsigned threads, std::size_t queue_capacity);

@@ -196,14 +196,18 @@ private:
         stream_.expires_never();  // the query has its own deadline
         stop_ = std::stop_source();
         r.stop = stop_.get_token();
-        watch_client();
+        awaiting_ = true;
         server_.svc.handle(std::move(r), [self = shared_from_this(), request_id](api::response res) mutable {
+            // Inline when `handle` answers on this thread (cache hits, errors): this is the strand.
             net::dispatch(self->stream_.get_executor(), [self, res = std::move(res), request_id]() mutable {
+                self->awaiting_ = false;
                 self->stop_watching();
                 self->answering_ = true;
                 self->write(std::move(res), request_id);
             });
         });
+        // Only an answer still to come (a query on a worker) is worth watching the client for.
+        if (awaiting_) watch_client();
     }
 
     // While a request is being answered nothing reads the socket, so a client that leaves would
@@ -296,6 +300,7 @@ private:
     bool head_ = false;
     bool first_ = true;
     bool answering_ = false;
+    bool awaiting_ = false;               ///< the request in flight has no answer yet
     bool watching_ = false;               ///< a readability wait is out for the request in flight
     std::uint64_t watch_generation_ = 0;  ///< which wait a completion belongs to
     std::stop_source stop_;               ///< the request in flight's: requested when its client goes

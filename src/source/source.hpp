@@ -28,7 +28,7 @@ struct query {
     std::size_t max_rows = 100'000;  ///< more rows than this is an error, never a silent cut
     /// Requested when nobody waits for the answer any more (the client went away): the source
     /// stops the statement as it would at the deadline (DuckDB interrupt, Snowflake cancel).
-    std::stop_token stop;
+    std::stop_token stop{};
 };
 
 /// Where data lives and queries run. Implementations are thread-safe: `run` is called
