@@ -27,7 +27,7 @@ using clock_type = std::chrono::steady_clock;
 
 // A live (uncached) query that takes tens of milliseconds on an idle 2-core machine, and one
 // that takes far longer than any test waits for.
-constexpr const char* slow_sql = "select count(*) as n from range(0, 40000000) t(i) where (i * 7) % 13 = 5";
+constexpr const char* slow_sql = "select count(*) as n from range(0, 20000000) t(i) where (i * 7) % 13 = 5";
 constexpr const char* endless_sql = "select count(*) as n from range(0, 100000000000) t(i) where (i * 7) % 13 = 5";
 
 std::string yaml(const std::string& server_extra, const std::string& auth = {}, const std::string& endpoints = {}) {
@@ -51,10 +51,7 @@ double metric(const std::string& page, const std::string& name) {
 TEST(client_gone, abandoned_live_queries_do_not_delay_the_next_request) {
     guarded_server server(yaml("  request_timeout: 60s\n", {},
                                std::string("  - path: /slow\n    source: mem\n    sql: ") + slow_sql + "\n"));
-    // Warm-up, and a measure of one query's cost on this machine now.
-    const auto one_started = clock_type::now();
-    ASSERT_EQ(http_get(server.port(), "/slow").status, 200);
-    const auto one = clock_type::now() - one_started;
+    ASSERT_EQ(http_get(server.port(), "/ping").status, 200);
     {
         std::vector<std::unique_ptr<raw_connection>> clients;
         for (int i = 0; i < 300; ++i) {
@@ -68,8 +65,7 @@ TEST(client_gone, abandoned_live_queries_do_not_delay_the_next_request) {
     const auto answer = http_get(server.port(), "/ping");
     const auto took = clock_type::now() - started;
     EXPECT_EQ(answer.status, 200) << answer.body;
-    EXPECT_LT(took, std::chrono::seconds(2))
-        << "one /slow query takes " << std::chrono::duration_cast<std::chrono::milliseconds>(one).count() << " ms";
+    EXPECT_LT(took, std::chrono::seconds(2));
 
     const auto page = http_get(server.port(), "/metrics").body;
     const double abandoned = metric(page, "frost_queries_abandoned_total");
@@ -108,8 +104,7 @@ TEST(client_gone, a_running_query_is_interrupted_when_its_client_leaves) {
 // so they are dropped there (504, counted) instead of starting.
 TEST(client_gone, requests_whose_deadline_passed_in_the_queue_are_not_started) {
     guarded_server server(
-        yaml("  request_timeout: 300ms
-", {},
+        yaml("  request_timeout: 300ms\n", {},
              std::string("  - path: /endless\n    source: mem\n    sql: ") + endless_sql + "\n"));
     std::vector<std::thread> clients;
     std::vector<int> statuses(6);
@@ -127,10 +122,10 @@ TEST(absolute_form, is_routed_by_its_path_and_checked_against_host) {
     const std::string port = std::to_string(server.port());
     auto ok = http_get(server.port(), "http://127.0.0.1/ping");
     EXPECT_EQ(ok.status, 200) << ok.body;
-    EXPECT_NE(ok.body.find("\"one\""), std::string::npos) << ok.body;
+    EXPECT_NE(ok.body.find("[[1]]"), std::string::npos) << ok.body;
 
     raw_connection c(server.port());
-    ASSERT_TRUE(c.send("GET HTTP://127.0.0.1:" + port + "/ping HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\n\r\n"));
+    ASSERT_TRUE(c.send("GET HTTP://127.0.0.1:" + port + "/ping HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nConnection: close\r\n\r\n"));
     auto text = c.read_all(std::chrono::milliseconds(2000));
     EXPECT_EQ(text.rfind("HTTP/1.1 200", 0), 0u) << text;
 
