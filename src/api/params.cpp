@@ -152,8 +152,10 @@ std::string routing_path(std::string_view encoded) {
             const int hi = hex_value(encoded[i + 1]), lo = hex_value(encoded[i + 2]);
             if (hi >= 0 && lo >= 0) {
                 const char c = static_cast<char>(hi * 16 + lo);
-                if (c == '/') out += "%2F";
-                else out += c;
+                if (c == '/')
+                    out += "%2F";
+                else
+                    out += c;
                 i += 2;
                 continue;
             }

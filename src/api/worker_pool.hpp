@@ -35,7 +35,7 @@ public:
         /// there); may be empty.
         std::function<void(drop_reason)> dropped;
         model::deadline deadline{};  ///< queue wait counts against it
-        std::stop_token stop{};    ///< default: never requested
+        std::stop_token stop{};      ///< default: never requested
     };
 
     worker_pool(unsigned threads, std::size_t queue_capacity);

@@ -116,7 +116,9 @@ api::response health::livez() const {
 std::optional<api::response> refuse_unless_get(const api::request& req) {
     if (req.method == "GET" || req.method == "HEAD") return std::nullopt;
     auto r = api::error_response({model::error_code::method_not_allowed,
-                                  "method " + req.method.substr(0, 16) + " is not allowed here", {}, "use GET"});
+                                  "method " + req.method.substr(0, 16) + " is not allowed here",
+                                  {},
+                                  "use GET"});
     r.set_header("Allow", "GET, HEAD");
     return r;
 }

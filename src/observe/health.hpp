@@ -21,9 +21,9 @@ namespace frost::observe {
 /// Liveness and readiness. `/livez` says the process answers. `/readyz` says it can serve:
 /// the config loaded, every local (DuckDB) source answers a cheap probe query (`select 1`, run
 /// by a background thread, never on the I/O thread), real queries on a source are not all
-/// failing (deadline misses do not count), and every registered check (rollups, JWT keys) passes. Remote sources (Snowflake)
-/// are never probed, so health checks do not keep a billed warehouse awake: their real queries
-/// speak for them. Thread-safe.
+/// failing (deadline misses do not count), and every registered check (rollups, JWT keys)
+/// passes. Remote sources (Snowflake) are never probed, so health checks do not keep a billed
+/// warehouse awake: their real queries speak for them. Thread-safe.
 class health {
 public:
     /// A readiness check: nullopt when fine, else why not (short, no secrets). Must be fast.

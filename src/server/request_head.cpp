@@ -26,7 +26,9 @@ bool all_digits(std::string_view s) {
     return true;
 }
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower(char c) {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 bool starts_with_nocase(std::string_view s, std::string_view prefix) {
     if (s.size() < prefix.size()) return false;
@@ -71,7 +73,8 @@ model::result<std::optional<origin_target>> absolute_form_target(std::string_vie
     const auto path_start = rest.find_first_of("/?#");
     const auto authority = rest.substr(0, path_start);
     if (authority.empty()) return bad("the request target has no host");
-    if (authority.find('@') != std::string_view::npos) return bad("user information in the request target is not accepted");
+    if (authority.find('@') != std::string_view::npos)
+        return bad("user information in the request target is not accepted");
     origin_target out;
     out.host = std::string(authority);
     if (path_start == std::string_view::npos) {

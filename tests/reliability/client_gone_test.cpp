@@ -103,9 +103,8 @@ TEST(client_gone, a_running_query_is_interrupted_when_its_client_leaves) {
 // 300 ms budget: two run until the watchdog stops them, the others' deadlines pass in the queue,
 // so they are dropped there (504, counted) instead of starting.
 TEST(client_gone, requests_whose_deadline_passed_in_the_queue_are_not_started) {
-    guarded_server server(
-        yaml("  request_timeout: 300ms\n", {},
-             std::string("  - path: /endless\n    source: mem\n    sql: ") + endless_sql + "\n"));
+    guarded_server server(yaml("  request_timeout: 300ms\n", {},
+                               std::string("  - path: /endless\n    source: mem\n    sql: ") + endless_sql + "\n"));
     std::vector<std::thread> clients;
     std::vector<int> statuses(6);
     for (std::size_t i = 0; i < statuses.size(); ++i)
@@ -125,7 +124,8 @@ TEST(absolute_form, is_routed_by_its_path_and_checked_against_host) {
     EXPECT_NE(ok.body.find("[[1]]"), std::string::npos) << ok.body;
 
     raw_connection c(server.port());
-    ASSERT_TRUE(c.send("GET HTTP://127.0.0.1:" + port + "/ping HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nConnection: close\r\n\r\n"));
+    ASSERT_TRUE(c.send("GET HTTP://127.0.0.1:" + port + "/ping HTTP/1.1\r\nHost: 127.0.0.1:" + port +
+                       "\r\nConnection: close\r\n\r\n"));
     auto text = c.read_all(std::chrono::milliseconds(2000));
     EXPECT_EQ(text.rfind("HTTP/1.1 200", 0), 0u) << text;
 
@@ -171,10 +171,9 @@ TEST(encoded_slash, does_not_reach_the_endpoint_and_scoped_keys_still_hold) {
 // Defect 8: deadline misses under load are not a broken source: /readyz stays 200. A source
 // that really fails still takes the instance out.
 TEST(readiness, stays_ready_under_timeouts_and_goes_unready_on_real_failures) {
-    guarded_server server(
-        yaml("  request_timeout: 40ms\n", {},
-             std::string("  - path: /endless\n    source: mem\n    sql: ") + endless_sql +
-                 "\n  - path: /broken\n    source: mem\n    sql: select * from no_such_table\n"));
+    guarded_server server(yaml("  request_timeout: 40ms\n", {},
+                               std::string("  - path: /endless\n    source: mem\n    sql: ") + endless_sql +
+                                   "\n  - path: /broken\n    source: mem\n    sql: select * from no_such_table\n"));
     ASSERT_EQ(http_get(server.port(), "/readyz").status, 200);
     for (int i = 0; i < 8; ++i) {
         const auto a = http_get(server.port(), "/endless");

@@ -111,11 +111,14 @@ model::result<model::table> duckdb_source::run(const query& q) {
         auto interrupt = [con = p->con.get()] { con->interrupt(); };
         std::stop_callback<decltype(interrupt)> on_stop(q.stop, interrupt);
         if (q.stop.stop_requested()) {
-            out.emplace(model::error{model::error_code::timeout, "the client went away before the query started", {}, {}});
+            out.emplace(
+                model::error{model::error_code::timeout, "the client went away before the query started", {}, {}});
         } else {
             auto executed = stmt.execute();
-            if (executed) out.emplace(executed.value().to_table(q.max_rows));
-            else out.emplace(std::move(executed).error());
+            if (executed)
+                out.emplace(executed.value().to_table(q.max_rows));
+            else
+                out.emplace(std::move(executed).error());
         }
     }  // the callback is unregistered here: no interrupt can reach the connection after this
     if (watched) {

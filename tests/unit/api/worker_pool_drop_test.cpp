@@ -34,7 +34,8 @@ TEST(worker_pool_drop, a_job_whose_caller_left_is_dropped_not_run) {
     std::stop_source caller;
     std::atomic<int> ran{0};
     std::promise<worker_pool::drop_reason> why;
-    ASSERT_TRUE(pool.try_post({[&] { ++ran; }, [&](worker_pool::drop_reason r) { why.set_value(r); }, {}, caller.get_token()}));
+    ASSERT_TRUE(
+        pool.try_post({[&] { ++ran; }, [&](worker_pool::drop_reason r) { why.set_value(r); }, {}, caller.get_token()}));
     caller.request_stop();
     held.let_go();
     auto f = why.get_future();
@@ -50,8 +51,8 @@ TEST(worker_pool_drop, a_job_whose_deadline_passed_in_the_queue_is_dropped_not_r
     held_worker held(pool);
     std::atomic<int> ran{0};
     std::promise<worker_pool::drop_reason> why;
-    ASSERT_TRUE(pool.try_post({[&] { ++ran; }, [&](worker_pool::drop_reason r) { why.set_value(r); },
-                               model::deadline::after(20ms), {}}));
+    ASSERT_TRUE(pool.try_post(
+        {[&] { ++ran; }, [&](worker_pool::drop_reason r) { why.set_value(r); }, model::deadline::after(20ms), {}}));
     std::this_thread::sleep_for(40ms);
     held.let_go();
     auto f = why.get_future();
@@ -95,7 +96,9 @@ TEST(worker_pool_drop, a_burst_of_abandoned_jobs_does_not_delay_the_next_one) {
                                        std::this_thread::sleep_for(20ms);
                                        ++ran;
                                    },
-                                   [&](worker_pool::drop_reason) { ++dropped; }, {}, c.get_token()}));
+                                   [&](worker_pool::drop_reason) { ++dropped; },
+                                   {},
+                                   c.get_token()}));
     for (auto& c : callers) c.request_stop();
     const auto posted = std::chrono::steady_clock::now();
     std::promise<void> live;

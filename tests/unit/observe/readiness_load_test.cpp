@@ -13,7 +13,9 @@ class healthy_source final : public frost::source::source {
 public:
     std::string_view name() const override { return "db"; }
     std::string_view dialect() const override { return "duckdb"; }
-    frost::model::result<frost::model::table> run(const frost::source::query&) override { return frost::model::table{}; }
+    frost::model::result<frost::model::table> run(const frost::source::query&) override {
+        return frost::model::table{};
+    }
 };
 
 TEST(readiness_under_load, deadline_misses_do_not_make_a_healthy_source_unready) {
