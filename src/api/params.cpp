@@ -126,6 +126,39 @@ std::optional<slot> find_slot(const config::endpoint_config& e, std::string_view
     return std::nullopt;
 }
 
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// The path routes match: percent-decoded, except `%2F`, which stays as the three characters
+// `%2F` (issue 15, defect 6). An encoded slash is data inside one segment, not a separator, so
+// `/trips%2Fmonthly` matches no route (404) and a front proxy's rules on the raw path cannot be
+// bypassed by encoding the slash. `encoded` was validated by Boost.URL: every `%` has two hex
+// digits.
+std::string routing_path(std::string_view encoded) {
+    std::string out;
+    out.reserve(encoded.size());
+    for (std::size_t i = 0; i < encoded.size(); ++i) {
+        if (encoded[i] == '%' && i + 2 < encoded.size()) {
+            const int hi = hex_value(encoded[i + 1]), lo = hex_value(encoded[i + 2]);
+            if (hi >= 0 && lo >= 0) {
+                const char c = static_cast<char>(hi * 16 + lo);
+                if (c == '/')
+                    out += "%2F";
+                else
+                    out += c;
+                i += 2;
+                continue;
+            }
+        }
+        out += encoded[i];
+    }
+    return out;
+}
+
 }  // namespace
 
 model::result<std::pair<std::string, query_pairs>> split_target(std::string_view target) {
@@ -133,7 +166,7 @@ model::result<std::pair<std::string, query_pairs>> split_target(std::string_view
     if (!parsed) return bad(model::error_code::bad_request, "the request target is not a valid path and query");
     const auto& url = *parsed;
     std::pair<std::string, query_pairs> out;
-    out.first = url.path();  // decoded
+    out.first = routing_path(url.encoded_path());
     if (out.first.empty()) out.first = "/";
     for (const auto& p : url.params()) {
         // params() decodes '+' as space and %XX; an invalid escape was already rejected above.

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -25,6 +26,10 @@ struct request {
     /// Who the guards identified (API key name or token subject), for logs and metrics; empty
     /// when anonymous. Never a secret.
     std::string principal;
+    /// Requested by the transport when the client has gone (closed or reset its connection)
+    /// before its answer was written. A queued query for it is dropped, a running one
+    /// interrupted. Default: never requested (Lambda, tests, background fills).
+    std::stop_token stop{};
 
     /// The first header with this lower-case name, or empty.
     [[nodiscard]] std::string_view header(std::string_view lower_name) const noexcept {

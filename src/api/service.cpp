@@ -74,6 +74,14 @@ response from_entry(const cache::entry& e, const request& req, const char* outco
     return r;
 }
 
+// The answer to a job the worker pool did not start. An abandoned job's answer goes to a closed
+// connection; it still goes through `finish` so observers count it.
+model::error dropped_error(worker_pool::drop_reason why) {
+    if (why == worker_pool::drop_reason::abandoned)
+        return {model::error_code::timeout, "the client closed the connection before the query started", {}, {}};
+    return {model::error_code::timeout, "the request's deadline passed while it waited for a worker", {}, {}};
+}
+
 }  // namespace
 
 response json_response(int status, std::string body) {
@@ -231,7 +239,14 @@ void service::handle(request req, std::function<void(response)> done) {
         }
         finish(*shared_req, std::move(res), stats, done);
     };
-    if (!workers_.try_post(std::move(job))) {
+    // Cancellation (issue 15): a job whose client left, or whose deadline passed while it
+    // waited, is answered here instead of run.
+    auto dropped = [this, shared_req, stats, done](worker_pool::drop_reason why) {
+        finish(*shared_req, error_response(dropped_error(why)), stats, done);
+    };
+    const auto deadline = shared_req->deadline;
+    const auto stop = shared_req->stop;
+    if (!workers_.try_post({std::move(job), std::move(dropped), deadline, stop})) {
         finish(*shared_req, error_response({model::error_code::overloaded, "the server is busy; try again shortly", {}, {}}),
                stats, done);
     }
@@ -243,7 +258,7 @@ service::answer service::run_query(const route& rt, const std::vector<source::pa
     try {
         const auto query_started = model::clock::now();
         const auto as_of = std::chrono::system_clock::now();
-        source::query q{rt.sql, params, req.deadline, rt.endpoint->path, rt.endpoint->max_rows};
+        source::query q{rt.sql, params, req.deadline, rt.endpoint->path, rt.endpoint->max_rows, req.stop};
         model::result<model::table> table = model::error{};
         rollup::version_info version;
         if (rt.rollups) {
@@ -349,7 +364,14 @@ void service::launch_fill(const route& rt, std::string key, std::vector<source::
         }
         flights_.complete(key, o);
     };
-    if (!workers_.try_post(std::move(job))) {
+    // A fill is shared by every waiter on its key, so one waiter leaving never cancels it (no
+    // stop token); its deadline still bounds its time in the queue.
+    auto dropped = [this, key](worker_pool::drop_reason why) {
+        cached_outcome o;
+        o.error = dropped_error(why);
+        flights_.complete(key, o);
+    };
+    if (!workers_.try_post({std::move(job), std::move(dropped), deadline, {}})) {
         cached_outcome o;
         o.error = model::error{model::error_code::overloaded, "the server is busy; try again shortly", {}, {}};
         flights_.complete(key, o);

@@ -1,5 +1,7 @@
 #include "api/worker_pool.hpp"
 
+#include <algorithm>
+
 namespace frost::api {
 
 worker_pool::worker_pool(unsigned threads, std::size_t queue_capacity) : capacity_(queue_capacity) {
@@ -17,11 +19,11 @@ worker_pool::~worker_pool() {
     for (auto& t : threads_) t.join();
 }
 
-bool worker_pool::try_post(std::function<void()> job) {
+bool worker_pool::try_post(job j) {
     {
         std::lock_guard lock(mutex_);
         if (stopping_ || jobs_.size() >= capacity_) return false;
-        jobs_.push_back(std::move(job));
+        jobs_.push_back(std::move(j));
     }
     ready_.notify_one();
     return true;
@@ -42,11 +44,23 @@ void worker_pool::run() {
     for (;;) {
         ready_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
         if (jobs_.empty()) return;  // stopping and drained
-        auto job = std::move(jobs_.front());
+        auto j = std::move(jobs_.front());
         jobs_.pop_front();
         ++busy_;
         lock.unlock();
-        job();
+        // Checked when the job would start, not when it was queued: a burst of clients that
+        // left costs each a check here instead of a query.
+        if (j.stop.stop_requested()) {
+            ++abandoned_;
+            if (j.dropped) j.dropped(drop_reason::abandoned);
+        } else if (j.deadline.expired()) {
+            ++expired_;
+            if (j.dropped) j.dropped(drop_reason::expired);
+        } else {
+            j.run();
+            if (j.stop.stop_requested()) ++interrupted_;
+        }
+        j = job{};  // captures (the request, its callback) are released before the next wait
         lock.lock();
         --busy_;
     }

@@ -80,6 +80,9 @@ void guard_rails::watch_listener(server::http_server& server) {
     m.add_counter("frost_requests_rejected_total",
                   "Requests refused before routing: size limits, framing, smuggling shapes.",
                   [server = &server] { return double(server->stats().rejected); });
+    m.add_counter("frost_requests_abandoned_total",
+                  "Requests whose client closed the connection before the answer was written.",
+                  [server = &server] { return double(server->stats().abandoned); });
     m.add_counter("frost_connection_timeouts_total", "Connections dropped at a read or write deadline.",
                   [server = &server] { return double(server->stats().timeouts); });
 }
@@ -116,7 +119,7 @@ model::result<std::unique_ptr<guard_rails>> install_guard_rails(std::shared_ptr<
             // Only the upstream's own failures count against it; 4xx are the caller's.
             const bool ok = res.status < 500;
             m->observe_query(stats.source, ok, seconds(stats.query_time).count());
-            h->record_query(stats.source, ok);
+            h->record_answer(stats.source, res.status);
         }
         if (log) log->write(req, res, stats);
     });
@@ -126,6 +129,15 @@ model::result<std::unique_ptr<guard_rails>> install_guard_rails(std::shared_ptr<
     m.add_gauge("frost_worker_queue_depth", "Queries waiting for a worker thread.",
                 [pool] { return double(pool->queued()); });
     m.add_gauge("frost_worker_busy", "Worker threads running a query now.", [pool] { return double(pool->busy()); });
+    m.add_counter("frost_queries_abandoned_total",
+                  "Queries dropped before they started: their client had closed the connection.",
+                  [pool] { return double(pool->abandoned()); });
+    m.add_counter("frost_queries_expired_total",
+                  "Queries dropped before they started: their deadline passed while they waited for a worker.",
+                  [pool] { return double(pool->expired()); });
+    m.add_counter("frost_queries_interrupted_total",
+                  "Queries whose client closed the connection while they ran; the source was told to stop them.",
+                  [pool] { return double(pool->interrupted()); });
     m.add_gauge("frost_worker_queue_capacity", "Queries that may wait before new ones get 503.",
                 [pool] { return double(pool->capacity()); });
     if (server) rails->watch_listener(*server);
@@ -166,7 +178,8 @@ model::result<std::unique_ptr<guard_rails>> install_guard_rails(std::shared_ptr<
         rails->admin_service_ = std::move(s).value();
         admin = rails->admin_service_.get();
     }
-    admin->add_route("/metrics", [mp = rails->metrics_](const api::request&) {
+    admin->add_route("/metrics", [mp = rails->metrics_](const api::request& req) {
+        if (auto refused = observe::refuse_unless_get(req)) return std::move(*refused);
         api::response r;
         r.status = 200;
         r.body = mp->render();
@@ -174,8 +187,8 @@ model::result<std::unique_ptr<guard_rails>> install_guard_rails(std::shared_ptr<
         r.headers.emplace_back("Cache-Control", "no-store");
         return r;
     });
-    admin->add_route("/livez", [h = rails->health_](const api::request&) { return h->livez(); });
-    admin->add_route("/readyz", [h = rails->health_](const api::request&) { return h->readyz(); });
+    admin->add_route("/livez", [h = rails->health_](const api::request& req) { return h->livez(req); });
+    admin->add_route("/readyz", [h = rails->health_](const api::request& req) { return h->readyz(req); });
     if (rails->admin_service_) {
         auto listener =
             server::http_server::bind(rails->admin_service_->configuration().server, *rails->admin_service_);

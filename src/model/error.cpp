@@ -15,7 +15,7 @@ constexpr entry describe(error_code code) noexcept {
         case error_code::bad_parameter: return {"FR400", 400};
         case error_code::unknown_parameter: return {"FR401", 400};
         case error_code::missing_parameter: return {"FR402", 400};
-        case error_code::bad_request: return {"FR403", 400};
+        case error_code::bad_request: return {"FR430", 400};
         case error_code::payload_too_large: return {"FR413", 413};
         case error_code::uri_too_long: return {"FR414", 414};
         case error_code::headers_too_large: return {"FR431", 431};

@@ -16,7 +16,7 @@ enum class error_code {
     bad_parameter,       // FR400
     unknown_parameter,   // FR401
     missing_parameter,   // FR402
-    bad_request,         // FR403
+    bad_request,         // FR430 (was FR403 before issue 15: it read like Forbidden)
     payload_too_large,   // FR413
     uri_too_long,        // FR414
     headers_too_large,   // FR431

@@ -72,6 +72,11 @@ void health::record_query(std::string_view source, bool ok) {
     if (!ok) it->second.last_failure = std::chrono::steady_clock::now();
 }
 
+void health::record_answer(std::string_view source, int status) {
+    if (status == 504) return;  // a deadline miss: load, not a broken source
+    record_query(source, status < 500);
+}
+
 std::map<std::string, std::string> health::problems() const {
     std::map<std::string, std::string> out;
     std::vector<std::pair<std::string, check>> checks;
@@ -106,6 +111,26 @@ api::response health::livez() const {
     auto r = api::json_response(200, "{\"status\":\"alive\"}");
     r.set_header("Cache-Control", "no-store");
     return r;
+}
+
+std::optional<api::response> refuse_unless_get(const api::request& req) {
+    if (req.method == "GET" || req.method == "HEAD") return std::nullopt;
+    auto r = api::error_response({model::error_code::method_not_allowed,
+                                  "method " + req.method.substr(0, 16) + " is not allowed here",
+                                  {},
+                                  "use GET"});
+    r.set_header("Allow", "GET, HEAD");
+    return r;
+}
+
+api::response health::livez(const api::request& req) const {
+    if (auto refused = refuse_unless_get(req)) return std::move(*refused);
+    return livez();
+}
+
+api::response health::readyz(const api::request& req) const {
+    if (auto refused = refuse_unless_get(req)) return std::move(*refused);
+    return readyz();
 }
 
 api::response health::readyz() const {

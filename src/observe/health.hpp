@@ -14,12 +14,16 @@
 
 namespace frost::observe {
 
+/// The 405 a read-only built-in route (`/livez`, `/readyz`, `/metrics`) gives a method other
+/// than GET or HEAD, with `Allow`; nullopt for GET and HEAD.
+[[nodiscard]] std::optional<api::response> refuse_unless_get(const api::request& req);
+
 /// Liveness and readiness. `/livez` says the process answers. `/readyz` says it can serve:
 /// the config loaded, every local (DuckDB) source answers a cheap probe query (`select 1`, run
 /// by a background thread, never on the I/O thread), real queries on a source are not all
-/// failing, and every registered check (rollups, JWT keys) passes. Remote sources (Snowflake)
-/// are never probed, so health checks do not keep a billed warehouse awake: their real queries
-/// speak for them. Thread-safe.
+/// failing (deadline misses do not count), and every registered check (rollups, JWT keys)
+/// passes. Remote sources (Snowflake) are never probed, so health checks do not keep a billed
+/// warehouse awake: their real queries speak for them. Thread-safe.
 class health {
 public:
     /// A readiness check: nullopt when fine, else why not (short, no secrets). Must be fast.
@@ -40,9 +44,18 @@ public:
     /// no success make the source unready until a query succeeds or `failure_memory` passes
     /// without a new failure (so a source that recovers while drained of traffic comes back).
     void record_query(std::string_view source, bool ok);
+    /// Feeds the HTTP status of an answer that ran a query on `source`. Only the source's own
+    /// failures count against it (5xx other than 504): a deadline miss (504) says the instance
+    /// is busy, not that the source is broken, and is left to metrics. Taking a busy instance
+    /// out of rotation would push its load onto the others (issue 15, defect 8); a source that
+    /// really hangs fails its own probe, which is not queued behind user work.
+    void record_answer(std::string_view source, int status);
 
     [[nodiscard]] api::response livez() const;
     [[nodiscard]] api::response readyz() const;
+    /// The routes as served: GET and HEAD only, anything else 405 with `Allow`.
+    [[nodiscard]] api::response livez(const api::request& req) const;
+    [[nodiscard]] api::response readyz(const api::request& req) const;
     [[nodiscard]] bool ready() const;
 
     static constexpr int failures_to_unready = 5;

@@ -5,10 +5,14 @@
 #include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
 
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <random>
+#include <stop_token>
 
 #include "api/render.hpp"
 #include "server/request_head.hpp"
@@ -37,6 +41,7 @@ struct http_server::impl {
     std::atomic<std::uint64_t> refused{0};
     std::atomic<std::uint64_t> rejected{0};
     std::atomic<std::uint64_t> timeouts{0};
+    std::atomic<std::uint64_t> abandoned{0};
     std::atomic<bool> stopping{false};
     std::mutex stop_mutex;
     std::condition_variable drained;
@@ -161,6 +166,13 @@ private:
                            "request body is larger than " + std::to_string(server_.cfg.max_body_bytes) + " bytes", {}, {}});
         if (ec) return reject({model::error_code::bad_request, "malformed HTTP request body", {}, {}});
         auto& req = parser_->get();
+        // RFC 9112 §3.2.2: accept absolute-form, route on its path, its authority is the Host.
+        auto absolute = absolute_form_target(req.target(), req[http::field::host]);
+        if (!absolute) return reject(absolute.error());
+        if (absolute.value()) {
+            req.target(absolute.value()->target);
+            req.set(http::field::host, absolute.value()->host);
+        }
         ++served_;
         keep_alive_ = req.keep_alive() && served_ < server_.cfg.max_requests_per_connection &&
                       std::chrono::steady_clock::now() - born_ < server_.cfg.max_connection_age;
@@ -182,12 +194,55 @@ private:
 
         ++server_.in_flight;
         stream_.expires_never();  // the query has its own deadline
+        stop_ = std::stop_source();
+        r.stop = stop_.get_token();
+        awaiting_ = true;
         server_.svc.handle(std::move(r), [self = shared_from_this(), request_id](api::response res) mutable {
+            // Inline when `handle` answers on this thread (cache hits, errors): this is the strand.
             net::dispatch(self->stream_.get_executor(), [self, res = std::move(res), request_id]() mutable {
+                self->awaiting_ = false;
+                self->stop_watching();
                 self->answering_ = true;
                 self->write(std::move(res), request_id);
             });
         });
+        // Only an answer still to come (a query on a worker) is worth watching the client for.
+        if (awaiting_) watch_client();
+    }
+
+    // While a request is being answered nothing reads the socket, so a client that leaves would
+    // go unnoticed until the answer is written. A wait for readability (it consumes nothing)
+    // notices: end of stream or an error means the client has gone, and the request's stop is
+    // requested, so its query is dropped from the queue or interrupted. A half-close (FIN) counts
+    // as gone, as in nginx: an HTTP/1.1 client does not half-close while it wants an answer.
+    // Bytes of a pipelined request end the watch: they stay in the socket for the next read.
+    void watch_client() {
+        watching_ = true;
+        stream_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this(), gen = ++watch_generation_](
+                                                                beast::error_code ec) { self->on_readable(ec, gen); });
+    }
+
+    void on_readable(beast::error_code ec, std::uint64_t gen) {
+        if (gen != watch_generation_ || !watching_ || ec == net::error::operation_aborted) return;
+        if (!ec) {
+            char byte = 0;
+            const auto n = ::recv(stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+            if (n > 0) {
+                watching_ = false;  // a pipelined request: read after this answer
+                return;
+            }
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return watch_client();
+        }
+        watching_ = false;
+        ++server_.abandoned;
+        stop_.request_stop();
+    }
+
+    void stop_watching() {
+        if (!watching_) return;
+        watching_ = false;
+        beast::error_code ignored;
+        stream_.socket().cancel(ignored);  // only the wait is pending while a request is answered
     }
 
     void write(api::response res, const std::string& request_id) {
@@ -245,6 +300,10 @@ private:
     bool head_ = false;
     bool first_ = true;
     bool answering_ = false;
+    bool awaiting_ = false;               ///< the request in flight has no answer yet
+    bool watching_ = false;               ///< a readability wait is out for the request in flight
+    std::uint64_t watch_generation_ = 0;  ///< which wait a completion belongs to
+    std::stop_source stop_;               ///< the request in flight's: requested when its client goes
 };
 
 }  // namespace
@@ -300,7 +359,7 @@ std::size_t http_server::open_connections() const noexcept { return impl_->conne
 
 http_server::counters http_server::stats() const noexcept {
     return {impl_->accepted.load(), impl_->refused.load(), impl_->rejected.load(), impl_->timeouts.load(),
-            impl_->connections.load(), impl_->in_flight.load()};
+            impl_->connections.load(), impl_->in_flight.load(), impl_->abandoned.load()};
 }
 
 void http_server::start() {

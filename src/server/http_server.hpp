@@ -53,6 +53,7 @@ public:
         std::uint64_t timeouts = 0;  ///< connections dropped at a read or write deadline
         std::size_t open = 0;
         std::size_t in_flight = 0;
+        std::uint64_t abandoned = 0;  ///< requests whose client went away before their answer was written
     };
     [[nodiscard]] counters stats() const noexcept;
 

@@ -26,7 +26,68 @@ bool all_digits(std::string_view s) {
     return true;
 }
 
+char lower(char c) {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+bool starts_with_nocase(std::string_view s, std::string_view prefix) {
+    if (s.size() < prefix.size()) return false;
+    for (std::size_t i = 0; i < prefix.size(); ++i)
+        if (lower(s[i]) != prefix[i]) return false;
+    return true;
+}
+
+// `host[:port]` lower-cased, with the scheme's default port removed, for comparison.
+std::string canonical_authority(std::string_view authority, std::string_view default_port) {
+    std::string out;
+    out.reserve(authority.size());
+    for (char c : authority) out += lower(c);
+    // The port follows the last ':' unless that ':' is inside an IPv6 literal (`[::1]`).
+    const auto colon = out.rfind(':');
+    if (colon != std::string::npos && out.find(']', colon) == std::string::npos) {
+        const std::string_view port(out.data() + colon + 1, out.size() - colon - 1);
+        if (port.empty() || port == default_port) out.resize(colon);
+    }
+    return out;
+}
+
 }  // namespace
+
+model::result<std::optional<origin_target>> absolute_form_target(std::string_view target, std::string_view host) {
+    if (target.empty() || target.front() == '/' || target == "*") return std::optional<origin_target>();
+    std::string_view default_port;
+    std::size_t scheme_end = 0;
+    if (starts_with_nocase(target, "http://")) {
+        default_port = "80";
+        scheme_end = 7;
+    } else if (starts_with_nocase(target, "https://")) {
+        default_port = "443";
+        scheme_end = 8;
+    } else {
+        const auto colon = target.find(':');
+        if (colon != std::string_view::npos && target.substr(colon).starts_with("://"))
+            return bad("only http and https request targets are served here");
+        return std::optional<origin_target>();  // not absolute-form: routing refuses it
+    }
+    const auto rest = target.substr(scheme_end);
+    const auto path_start = rest.find_first_of("/?#");
+    const auto authority = rest.substr(0, path_start);
+    if (authority.empty()) return bad("the request target has no host");
+    if (authority.find('@') != std::string_view::npos)
+        return bad("user information in the request target is not accepted");
+    origin_target out;
+    out.host = std::string(authority);
+    if (path_start == std::string_view::npos) {
+        out.target = "/";
+    } else {
+        const auto tail = rest.substr(path_start);
+        if (tail.front() == '#') return bad("a fragment is not allowed in the request target");
+        out.target = tail.front() == '?' ? "/" + std::string(tail) : std::string(tail);
+    }
+    if (!host.empty() && canonical_authority(host, default_port) != canonical_authority(authority, default_port))
+        return bad("the request target's host does not match the Host header");
+    return std::optional<origin_target>(std::move(out));
+}
 
 head_scan head_scanner::feed(std::string_view received) {
     for (; pos_ < received.size(); ++pos_) {
@@ -127,6 +188,12 @@ model::result<parsed_request> parse_request(std::string_view bytes, const head_l
                             {}};
     if (ec || !parser.is_header_done()) return bad("malformed HTTP request");
     if (auto e = check_head(parser.get().base(), limits)) return *e;
+    auto absolute = absolute_form_target(parser.get().target(), parser.get()[http::field::host]);
+    if (!absolute) return std::move(absolute).error();
+    if (absolute.value()) {
+        parser.get().target(absolute.value()->target);
+        parser.get().set(http::field::host, absolute.value()->host);
+    }
     while (!parser.is_done() && used < bytes.size()) {
         const auto n = parser.put(boost::asio::buffer(bytes.data() + used, bytes.size() - used), ec);
         if (ec == http::error::need_more) break;

@@ -54,8 +54,25 @@ private:
 [[nodiscard]] std::optional<model::error> check_head(const boost::beast::http::request_header<>& head,
                                                      const head_limits& limits);
 
+/// A request-target in absolute-form (`http://host:port/path?query`), as RFC 9112 §3.2.2 says
+/// a server must accept, turned into what Frost routes on. nullopt when `target` is not in
+/// absolute form (origin-form and the rest are left to routing).
+struct origin_target {
+    std::string target;  ///< origin-form: the path (`/` when empty) and the query
+    std::string host;    ///< the authority, which replaces the Host header (RFC 9112 §7.2)
+};
+/// Only `http` and `https` (any case), with a non-empty authority and no userinfo. The
+/// authority must name the same host and port as `host` (the Host header; case-insensitive, a
+/// scheme's default port may be left out on either side), or the request is a 400: the RFC has
+/// the authority win, but a client that names two different hosts in one request is not one
+/// Frost serves, and a proxy in front may have routed by the other (docs/security.md). An empty
+/// `host` (HTTP/1.0 with no Host) matches any authority.
+[[nodiscard]] model::result<std::optional<origin_target>> absolute_form_target(std::string_view target,
+                                                                               std::string_view host);
+
 /// A request read entirely from `bytes` by the same steps the server takes (scan, Beast
-/// parse, `check_head`, body): for tests and fuzzing. `consumed` is how many bytes the first
+/// parse, `check_head`, an absolute-form target rewritten to origin-form with its authority as
+/// Host, body): for tests and fuzzing. `consumed` is how many bytes the first
 /// request used (the rest would be the next pipelined request).
 struct parsed_request {
     boost::beast::http::request<boost::beast::http::string_body> message;

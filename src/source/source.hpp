@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <span>
+#include <stop_token>
 #include <string>
 #include <string_view>
 
@@ -27,6 +28,9 @@ struct query {
     model::deadline deadline;
     std::string_view tag;         ///< endpoint path, for query tags and logs
     std::size_t max_rows = 100'000;  ///< more rows than this is an error, never a silent cut
+    /// Requested when nobody waits for the answer any more (the client went away): the source
+    /// stops the statement as it would at the deadline (DuckDB interrupt, Snowflake cancel).
+    std::stop_token stop{};
 };
 
 /// Where data lives and queries run. Implementations are thread-safe: `run` is called
@@ -43,7 +47,7 @@ public:
 
     /// Runs one statement to completion. Fails with `timeout` at the deadline, `source_error`
     /// for SQL the source rejects, `source_unavailable` when it cannot be reached, and
-    /// `result_too_large` past `max_rows`.
+    /// `result_too_large` past `max_rows`. A requested `stop` ends it like the deadline does.
     [[nodiscard]] virtual model::result<model::table> run(const query& q) = 0;
 
     /// Runs one bulk read whose working memory should not stay with the source afterwards

@@ -155,7 +155,7 @@ TEST_F(limits, error_bodies_are_json_without_internals) {
     c.send("GET /ping HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 1\r\n\r\n");
     auto text = c.read_all(1500ms);
     EXPECT_NE(text.find("Content-Type: application/json"), std::string::npos);
-    EXPECT_NE(text.find("\"code\":\"FR403\""), std::string::npos) << text;
+    EXPECT_NE(text.find("\"code\":\"FR430\""), std::string::npos) << text;
     EXPECT_EQ(text.find("select"), std::string::npos);
     EXPECT_EQ(text.find("boost"), std::string::npos);
 }

@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
+#include <stop_token>
 
 namespace frost::source::duckdb {
 
@@ -118,15 +120,40 @@ model::result<model::table> duckdb_source::run(const query& q) {
     }
     if (watched) watch_cv_.notify_one();
 
-    auto executed = stmt.execute();
-    model::result<model::table> out = executed ? executed.value().to_table(q.max_rows)
-                                               : model::result<model::table>(std::move(executed).error());
+    // The client went away: stop the statement now rather than at its deadline. The callback
+    // runs on the thread that requests the stop (the connection's I/O thread); `interrupt` is
+    // safe from any thread. A stop requested before registration is seen by the check below.
+    std::optional<model::result<model::table>> out;
+    {
+        auto interrupt = [con = p->con.get()] { con->interrupt(); };
+        std::stop_callback<decltype(interrupt)> on_stop(q.stop, interrupt);
+        if (q.stop.stop_requested()) {
+            out.emplace(
+                model::error{model::error_code::timeout, "the client went away before the query started", {}, {}});
+        } else {
+            auto executed = stmt.execute();
+            if (executed)
+                out.emplace(executed.value().to_table(q.max_rows));
+            else
+                out.emplace(std::move(executed).error());
+        }
+    }  // the callback is unregistered here: no interrupt can reach the connection after this
     if (watched) {
         std::lock_guard lock(watch_mutex_);
         watches_.erase(ticket);
     }
+    if (q.stop.stop_requested()) {
+        // An interrupt may have landed after the statement finished; a fresh connection next
+        // time is cheaper than wondering whether this one carries it into another query.
+        if (!*out && out->error().code == model::error_code::timeout) {
+            auto e = std::move(*out).error();
+            e.message = "the query was interrupted: the client went away";
+            return e;
+        }
+        return std::move(*out);
+    }
     give_back(std::move(p));
-    return out;
+    return std::move(*out);
 }
 
 void duckdb_source::watchdog_loop() {

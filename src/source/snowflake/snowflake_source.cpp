@@ -53,7 +53,7 @@ model::result<model::table> snowflake_source::run(const query& q) {
                                 {}};
         request.bindings.push_back(to_binding(found->value));
     }
-    return client_->execute(request, q.deadline);
+    return client_->execute(request, q.deadline, q.stop);
 }
 
 }  // namespace frost::source::snowflake

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <condition_variable>
 #include <functional>
 #include <mutex>
 #include <random>
@@ -237,8 +238,11 @@ void sql_api_client::cancel(const std::string& handle, const std::string& reques
     ++counters_.http_requests;
 }
 
-model::result<model::table> sql_api_client::execute(const statement_request& request, model::deadline deadline) {
+model::result<model::table> sql_api_client::execute(const statement_request& request, model::deadline deadline,
+                                                    std::stop_token stop) {
     ++counters_.statements;
+    if (stop.stop_requested())
+        return model::error{model::error_code::timeout, "the client went away before the query started", {}, {}};
     if (deadline.expired())
         return model::error{
             model::error_code::timeout, "the request's deadline passed before the query started", {}, {}};
@@ -286,8 +290,18 @@ model::result<model::table> sql_api_client::execute(const statement_request& req
     while (!finished) {
         if (answer.status != 202) return upstream_error(answer);
         const auto wait = std::min(interval, remaining_ms(deadline));
-        if (wait.count() > 0) std::this_thread::sleep_for(wait);
+        if (wait.count() > 0) {
+            // Sleeps until the next poll, or until the client goes away.
+            std::mutex m;
+            std::condition_variable_any woken;
+            std::unique_lock lock(m);
+            (void)woken.wait_for(lock, stop, wait, [] { return false; });
+        }
         interval = std::min(settings_.poll_max, milliseconds(interval.count() * 3 / 2 + 1));
+        if (stop.stop_requested()) {
+            cancel(handle, request_id);
+            return model::error{model::error_code::timeout, "the client went away; the query was cancelled", {}, {}};
+        }
         if (deadline.expired()) {
             cancel(handle, request_id);
             return model::error{model::error_code::timeout,

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -52,8 +53,10 @@ public:
     /// Errors: `source_error` (SQL failed: Snowflake's code and sanitized message in `details`),
     /// `timeout` (deadline or statement timeout), `source_unavailable` (Snowflake unreachable,
     /// overloaded or refusing the credentials after retries), `result_too_large` (more than
-    /// `request.max_rows` rows; no partition is fetched then).
-    [[nodiscard]] model::result<model::table> execute(const statement_request& request, model::deadline deadline);
+    /// `request.max_rows` rows; no partition is fetched then). A requested `stop` (the client
+    /// went away) ends the wait between polls: the statement is cancelled as at the deadline.
+    [[nodiscard]] model::result<model::table> execute(const statement_request& request, model::deadline deadline,
+                                                      std::stop_token stop = {});
 
     [[nodiscard]] const client_counters& counters() const noexcept { return counters_; }
     [[nodiscard]] const snowflake_settings& settings() const noexcept { return settings_; }

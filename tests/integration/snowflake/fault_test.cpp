@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <stop_token>
 #include <thread>
 
 #include "fixture.hpp"
@@ -277,6 +278,31 @@ TEST_F(SnowflakeFaults, StatementThatNeverFinishesIsCancelledOnceAtTheDeadline) 
     const auto cancels = of_kind("cancel");
     ASSERT_EQ(cancels.size(), 1u);
     EXPECT_EQ(cancels[0].status, 200);
+    EXPECT_EQ(cancels[0].handle, of_kind("submit").at(0).handle);
+}
+
+// Issue 15, defect 2: when the client goes away the statement is cancelled at once, not at
+// its deadline 20 s later.
+TEST_F(SnowflakeFaults, StatementWhoseClientLeftIsCancelledAtOnce) {
+    auto src = source();
+    add(emu::fault_target::submit, emu::fault_action::never_finish, 1);
+    std::stop_source caller;
+    std::thread leaver([&] {
+        std::this_thread::sleep_for(ms(300));
+        caller.request_stop();
+    });
+    std::vector<parameter> params{{"since", model::value{}}};
+    const auto start = model::clock::now();
+    auto r =
+        src->run({snowflake_sql, params, model::deadline::after(ms(20'000)), "/faults", 100'000, caller.get_token()});
+    const auto elapsed = std::chrono::duration_cast<ms>(model::clock::now() - start);
+    leaver.join();
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, model::error_code::timeout);
+    EXPECT_NE(r.error().message.find("client went away"), std::string::npos) << r.error().message;
+    EXPECT_LT(elapsed, ms(3000));  // the stop plus at most the cancel's own 1 s budget
+    const auto cancels = of_kind("cancel");
+    ASSERT_EQ(cancels.size(), 1u);
     EXPECT_EQ(cancels[0].handle, of_kind("submit").at(0).handle);
 }
 
