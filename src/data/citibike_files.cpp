@@ -752,7 +752,7 @@ file_report file_loader::load(file_kind kind, const std::string& path, const loa
     const std::string ledger = "INSERT INTO frost_loaded_files VALUES (" + std::to_string(file_id) + ", " + quote_literal(kind_name) +
                                ", " + quote_literal(name) + ", " + quote_literal(digest) + ", " + std::to_string(report.bytes) +
                                ", " + std::to_string(report.rows) + ", " + std::to_string(report.bad_rows) + ", " +
-                               quote_literal(report.schema) + ", now()::TIMESTAMP)";
+                               quote_literal(report.schema) + ", make_timestamp(epoch_us(now())))";  // UTC, whatever the TimeZone
     if (auto r = I.con->execute(ledger); !r) return fail(r.error());
     if (auto r = I.con->execute("COMMIT"); !r) return fail(r.error());
     report.outcome = load_outcome::loaded;

@@ -121,7 +121,8 @@ model::result<model::table> run_on_transient_instance(const std::string& path, c
 // `frost load` records every file it loads in the loaded database's `frost_loaded_files`
 // (docs/loading.md): a rollup built before the newest load is due at once.
 bool loaded_since(frost::source::source& src, std::chrono::system_clock::time_point built_at) {
-    if (src.dialect() != "duckdb") return false;
+    // Only a DuckDB file can have been loaded; a warehouse is never asked at start.
+    if (dynamic_cast<frost::source::duckdb::duckdb_source*>(&src) == nullptr) return false;
     frost::source::query q{"SELECT epoch_ms(max(loaded_at))::BIGINT FROM frost_loaded_files", {},
                            model::deadline::after(std::chrono::seconds(10)), "rollup:loaded-since", 1};
     auto t = src.run(q);  // fails when the table is absent: nothing was ever loaded there
