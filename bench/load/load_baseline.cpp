@@ -25,7 +25,9 @@ int run(const std::string& db_path, const std::string& sql, const char* what) {
     return 0;
 }
 
-std::string literal(const std::string& s) { return "'" + s + "'"; }
+std::string literal(const std::string& s) {
+    return "'" + s + "'";
+}
 
 }  // namespace
 
@@ -44,17 +46,23 @@ int main(int argc, char** argv) {
             "40.76727216 AS \"start station latitude\", -73.99392888 AS \"start station longitude\", "
             "(72 + (i * 7) % 800)::BIGINT AS \"end station id\", 'E 17 St & Broadway' AS \"end station name\", "
             "40.73704984 AS \"end station latitude\", -73.99009296 AS \"end station longitude\", "
-            "(14529 + i % 25000)::BIGINT AS \"bikeid\", CASE WHEN i % 9 = 0 THEN 'Customer' ELSE 'Subscriber' END AS \"usertype\", "
+            "(14529 + i % 25000)::BIGINT AS \"bikeid\", CASE WHEN i % 9 = 0 THEN 'Customer' ELSE 'Subscriber' END AS "
+            "\"usertype\", "
             "(1950 + i % 50)::BIGINT AS \"birth year\", (i % 3)::BIGINT AS \"gender\" "
             "FROM (SELECT range AS i, 60 + (range * 37) % 3000 AS d, "
-            "TIMESTAMP '2018-01-01' + to_microseconds((range * 2647) % 31536000000000) AS s FROM range(" + arg + "))) "
-            "TO " + literal(file) + " (HEADER, FORCE_QUOTE *)";
+            "TIMESTAMP '2018-01-01' + to_microseconds((range * 2647) % 31536000000000) AS s FROM range(" +
+            arg +
+            "))) "
+            "TO " +
+            literal(file) + " (HEADER, FORCE_QUOTE *)";
         return run(":memory:", sql, "generate");
     }
     if (mode == "insert") {
         std::filesystem::remove(arg);
-        const std::string sql = "CREATE TABLE trips AS SELECT * FROM read_csv(" + literal(file) + ") LIMIT 0; "
-                                "INSERT INTO trips SELECT * FROM read_csv(" + literal(file) + "); CHECKPOINT;";
+        const std::string sql = "CREATE TABLE trips AS SELECT * FROM read_csv(" + literal(file) +
+                                ") LIMIT 0; "
+                                "INSERT INTO trips SELECT * FROM read_csv(" +
+                                literal(file) + "); CHECKPOINT;";
         return run(arg, sql, "read_csv + INSERT");
     }
     std::fprintf(stderr, "unknown mode %s\n", mode.c_str());

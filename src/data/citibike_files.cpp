@@ -52,7 +52,9 @@ std::string quote_literal(std::string_view s) {
     return out + "'";
 }
 
-model::error bad_input(std::string message) { return {model::error_code::bad_parameter, std::move(message), {}, {}}; }
+model::error bad_input(std::string message) {
+    return {model::error_code::bad_parameter, std::move(message), {}, {}};
+}
 
 // One column of the target table and how a file's column becomes it.
 struct source_column {
@@ -110,11 +112,21 @@ const std::map<std::string, source_column, std::less<>>& ride_columns() {
 
 // The seed's WEATHER columns, with the type read_csv parses each as.
 constexpr std::array<std::pair<const char*, const char*>, 15> weather_columns{{
-    {"state", "VARCHAR"},          {"observation_date", "DATE"}, {"day_of_year", "INTEGER"},
-    {"temp_min_f", "DOUBLE"},      {"temp_max_f", "DOUBLE"},     {"temp_avg_f", "DOUBLE"},
-    {"temp_min_c", "DOUBLE"},      {"temp_max_c", "DOUBLE"},     {"temp_avg_c", "DOUBLE"},
-    {"tot_precip_in", "DOUBLE"},   {"tot_snowfall_in", "DOUBLE"}, {"tot_snowdepth_in", "DOUBLE"},
-    {"tot_precip_mm", "DOUBLE"},   {"tot_snowfall_mm", "DOUBLE"}, {"tot_snowdepth_mm", "DOUBLE"},
+    {"state", "VARCHAR"},
+    {"observation_date", "DATE"},
+    {"day_of_year", "INTEGER"},
+    {"temp_min_f", "DOUBLE"},
+    {"temp_max_f", "DOUBLE"},
+    {"temp_avg_f", "DOUBLE"},
+    {"temp_min_c", "DOUBLE"},
+    {"temp_max_c", "DOUBLE"},
+    {"temp_avg_c", "DOUBLE"},
+    {"tot_precip_in", "DOUBLE"},
+    {"tot_snowfall_in", "DOUBLE"},
+    {"tot_snowdepth_in", "DOUBLE"},
+    {"tot_precip_mm", "DOUBLE"},
+    {"tot_snowfall_mm", "DOUBLE"},
+    {"tot_snowdepth_mm", "DOUBLE"},
 }};
 
 constexpr const char* trips_ddl = R"sql(
@@ -228,7 +240,11 @@ struct temp_file {
 model::result<std::unique_ptr<temp_file>> make_temp_file(const fs::path& dir, const char* suffix) {
     std::string pattern = (dir.empty() ? fs::path(".") : dir).string() + "/.frost-load-XXXXXX" + suffix;
     const int fd = mkstemps(pattern.data(), static_cast<int>(std::strlen(suffix)));
-    if (fd < 0) return model::error{model::error_code::internal, "cannot create a temporary file in " + dir.string() + ": " + std::strerror(errno), {}, {}};
+    if (fd < 0)
+        return model::error{model::error_code::internal,
+                            "cannot create a temporary file in " + dir.string() + ": " + std::strerror(errno),
+                            {},
+                            {}};
     ::close(fd);
     auto t = std::make_unique<temp_file>();
     t->path = pattern;
@@ -247,11 +263,16 @@ std::optional<std::int64_t> single_int(source::duckdb::query_result& r) {
 
 std::string_view schema_name(trip_schema s) noexcept {
     switch (s) {
-        case trip_schema::lower_iso_2013: return "lower-case, ISO times (2013-2014, 2017)";
-        case trip_schema::lower_us_2014: return "lower-case, M/D/YYYY times (2014-2016)";
-        case trip_schema::title_case_2016: return "title-case (Oct 2016-Mar 2017)";
-        case trip_schema::lower_fractional_2018: return "lower-case, fractional seconds (2018-Jan 2021)";
-        case trip_schema::ride_id_2021: return "ride_id (Feb 2021 on)";
+        case trip_schema::lower_iso_2013:
+            return "lower-case, ISO times (2013-2014, 2017)";
+        case trip_schema::lower_us_2014:
+            return "lower-case, M/D/YYYY times (2014-2016)";
+        case trip_schema::title_case_2016:
+            return "title-case (Oct 2016-Mar 2017)";
+        case trip_schema::lower_fractional_2018:
+            return "lower-case, fractional seconds (2018-Jan 2021)";
+        case trip_schema::ride_id_2021:
+            return "ride_id (Feb 2021 on)";
     }
     return "unknown";
 }
@@ -263,9 +284,12 @@ std::vector<std::string> split_csv_record(std::string_view line) {
     for (std::size_t i = 0; i < line.size(); ++i) {
         const char c = line[i];
         if (quoted) {
-            if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') field += '"', ++i;
-            else if (c == '"') quoted = false;
-            else field += c;
+            if (c == '"' && i + 1 < line.size() && line[i + 1] == '"')
+                field += '"', ++i;
+            else if (c == '"')
+                quoted = false;
+            else
+                field += c;
         } else if (c == '"') {
             quoted = true;
         } else if (c == ',') {
@@ -307,8 +331,7 @@ model::result<trip_layout> detect_trip_layout(const std::vector<std::string>& he
         if (!duration || !start_col || !stop) {
             std::string seen;
             for (std::size_t i = 0; i < header.size() && i < 6; ++i) seen += (i ? ", " : "") + header[i];
-            return bad_input("not a Citi Bike trip file: the header (" + seen +
-                             (header.size() > 6 ? ", ..." : "") +
+            return bad_input("not a Citi Bike trip file: the header (" + seen + (header.size() > 6 ? ", ..." : "") +
                              ") has neither tripduration/starttime/stoptime nor ride_id/started_at/ended_at");
         }
     }
@@ -320,9 +343,12 @@ model::result<trip_layout> detect_trip_layout(const std::vector<std::string>& he
         static const std::regex us_seconds(R"(\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2}:\d{2})");
         static const std::regex us_minutes(R"(\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2})");
         static const std::regex iso_fraction(R"(\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}:\d{2}\.\d+)");
-        if (std::regex_match(t, us_seconds)) out.timestamp_format = "%m/%d/%Y %H:%M:%S";
-        else if (std::regex_match(t, us_minutes)) out.timestamp_format = "%m/%d/%Y %H:%M";
-        else fractional = std::regex_match(t, iso_fraction);
+        if (std::regex_match(t, us_seconds))
+            out.timestamp_format = "%m/%d/%Y %H:%M:%S";
+        else if (std::regex_match(t, us_minutes))
+            out.timestamp_format = "%m/%d/%Y %H:%M";
+        else
+            fractional = std::regex_match(t, iso_fraction);
     }
 
     if (ride) {
@@ -331,10 +357,14 @@ model::result<trip_layout> detect_trip_layout(const std::vector<std::string>& he
         const bool title = std::any_of(header.begin(), header.end(), [](const std::string& h) {
             return std::any_of(h.begin(), h.end(), [](char c) { return std::isupper(static_cast<unsigned char>(c)); });
         });
-        if (title) out.schema = trip_schema::title_case_2016;
-        else if (!out.timestamp_format.empty()) out.schema = trip_schema::lower_us_2014;
-        else if (fractional) out.schema = trip_schema::lower_fractional_2018;
-        else out.schema = trip_schema::lower_iso_2013;
+        if (title)
+            out.schema = trip_schema::title_case_2016;
+        else if (!out.timestamp_format.empty())
+            out.schema = trip_schema::lower_us_2014;
+        else if (fractional)
+            out.schema = trip_schema::lower_fractional_2018;
+        else
+            out.schema = trip_schema::lower_iso_2013;
     }
     return out;
 }
@@ -378,9 +408,9 @@ struct file_loader::impl {
 
     // Runs one statement, reporting DuckDB's progress and interrupting it when `cancel` is set.
     model::result<source::duckdb::query_result> run_watched(const std::string& sql, const csv_input& in,
-                                                             std::uint64_t rows_before, double bytes_per_row,
-                                                             const load_progress_fn& progress,
-                                                             const std::atomic<bool>& cancel) {
+                                                            std::uint64_t rows_before, double bytes_per_row,
+                                                            const load_progress_fn& progress,
+                                                            const std::atomic<bool>& cancel) {
         std::mutex m;
         std::condition_variable cv;
         bool finished = false;
@@ -394,7 +424,8 @@ struct file_loader::impl {
                 load_progress lp;
                 lp.file = in.label;
                 lp.bytes_total = in.bytes;
-                lp.bytes_done = static_cast<std::uint64_t>(std::min(100.0, p.percentage) / 100.0 * static_cast<double>(in.bytes));
+                lp.bytes_done =
+                    static_cast<std::uint64_t>(std::min(100.0, p.percentage) / 100.0 * static_cast<double>(in.bytes));
                 lp.rows = rows_before + static_cast<std::uint64_t>(static_cast<double>(lp.bytes_done) / bytes_per_row);
                 progress(lp);
             }
@@ -410,7 +441,8 @@ struct file_loader::impl {
     }
 
     // The INSERT that maps one trip file's layout onto demo.trips.
-    static std::string trip_insert_sql(const csv_input& in, const trip_layout& layout, unsigned scan, std::uint32_t file_id) {
+    static std::string trip_insert_sql(const csv_input& in, const trip_layout& layout, unsigned scan,
+                                       std::uint32_t file_id) {
         const bool ride = layout.schema == trip_schema::ride_id_2021;
         const auto& known = ride ? ride_columns() : classic_columns();
         std::string columns, required;
@@ -444,12 +476,13 @@ struct file_loader::impl {
                 add(id, (std::string(side) + "_station_code").c_str());
             }
             const auto mc = col("member_casual");
-            add("CASE lower(" + mc + ") WHEN 'member' THEN 'Subscriber' WHEN 'casual' THEN 'Customer' ELSE " + mc + " END",
+            add("CASE lower(" + mc + ") WHEN 'member' THEN 'Subscriber' WHEN 'casual' THEN 'Customer' ELSE " + mc +
+                    " END",
                 "usertype");
             for (const char* c : {"ride_id", "rideable_type"}) add(col(c), c);
         } else {
-            for (const char* c : {"tripduration", "starttime", "stoptime", "start_station_id", "end_station_id", "bikeid",
-                                  "usertype", "birth_year", "gender"})
+            for (const char* c : {"tripduration", "starttime", "stoptime", "start_station_id", "end_station_id",
+                                  "bikeid", "usertype", "birth_year", "gender"})
                 add(col(c), c);
             add("CAST(" + col("start_station_id") + " AS VARCHAR)", "start_station_code");
             add("CAST(" + col("end_station_id") + " AS VARCHAR)", "end_station_code");
@@ -458,12 +491,14 @@ struct file_loader::impl {
             add(col(c), c);
         add(std::to_string(file_id), "load_file_id");
 
-        std::string read = "read_csv(" + quote_literal(in.path) + ", header = true, delim = ',', quote = '\"', escape = '\"', " +
-                           "columns = {" + columns + "}, nullstr = ['', '\\N', 'NULL'], " +
-                           (required.empty() ? "" : "force_not_null = [" + required + "], ") +
-                           (layout.timestamp_format.empty() ? "" : "timestampformat = " + quote_literal(layout.timestamp_format) + ", ") +
-                           "store_rejects = true, rejects_table = 'frost_rejects_" + std::to_string(scan) +
-                           "', rejects_scan = 'frost_rejects_scan_" + std::to_string(scan) + "')";
+        std::string read =
+            "read_csv(" + quote_literal(in.path) + ", header = true, delim = ',', quote = '\"', escape = '\"', " +
+            "columns = {" + columns + "}, nullstr = ['', '\\N', 'NULL'], " +
+            (required.empty() ? "" : "force_not_null = [" + required + "], ") +
+            (layout.timestamp_format.empty() ? ""
+                                             : "timestampformat = " + quote_literal(layout.timestamp_format) + ", ") +
+            "store_rejects = true, rejects_table = 'frost_rejects_" + std::to_string(scan) +
+            "', rejects_scan = 'frost_rejects_scan_" + std::to_string(scan) + "')";
         return "INSERT INTO demo.trips BY NAME SELECT " + select + " FROM " + read;
     }
 
@@ -500,29 +535,33 @@ struct file_loader::impl {
         };
         auto in_or_mm = [&](const std::string& stem, int in_digits) {
             const std::string i = "tot_" + stem + "_in", mm = "tot_" + stem + "_mm";
-            std::string ix = present.contains(i) ? present[i] : "round(" + col(mm) + " / 25.4, " + std::to_string(in_digits) + ")";
+            std::string ix =
+                present.contains(i) ? present[i] : "round(" + col(mm) + " / 25.4, " + std::to_string(in_digits) + ")";
             std::string mx = present.contains(mm) ? present[mm] : "round(" + col(i) + " * 25.4, 1)";
             return ix + " AS " + i + ", " + mx + " AS " + mm;
         };
         const std::string date = col("observation_date");
         const std::string select =
             col("state") + " AS state, " + date + " AS observation_date, " +
-            (present.contains("day_of_year") ? present["day_of_year"] : "dayofyear(" + date + ")") + " AS day_of_year, " +
-            f_or_c("min") + ", " + f_or_c("max") + ", " + f_or_c("avg") + ", " + in_or_mm("precip", 2) + ", " +
-            in_or_mm("snowfall", 2) + ", " + in_or_mm("snowdepth", 1);
-        const std::string read = "read_csv(" + quote_literal(in.path) + ", header = true, delim = ',', quote = '\"', escape = '\"', " +
-                                 "columns = {" + columns + "}, nullstr = ['', '\\N', 'NULL', 'NA'], force_not_null = [" +
+            (present.contains("day_of_year") ? present["day_of_year"] : "dayofyear(" + date + ")") +
+            " AS day_of_year, " + f_or_c("min") + ", " + f_or_c("max") + ", " + f_or_c("avg") + ", " +
+            in_or_mm("precip", 2) + ", " + in_or_mm("snowfall", 2) + ", " + in_or_mm("snowdepth", 1);
+        const std::string read = "read_csv(" + quote_literal(in.path) +
+                                 ", header = true, delim = ',', quote = '\"', escape = '\"', " + "columns = {" +
+                                 columns + "}, nullstr = ['', '\\N', 'NULL', 'NA'], force_not_null = [" +
                                  quote_literal(date_column) + "], " +
                                  (date_format.empty() ? "" : "dateformat = " + quote_literal(date_format) + ", ") +
                                  "store_rejects = true, rejects_table = 'frost_rejects_" + std::to_string(scan) +
                                  "', rejects_scan = 'frost_rejects_scan_" + std::to_string(scan) + "')";
         return "CREATE OR REPLACE TEMP TABLE frost_weather_stage AS SELECT " + select + " FROM " + read +
-               "; DELETE FROM demo.weather WHERE observation_date IN (SELECT observation_date FROM frost_weather_stage)" +
+               "; DELETE FROM demo.weather WHERE observation_date IN (SELECT observation_date FROM "
+               "frost_weather_stage)" +
                "; INSERT INTO demo.weather BY NAME SELECT * FROM frost_weather_stage";
     }
 
     // Counts the bad rows DuckDB set aside for one scan and keeps the first ones for the report.
-    model::result<std::uint64_t> collect_rejects(unsigned scan, const std::string& label, std::vector<bad_row>& first_bad) {
+    model::result<std::uint64_t> collect_rejects(unsigned scan, const std::string& label,
+                                                 std::vector<bad_row>& first_bad) {
         const std::string table = "frost_rejects_" + std::to_string(scan);
         auto counted = con->execute("SELECT count(DISTINCT line)::BIGINT FROM " + table);
         if (!counted) return std::move(counted).error();
@@ -541,7 +580,8 @@ struct file_loader::impl {
                 first_bad.push_back(std::move(b));
             }
         }
-        (void)con->execute("DROP TABLE IF EXISTS " + table + "; DROP TABLE IF EXISTS frost_rejects_scan_" + std::to_string(scan));
+        (void)con->execute("DROP TABLE IF EXISTS " + table + "; DROP TABLE IF EXISTS frost_rejects_scan_" +
+                           std::to_string(scan));
         return static_cast<std::uint64_t>(n);
     }
 
@@ -601,7 +641,8 @@ model::result<std::unique_ptr<file_loader>> file_loader::open(const load_options
     if (!con) return std::move(con).error();
     p->con = std::move(con).value();
     // Progress is tracked only when DuckDB's progress bar is on; nothing is printed.
-    if (auto r = p->con->execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false; SET progress_bar_time = 0");
+    if (auto r = p->con->execute(
+            "SET enable_progress_bar = true; SET enable_progress_bar_print = false; SET progress_bar_time = 0");
         !r)
         return std::move(r).error();
     return std::unique_ptr<file_loader>(new file_loader(std::move(p)));
@@ -651,14 +692,16 @@ file_report file_loader::load(file_kind kind, const std::string& path, const loa
     std::string digest;
     auto await_hash = [&]() -> model::result<model::done> {
         if (digest.empty()) digest = hashing.get();
-        if (digest.empty()) return model::error{model::error_code::internal, path + ": cannot read the file to hash it", {}, {}};
+        if (digest.empty())
+            return model::error{model::error_code::internal, path + ": cannot read the file to hash it", {}, {}};
         return model::done{};
     };
 
     if (auto r = I.con->execute("BEGIN TRANSACTION"); !r) return fail(r.error());
     if (auto r = I.con->execute(trips_ddl); !r) return fail(r.error());
-    auto previous = I.con->execute("SELECT id::BIGINT, sha256 FROM frost_loaded_files WHERE kind = " + quote_literal(kind_name) +
-                                   " AND name = " + quote_literal(name));
+    auto previous =
+        I.con->execute("SELECT id::BIGINT, sha256 FROM frost_loaded_files WHERE kind = " + quote_literal(kind_name) +
+                       " AND name = " + quote_literal(name));
     if (!previous) return fail(previous.error());
     auto prev_table = previous.value().to_table(10);
     if (!prev_table) return fail(prev_table.error());
@@ -680,7 +723,8 @@ file_report file_loader::load(file_kind kind, const std::string& path, const loa
         }
         const std::string id = std::to_string(old_id);
         if (kind == file_kind::trips)
-            if (auto r = I.con->execute("DELETE FROM demo.trips WHERE load_file_id = " + id); !r) return fail(r.error());
+            if (auto r = I.con->execute("DELETE FROM demo.trips WHERE load_file_id = " + id); !r)
+                return fail(r.error());
         if (auto r = I.con->execute("DELETE FROM frost_loaded_files WHERE id = " + id); !r) return fail(r.error());
     }
     auto next_id = I.con->execute("SELECT (coalesce(max(id), 0) + 1)::BIGINT FROM frost_loaded_files");
@@ -718,7 +762,8 @@ file_report file_loader::load(file_kind kind, const std::string& path, const loa
         std::size_t row_bytes = 1;
         for (const auto& f : head.value().first_row) row_bytes += f.size() + 3;
         const bool gz = ends_with_ci(in.path, ".gz");
-        auto r = I.run_watched(sql, in, report.rows, static_cast<double>(row_bytes) / (gz ? 6.0 : 1.0), progress, cancel);
+        auto r =
+            I.run_watched(sql, in, report.rows, static_cast<double>(row_bytes) / (gz ? 6.0 : 1.0), progress, cancel);
         if (!r) {
             (void)I.con->execute("DROP TABLE IF EXISTS frost_rejects_" + std::to_string(scan));
             return fail({r.error().code, in.label + ": " + r.error().message, {}, {}});
@@ -743,16 +788,19 @@ file_report file_loader::load(file_kind kind, const std::string& path, const loa
     const std::uint64_t total = report.rows + report.bad_rows;
     if (report.bad_rows > I.options.max_bad_rows.allowed(total)) {
         return fail({model::error_code::bad_parameter,
-              std::to_string(report.bad_rows) + " bad rows of " + std::to_string(total) + " is over --max-bad-rows (" +
-                  std::to_string(I.options.max_bad_rows.allowed(total)) + " allowed); nothing of this file was kept",
-              {}, {}});
+                     std::to_string(report.bad_rows) + " bad rows of " + std::to_string(total) +
+                         " is over --max-bad-rows (" + std::to_string(I.options.max_bad_rows.allowed(total)) +
+                         " allowed); nothing of this file was kept",
+                     {},
+                     {}});
     }
     if (auto h = await_hash(); !h) return fail(h.error());
     if (cancel) return fail({model::error_code::internal, "interrupted", {}, {}});
-    const std::string ledger = "INSERT INTO frost_loaded_files VALUES (" + std::to_string(file_id) + ", " + quote_literal(kind_name) +
-                               ", " + quote_literal(name) + ", " + quote_literal(digest) + ", " + std::to_string(report.bytes) +
-                               ", " + std::to_string(report.rows) + ", " + std::to_string(report.bad_rows) + ", " +
-                               quote_literal(report.schema) + ", make_timestamp(epoch_us(now())))";  // UTC, whatever the TimeZone
+    const std::string ledger = "INSERT INTO frost_loaded_files VALUES (" + std::to_string(file_id) + ", " +
+                               quote_literal(kind_name) + ", " + quote_literal(name) + ", " + quote_literal(digest) +
+                               ", " + std::to_string(report.bytes) + ", " + std::to_string(report.rows) + ", " +
+                               std::to_string(report.bad_rows) + ", " + quote_literal(report.schema) +
+                               ", make_timestamp(epoch_us(now())))";  // UTC, whatever the TimeZone
     if (auto r = I.con->execute(ledger); !r) return fail(r.error());
     if (auto r = I.con->execute("COMMIT"); !r) return fail(r.error());
     report.outcome = load_outcome::loaded;

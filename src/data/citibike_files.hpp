@@ -15,11 +15,11 @@ namespace frost::data {
 
 /// The historical layouts of the public Citi Bike trip files (docs/loading.md has the mapping).
 enum class trip_schema {
-    lower_iso_2013,        ///< 2013–2014: lower-case headers, `2013-06-01 00:00:01`
-    lower_us_2014,         ///< late 2014–2016: lower-case headers, `9/1/2014 00:00:25` (or without seconds)
-    title_case_2016,       ///< Oct 2016–2017: `Trip Duration`, `Start Time`, ...
-    lower_fractional_2018, ///< 2018–Jan 2021: lower-case headers, `2018-01-01 13:50:57.4340`
-    ride_id_2021,          ///< Feb 2021 onward: `ride_id, rideable_type, started_at, ...`
+    lower_iso_2013,         ///< 2013–2014: lower-case headers, `2013-06-01 00:00:01`
+    lower_us_2014,          ///< late 2014–2016: lower-case headers, `9/1/2014 00:00:25` (or without seconds)
+    title_case_2016,        ///< Oct 2016–2017: `Trip Duration`, `Start Time`, ...
+    lower_fractional_2018,  ///< 2018–Jan 2021: lower-case headers, `2018-01-01 13:50:57.4340`
+    ride_id_2021,           ///< Feb 2021 onward: `ride_id, rideable_type, started_at, ...`
 };
 
 /// A short stable name for a schema (`2013-lower-iso`, ...), used in the load ledger and messages.
@@ -57,14 +57,14 @@ enum class file_kind { trips, weather };
 /// How `file_loader` behaves.
 struct load_options {
     std::string database = "data/citibike.duckdb";  ///< created when missing
-    bool replace = false;        ///< reload a file loaded before (same name), replacing its rows
-    bad_row_limit max_bad_rows;  ///< over this, the file fails and nothing of it is kept
-    std::string memory_limit;    ///< DuckDB's memory_limit while loading; empty: DuckDB's default
+    bool replace = false;                           ///< reload a file loaded before (same name), replacing its rows
+    bad_row_limit max_bad_rows;                     ///< over this, the file fails and nothing of it is kept
+    std::string memory_limit;                       ///< DuckDB's memory_limit while loading; empty: DuckDB's default
 };
 
 /// A bad row: where it is and why.
 struct bad_row {
-    std::string file;     ///< the file (for a zip, `archive.zip:member.csv`)
+    std::string file;  ///< the file (for a zip, `archive.zip:member.csv`)
     std::uint64_t line = 0;
     std::string message;
 };
@@ -72,9 +72,9 @@ struct bad_row {
 /// Progress of the file being loaded, reported about ten times a second from a helper thread.
 struct load_progress {
     std::string file;
-    std::uint64_t bytes_done = 0;   ///< of the CSV text read so far (for .gz: of the compressed file)
+    std::uint64_t bytes_done = 0;  ///< of the CSV text read so far (for .gz: of the compressed file)
     std::uint64_t bytes_total = 0;
-    std::uint64_t rows = 0;         ///< rows read so far (estimated from the bytes until the end)
+    std::uint64_t rows = 0;  ///< rows read so far (estimated from the bytes until the end)
 };
 using load_progress_fn = std::function<void(const load_progress&)>;
 
@@ -85,12 +85,12 @@ enum class load_outcome { loaded, skipped, failed, interrupted };
 struct file_report {
     std::string path;
     load_outcome outcome = load_outcome::failed;
-    std::string schema;              ///< the detected layout(s), e.g. `2018-lower-fractional`
-    std::uint64_t rows = 0;          ///< rows inserted
+    std::string schema;      ///< the detected layout(s), e.g. `2018-lower-fractional`
+    std::uint64_t rows = 0;  ///< rows inserted
     std::uint64_t bad_rows = 0;
     std::vector<bad_row> first_bad;  ///< the first 10, in line order
     std::uint64_t bytes = 0;
-    std::string message;             ///< why it failed or was skipped
+    std::string message;  ///< why it failed or was skipped
 };
 
 /// Loads Citi Bike trip files (.csv, .csv.gz, .zip holding CSVs, nested zips included) and

@@ -20,12 +20,16 @@ model::error zip_error(const std::string& path, const std::string& what) {
     return {model::error_code::bad_parameter, path + ": " + what, {}, {}};
 }
 
-std::uint16_t le16(const unsigned char* p) { return static_cast<std::uint16_t>(p[0] | (p[1] << 8)); }
+std::uint16_t le16(const unsigned char* p) {
+    return static_cast<std::uint16_t>(p[0] | (p[1] << 8));
+}
 std::uint32_t le32(const unsigned char* p) {
     return static_cast<std::uint32_t>(p[0]) | (static_cast<std::uint32_t>(p[1]) << 8) |
            (static_cast<std::uint32_t>(p[2]) << 16) | (static_cast<std::uint32_t>(p[3]) << 24);
 }
-std::uint64_t le64(const unsigned char* p) { return le32(p) | (static_cast<std::uint64_t>(le32(p + 4)) << 32); }
+std::uint64_t le64(const unsigned char* p) {
+    return le32(p) | (static_cast<std::uint64_t>(le32(p + 4)) << 32);
+}
 
 bool read_at(std::FILE* f, std::uint64_t offset, void* buf, std::size_t n) {
     if (fseeko(f, static_cast<off_t>(offset), SEEK_SET) != 0) return false;
@@ -77,12 +81,14 @@ model::result<std::vector<zip_member>> list_zip(const std::string& path) {
     }
     if (dir_offset + dir_size > size || dir_size > (1ULL << 32)) return zip_error(path, "damaged central directory");
     std::vector<unsigned char> dir(dir_size);
-    if (!read_at(f.get(), dir_offset, dir.data(), dir.size())) return zip_error(path, "cannot read the central directory");
+    if (!read_at(f.get(), dir_offset, dir.data(), dir.size()))
+        return zip_error(path, "cannot read the central directory");
 
     std::vector<zip_member> out;
     std::size_t pos = 0;
     for (std::uint64_t i = 0; i < entries; ++i) {
-        if (pos + 46 > dir.size() || le32(&dir[pos]) != central_signature) return zip_error(path, "damaged central directory");
+        if (pos + 46 > dir.size() || le32(&dir[pos]) != central_signature)
+            return zip_error(path, "damaged central directory");
         const unsigned char* h = &dir[pos];
         zip_member m;
         m.method = le16(h + 10);
@@ -91,7 +97,8 @@ model::result<std::vector<zip_member>> list_zip(const std::string& path) {
         m.uncompressed_size = le32(h + 24);
         const std::size_t name_len = le16(h + 28), extra_len = le16(h + 30), comment_len = le16(h + 32);
         m.local_header_offset = le32(h + 42);
-        if (pos + 46 + name_len + extra_len + comment_len > dir.size()) return zip_error(path, "damaged central directory");
+        if (pos + 46 + name_len + extra_len + comment_len > dir.size())
+            return zip_error(path, "damaged central directory");
         m.name.assign(reinterpret_cast<const char*>(h + 46), name_len);
         // Zip64: the 32-bit fields set to all ones are in the extra field 0x0001, in this order.
         const unsigned char* x = h + 46 + name_len;
@@ -130,7 +137,9 @@ model::result<model::done> extract_zip_member(const std::string& path, const zip
     if (fseeko(in.get(), static_cast<off_t>(data_offset), SEEK_SET) != 0) return zip_error(path, "cannot seek");
 
     file_ptr out{std::fopen(out_path.c_str(), "wb")};
-    if (!out) return model::error{model::error_code::internal, "cannot create " + out_path + ": " + std::strerror(errno), {}, {}};
+    if (!out)
+        return model::error{
+            model::error_code::internal, "cannot create " + out_path + ": " + std::strerror(errno), {}, {}};
     // From here on, every failure removes the partial output.
     struct remover {
         const std::string& p;
@@ -170,7 +179,8 @@ model::result<model::done> extract_zip_member(const std::string& path, const zip
         if (std::fread(inbuf.data(), 1, n, in.get()) != n) return zip_error(path, member.name + ": truncated archive");
         remaining -= n;
         if (!deflated) {
-            if (!write_out(inbuf.data(), n)) return model::error{model::error_code::internal, "cannot write " + out_path, {}, {}};
+            if (!write_out(inbuf.data(), n))
+                return model::error{model::error_code::internal, "cannot write " + out_path, {}, {}};
             continue;
         }
         z.next_in = inbuf.data();
@@ -189,15 +199,18 @@ model::result<model::done> extract_zip_member(const std::string& path, const zip
         z.next_out = outbuf.data();
         z.avail_out = static_cast<uInt>(outbuf.size());
         const int rc = inflate(&z, Z_FINISH);
-        if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) return zip_error(path, member.name + ": corrupt deflate data");
+        if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR)
+            return zip_error(path, member.name + ": corrupt deflate data");
         const std::size_t got = outbuf.size() - z.avail_out;
         if (got == 0 && rc != Z_STREAM_END) return zip_error(path, member.name + ": truncated deflate data");
-        if (!write_out(outbuf.data(), got)) return model::error{model::error_code::internal, "cannot write " + out_path, {}, {}};
+        if (!write_out(outbuf.data(), got))
+            return model::error{model::error_code::internal, "cannot write " + out_path, {}, {}};
         stream_end = rc == Z_STREAM_END;
     }
     if (written != member.uncompressed_size || crc != member.crc32)
         return zip_error(path, member.name + ": size or CRC-32 mismatch (damaged archive)");
-    if (std::fflush(out.get()) != 0) return model::error{model::error_code::internal, "cannot write " + out_path, {}, {}};
+    if (std::fflush(out.get()) != 0)
+        return model::error{model::error_code::internal, "cannot write " + out_path, {}, {}};
     cleanup.keep = true;
     return model::done{};
 }

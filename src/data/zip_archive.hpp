@@ -11,8 +11,8 @@ namespace frost::data {
 
 /// One file inside a zip archive, as its central directory describes it.
 struct zip_member {
-    std::string name;                   ///< the path inside the archive, `/`-separated
-    std::uint16_t method = 0;           ///< 0 stored, 8 deflated; others are refused at extraction
+    std::string name;          ///< the path inside the archive, `/`-separated
+    std::uint16_t method = 0;  ///< 0 stored, 8 deflated; others are refused at extraction
     std::uint32_t crc32 = 0;
     std::uint64_t compressed_size = 0;
     std::uint64_t uncompressed_size = 0;

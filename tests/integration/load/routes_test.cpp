@@ -65,8 +65,10 @@ std::unique_ptr<loaded_files> load_all_layouts() {
         const auto fx = make_trips(schema, 200 + 50 * i, year, month);
         const bool gz = ++i % 2 == 1;
         const auto path = out->dir.path / ("trips" + std::to_string(i) + (gz ? ".csv.gz" : ".csv"));
-        if (gz) write_gz(path, fx.text);
-        else write_file(path, fx.text);
+        if (gz)
+            write_gz(path, fx.text);
+        else
+            write_file(path, fx.text);
         files.push_back(path);
         for (const auto& [d, n] : fx.per_day) out->per_day[d] += n;
         out->total += fx.rows;
@@ -104,7 +106,8 @@ TEST(frost_load_routes, reports_count_exactly_the_trips_of_the_files) {
     for (const auto& [name, n] : report(server.get("/trips/day_of_week"), 0, 1)) weekdays += n;
     EXPECT_EQ(weekdays, files->total);
     const auto temp = boost::json::parse(server.get("/trips/temperature").body).as_object();
-    for (const auto& row : temp.at("result").as_array()) with_weather += static_cast<std::uint64_t>(row.as_array()[1].to_number<std::int64_t>());
+    for (const auto& row : temp.at("result").as_array())
+        with_weather += static_cast<std::uint64_t>(row.as_array()[1].to_number<std::int64_t>());
     EXPECT_EQ(with_weather, files->total - files->per_day.begin()->second);
 }
 

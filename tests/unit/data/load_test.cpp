@@ -13,8 +13,8 @@
 
 #include "data/citibike_files.hpp"
 #include "data/zip_archive.hpp"
-#include "trip_fixtures.hpp"
 #include "source/duckdb/database.hpp"
+#include "trip_fixtures.hpp"
 
 namespace frost::data {
 namespace {
@@ -32,20 +32,24 @@ std::vector<std::vector<model::value>> query(const fs::path& db_path, const std:
     return r.value().to_table(100'000).value().rows;
 }
 
-std::int64_t query_int(const fs::path& db, const std::string& sql) { return std::get<std::int64_t>(query(db, sql).at(0).at(0)); }
+std::int64_t query_int(const fs::path& db, const std::string& sql) {
+    return std::get<std::int64_t>(query(db, sql).at(0).at(0));
+}
 
 struct load_result {
     std::vector<file_report> reports;
 };
 
-load_result load_files(const fs::path& db, file_kind kind, const std::vector<fs::path>& files, load_options options = {},
-                       const load_progress_fn& progress = {}, const std::atomic<bool>* cancel = nullptr) {
+load_result load_files(const fs::path& db, file_kind kind, const std::vector<fs::path>& files,
+                       load_options options = {}, const load_progress_fn& progress = {},
+                       const std::atomic<bool>* cancel = nullptr) {
     options.database = db.string();
     auto loader = file_loader::open(options);
     if (!loader) throw std::runtime_error(loader.error().message);
     static const std::atomic<bool> never{false};
     load_result out;
-    for (const auto& f : files) out.reports.push_back(loader.value()->load(kind, f.string(), progress, cancel ? *cancel : never));
+    for (const auto& f : files)
+        out.reports.push_back(loader.value()->load(kind, f.string(), progress, cancel ? *cancel : never));
     (void)loader.value()->checkpoint();
     return out;
 }
@@ -53,20 +57,25 @@ load_result load_files(const fs::path& db, file_kind kind, const std::vector<fs:
 // The per-day counts the database holds, as the seed's reports group them.
 std::map<std::string, std::uint64_t> per_day(const fs::path& db) {
     std::map<std::string, std::uint64_t> out;
-    for (const auto& r : query(db, "select strftime(starttime::date, '%Y-%m-%d'), count(*)::BIGINT from demo.trips group by 1"))
+    for (const auto& r :
+         query(db, "select strftime(starttime::date, '%Y-%m-%d'), count(*)::BIGINT from demo.trips group by 1"))
         out[std::get<std::string>(r[0])] = static_cast<std::uint64_t>(std::get<std::int64_t>(r[1]));
     return out;
 }
 
 TEST(detect_trip_layout, recognises_every_historical_header) {
     const std::vector<std::string> lower{"tripduration", "starttime", "stoptime", "start station id", "bikeid"};
-    EXPECT_EQ(detect_trip_layout(lower, {"634", "2013-07-01 00:00:00", "x"}).value().schema, trip_schema::lower_iso_2013);
+    EXPECT_EQ(detect_trip_layout(lower, {"634", "2013-07-01 00:00:00", "x"}).value().schema,
+              trip_schema::lower_iso_2013);
     auto us = detect_trip_layout(lower, {"634", "9/1/2014 00:00:25", "x"});
     EXPECT_EQ(us.value().schema, trip_schema::lower_us_2014);
     EXPECT_EQ(us.value().timestamp_format, "%m/%d/%Y %H:%M:%S");
     EXPECT_EQ(detect_trip_layout(lower, {"634", "1/1/2015 0:01", "x"}).value().timestamp_format, "%m/%d/%Y %H:%M");
-    EXPECT_EQ(detect_trip_layout(lower, {"634", "2018-01-01 13:50:57.4340"}).value().schema, trip_schema::lower_fractional_2018);
-    EXPECT_EQ(detect_trip_layout({"Trip Duration", "Start Time", "Stop Time", "Bike ID"}, {"1", "2016-10-01 00:00:07"}).value().schema,
+    EXPECT_EQ(detect_trip_layout(lower, {"634", "2018-01-01 13:50:57.4340"}).value().schema,
+              trip_schema::lower_fractional_2018);
+    EXPECT_EQ(detect_trip_layout({"Trip Duration", "Start Time", "Stop Time", "Bike ID"}, {"1", "2016-10-01 00:00:07"})
+                  .value()
+                  .schema,
               trip_schema::title_case_2016);
     EXPECT_EQ(detect_trip_layout({"ride_id", "rideable_type", "started_at", "ended_at"}, {}).value().schema,
               trip_schema::ride_id_2021);
@@ -108,20 +117,37 @@ TEST_P(every_layout, loads_all_rows_with_the_days_and_durations_of_the_file) {
     // Oracles: the tallies made while writing the text, and DuckDB reading the file on its own.
     EXPECT_EQ(per_day(db), fx.per_day);
     EXPECT_EQ(query_int(db, "select sum(tripduration)::BIGINT from demo.trips"), fx.duration_sum);
-    EXPECT_EQ(static_cast<std::uint64_t>(query_int(db, "select count(*)::BIGINT from read_csv('" + csv.string() + "')")), fx.rows);
-    EXPECT_EQ(query_int(db, "select count(*)::BIGINT from demo.trips where stoptime < starttime or starttime is null"), 0);
+    EXPECT_EQ(
+        static_cast<std::uint64_t>(query_int(db, "select count(*)::BIGINT from read_csv('" + csv.string() + "')")),
+        fx.rows);
+    EXPECT_EQ(query_int(db, "select count(*)::BIGINT from demo.trips where stoptime < starttime or starttime is null"),
+              0);
     if (c.schema == trip_schema::ride_id_2021) {
-        EXPECT_EQ(query_int(db, "select count(*)::BIGINT from demo.trips where bikeid is not null or birth_year is not null or "
-                                "gender is not null"), 0);
-        EXPECT_EQ(query_int(db, "select count(*)::BIGINT from demo.trips where usertype = 'Customer'"), 125);  // i % 4 == 0
-        EXPECT_EQ(query_int(db, "select count(*)::BIGINT from demo.trips where usertype not in ('Customer', 'Subscriber')"), 0);
+        EXPECT_EQ(
+            query_int(db,
+                      "select count(*)::BIGINT from demo.trips where bikeid is not null or birth_year is not null or "
+                      "gender is not null"),
+            0);
+        EXPECT_EQ(query_int(db, "select count(*)::BIGINT from demo.trips where usertype = 'Customer'"),
+                  125);  // i % 4 == 0
+        EXPECT_EQ(
+            query_int(db, "select count(*)::BIGINT from demo.trips where usertype not in ('Customer', 'Subscriber')"),
+            0);
         // Whole-number station ids stay numeric; the text ids are kept as published.
-        EXPECT_EQ(query_int(db, "select count(*)::BIGINT from demo.trips where start_station_code like 'JC%' and start_station_id is null"),
+        EXPECT_EQ(query_int(db,
+                            "select count(*)::BIGINT from demo.trips where start_station_code like 'JC%' and "
+                            "start_station_id is null"),
                   167);
-        EXPECT_EQ(query_int(db, "select count(*)::BIGINT from demo.trips where start_station_code like '%.03' and start_station_id is null"),
+        EXPECT_EQ(query_int(db,
+                            "select count(*)::BIGINT from demo.trips where start_station_code like '%.03' and "
+                            "start_station_id is null"),
                   167);
-        EXPECT_EQ(query_int(db, "select count(*)::BIGINT from demo.trips where start_station_id between 5000 and 5039"), 166);
-        EXPECT_EQ(query_int(db, "select count(*)::BIGINT from demo.trips where ride_id like 'R%' and rideable_type is not null"), 500);
+        EXPECT_EQ(query_int(db, "select count(*)::BIGINT from demo.trips where start_station_id between 5000 and 5039"),
+                  166);
+        EXPECT_EQ(
+            query_int(db,
+                      "select count(*)::BIGINT from demo.trips where ride_id like 'R%' and rideable_type is not null"),
+            500);
     } else {
         EXPECT_EQ(query_int(db, "select count(*)::BIGINT from demo.trips where birth_year is null"), 56);  // i % 9 == 0
         EXPECT_EQ(query_int(db, "select count(*)::BIGINT from demo.trips where usertype = 'Customer'"), 100);
@@ -243,10 +269,13 @@ TEST(file_loader, an_interrupted_file_leaves_the_database_as_before_it) {
     write_file(big, make_trips(trip_schema::lower_fractional_2018, 300'000, 2018, 3).text);
     std::atomic<bool> cancel{false};
     std::atomic<int> reports{0};
-    auto r = load_files(db, file_kind::trips, {big}, {}, [&](const load_progress&) {
-        ++reports;
-        cancel = true;
-    }, &cancel);
+    auto r = load_files(
+        db, file_kind::trips, {big}, {},
+        [&](const load_progress&) {
+            ++reports;
+            cancel = true;
+        },
+        &cancel);
     EXPECT_EQ(r.reports[0].outcome, load_outcome::interrupted) << r.reports[0].message;
     EXPECT_GT(reports.load(), 0);
     EXPECT_EQ(query_int(db, "select count(*)::BIGINT from demo.trips"), 100);
@@ -256,13 +285,16 @@ TEST(file_loader, an_interrupted_file_leaves_the_database_as_before_it) {
 TEST(file_loader, weather_in_the_seed_shape_with_derived_columns_and_days_replaced) {
     temp_dir dir;
     const auto csv = dir.path / "weather.csv";
-    write_file(csv, "observation_date,temp_min_f,temp_max_f,temp_avg_f,tot_precip_in,state\n"
-                    "2013-06-01,60.1,80.3,70.2,0.10,NY\n2013-06-02,50,70,60,0,NY\n2013-06-03,41,59,50.4,1.25,NY\n");
+    write_file(csv,
+               "observation_date,temp_min_f,temp_max_f,temp_avg_f,tot_precip_in,state\n"
+               "2013-06-01,60.1,80.3,70.2,0.10,NY\n2013-06-02,50,70,60,0,NY\n2013-06-03,41,59,50.4,1.25,NY\n");
     const auto db = dir.path / "db.duckdb";
     auto r = load_files(db, file_kind::weather, {csv});
     ASSERT_EQ(r.reports[0].outcome, load_outcome::loaded) << r.reports[0].message;
     EXPECT_EQ(r.reports[0].rows, 3u);
-    auto rows = query(db, "select day_of_year::BIGINT, temp_avg_c, tot_precip_mm::DOUBLE from demo.weather order by observation_date");
+    auto rows = query(
+        db,
+        "select day_of_year::BIGINT, temp_avg_c, tot_precip_mm::DOUBLE from demo.weather order by observation_date");
     ASSERT_EQ(rows.size(), 3u);
     EXPECT_EQ(std::get<std::int64_t>(rows[0][0]), 152);
     EXPECT_DOUBLE_EQ(std::get<double>(rows[0][1]), 21.22);
