@@ -484,8 +484,6 @@ struct file_loader::impl {
             for (const char* c : {"tripduration", "starttime", "stoptime", "start_station_id", "end_station_id",
                                   "bikeid", "usertype", "birth_year", "gender"})
                 add(col(c), c);
-            add("CAST(" + col("start_station_id") + " AS VARCHAR)", "start_station_code");
-            add("CAST(" + col("end_station_id") + " AS VARCHAR)", "end_station_code");
         }
         for (const char* c : {"start_station_name", "end_station_name", "start_lat", "start_lng", "end_lat", "end_lng"})
             add(col(c), c);
