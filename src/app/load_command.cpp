@@ -138,8 +138,11 @@ int run_load_verb(const CLI::App& load, const load_verb_options& opts) {
         switch (report.outcome) {
             case data::load_outcome::loaded:
                 loaded_rows += report.rows;
-                std::cerr << "  " << file << ": " << report.rows << " rows (" << report.schema << ") in " << timing;
-                if (report.bad_rows) std::cerr << ", " << report.bad_rows << " bad rows skipped";
+                std::cerr << "  " << file << ": " << report.rows << (report.rows == 1 ? " row (" : " rows (")
+                          << report.schema << ") in " << timing;
+                if (report.bad_rows)
+                    std::cerr << ", " << report.bad_rows << (report.bad_rows == 1 ? " bad row" : " bad rows")
+                              << " skipped";
                 std::cerr << '\n';
                 break;
             case data::load_outcome::skipped:
