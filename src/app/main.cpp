@@ -11,6 +11,7 @@
 
 #include "app/assemble.hpp"
 #include "app/lambda_command.hpp"
+#include "app/load_command.hpp"
 #include "app/sync_command.hpp"
 #include "app/web_wiring.hpp"
 #include "config/config.hpp"
@@ -191,6 +192,9 @@ int main(int argc, char** argv) {
     app::openapi_verb_options openapi_options;
     auto* openapi = app::add_openapi_verb(cli, config_path, openapi_options);
 
+    app::load_verb_options load_options;
+    auto* load = app::add_load_verb(cli, load_options);
+
     CLI11_PARSE(cli, argc, argv);
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
 
@@ -200,5 +204,6 @@ int main(int argc, char** argv) {
     if (*lambda) return app::run_lambda(config_path);
     if (*sync) return app::run_sync(config_path, sync_only);
     if (*openapi) return app::run_openapi_verb(config_path, openapi_options);
+    if (*load) return app::run_load_verb(*load, load_options);
     return 1;
 }

@@ -170,6 +170,19 @@ model::result<int> take_lock(const std::string& path) {
     return fd;
 }
 
+// `frost load` records every file it loads in the loaded database's `frost_loaded_files`
+// (docs/loading.md): a rollup built before the newest load is due at once.
+bool loaded_since(frost::source::source& src, std::chrono::system_clock::time_point built_at) {
+    // Only a DuckDB file can have been loaded; a warehouse is never asked at start.
+    if (dynamic_cast<frost::source::duckdb::duckdb_source*>(&src) == nullptr) return false;
+    frost::source::query q{"SELECT epoch_ms(max(loaded_at))::BIGINT FROM frost_loaded_files", {},
+                           model::deadline::after(std::chrono::seconds(10)), "rollup:loaded-since", 1};
+    auto t = src.run(q);  // fails when the table is absent: nothing was ever loaded there
+    if (!t || t.value().rows.empty()) return false;
+    const auto* ms = std::get_if<std::int64_t>(&t.value().rows[0][0]);
+    return ms && *ms > epoch_ms(built_at);
+}
+
 }  // namespace
 
 serving_store::serving_store(config::serving_config serving, frost::source::source_map sources)
@@ -232,7 +245,7 @@ model::result<std::shared_ptr<serving_store>> serving_store::open(const config::
             }
             st.next_refresh = now + (st.version.version ? st.cfg.refresh : std::chrono::milliseconds(30'000));
         } else {
-            st.next_refresh = options.refresh_on_start ? now : now + st.cfg.refresh;
+            st.next_refresh = options.refresh_on_start || loaded_since(*st.src, st.version.built_at) ? now : now + st.cfg.refresh;
         }
     }
     if (options.schedule && !store->rollups_.empty())
