@@ -62,12 +62,12 @@ if [ "$do_format" = 1 ]; then
   fmt_out=$("$clang_format" --dry-run -Werror --ferror-limit=1 "${fmt[@]}" 2>&1) || fmt_rc=$?
   mapfile -t bad < <(printf '%s\n' "$fmt_out" | grep -o -E '^[^:]+:[0-9]+:[0-9]+: error' | cut -d: -f1 | sort -u)
   if [ ${#bad[@]} -gt 0 ]; then
-    printf '%s\n' "$fmt_out" | head -n 60 >&2
+    printf '%s\n' "$fmt_out" | head -n 60
     say "clang-format: ${#bad[@]} files differ from .clang-format (first difference of each above; fix: $clang_format -i FILE):"
-    printf '  %s\n' "${bad[@]}" >&2
+    printf '  %s\n' "${bad[@]}"
     status=1
   elif [ "$fmt_rc" != 0 ]; then
-    printf '%s\n' "$fmt_out" >&2
+    printf '%s\n' "$fmt_out"
     say "clang-format failed (exit $fmt_rc)"
     status=1
   else
@@ -84,8 +84,9 @@ if [ "$do_tidy" = 1 ]; then
   if [ ! -f "$build/compile_commands.json" ] || [ CMakeLists.txt -nt "$build/compile_commands.json" ] ||
      [ -n "$(find src tests bench -name CMakeLists.txt -newer "$build/compile_commands.json" -print -quit)" ]; then
     say "configuring $build for compile_commands.json"
-    cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release ${DUCKDB_ROOT:+-DDUCKDB_ROOT="$DUCKDB_ROOT"} >"$build.log" 2>&1 ||
-      { cat "$build.log" >&2; exit 2; }
+    mkdir -p "$build"
+    cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release ${DUCKDB_ROOT:+-DDUCKDB_ROOT="$DUCKDB_ROOT"} \
+      >"$build/configure.log" 2>&1 || { cat "$build/configure.log" >&2; exit 2; }
   fi
   # Every .cpp under src/ the build compiles; tests/ and bench/ are left out for CI's time budget
   # (docs/contributing.md). Headers are checked through them (HeaderFilterRegex).
@@ -112,10 +113,11 @@ EOF
     # clang-tidy prints "N warnings generated" and suppression notes even when clean; keep findings.
     cat "$out"/*.log | grep -v -E '^[0-9]+ warnings? (and [0-9]+ errors? )?generated\.$|^Suppressed [0-9]+ warnings|^Use -header-filter|^$' >"$out/all" || true
     if [ -s "$out/failed" ]; then
-      cat "$out/all" >&2
-      n=$(grep -c -E '(warning|error): .*\[[a-zA-Z0-9.,-]+\]$' "$out/all" || true)
-      say "clang-tidy: $n findings in $(wc -l <"$out/failed") translation units ($(($(date +%s) - start)) s); by check:"
-      grep -o -E '\[[a-zA-Z0-9.,-]+\]$' "$out/all" | sort | uniq -c | sort -rn >&2 || true
+      cat "$out/all"
+      # A finding in a header is reported by every translation unit that includes it: count it once.
+      grep -E '(warning|error): .*\[[a-zA-Z0-9.,-]+\]$' "$out/all" | sed 's/,-warnings-as-errors\]$/]/' | sort -u >"$out/findings" || true
+      say "clang-tidy: $(wc -l <"$out/findings") findings, $(wc -l <"$out/failed") translation units failed ($(($(date +%s) - start)) s); by check:"
+      grep -o -E '\[[a-zA-Z0-9.,-]+\]$' "$out/findings" | sort | uniq -c | sort -rn || true
       status=1
     else
       say "clang-tidy: clean ($(($(date +%s) - start)) s)"
