@@ -1,4 +1,5 @@
-// The event adapters against the example events AWS documents for each front door and against the emulator's independent event builder and response reader.
+// The event adapters against the example events AWS documents for each front door, and
+// against the emulator's independent event builder and response reader.
 #include <gtest/gtest.h>
 
 #include <zlib.h>
