@@ -8,7 +8,7 @@ JOBS       ?= $(shell nproc)
 
 FROST := $(BUILD)/src/app/frost
 
-.PHONY: run test build web setup seed check clean asan fuzz bench format lambda-package
+.PHONY: run test build web setup seed check clean asan fuzz bench format lint lambda-package
 
 ## run: install what is missing, build, create the sample data on first run, serve on :5000
 run: build
@@ -51,9 +51,15 @@ asan: setup
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ctest --output-on-failure -j $(JOBS) -LE 'browser|slow|package'
 
-## format: check the C++ formatting (clang-format)
+## format: check the C++ formatting (clang-format) of src/, tests/ and bench/
 format:
-	clang-format --dry-run -Werror $$(git ls-files 'src/*.cpp' 'src/*.hpp' 'tests/*.cpp' 'tests/*.hpp' 'bench/*.cpp')
+	@./scripts/setup.sh --lint
+	./scripts/lint.sh --format
+
+## lint: the format check, then clang-tidy over src/ (.clang-tidy); CI runs it before the tests
+lint:
+	@./scripts/setup.sh --lint
+	./scripts/lint.sh
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-lint

@@ -130,7 +130,7 @@ json::object cell_schema(const model::column& col) {
             break;
         case model::column_type::timestamp:
             s["type"] = nullable("string");
-            s["pattern"] = "^\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}(\\.\\d{1,6})?$";
+            s["pattern"] = R"(^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?$)";
             s["description"] = "Timestamp without time zone, YYYY-MM-DD HH:MM:SS[.ffffff].";
             break;
         case model::column_type::json:
@@ -299,12 +299,12 @@ json::object param_schema(const config::param_config& p) {
     return s;
 }
 
-json::object query_param(const std::string& name, bool required, std::string description, json::object schema) {
+json::object query_param(const std::string& name, bool required, std::string_view description, json::object schema) {
     json::object o;
     o["name"] = name;
     o["in"] = "query";
     o["required"] = required;
-    if (!description.empty()) o["description"] = std::move(description);
+    if (!description.empty()) o["description"] = description;
     o["schema"] = std::move(schema);
     return o;
 }
@@ -476,10 +476,10 @@ json::object cors_headers() {
     return h;
 }
 
-json::object string_header(std::string description) {
+json::object string_header(std::string_view description) {
     json::object h, schema;
     schema["type"] = "string";
-    h["description"] = std::move(description);
+    h["description"] = description;
     h["schema"] = std::move(schema);
     return h;
 }

@@ -48,7 +48,7 @@ model::result<std::unique_ptr<request_guard>> request_guard::create(std::shared_
     const auto& a = cfg->auth;
     for (const auto& e : cfg->endpoints) {
         const auto mode = e.auth.value_or(a.default_mode);
-        auto fail = [&](std::string why) {
+        auto fail = [&](const std::string& why) {
             return model::error{
                 model::error_code::config_error, cfg->file + ": endpoint " + e.path + ": " + why, {}, {}};
         };

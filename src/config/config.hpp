@@ -25,9 +25,9 @@ struct server_config {
     std::chrono::milliseconds shutdown_grace{10'000};
     std::chrono::milliseconds header_timeout{10'000};
     std::chrono::milliseconds idle_timeout{10'000};  ///< keep-alive idle (CIS nginx <= 10 s)
-    std::size_t max_header_bytes = 8 * 1024;
-    std::size_t max_body_bytes = 64 * 1024;
-    std::size_t max_url_bytes = 4 * 1024;
+    std::size_t max_header_bytes = std::size_t{8} * 1024;
+    std::size_t max_body_bytes = std::size_t{64} * 1024;
+    std::size_t max_url_bytes = std::size_t{4} * 1024;
     std::size_t max_connections = 4096;
     std::size_t max_header_count = 100;              ///< more header fields answer 431
     std::size_t max_requests_per_connection = 1000;  ///< then the connection closes (nginx keepalive_requests)

@@ -21,9 +21,9 @@ enum class event_kind {
 [[nodiscard]] std::string_view kind_name(event_kind kind) noexcept;
 
 /// Lambda's synchronous response limit: 6 MB (6 MiB). The Runtime API refuses more.
-inline constexpr std::size_t max_response_bytes = 6 * 1024 * 1024;
+inline constexpr std::size_t max_response_bytes = std::size_t{6} * 1024 * 1024;
 /// ALB refuses a Lambda response JSON larger than 1 MB.
-inline constexpr std::size_t max_alb_response_bytes = 1024 * 1024;
+inline constexpr std::size_t max_alb_response_bytes = std::size_t{1024} * 1024;
 
 /// How events are turned into requests.
 struct event_options {

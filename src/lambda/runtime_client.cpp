@@ -21,7 +21,7 @@ namespace {
 
 constexpr std::string_view api_prefix = "/2018-06-01/runtime/";
 constexpr int next_attempts = 3;
-constexpr std::size_t max_event_bytes = 16 * 1024 * 1024;  // Lambda caps events at 6 MB; leave room
+constexpr std::size_t max_event_bytes = std::size_t{16} * 1024 * 1024;  // Lambda caps events at 6 MB; leave room
 
 model::error unavailable(std::string message) {
     return {model::error_code::source_unavailable, "Lambda Runtime API: " + std::move(message), {}, {}};
@@ -79,7 +79,7 @@ struct runtime_client::impl {
         return unavailable("unreachable");
     }
 
-    model::result<model::done> post(std::string target, std::string body, std::string_view content_type,
+    model::result<model::done> post(const std::string& target, std::string body, std::string_view content_type,
                                     std::string_view error_type) {
         http::request<http::string_body> req{http::verb::post, target, 11};
         req.set(http::field::host, host + ":" + port);

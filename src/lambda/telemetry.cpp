@@ -73,7 +73,7 @@ private:
 std::string emf_line(const request_record& r, std::string_view service, std::int64_t timestamp_ms) {
     std::string out;
     out.reserve(768);
-    out += "{\"_aws\":{\"Timestamp\":";
+    out += R"({"_aws":{"Timestamp":)";
     out += std::to_string(timestamp_ms);
     out +=
         ",\"CloudWatchMetrics\":[{\"Namespace\":\"Frost\",\"Dimensions\":[[\"Service\",\"Route\"],[\"Service\"]],"
@@ -88,7 +88,7 @@ std::string emf_line(const request_record& r, std::string_view service, std::int
     append_number(out, r.latency_ms);
     out += ",\"UpstreamTime\":";
     append_number(out, r.upstream_ms);
-    out += ",\"Requests\":1,\"ClientErrors\":";
+    out += R"(,"Requests":1,"ClientErrors":)";
     out += r.status >= 400 && r.status < 500 ? '1' : '0';
     out += ",\"ServerErrors\":";
     out += r.status >= 500 ? '1' : '0';

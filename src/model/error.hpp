@@ -8,7 +8,7 @@
 namespace frost::model {
 
 /// Every error Frost can answer with. Grouped by layer; each has one stable wire code
-/// (`code_name`) and one HTTP status (`http_status`): the single table of STYLE.md.
+/// (`code_name`) and one HTTP status (`http_status`): the one table from code to status.
 enum class error_code {
     // request and parameters: the caller's fault (4xx)
     not_found,           // FR404

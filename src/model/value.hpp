@@ -12,12 +12,14 @@ namespace frost::model {
 /// A calendar day, counted in days since 1970-01-01 (negative before).
 struct date {
     std::int32_t days = 0;
+    // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 takes the 0 of the defaulted <=> for a null pointer
     friend auto operator<=>(const date&, const date&) = default;
 };
 
 /// A wall-clock instant without time zone, in microseconds since 1970-01-01 00:00:00.
 struct timestamp {
     std::int64_t micros = 0;
+    // NOLINTNEXTLINE(modernize-use-nullptr): as for `date`
     friend auto operator<=>(const timestamp&, const timestamp&) = default;
 };
 

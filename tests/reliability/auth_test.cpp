@@ -1,4 +1,4 @@
-// B6 of shared/reference/reliability-anchors.md: the auth rejection table over HTTP, claim
+// B6 of docs/reliability.md: the auth rejection table over HTTP, claim
 // binding, API key scopes, JWKS outage and kid floods, and per-caller rate limits.
 
 #include <gtest/gtest.h>

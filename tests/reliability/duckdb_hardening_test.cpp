@@ -1,4 +1,4 @@
-// B7.24 of shared/reference/reliability-anchors.md, as far as it applies: callers never send
+// B7.24 of docs/reliability.md, as far as it applies: callers never send
 // SQL, but a read-only (serving) DuckDB source must still refuse to reach files, the network
 // or its own settings, and a runaway query must stop at its deadline without harming the
 // next one on the same source.

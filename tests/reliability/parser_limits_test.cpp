@@ -1,6 +1,6 @@
-// B1 of shared/reference/reliability-anchors.md: limits, smuggling corpus, pipelining,
-// connection bounds, over raw sockets against the real server. Expected statuses come from
-// the reference's table (RFC 9112, nginx/Envoy behaviour), not from our code.
+// B1 of docs/reliability.md: limits, smuggling corpus, pipelining, connection bounds, over raw
+// sockets against the real server. Expected statuses come from RFC 9112 and what nginx and
+// Envoy answer, not from our code.
 
 #include <gtest/gtest.h>
 

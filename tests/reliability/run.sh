@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The reliability suite of shared/reference/reliability-anchors.md, one command.
+# The reliability suite of docs/reliability.md, one command.
 #   tests/reliability/run.sh          # fast + slow
 #   tests/reliability/run.sh fast     # what CI runs (< 1 min): ctest -L "reliability|fuzz|guard"
 #   tests/reliability/run.sh slow     # B3 slowloris/slow body under a measuring client,

@@ -14,7 +14,7 @@ namespace {
 std::string default_memory_limit() {
     const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     if (pages <= 0 || page <= 0) return "1GB";
-    const long long mib = static_cast<long long>(pages) * page / 2 / (1024 * 1024);
+    const long long mib = static_cast<long long>(pages) * page / 2 / (1024LL * 1024);
     return std::to_string(std::max(256LL, mib)) + "MB";
 }
 

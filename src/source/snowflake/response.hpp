@@ -11,7 +11,7 @@
 
 namespace frost::source::snowflake {
 
-/// One entry of `resultSetMetaData.rowType` (reference §3.2), with the type name lower-cased.
+/// One entry of `resultSetMetaData.rowType` in a `ResultSet` answer, with the type name lower-cased.
 struct column_meta {
     std::string name;
     std::string type;  ///< lower case: fixed, real, text, date, timestamp_ntz, ...
@@ -48,9 +48,9 @@ struct result_set {
 /// `numRows` or the inline rows.
 [[nodiscard]] model::result<result_set> parse_result_set(std::string_view body);
 
-/// Parses a partition body (`{"data": [...]}`, reference §5) with the columns of partition 0,
-/// and appends its decoded rows to `out`. Fails like `parse_result_set`, and when the number
-/// of rows is not `expected_rows`.
+/// Parses a partition body (`{"data": [...]}`, fetched with `?partition=N`) with the columns of
+/// partition 0, and appends its decoded rows to `out`. Fails like `parse_result_set`, and when the
+/// number of rows is not `expected_rows`.
 [[nodiscard]] model::result<model::done> parse_partition(std::string_view body, const std::vector<column_meta>& columns,
                                                          std::int64_t expected_rows,
                                                          std::vector<std::vector<model::value>>& out);
@@ -58,12 +58,13 @@ struct result_set {
 /// The model type a Snowflake column decodes to (case-insensitive type names).
 [[nodiscard]] model::column_type column_kind(const column_meta& column);
 
-/// Decodes one `jsonv2` cell (reference §4): `fixed` → int64 (scale 0) or decimal, `real` →
-/// double (NaN/inf tolerated), `text`, `boolean`, `date` (days, or YYYY-MM-DD), `time` →
-/// `HH:MM:SS[.ffffff]` text, `timestamp_ntz`/`_ltz` → timestamp (seconds with a fraction, or
-/// nanoseconds as an integer of more than 12 digits), `timestamp_tz` → ISO text with its
-/// offset, `binary` → upper-case hex, `variant`/`object`/`array` → compact JSON text (always valid JSON). Values
-/// too wide for the model stay text. Unknown types decode as text. nullopt cell → NULL.
+/// Decodes one `jsonv2` cell (a JSON string or null, whatever the type): `fixed` → int64 (scale 0)
+/// or decimal, `real` → double (NaN/inf tolerated), `text`, `boolean`, `date` (days, or
+/// YYYY-MM-DD), `time` → `HH:MM:SS[.ffffff]` text, `timestamp_ntz`/`_ltz` → timestamp (seconds with
+/// a fraction, or nanoseconds as an integer of more than 12 digits), `timestamp_tz` → ISO text with
+/// its offset, `binary` → upper-case hex, `variant`/`object`/`array` → compact JSON text (always
+/// valid JSON). Values too wide for the model stay text. Unknown types decode as text. A nullopt cell
+/// is NULL.
 [[nodiscard]] model::result<model::value> decode_cell(const column_meta& column,
                                                       const std::optional<std::string_view>& cell);
 

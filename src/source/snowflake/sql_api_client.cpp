@@ -216,8 +216,8 @@ sql_api_client::sql_api_client(snowflake_settings settings, std::unique_ptr<cred
       http_(settings_.connect_timeout, settings_.max_response_bytes, settings_.user_agent) {}
 
 std::string sql_api_client::statement_url(const std::string& status_url, const std::string& handle) const {
-    // The status URL is relative (§3.2); an absolute one is only followed to our own host, so a
-    // forged answer cannot send the token elsewhere.
+    // Snowflake sends `statementStatusUrl` relative to the account URL; an absolute one is only
+    // followed to our own host, so a forged answer cannot send the token elsewhere.
     if (status_url.starts_with("/api/v2/statements/")) return settings_.base_url + status_url;
     if (status_url.starts_with(settings_.base_url + "/api/v2/statements/")) return status_url;
     return settings_.base_url + "/api/v2/statements/" + handle;
@@ -311,7 +311,7 @@ model::result<model::table> sql_api_client::execute(const statement_request& req
         }
         const auto url = statement_url(status_url, handle);
         auto polled = x.send(
-            "GET", [&](bool) { return url; }, std::string(), read_answer);
+            "GET", [&](bool) -> const std::string& { return url; }, std::string(), read_answer);
         if (!polled) {
             if (x.deadline_hit) {
                 // The statement was still running when time ran out, whatever the last poll met.
@@ -369,7 +369,7 @@ model::result<model::table> sql_api_client::collect(result_set rs, const std::st
                 return std::nullopt;
             };
             auto got = x.send(
-                "GET", [&](bool) { return url; }, std::string(), read_partition);
+                "GET", [&](bool) -> const std::string& { return url; }, std::string(), read_partition);
             ++counters_.partitions;
             std::optional<model::error> err;
             if (!got)

@@ -74,7 +74,7 @@ private:
     client_counters counters_;
 };
 
-/// The JSON body of `POST /api/v2/statements` for `request` (reference §2): statement,
+/// The JSON body of `POST /api/v2/statements` for `request`: statement,
 /// timeout, database, schema, warehouse, role, bindings, and parameters (QUERY_TAG,
 /// ROWS_PER_RESULTSET = max_rows + 1 so an oversized result is noticed without being shipped).
 [[nodiscard]] std::string statement_body(const snowflake_settings& settings, const statement_request& request,

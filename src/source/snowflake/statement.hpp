@@ -10,7 +10,7 @@
 
 namespace frost::source::snowflake {
 
-/// One positional binding (`"1"`, `"2"`, ... in the request body, reference §2.2).
+/// One positional binding: the value of key `"1"`, `"2"`, ... in the request body's `bindings`.
 struct binding {
     std::string type;                  ///< FIXED, REAL, TEXT, BOOLEAN, DATE, TIMESTAMP_NTZ, ...
     std::optional<std::string> value;  ///< always text on the wire; nullopt is SQL NULL
@@ -29,9 +29,9 @@ struct positional_sql {
 /// an unterminated literal or comment, and for a bare `?` (use `$name`).
 [[nodiscard]] model::result<positional_sql> to_positional(std::string_view sql);
 
-/// A value as a typed SQL API binding (reference §2.2): bool → BOOLEAN, integer → FIXED, real
-/// → REAL (non-finite → TEXT "NaN"/"inf"), decimal → FIXED or TEXT, date → DATE (epoch ms),
-/// timestamp → TIMESTAMP_NTZ (epoch ns), text → TEXT, NULL → TEXT with a null value.
+/// A value as a typed SQL API binding (`{"type": ..., "value": <string>}`): bool → BOOLEAN, integer
+/// → FIXED, real → REAL (non-finite → TEXT "NaN"/"inf"), decimal → FIXED or TEXT, date → DATE
+/// (epoch ms), timestamp → TIMESTAMP_NTZ (epoch ns), text → TEXT, NULL → TEXT with a null value.
 [[nodiscard]] binding to_binding(const model::value& v);
 
 }  // namespace frost::source::snowflake

@@ -7,9 +7,8 @@
 
 namespace frost::emulators::lambda {
 
-/// The front doors whose events the emulator builds, written from the documented shapes in
-/// shared/reference/aws-lambda.md §2 (independently of src/lambda, so tests compare two
-/// readings of the documentation).
+/// The front doors whose events the emulator builds, written from the event shapes AWS documents
+/// for each (independently of src/lambda, so tests compare two readings of the documentation).
 enum class front_door { rest, http_api, function_url, alb, alb_multi_value };
 
 [[nodiscard]] std::string_view door_name(front_door d);

@@ -29,7 +29,7 @@ using steady = std::chrono::steady_clock;
 
 namespace {
 
-// The parameters the SQL API accepts (reference §2.4); anything else is 400 391917.
+// The parameters the SQL API documents for `parameters`; anything else is 400 391917.
 constexpr std::string_view allowed_parameters[] = {"BINARY_OUTPUT_FORMAT",
                                                    "CLIENT_RESULT_CHUNK_SIZE",
                                                    "DATE_OUTPUT_FORMAT",
@@ -62,7 +62,7 @@ std::string new_uuid() {
     return random_hex(8) + "-" + random_hex(4) + "-4" + random_hex(3) + "-a" + random_hex(3) + "-" + random_hex(12);
 }
 
-// Query IDs look like UUIDs: 01b8f3c2-0004-2a1e-0000-00a1b2c3d4e5 (reference §3.2).
+// Query IDs look like UUIDs: 01b8f3c2-0004-2a1e-0000-00a1b2c3d4e5, as in `statementHandle`.
 std::string new_handle() {
     return "01" + random_hex(6) + "-0004-" + random_hex(4) + "-0000-" + random_hex(12);
 }
@@ -280,7 +280,7 @@ struct emulator::state {
         entries.push_back(std::move(e));
     }
 
-    // Where a statement stands now (reference §3: 202 while running, 408 after its timeout).
+    // Where a statement stands now (202 while running, 408 after its timeout).
     phase phase_of(statement& s) {
         std::lock_guard lock(s.mutex);
         if (s.cancelled) return phase::cancelled;
@@ -460,7 +460,7 @@ struct emulator::state {
                 if (auto it = by_request_id.find(entry.request_id); it != by_request_id.end())
                     known = statements.at(it->second);
             }
-            if (known) {  // §7: never a second execution for a known requestId with retry=true
+            if (known) {  // never a second execution for a known requestId with retry=true
                 entry.handle = known->handle;
                 return entry.async ? status_answer_async(*known) : wait_and_answer(*known);
             }
@@ -564,7 +564,7 @@ struct emulator::state {
         return entry.async ? status_answer_async(*s) : wait_and_answer(*s);
     }
 
-    // async=true answers 202 at once (reference §1.1), even when the work is quick.
+    // async=true answers 202 at once, even when the work is quick.
     answer status_answer_async(statement& s) {
         json::object o;
         o["code"] = "333334";

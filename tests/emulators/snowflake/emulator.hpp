@@ -73,8 +73,8 @@ struct log_entry {
     std::uint64_t connection = 0;  ///< which TCP connection carried it (keep-alive shows as reuse)
 };
 
-/// A Snowflake SQL API v2 emulator on 127.0.0.1, written from the protocol reference
-/// (shared/reference/snowflake-sql-api.md): key-pair JWT (and static token) authentication,
+/// A Snowflake SQL API v2 emulator on 127.0.0.1, written from Snowflake's SQL API documentation
+/// (docs/snowflake.md, "Try it without Snowflake"): key-pair JWT (and static token) authentication,
 /// statements executed on DuckDB, jsonv2 results in gzip partitions, 202 for slow statements,
 /// polling, cancel, requestId + retry=true idempotency, and fault injection. Thread-safe.
 class emulator {

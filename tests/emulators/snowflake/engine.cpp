@@ -46,7 +46,7 @@ constexpr const char* setup_sql[] = {
     "CREATE OR REPLACE TEMP MACRO sf_dateadd_hour(n, x) AS x + to_hours(CAST(n AS BIGINT))",
     "CREATE OR REPLACE TEMP MACRO sf_dateadd_minute(n, x) AS x + to_minutes(CAST(n AS BIGINT))",
     "CREATE OR REPLACE TEMP MACRO sf_dateadd_second(n, x) AS x + to_seconds(CAST(n AS DOUBLE))",
-    // Seconds with 9 fraction digits from epoch microseconds (reference §4, TIMESTAMP_* and TIME).
+    // Seconds with 9 fraction digits from epoch microseconds (jsonv2 TIMESTAMP_* and TIME).
     "CREATE OR REPLACE TEMP MACRO sf_secs9(us) AS (CASE WHEN us < 0 THEN '-' ELSE '' END) || "
     "CAST(abs(us) // 1000000 AS VARCHAR) || '.' || lpad(CAST(abs(us) % 1000000 AS VARCHAR), 6, '0') || '000'",
 };
@@ -169,7 +169,7 @@ long long floor_div(long long a, long long b) {
     return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
 }
 
-// Binds one documented binding (§2.2) to DuckDB parameter `index`; false when the value is
+// Binds one documented binding (`{"type", "value"}`) to DuckDB parameter `index`; false when the value is
 // not what its type requires.
 bool bind_one(duckdb_prepared_statement st, idx_t index, const bind_value& b) {
     if (!b.value) return duckdb_bind_null(st, index) == DuckDBSuccess;

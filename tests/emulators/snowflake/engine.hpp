@@ -41,8 +41,8 @@ struct execution {
 /// Runs Snowflake-dialect statements on DuckDB: the database file is attached read-only under
 /// the Snowflake database name, the few Snowflake functions the seed's SQL uses are translated
 /// (MONTHNAME, DAYNAME, DATEADD, DATE_TRUNC with a bare part, TO_DATE, IFF, NVL), `?` bindings are
-/// converted from their documented encodings (reference §2.2), and every cell is encoded the
-/// documented jsonv2 way (reference §4). Thread-safe: each call uses its own connection.
+/// converted from their documented encodings, and every cell is encoded the documented jsonv2
+/// way. Thread-safe: each call uses its own connection.
 class engine {
 public:
     /// Opens `path` read-only as catalog `database_name` (case-insensitive, like Snowflake's

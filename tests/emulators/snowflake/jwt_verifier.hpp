@@ -8,7 +8,7 @@
 
 namespace frost::emulators::snowflake {
 
-/// Verifies key-pair JWTs the way reference §6.2 recommends for an emulator: RS256 signature
+/// Verifies key-pair JWTs the way Snowflake documents them: RS256 signature
 /// by a registered public key; `iss` = ACCOUNT.USER.SHA256:<that key's fingerprint>; `sub` =
 /// ACCOUNT.USER; `iat`/`exp` in seconds or milliseconds; rejected when expired, older than one
 /// hour, or issued more than 60 s in the future. Thread-safe after construction.

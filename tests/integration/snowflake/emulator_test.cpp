@@ -1,5 +1,6 @@
-// The emulator itself against the reference: JWT rules (§6.2), status codes and bodies (§3),
-// type encodings (§4) as decoded by the client, and the emulator program with its control API.
+// The emulator itself against Snowflake's documented protocol: key-pair JWT rules, status codes
+// and bodies, jsonv2 type encodings as decoded by the client, and the emulator program with its
+// control API.
 
 #include <gtest/gtest.h>
 
@@ -124,7 +125,7 @@ TEST(EmulatorSql, TranslatesTheSeedsSnowflakeFunctions) {
     EXPECT_EQ(emu::engine::translate("select monthname from t"), "select monthname from t");
 }
 
-// Each documented type (§4) produced by the emulator from DuckDB and decoded by the client.
+// Each documented jsonv2 type produced by the emulator from DuckDB and decoded by the client.
 TEST(EmulatorTypes, EveryDocumentedEncodingRoundTrips) {
     auto e = sft::start_emulator();
     auto src = sf::snowflake_source::open("warehouse", sft::resolved_settings(*e));
@@ -211,7 +212,7 @@ TEST(EmulatorTypes, BindingsRoundTrip) {
     EXPECT_EQ(missing.error().code, model::error_code::config_error);
 }
 
-// The documented bodies and statuses, over raw HTTP (reference §3 and §10).
+// The documented bodies and statuses, over raw HTTP.
 TEST(EmulatorProtocol, StatusesAndBodies) {
     auto e = sft::start_emulator();
     sf::snowflake_settings s = sft::resolved_settings(*e);

@@ -198,7 +198,7 @@ TEST_F(SnowflakeFaults, ConnectionResetOnSubmitIsRetried) {
 }
 
 // The statement ran but the answer was lost: the resubmission (same requestId, retry=true)
-// finds it and Snowflake does not run it again (reference §7).
+// finds it and Snowflake does not run it again (documented for retry=true).
 TEST_F(SnowflakeFaults, LostAnswerAfterExecutionNeverRunsTwice) {
     auto src = source();
     const auto before = emulator_->executions();

@@ -1,5 +1,5 @@
-// The event adapters against the documented example events (shared/reference/aws-lambda.md
-// §2.9) and against the emulator's independent event builder and response reader.
+// The event adapters against the example events AWS documents for each front door, and
+// against the emulator's independent event builder and response reader.
 #include <gtest/gtest.h>
 
 #include <zlib.h>

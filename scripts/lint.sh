@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# The style checks CI runs before the tests (docs/contributing.md, "Style and lint"):
+#   1. clang-format in check mode over the C++ files of src/, tests/ and bench/ (.clang-format);
+#   2. clang-tidy over the translation units of src/ (checks in .clang-tidy), in parallel, every
+#      finding an error.
+# Exits non-zero on any finding. Needs clang-format-14 and clang-tidy-14 (scripts/setup.sh --lint)
+# and the build dependencies (clang-tidy parses the code with the project's include paths).
+#
+# Usage: scripts/lint.sh [--format | --tidy] [-j N] [FILE...]
+#   --format / --tidy   run only that half
+#   -j N                clang-tidy processes at once (default 2: CI machines have two cores)
+#   FILE...             limit both halves to these files (tidy: only the .cpp files of src/)
+# Environment: LINT_BUILD (default build-lint), the directory configured to get
+# compile_commands.json; CLANG_FORMAT, CLANG_TIDY to use other binaries.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+do_format=1 do_tidy=1 jobs=2 files=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --format) do_tidy=0 ;;
+    --tidy) do_format=0 ;;
+    -j) jobs=$2; shift ;;
+    -j*) jobs=${1#-j} ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -*) echo "lint: unknown option $1" >&2; exit 2 ;;
+    *) files+=("$1") ;;
+  esac
+  shift
+done
+
+# The check set in .clang-tidy was chosen with LLVM 14 (Debian 12); another major version has
+# other checks under the same globs, so it is used only when asked for by name.
+pick() {
+  local var=$1 tool=$2
+  if [ -n "${!var:-}" ]; then echo "${!var}"; return; fi
+  for t in "$tool-14" "$tool"; do
+    if command -v "$t" >/dev/null 2>&1 && "$t" --version | grep -q 'version 14\.'; then echo "$t"; return; fi
+  done
+  echo "lint: $tool 14 not found: run scripts/setup.sh --lint (or set $var)" >&2
+  exit 2
+}
+
+say() { printf '\033[1mlint:\033[0m %s\n' "$*"; }
+status=0
+
+# Tracked and new (not ignored) files, so a file not yet added to git is checked too.
+cxx_files() {
+  git ls-files --cached --others --exclude-standard -- "$@" | sort -u | while read -r f; do [ -f "$f" ] && echo "$f"; done
+}
+
+if [ "$do_format" = 1 ]; then
+  clang_format=$(pick CLANG_FORMAT clang-format)
+  if [ ${#files[@]} -gt 0 ]; then
+    mapfile -t fmt < <(printf '%s\n' "${files[@]}" | grep -E '\.(cpp|hpp)$' || true)
+  else
+    mapfile -t fmt < <(cxx_files 'src/*.cpp' 'src/*.hpp' 'tests/*.cpp' 'tests/*.hpp' 'bench/*.cpp' 'bench/*.hpp')
+  fi
+  say "clang-format: ${#fmt[@]} files"
+  # One pass over all files; each difference is reported as FILE:LINE:COL: error: ...
+  fmt_rc=0
+  fmt_out=$("$clang_format" --dry-run -Werror --ferror-limit=1 "${fmt[@]}" 2>&1) || fmt_rc=$?
+  mapfile -t bad < <(printf '%s\n' "$fmt_out" | grep -o -E '^[^:]+:[0-9]+:[0-9]+: error' | cut -d: -f1 | sort -u)
+  if [ ${#bad[@]} -gt 0 ]; then
+    printf '%s\n' "$fmt_out" | head -n 60
+    say "clang-format: ${#bad[@]} files differ from .clang-format (first difference of each above; fix: $clang_format -i FILE):"
+    printf '  %s\n' "${bad[@]}"
+    status=1
+  elif [ "$fmt_rc" != 0 ]; then
+    printf '%s\n' "$fmt_out"
+    say "clang-format failed (exit $fmt_rc)"
+    status=1
+  else
+    say "clang-format: clean"
+  fi
+fi
+
+if [ "$do_tidy" = 1 ]; then
+  clang_tidy=$(pick CLANG_TIDY clang-tidy)
+  build=${LINT_BUILD:-build-lint}
+  # Configuring only (no compiling) writes compile_commands.json in a few seconds; its own
+  # directory, so the build that `make test` configures keeps its own options. The code
+  # generates no headers, so nothing needs building first.
+  if [ ! -f "$build/compile_commands.json" ] || [ CMakeLists.txt -nt "$build/compile_commands.json" ] ||
+     [ -n "$(find src tests bench -name CMakeLists.txt -newer "$build/compile_commands.json" -print -quit)" ]; then
+    say "configuring $build for compile_commands.json"
+    mkdir -p "$build"
+    cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release ${DUCKDB_ROOT:+-DDUCKDB_ROOT="$DUCKDB_ROOT"} \
+      >"$build/configure.log" 2>&1 || { cat "$build/configure.log" >&2; exit 2; }
+  fi
+  # Every .cpp under src/ the build compiles; tests/ and bench/ are left out for CI's time budget
+  # (docs/contributing.md). Headers are checked through them (HeaderFilterRegex).
+  mapfile -t tus < <(python3 - "$build/compile_commands.json" "$PWD" "${files[@]}" <<'EOF'
+import json, os, sys
+db, root, only = sys.argv[1], sys.argv[2], {os.path.abspath(f) for f in sys.argv[3:]}
+seen = set()
+for e in json.load(open(db)):
+    f = os.path.normpath(os.path.join(e["directory"], e["file"]))
+    if f.startswith(os.path.join(root, "src") + os.sep) and f not in seen and (not only or f in only):
+        seen.add(f)
+        print(f)
+EOF
+  )
+  say "clang-tidy: ${#tus[@]} translation units of src/, $jobs at a time"
+  if [ ${#tus[@]} -gt 0 ]; then
+    out=$(mktemp -d)
+    trap 'rm -rf "$out"' EXIT
+    start=$(date +%s)
+    # The compile commands are GCC's: clang does not know -Wno-restrict, and says so.
+    printf '%s\n' "${tus[@]}" | xargs -P "$jobs" -I{} sh -c \
+      '"$1" -p "$2" --quiet --extra-arg=-Wno-unknown-warning-option "$3" >"$4/$(echo "$3" | tr / _).log" 2>&1 ||
+       echo "$3" >>"$4/failed"' _ "$clang_tidy" "$build" {} "$out"
+    # clang-tidy prints "N warnings generated" and suppression notes even when clean; keep findings.
+    cat "$out"/*.log | grep -v -E '^[0-9]+ warnings? (and [0-9]+ errors? )?generated\.$|^Suppressed [0-9]+ warnings|^Use -header-filter|^$' >"$out/all" || true
+    if [ -s "$out/failed" ]; then
+      cat "$out/all"
+      # A finding in a header is reported by every translation unit that includes it: count it once.
+      grep -E '(warning|error): .*\[[a-zA-Z0-9.,-]+\]$' "$out/all" | sed 's/,-warnings-as-errors\]$/]/' | sort -u >"$out/findings" || true
+      say "clang-tidy: $(wc -l <"$out/findings") findings, $(wc -l <"$out/failed") translation units failed ($(($(date +%s) - start)) s); by check:"
+      grep -o -E '\[[a-zA-Z0-9.,-]+\]$' "$out/findings" | sort | uniq -c | sort -rn || true
+      status=1
+    else
+      say "clang-tidy: clean ($(($(date +%s) - start)) s)"
+    fi
+  fi
+fi
+exit $status
