@@ -13,12 +13,14 @@ PACKAGES=(build-essential cmake ninja-build ccache pkg-config git
   libcurl4-openssl-dev libssl-dev openssl zlib1g-dev curl zip unzip)
 
 # Extra tools for some scripts: `--fuzz` (tests/fuzz/run.sh: clang with libFuzzer),
-# `--reliability` (tests/reliability/run.sh slow: load and slow-client tools).
+# `--reliability` (tests/reliability/run.sh slow: load and slow-client tools), `--image`
+# (scripts/build-image.sh and its test: podman builds the image, skopeo and umoci unpack it).
 for arg in "$@"; do
   case "$arg" in
     --packaging) ;;  # zip and unzip are in the base list
     --fuzz) PACKAGES+=(clang libclang-rt-14-dev) ;;
     --reliability) PACKAGES+=(wrk slowhttptest nginx-light) ;;
+    --image) PACKAGES+=(podman skopeo umoci uidmap) ;;
     *) echo "setup: unknown option $arg" >&2; exit 2 ;;
   esac
 done
