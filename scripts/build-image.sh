@@ -119,7 +119,7 @@ else
   (cd "$task" && "$binary" check --config config/frost.yaml >&2) ||
     die "the packaged config does not open: its files must be named ../data/<name>"
   rm -f "$task"/data/*.wal
-  mv "$task/data/"* "$ctx/data/"
+  mv "$task/data/"* "$ctx/data/" && rmdir "$task/data"   # the second COPY makes it, owned by frost
 fi
 web_env=""
 if [ -n "$web" ] && [ -f "$web/dashboard.html" ]; then
@@ -159,6 +159,22 @@ say "podman build (FROM scratch, no network, nothing pulled)"
 podman "${store[@]}" build --quiet --network none --pull=never --layers=false -t "$tag" "$ctx" >/dev/null
 rm -f "$out"
 podman "${store[@]}" save --quiet --format "$format" -o "$out" "$tag"
+if [ "$format" = oci-archive ]; then
+  # Also a Docker `manifest.json` naming the same blobs, as `docker save` itself writes since
+  # Docker 25: a Docker that loads only its legacy format reads that, newer tools the OCI layout.
+  mkdir -p "$work/archive" && tar -xf "$out" -C "$work/archive" index.json
+  node - "$work/archive" "$out" "$tag" <<'EOF'
+const fs = require('fs'), { execFileSync } = require('child_process');
+const [dir, archive, tag] = process.argv.slice(2);
+const blob = (d) => 'blobs/' + d.replace(':', '/');
+const index = JSON.parse(fs.readFileSync(dir + '/index.json', 'utf8'));
+const manifest = JSON.parse(execFileSync('tar', ['-xOf', archive, blob(index.manifests[0].digest)]));
+fs.writeFileSync(dir + '/manifest.json', JSON.stringify([{
+  Config: blob(manifest.config.digest), RepoTags: [tag], Layers: manifest.layers.map((l) => blob(l.digest)),
+}]));
+EOF
+  tar --append -f "$out" -C "$work/archive" manifest.json
+fi
 [ -n "$keep" ] && { rm -rf "$keep"; cp -a "$ctx" "$keep"; }
 if [ "$load" = 1 ]; then
   podman load --quiet -i "$out" >&2
