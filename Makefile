@@ -8,7 +8,7 @@ JOBS       ?= $(shell nproc)
 
 FROST := $(BUILD)/src/app/frost
 
-.PHONY: run test build web setup seed check clean asan fuzz bench format lint lambda-package
+.PHONY: run test build web setup seed check clean asan fuzz bench format lint lambda-package image
 
 ## run: install what is missing, build, create the sample data on first run, serve on :5000
 run: build
@@ -44,6 +44,14 @@ check: build
 LAMBDA_TRIPS ?= 500k
 lambda-package: build
 	./scripts/package-lambda.sh --binary $(FROST) --config $(CONFIG) --trips $(LAMBDA_TRIPS) --out frost-lambda.zip
+
+## image: frost-image.tar, an OCI image (oci-archive) built offline FROM scratch with podman: the
+## binary, its libraries and loader, the config, a small sample database; non-root, no shell,
+## entrypoint `frost serve` on 0.0.0.0:$$PORT (docs/deploy-containers.md). `podman load -i frost-image.tar`
+IMAGE_TRIPS ?= 500k
+IMAGE_TAG   ?= localhost/frost:latest
+image: build
+	./scripts/build-image.sh --binary $(FROST) --config $(CONFIG) --trips $(IMAGE_TRIPS) --tag $(IMAGE_TAG) --out frost-image.tar
 
 ## asan: the unit and integration tests under AddressSanitizer and UndefinedBehaviorSanitizer
 asan: setup

@@ -8,11 +8,15 @@
 #     no network namespace tools it still runs with every AWS_* variable removed;
 #  3. checks the CloudFormation it generated, and template.yaml (parsed with CloudFormation's
 #     tags; the SAM translator and `sam validate` need Python packages or AWS credentials), for
-#     the runtime, handler, timeout, environment and one GET method per route of config/frost.yaml.
+#     the runtime, handler, timeout, environment and one GET method per route of config/frost.yaml;
+#  4. validates the Kubernetes manifests in deploy/kubernetes against the Kubernetes schemas of
+#     the npm package kubernetes-models (pinned; compiled for ajv; kubeconform is not reachable
+#     from here), then cross-checks them (deploy/validate-kubernetes.mjs). No cluster is used.
 # Usage: deploy/validate.sh [path/to/frost-lambda.zip]   (a stand-in zip is made when absent)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SERVERLESS_VERSION=3.40.0
+KUBERNETES_MODELS_VERSION=5.1.0
 tools=deploy/.tools
 
 say() { printf '\033[1mvalidate:\033[0m %s\n' "$*" >&2; }
@@ -54,3 +58,10 @@ sls="$PWD/$tools/node_modules/.bin/serverless"
 NODE_PATH="$PWD/$tools/node_modules" node deploy/validate.mjs \
   "$work/deploy/.serverless/cloudformation-template-update-stack.json" deploy/template.yaml config/frost.yaml
 say "serverless.yml and template.yaml are valid"
+
+if [ "$(node -p "require('./$tools/node_modules/kubernetes-models/package.json').version" 2>/dev/null)" != "$KUBERNETES_MODELS_VERSION" ]; then
+  say "installing kubernetes-models@$KUBERNETES_MODELS_VERSION (Kubernetes schemas for ajv) into $tools"
+  npm install --prefix "$tools" --no-audit --no-fund --loglevel=error "kubernetes-models@$KUBERNETES_MODELS_VERSION" >&2
+fi
+node deploy/validate-kubernetes.mjs "$PWD/$tools/node_modules" deploy/kubernetes config/snowflake.example.yaml
+say "deploy/kubernetes: valid against the Kubernetes schemas (never applied to a real cluster)"

@@ -16,6 +16,7 @@
 # Checks Lambda's limits: 50 MB zipped (direct upload) and 250 MB unzipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/bundle.sh
 
 binary=build/src/app/frost
 config=config/frost.yaml
@@ -57,20 +58,9 @@ mkdir -p "$stage/bin" "$stage/lib" "$stage/config" "$stage/data"
 cp "$binary" "$stage/bin/frost"
 command -v strip >/dev/null 2>&1 && strip --strip-unneeded "$stage/bin/frost"
 
-# Every library the loader resolves for it, the loader itself and libc included: ldd prints
-# `name => /path (addr)` for libraries and `/path/ld-linux… (addr)` for the loader.
-loader=""
-while read -r line; do
-  case "$line" in
-    *"not found"*) die "a library of $binary is missing: $line" ;;
-    *"=>"*/*) path=$(echo "$line" | sed -E 's/.*=> ([^ ]+) .*/\1/'); name=$(echo "$line" | awk '{print $1}') ;;
-    /*) path=$(echo "$line" | awk '{print $1}'); name=$(basename "$path"); loader=$name ;;
-    *) continue ;;  # linux-vdso: provided by the kernel, not a file
-  esac
-  cp -L "$path" "$stage/lib/$name"
-done < <(ldd "$binary")
-[ -n "$loader" ] || die "ldd named no dynamic loader for $binary (a static binary needs no packaging of libraries)"
-chmod 755 "$stage/lib/$loader"
+# Every library the loader resolves for it, the loader itself and libc included.
+bundle_libraries "$binary" "$stage/lib" || die "cannot bundle the libraries of $binary"
+loader=$BUNDLED_LOADER
 
 cp "$config" "$stage/config/frost.yaml"
 

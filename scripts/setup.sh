@@ -14,13 +14,15 @@ PACKAGES=(build-essential cmake ninja-build ccache pkg-config git
 
 # Extra tools for some scripts: `--fuzz` (tests/fuzz/run.sh: clang with libFuzzer),
 # `--reliability` (tests/reliability/run.sh slow: load and slow-client tools),
-# `--lint` (scripts/lint.sh: clang-format and clang-tidy, version 14 as .clang-tidy was chosen with).
+# `--lint` (scripts/lint.sh: clang-format and clang-tidy, version 14 as .clang-tidy was chosen with),
+# `--image` (scripts/build-image.sh and its test: podman builds the image, skopeo and umoci unpack it).
 for arg in "$@"; do
   case "$arg" in
     --packaging) ;;  # zip and unzip are in the base list
     --fuzz) PACKAGES+=(clang libclang-rt-14-dev) ;;
     --lint) PACKAGES+=(clang-format-14 clang-tidy-14) ;;
     --reliability) PACKAGES+=(wrk slowhttptest nginx-light) ;;
+    --image) PACKAGES+=(podman skopeo umoci uidmap) ;;
     *) echo "setup: unknown option $arg" >&2; exit 2 ;;
   esac
 done

@@ -202,7 +202,8 @@ struct config {
 [[nodiscard]] model::result<config> load_text(const std::string& text, const std::string& name,
                                               const std::string& base_dir);
 
-/// Applies `FROST_*` environment overrides (host, port, threads, workers).
+/// Applies `FROST_*` environment overrides (host, port, threads, workers). The port also comes from
+/// `PORT` (set by Cloud Run and other container platforms); `FROST_PORT` wins when both are set.
 [[nodiscard]] model::result<model::done> apply_environment(config& cfg);
 
 }  // namespace frost::config

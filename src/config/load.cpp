@@ -717,8 +717,12 @@ model::result<model::done> apply_environment(config& cfg) {
         return n;
     };
     if (auto v = env("FROST_HOST")) cfg.server.host = *v;
-    if (auto v = env("FROST_PORT")) {
-        auto n = number("FROST_PORT", *v, 65535);
+    // PORT is the platforms' convention (Cloud Run, Heroku, Azure Container Apps' examples);
+    // FROST_PORT is Frost's own and wins when both are set, as a setting made for Frost should.
+    for (const char* name : {"PORT", "FROST_PORT"}) {
+        auto v = env(name);
+        if (!v) continue;
+        auto n = number(name, *v, 65535);
         if (!n) return std::move(n).error();
         cfg.server.port = static_cast<std::uint16_t>(n.value());
     }

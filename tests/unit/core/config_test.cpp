@@ -118,5 +118,26 @@ TEST(config, environment_overrides_host_and_port) {
     unsetenv("FROST_HOST");
 }
 
+TEST(config, port_variable_of_container_platforms_is_honoured_below_frost_port) {
+    auto cfg = load_text(minimal, "t.yaml", "/tmp");
+    ASSERT_TRUE(cfg);
+    const auto from_file = cfg.value().server.port;
+    setenv("PORT", "8080", 1);
+    ASSERT_TRUE(apply_environment(cfg.value()));
+    EXPECT_EQ(cfg.value().server.port, 8080);
+    setenv("FROST_PORT", "9090", 1);
+    ASSERT_TRUE(apply_environment(cfg.value()));
+    EXPECT_EQ(cfg.value().server.port, 9090) << "FROST_PORT must win over PORT";
+    unsetenv("FROST_PORT");
+    setenv("PORT", "http", 1);
+    auto bad = apply_environment(cfg.value());
+    ASSERT_FALSE(bad);
+    EXPECT_NE(bad.error().message.find("PORT=http"), std::string::npos) << bad.error().message;
+    unsetenv("PORT");
+    auto untouched = load_text(minimal, "t.yaml", "/tmp");
+    ASSERT_TRUE(untouched && apply_environment(untouched.value()));
+    EXPECT_EQ(untouched.value().server.port, from_file);
+}
+
 }  // namespace
 }  // namespace frost::config

@@ -1,0 +1,36 @@
+# Shared by scripts/package-lambda.sh and scripts/build-image.sh (sourced, not run).
+#
+# bundle_libraries BINARY DEST_DIR
+#   Copies every shared library the dynamic loader resolves for BINARY into DEST_DIR: libc and
+#   libstdc++ included, and the loader itself (so the result runs on a machine with an older
+#   glibc, or with none at all, as in a `FROM scratch` image). Symlinks are resolved: each file
+#   is stored under the name the binary asks for. On success it sets
+#     BUNDLED_LOADER       the loader's file name (ld-linux-x86-64.so.2 on x86-64)
+#     BUNDLED_LOADER_PATH  the absolute path the binary names as its interpreter (PT_INTERP)
+#     BUNDLED_LIBRARIES    how many files were copied, the loader included
+#   and returns 0; otherwise it prints why on stderr and returns 1.
+bundle_libraries() {
+  local binary=$1 dest=$2 line path name
+  BUNDLED_LOADER="" BUNDLED_LOADER_PATH="" BUNDLED_LIBRARIES=0
+  mkdir -p "$dest" || return 1
+  # ldd prints `name => /path (addr)` for a library and `/path/ld-linux… (addr)` for the loader;
+  # linux-vdso is provided by the kernel, not a file.
+  local listing
+  listing=$(ldd "$binary") || { echo "bundle: ldd failed on $binary (is it a dynamic executable?)" >&2; return 1; }
+  while read -r line; do
+    case "$line" in
+      *"not found"*) echo "bundle: a library of $binary is missing: $line" >&2; return 1 ;;
+      *"=>"*/*) path=$(echo "$line" | sed -E 's/.*=> ([^ ]+) .*/\1/'); name=$(echo "$line" | awk '{print $1}') ;;
+      /*) path=$(echo "$line" | awk '{print $1}'); name=$(basename "$path")
+          BUNDLED_LOADER=$name BUNDLED_LOADER_PATH=$path ;;
+      *) continue ;;
+    esac
+    cp -L "$path" "$dest/$name" || return 1
+    BUNDLED_LIBRARIES=$((BUNDLED_LIBRARIES + 1))
+  done <<< "$listing"
+  if [ -z "$BUNDLED_LOADER" ]; then
+    echo "bundle: ldd named no dynamic loader for $binary (a static binary needs no bundled libraries)" >&2
+    return 1
+  fi
+  chmod 755 "$dest/$BUNDLED_LOADER"
+}
