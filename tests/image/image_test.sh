@@ -251,7 +251,7 @@ node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"
 step "running the image"
 # Always in namespaces by hand (any root Linux machine can); with `podman run` as well where
 # this machine can run containers (ours cannot: crun refuses the VM's cgroup layout).
-if podman "${store[@]}" run --rm --network none "$tag" check > "$work/podman-probe.log" 2>&1; then
+if timeout 120 podman "${store[@]}" run --rm --network none "$tag" check > "$work/podman-probe.log" 2>&1; then
   run_path="unshare + podman run"
 else
   echo "  podman run does not work on this machine ($(tail -n 1 "$work/podman-probe.log")); unshare only"
