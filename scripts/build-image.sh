@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds Frost's OCI container image offline, `FROM scratch` (no base image is pulled), with
-# podman (Debian's), and saves it as an oci-archive that `podman load` (and Docker's
-# `docker load`, from Docker 25 on) accept. The image holds:
+# podman (Debian's), and saves it as an oci-archive that `podman load` accepts, plus a Docker
+# manifest.json naming the same blobs for `docker load` (not tried here: no Docker). It holds:
 #
 #   /usr/local/bin/frost          the binary (stripped)
 #   /lib64/ld-linux-x86-64.so.2   its loader, where the binary's ELF header looks for it

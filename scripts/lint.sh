@@ -57,6 +57,7 @@ if [ "$do_format" = 1 ]; then
     mapfile -t fmt < <(cxx_files 'src/*.cpp' 'src/*.hpp' 'tests/*.cpp' 'tests/*.hpp' 'bench/*.cpp' 'bench/*.hpp')
   fi
   say "clang-format: ${#fmt[@]} files"
+  [ ${#fmt[@]} -gt 0 ] || fmt=(/dev/null)  # with no file, clang-format would read stdin
   # One pass over all files; each difference is reported as FILE:LINE:COL: error: ...
   fmt_rc=0
   fmt_out=$("$clang_format" --dry-run -Werror --ferror-limit=1 "${fmt[@]}" 2>&1) || fmt_rc=$?

@@ -8,9 +8,9 @@
 #  3. runs the image's own entrypoint, command, user, working directory and environment, read
 #     from the image config, and queries the seed's routes and the health probes; the answers
 #     must equal, byte for byte, those of the host's frost serving the same config and data:
-#       - with `podman run` where this machine can run containers;
-#       - otherwise in namespaces: `unshare --mount --pid --fork --root=<rootfs>`, inside a
+#       - always in namespaces: `unshare --mount --pid --fork --root=<rootfs>`, inside a
 #         private network namespace so the image's 0.0.0.0 listens on nothing outside;
+#       - also with `podman run` where this machine can run containers (ours cannot);
 #     then SIGTERM must stop it cleanly (exit 0, "frost stopped");
 #  4. runs the same rootfs and command under the Lambda Runtime API emulator, on a read-only
 #     root with a tmpfs /tmp as on Lambda, and checks it answers Lambda events.
@@ -42,7 +42,13 @@ ok() { echo "  ok: $*"; }
 [ -x "$frost" ] || fail "--frost $frost is not an executable"
 [ -x "$emulator" ] || fail "--emulator $emulator is not an executable"
 frost=$(realpath "$frost") emulator=$(realpath "$emulator")
-[ "$(id -u)" = 0 ] || fail "must run as root: unpacking an image keeps its file owners, and unshare --root needs CAP_SYS_ADMIN"
+if [ "$(id -u)" != 0 ]; then
+  # Unpacking keeps the image's file owners and unshare --root needs CAP_SYS_ADMIN. CI runs as
+  # root, so there this is a failure; on a developer's machine a visible skip (ctest: 77).
+  [ -z "${CI:-}" ] || fail "must run as root (CI=$CI)"
+  echo "image_test: SKIPPED: needs root (run: sudo ctest -R image_end_to_end)" >&2
+  exit 77
+fi
 
 tools=(podman skopeo umoci unshare nsenter ip curl node cmp)
 missing() { for t in "${tools[@]}"; do command -v "$t" >/dev/null 2>&1 || echo "$t"; done; }
@@ -243,57 +249,60 @@ node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"
 
 # ---------------------------------------------------------------------------------------------
 step "running the image"
-run_path=""
-if podman "${store[@]}" run --rm --network none "$tag" check > "$work/podman-probe.log" 2>&1; then
-  run_path=podman
+# Always in namespaces by hand (any root Linux machine can); with `podman run` as well where
+# this machine can run containers (ours cannot: crun refuses the VM's cgroup layout).
+if timeout 120 podman "${store[@]}" run --rm --network none "$tag" check > "$work/podman-probe.log" 2>&1; then
+  run_path="unshare + podman run"
 else
-  echo "  podman run does not work on this machine ($(tail -n 1 "$work/podman-probe.log")); using unshare + --root"
-  run_path=unshare
+  echo "  podman run does not work on this machine ($(tail -n 1 "$work/podman-probe.log")); unshare only"
+  run_path="unshare"
 fi
 echo "  RUN PATH: $run_path"
 
-if [ "$run_path" = podman ]; then
+# A private network namespace (lo up), then mount and PID namespaces rooted at the rootfs,
+# as the image's user, in its working directory, with exactly its environment.
+port=8080
+env -i "${image_env[@]}" "$(command -v unshare)" --net --mount -- "$(command -v bash)" "$enter" net rw \
+  "$rootfs" "$uid" "$gid" "${image_cmd[@]}" > "$work/image.log" 2>&1 &
+ns_pid=$!
+pids+=("$ns_pid")
+inside=(nsenter --target "$ns_pid" --net)
+base=http://127.0.0.1:$port
+sleep 0.2
+wait_ready "$base" "$work/image.log" "${inside[@]}"
+server=$(children "$ns_pid" | awk '{print $1}')
+[ -n "$server" ] || fail "cannot find the image's server process"
+[ "$(awk '/^Uid:/ {print $2}' "/proc/$server/status")" = "$uid" ] || fail "the server does not run as the image's user $uid"
+ok "server runs as uid $uid, pid 1 of its own PID namespace"
+listen=$("${inside[@]}" cat /proc/net/tcp | awk -v p="$(printf '%04X' "$port")" '$4 == "0A" && $2 ~ ":"p"$" {print $2}')
+[ "$listen" = "00000000:$(printf '%04X' "$port")" ] || fail "the server does not listen on 0.0.0.0:$port (found '$listen')"
+ok "listens on 0.0.0.0:$port (FROST_HOST and PORT from the image config)"
+fetch_all "$base" "$work/image" "${inside[@]}"
+compare "$work/image" "unshare --root (image config applied)"
+kill -TERM "$server"
+code=0
+for _ in $(seq 1 60); do kill -0 "$ns_pid" 2>/dev/null || break; sleep 0.5; done
+wait "$ns_pid" || code=$?
+[ "$code" = 0 ] || { cat "$work/image.log" >&2; fail "after SIGTERM the image's process exited $code"; }
+grep -q 'frost stopped' "$work/image.log" || { cat "$work/image.log" >&2; fail "no 'frost stopped' after SIGTERM"; }
+ok "SIGTERM: exit 0, drained ('frost stopped')"
+
+if [ "$run_path" != unshare ]; then
+  # The host's network, so nothing needs a network backend; loopback only, and the port set
+  # through PORT as Cloud Run sets it.
   port=$(free_port)
-  podman "${store[@]}" run -d --name frost-image-test -p "127.0.0.1:$port:8080" "$tag" > /dev/null ||
-    fail "podman run -d with a published port failed"
+  podman "${store[@]}" run -d --name frost-image-test --network host -e FROST_HOST=127.0.0.1 -e PORT="$port" "$tag" > /dev/null ||
+    fail "podman run -d failed"
   base=http://127.0.0.1:$port
   wait_ready "$base" /dev/null
-  fetch_all "$base" "$work/image"
-  compare "$work/image" "podman run"
+  fetch_all "$base" "$work/podman"
+  compare "$work/podman" "podman run (PORT=$port from the platform)"
   podman "${store[@]}" stop -t 30 frost-image-test > /dev/null
   code=$(podman "${store[@]}" inspect --format '{{.State.ExitCode}}' frost-image-test)
-  podman "${store[@]}" logs frost-image-test > "$work/image.log" 2>&1
-  [ "$code" = 0 ] || { cat "$work/image.log" >&2; fail "after SIGTERM (podman stop) the container exited $code"; }
-  grep -q 'frost stopped' "$work/image.log" || fail "no 'frost stopped' in the container's log after SIGTERM"
+  podman "${store[@]}" logs frost-image-test > "$work/podman.log" 2>&1
+  [ "$code" = 0 ] || { cat "$work/podman.log" >&2; fail "after SIGTERM (podman stop) the container exited $code"; }
+  grep -q 'frost stopped' "$work/podman.log" || fail "no 'frost stopped' in the container's log after SIGTERM"
   ok "podman stop (SIGTERM): exit 0, drained"
-else
-  # A private network namespace (lo up), then mount and PID namespaces rooted at the rootfs,
-  # as the image's user, in its working directory, with exactly its environment.
-  port=8080
-  env -i "${image_env[@]}" "$(command -v unshare)" --net --mount -- "$(command -v bash)" "$enter" net rw \
-    "$rootfs" "$uid" "$gid" "${image_cmd[@]}" > "$work/image.log" 2>&1 &
-  ns_pid=$!
-  pids+=("$ns_pid")
-  inside=(nsenter --target "$ns_pid" --net)
-  base=http://127.0.0.1:$port
-  sleep 0.2
-  wait_ready "$base" "$work/image.log" "${inside[@]}"
-  server=$(children "$ns_pid" | awk '{print $1}')
-  [ -n "$server" ] || fail "cannot find the image's server process"
-  [ "$(awk '/^Uid:/ {print $2}' "/proc/$server/status")" = "$uid" ] || fail "the server does not run as the image's user $uid"
-  ok "server runs as uid $uid, pid 1 of its own PID namespace"
-  listen=$("${inside[@]}" cat /proc/net/tcp | awk -v p="$(printf '%04X' "$port")" '$4 == "0A" && $2 ~ ":"p"$" {print $2}')
-  [ "$listen" = "00000000:$(printf '%04X' "$port")" ] || fail "the server does not listen on 0.0.0.0:$port (found '$listen')"
-  ok "listens on 0.0.0.0:$port (FROST_HOST and PORT from the image config)"
-  fetch_all "$base" "$work/image" "${inside[@]}"
-  compare "$work/image" "unshare --root (image config applied)"
-  kill -TERM "$server"
-  code=0
-  for _ in $(seq 1 60); do kill -0 "$ns_pid" 2>/dev/null || break; sleep 0.5; done
-  wait "$ns_pid" || code=$?
-  [ "$code" = 0 ] || { cat "$work/image.log" >&2; fail "after SIGTERM the image's process exited $code"; }
-  grep -q 'frost stopped' "$work/image.log" || { cat "$work/image.log" >&2; fail "no 'frost stopped' after SIGTERM"; }
-  ok "SIGTERM: exit 0, drained ('frost stopped')"
 fi
 
 # ---------------------------------------------------------------------------------------------
