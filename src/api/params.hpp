@@ -15,8 +15,9 @@ namespace frost::api {
 /// Decoded query-string pairs, in order of appearance.
 using query_pairs = std::vector<std::pair<std::string, std::string>>;
 
-/// Splits a request target into its path and decoded query pairs. Fails with `bad_request`
-/// for malformed percent-encoding or a target that is not origin-form.
+/// Splits a request target into its path and decoded query pairs. Empty pairs (`?`, `?&`, a
+/// leading or trailing `&`, `&&`) are dropped; a name without `=` is a pair with an empty value.
+/// Fails with `bad_request` for malformed percent-encoding or a target that is not origin-form.
 [[nodiscard]] model::result<std::pair<std::string, query_pairs>> split_target(std::string_view target);
 
 /// Turns the query pairs of a request into the typed values an endpoint's SQL binds, by the
