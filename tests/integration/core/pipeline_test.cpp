@@ -154,5 +154,50 @@ TEST_F(pipeline, the_static_root_checks_its_parameters_like_every_endpoint) {
     EXPECT_EQ(lenient.get("/?x=1").status, 200);
 }
 
+// A config whose `/test/broken` endpoint asks DuckDB for a column that does not exist.
+config::config broken_config(bool expose) {
+    auto cfg = default_config(sample_database());
+    config::endpoint_config e;
+    e.path = "/test/broken";
+    e.source = "local";
+    e.sql[""] = "select no_such_column\nfrom demo.trips";
+    cfg.endpoints.push_back(e);
+    e.path = "/test/broken_cached";
+    e.cache.ttl = std::chrono::seconds(60);
+    cfg.endpoints.push_back(e);
+    cfg.server.expose_errors = expose;
+    return cfg;
+}
+
+TEST(pipeline_errors, a_duckdb_error_reaches_the_log_not_the_client) {
+    test_server srv(broken_config(false));
+    for (const char* path : {"/test/broken", "/test/broken_cached"}) {
+        SCOPED_TRACE(path);
+        auto a = srv.get(path, {{"X-Request-Id", "duck-err-1"}});
+        EXPECT_EQ(a.status, 502) << a.body;
+        auto v = json::parse(a.body).as_object();
+        EXPECT_EQ(v.at("code").as_string(), "FR502");
+        EXPECT_EQ(v.at("error").as_string(), "the data source could not answer this request");
+        EXPECT_EQ(v.at("request_id").as_string(), "duck-err-1");
+        EXPECT_EQ(a.header("x-request-id"), "duck-err-1");
+        for (const char* secret : {"Binder", "no_such_column", "demo.trips", "LINE"})
+            EXPECT_EQ(a.body.find(secret), std::string::npos) << secret << " reached the client: " << a.body;
+    }
+    // Client errors keep their message.
+    auto bad = srv.get("/trips/monthly?start_range=2013-06-01");
+    EXPECT_EQ(bad.status, 400);
+    EXPECT_NE(bad.body.find("end_range"), std::string::npos);
+}
+
+TEST(pipeline_errors, expose_errors_shows_duckdbs_message) {
+    test_server srv(broken_config(true));
+    auto a = srv.get("/test/broken", {{"X-Request-Id", "duck-err-2"}});
+    EXPECT_EQ(a.status, 502) << a.body;
+    auto v = json::parse(a.body).as_object();
+    EXPECT_EQ(v.at("code").as_string(), "FR502");
+    EXPECT_NE(std::string(v.at("error").as_string()).find("no_such_column"), std::string::npos) << a.body;
+    EXPECT_EQ(v.at("request_id").as_string(), "duck-err-2");
+}
+
 }  // namespace
 }  // namespace frost::testing
