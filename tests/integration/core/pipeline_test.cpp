@@ -117,21 +117,25 @@ json::value result_of(const http_answer& a) {
 
 TEST_F(pipeline, empty_query_pairs_give_the_same_answer_as_without_them) {
     const std::string range = "start_range=2013-06-01&end_range=2013-07-31";
-    for (const std::string path : {"/trips/monthly", "/sqlapi/trips/monthly"}) {
+    for (const std::string& path : {std::string("/trips/monthly"), std::string("/sqlapi/trips/monthly")}) {
         const auto plain = srv_->get(path);
         ASSERT_EQ(plain.status, 200) << plain.body;
         for (const char* suffix : {"?", "?&", "?&&", "?&&&"}) {
             auto a = srv_->get(path + suffix);
             EXPECT_EQ(a.status, 200) << path << suffix << ": " << a.body;
-            if (a.status == 200) EXPECT_EQ(result_of(a), result_of(plain)) << path << suffix;
+            if (a.status == 200) {
+                EXPECT_EQ(result_of(a), result_of(plain)) << path << suffix;
+            }
         }
         const auto ranged = srv_->get(path + "?" + range);
         ASSERT_EQ(ranged.status, 200) << ranged.body;
-        for (const std::string t : {path + "?&" + range, path + "?" + range + "&", path + "?" + range + "&&",
+        for (const std::string& t : {path + "?&" + range, path + "?" + range + "&", path + "?" + range + "&&",
                                     path + "?start_range=2013-06-01&&end_range=2013-07-31"}) {
             auto a = srv_->get(t);
             EXPECT_EQ(a.status, 200) << t << ": " << a.body;
-            if (a.status == 200) EXPECT_EQ(result_of(a), result_of(ranged)) << t;
+            if (a.status == 200) {
+                EXPECT_EQ(result_of(a), result_of(ranged)) << t;
+            }
         }
     }
 }
