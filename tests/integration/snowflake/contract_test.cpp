@@ -156,9 +156,12 @@ TEST_F(SnowflakeContract, ExampleConfigGivesTheSameRowsAsTheEmbeddedDefault) {
 
     const auto seed = static_cast<std::uint32_t>(std::random_device{}());
     SCOPED_TRACE("random seed " + std::to_string(seed));
-    auto paths = routes;
-    paths.push_back("/");
-    expect_same_answers(*duck_, snow, queries(seed, 30), paths);
+    expect_same_answers(*duck_, snow, queries(seed, 30), routes);
+    // The static root takes no parameters (with a date range it is a 400 on both): compared bare.
+    const auto root_duck = duck_->get("/"), root_snow = snow.get("/");
+    EXPECT_EQ(root_duck.status, 200);
+    EXPECT_EQ(root_snow.status, root_duck.status);
+    EXPECT_EQ(root_snow.body, root_duck.body);
 }
 
 }  // namespace
