@@ -410,6 +410,12 @@ json::object error_components(json::object& schemas, const std::vector<int>& sta
         hint["type"] = "string";
         hint["description"] = "How to fix the request, when Frost knows.";
         props["hint"] = std::move(hint);
+        json::object request_id;
+        request_id["type"] = "string";
+        request_id["description"] =
+            "On server-side errors (5xx): the request's id, also in X-Request-Id and in the log line that holds "
+            "the error's full text.";
+        props["request_id"] = std::move(request_id);
         err["properties"] = std::move(props);
         json::array req;
         req.emplace_back("error");
@@ -681,7 +687,7 @@ json::object build_openapi(const config::config& cfg, const openapi_options& opt
         op["operationId"] = "get" + name;
         if (!e.summary.empty()) op["summary"] = e.summary;
         std::string description = e.description;
-        if (!e.static_body && !e.strict)
+        if (!e.strict)
             description += std::string(description.empty() ? "" : " ") + "Unknown query parameters are ignored.";
         if (!description.empty()) op["description"] = description;
         if (!e.tags.empty()) {
@@ -714,6 +720,7 @@ json::object build_openapi(const config::config& cfg, const openapi_options& opt
         const bool needs_auth = mode != config::auth_mode::none;
         std::set<int> failures{414, 431};
         if (!e.static_body) failures.insert({400, 500, 502, 503, 504});
+        if (e.static_body && e.strict) failures.insert(400);  // an unknown query parameter
         if (needs_auth) failures.insert({401, 403});
         if (rate_limited(cfg, e)) failures.insert(429);
         for (int s : failures) responses[std::to_string(s)] = error_ref(error_response_name(s));

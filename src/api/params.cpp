@@ -169,6 +169,9 @@ model::result<std::pair<std::string, query_pairs>> split_target(std::string_view
     out.first = routing_path(url.encoded_path());
     if (out.first.empty()) out.first = "/";
     for (const auto& p : url.params()) {
+        // Nothing between two separators (`?`, `?&`, `a=1&&b=2`, a trailing `&`) is no pair at
+        // all, as in every mainstream framework; `=` alone is a pair with an empty name.
+        if (p.key.empty() && !p.has_value) continue;
         // params() decodes '+' as space and %XX; an invalid escape was already rejected above.
         out.second.emplace_back(p.key, p.has_value ? p.value : std::string());
     }

@@ -15,10 +15,11 @@ namespace frost::api {
 /// Decoded query-string pairs, in order of appearance.
 using query_pairs = std::vector<std::pair<std::string, std::string>>;
 
-/// Splits a request target into its path and decoded query pairs. Fails with `bad_request`
-/// for malformed percent-encoding or a target that is not origin-form. The path is decoded
-/// except `%2F`, kept as those three characters: an encoded slash never separates segments,
-/// so `/trips%2Fmonthly` matches no route.
+/// Splits a request target into its path and decoded query pairs. Empty pairs (`?`, `?&`, a
+/// leading or trailing `&`, `&&`) are dropped; a name without `=` is a pair with an empty value.
+/// Fails with `bad_request` for malformed percent-encoding or a target that is not origin-form.
+/// The path is decoded except `%2F`, kept as those three characters: an encoded slash never
+/// separates segments, so `/trips%2Fmonthly` matches no route.
 [[nodiscard]] model::result<std::pair<std::string, query_pairs>> split_target(std::string_view target);
 
 /// Turns the query pairs of a request into the typed values an endpoint's SQL binds, by the

@@ -118,7 +118,7 @@ std::string render_envelope(const model::table& t, config::row_format format, lo
     return out;
 }
 
-std::string render_error(const model::error& e) {
+std::string render_error(const model::error& e, std::string_view request_id) {
     std::string out = "{\"error\":";
     append_json_string(out, e.message);
     out += ",\"code\":";
@@ -130,6 +130,10 @@ std::string render_error(const model::error& e) {
     if (!e.hint.empty()) {
         out += ",\"hint\":";
         append_json_string(out, e.hint);
+    }
+    if (!request_id.empty()) {
+        out += ",\"request_id\":";
+        append_json_string(out, request_id);
     }
     out += '}';
     return out;

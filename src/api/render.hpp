@@ -22,7 +22,8 @@ void append_rows(std::string& out, const model::table& t, config::row_format for
 /// The seed's envelope: `{"result": <rows>, "time_ms": N}`.
 [[nodiscard]] std::string render_envelope(const model::table& t, config::row_format format, long long time_ms);
 
-/// The one error body: `{"error": message, "code": "FRnnn"[, "details": ...][, "hint": ...]}`.
-[[nodiscard]] std::string render_error(const model::error& e);
+/// The one error body: `{"error": message, "code": "FRnnn"[, "details": ...][, "hint": ...]
+/// [, "request_id": ...]}`; `request_id` only when given.
+[[nodiscard]] std::string render_error(const model::error& e, std::string_view request_id = {});
 
 }  // namespace frost::api

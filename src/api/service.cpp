@@ -2,15 +2,15 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <cstdio>
-#include <charconv>
 #include <future>
 #include <random>
 
 #include "api/params.hpp"
 #include "api/render.hpp"
-#include "cache/http_caching.hpp"
-#include "codec/http_tokens.hpp"
+#include "cache/cache_key.hpp"
+#include "cache/entry_reply.hpp"
 #include "codec/utc_time.hpp"
 #include "rollup/serving_store.hpp"
 
@@ -27,55 +27,19 @@ long long elapsed_ms(model::clock::time_point since) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(model::clock::now() - since).count();
 }
 
-// Appends a bound value to a cache key, type-tagged so `1` and `"1"` never share a key.
-void append_key_value(std::string& key, const model::value& v) {
-    char buf[64];
-    auto num = [&](char tag, auto n) {
-        key += tag;
-        auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
-        key.append(buf, end);
-    };
-    std::visit(
-        [&](const auto& x) {
-            using T = std::decay_t<decltype(x)>;
-            if constexpr (std::is_same_v<T, std::monostate>) key += '~';
-            else if constexpr (std::is_same_v<T, bool>) key += x ? "b1" : "b0";
-            else if constexpr (std::is_same_v<T, std::int64_t>) num('i', x);
-            else if constexpr (std::is_same_v<T, double>) num('d', x);
-            else if constexpr (std::is_same_v<T, model::decimal>) {
-                num('m', x.unscaled);
-                num('e', static_cast<int>(x.scale));
-            } else if constexpr (std::is_same_v<T, model::date>) num('D', x.days);
-            else if constexpr (std::is_same_v<T, model::timestamp>) num('T', x.micros);
-            else {
-                num('s', x.size());
-                key += ':';
-                key += x;
-            }
-        },
-        v);
-}
-
-// A cached answer for one request: 304 when its validator matches, gzip when accepted.
-response from_entry(const cache::entry& e, const request& req, const char* outcome) {
-    response r;
-    r.status = e.status;
-    const auto inm = req.header("if-none-match");
-    const bool gz = e.gzip_body && codec::accepts_gzip(req.header("accept-encoding"));
-    if (!inm.empty() && (cache::if_none_match(inm, e.etag) || (e.gzip_body && cache::if_none_match(inm, e.gzip_etag)))) {
-        r.status = 304;
-        r.headers = e.not_modified_headers;
-        if (gz) r.set_header("ETag", e.gzip_etag);
-    } else {
-        r.headers = gz ? e.gzip_headers : e.identity_headers;
-        r.shared_body = gz ? e.gzip_body : e.body;
+// The exception's own text, for the log.
+std::string failure_text(const std::exception_ptr& failure) {
+    try {
+        std::rethrow_exception(failure);
+    } catch (const std::exception& e) {
+        return e.what();
+    } catch (...) {
+        return "an exception not derived from std::exception";
     }
-    r.headers.emplace_back("X-Cache", outcome);
-    return r;
 }
 
 // The answer to a job the worker pool did not start. An abandoned job's answer goes to a closed
-// connection; it still goes through `finish` so observers count it.
+// connection; it still goes through `reply` so observers count it.
 model::error dropped_error(worker_pool::drop_reason why) {
     if (why == worker_pool::drop_reason::abandoned)
         return {model::error_code::timeout, "the client closed the connection before the query started", {}, {}};
@@ -112,6 +76,44 @@ response error_response(const model::error& e) {
     if (r.status == 503) r.headers.emplace_back("Retry-After", "1");
     return r;
 }
+
+response error_response(const model::error& e, std::string_view request_id, bool expose_detail) {
+    const int status = model::http_status(e.code);
+    if (status < 500) return error_response(e);
+    std::string body;
+    if (expose_detail) {
+        body = render_error(e, request_id);
+    } else {
+        body = render_error({e.code, std::string(model::generic_message(e.code)), {}, {}}, request_id);
+    }
+    auto r = json_response(status, std::move(body));
+    if (r.status == 503) r.headers.emplace_back("Retry-After", "1");
+    return r;
+}
+
+response internal_error_response(std::string_view request_id) {
+    return error_response({model::error_code::internal, "internal error", {}, {}}, request_id, false);
+}
+
+response cached_response(const cache::entry& e, const request& req) {
+    auto from = cache::reply_from(e, req.header("if-none-match"), req.header("accept-encoding"));
+    response r;
+    r.status = from.status;
+    r.headers = std::move(from.headers);
+    r.shared_body = std::move(from.body);
+    return r;
+}
+
+namespace {
+
+// A cached answer with `X-Cache` saying how the cache served it: hit, miss or stale.
+response cached_response(const cache::entry& e, const request& req, const char* outcome) {
+    auto r = api::cached_response(e, req);
+    r.headers.emplace_back("X-Cache", outcome);
+    return r;
+}
+
+}  // namespace
 
 model::result<std::unique_ptr<service>> service::create(std::shared_ptr<const config::config> cfg, source_map sources,
                                                         worker_pool& workers,
@@ -159,106 +161,252 @@ void service::add_guard(guard g) { guards_.push_back(std::move(g)); }
 
 void service::add_observer(observer o) { observers_.push_back(std::move(o)); }
 
-void service::finish(const request& req, response res, const request_stats& stats,
-                     const std::function<void(response)>& done) const {
-    add_server_timing(res, stats);
-    for (const auto& o : observers_) o(req, res, stats);
-    done(std::move(res));
+struct service::exchange {
+    exchange(request r, std::function<void(response)> d)
+        : req(std::move(r)), stats{"(unmatched)", model::clock::now(), {}, "none", {}}, done(std::move(d)) {}
+
+    request req;
+    request_stats stats;
+    std::function<void(response)> done;
+    /// Set by the first answer: a failure after it (in `done` itself) is only logged, and a
+    /// late second answer is dropped, so `done` runs once.
+    std::atomic<bool> answered{false};
+};
+
+template <typename Step>
+void service::guarded(exchange& x, Step&& step) const {
+    try {
+        std::forward<Step>(step)();
+    } catch (...) {
+        fail(x, std::current_exception());
+    }
+}
+
+void service::fail(exchange& x, const std::exception_ptr& failure) const {
+    spdlog::error("{} {} {}: unexpected failure: {}", x.req.request_id, x.req.method.substr(0, 16), x.stats.route,
+                  failure_text(failure));
+    if (x.answered.load()) return;
+    try {
+        reply(x, internal_error_response(x.req.request_id));
+    } catch (...) {
+        // The transport's own callback failed: nothing is left to answer with.
+        spdlog::error("{}: the 500 could not be sent either: {}", x.req.request_id, failure_text(std::current_exception()));
+    }
+}
+
+void service::reply(exchange& x, response res) const {
+    if (x.answered.exchange(true)) return;
+    add_server_timing(res, x.stats);
+    for (const auto& o : observers_) {
+        // An observer counts or logs an answer already made: its failure must not change it,
+        // nor keep the other observers from seeing it.
+        try {
+            o(x.req, res, x.stats);
+        } catch (...) {
+            spdlog::error("{} {}: an observer failed: {}", x.req.request_id, x.stats.route,
+                          failure_text(std::current_exception()));
+        }
+    }
+    x.done(std::move(res));
+}
+
+void service::reply_error(exchange& x, const model::error& e) const {
+    reply(x, error_response(e, x.req.request_id, cfg_->server.expose_errors));
 }
 
 void service::handle(request req, std::function<void(response)> done) {
-    request_stats stats{"(unmatched)", model::clock::now(), {}, "none", {}};
-    if (req.deadline.at == model::clock::time_point::max())
-        req.deadline = model::deadline::after(cfg_->server.request_timeout);
+    auto x = std::make_shared<exchange>(std::move(req), std::move(done));
+    if (x->req.deadline.at == model::clock::time_point::max())
+        x->req.deadline = model::deadline::after(cfg_->server.request_timeout);
+    guarded(*x, [&] { dispatch(x); });
+}
 
-    auto target = split_target(req.target);
-    if (!target) return finish(req, error_response(target.error()), stats, done);
+void service::dispatch(const exchange_ptr& x) {
+    auto target = split_target(x->req.target);
+    if (!target) return reply_error(*x, target.error());
     auto& [path, query] = target.value();
 
-    auto it = routes_.find(path);
-    if (it == routes_.end() && path.size() > 1 && path.back() == '/') it = routes_.find(path.substr(0, path.size() - 1));
-    if (it == routes_.end()) {
-        if (auto b = builtins_.find(path); b != builtins_.end()) {
-            stats.route = b->first;
-            return finish(req, b->second(req), stats, done);
-        }
-        // The seed's exact 404 body, plus a stable code.
-        return finish(req, error_response({model::error_code::not_found, "Not found!", {}, {}}), stats, done);
+    const route* rt = find_route(path);
+    if (!rt) return serve_builtin(*x, path);
+    x->stats.route = rt->endpoint->path;
+    if (!admit(*x, *rt)) return;
+
+    for (const auto& [name, value] : x->req.fixed_params) {
+        std::erase_if(query, [&n = name](const auto& pair) { return pair.first == n; });
+        query.emplace_back(name, value);
     }
-    const route& rt = it->second;
-    stats.route = rt.endpoint->path;
-    if (req.method == "OPTIONS") {
+    auto params = bind_params(*rt->endpoint, query, thread_rng());
+    if (!params) return reply_error(*x, params.error());
+
+    if (rt->static_body) {
+        auto r = json_response(200, {});
+        r.shared_body = rt->static_body;
+        return reply(*x, std::move(r));
+    }
+    // A random range is never asked twice: caching it would only push real answers out.
+    bool random = false;
+    if (rt->endpoint->date_range && rt->endpoint->date_range->random_param)
+        for (const auto& [k, v] : query) random = random || k == *rt->endpoint->date_range->random_param;
+    if (rt->endpoint->cache.ttl.count() > 0 && !random) return serve_cached(x, *rt, std::move(params).value());
+    if (rt->endpoint->cache.ttl.count() > 0) x->stats.cache = "bypass";
+    serve_live(x, *rt, std::move(params).value());
+}
+
+const service::route* service::find_route(std::string_view path) const {
+    auto it = routes_.find(std::string(path));
+    if (it == routes_.end() && path.size() > 1 && path.back() == '/')
+        it = routes_.find(std::string(path.substr(0, path.size() - 1)));
+    return it == routes_.end() ? nullptr : &it->second;
+}
+
+void service::serve_builtin(exchange& x, const std::string& path) {
+    if (auto b = builtins_.find(path); b != builtins_.end()) {
+        x.stats.route = b->first;
+        return reply(x, b->second(x.req));
+    }
+    // The seed's exact 404 body, plus a stable code.
+    reply_error(x, {model::error_code::not_found, "Not found!", {}, {}});
+}
+
+bool service::admit(exchange& x, const route& rt) {
+    if (x.req.method == "OPTIONS") {
         auto r = json_response(204, {});
         r.headers.emplace_back("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS");
         r.headers.emplace_back("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Api-Key, X-Request-Id");
         r.headers.emplace_back("Access-Control-Max-Age", "86400");
-        return finish(req, std::move(r), stats, done);
+        reply(x, std::move(r));
+        return false;
     }
-    if (req.method != "GET" && req.method != "HEAD") {
-        auto r = error_response({model::error_code::method_not_allowed, "method " + req.method.substr(0, 16) + " is not allowed here",
-                                 {}, "use GET"});
+    if (x.req.method != "GET" && x.req.method != "HEAD") {
+        auto r = error_response({model::error_code::method_not_allowed,
+                                 "method " + x.req.method.substr(0, 16) + " is not allowed here", {}, "use GET"});
         r.headers.emplace_back("Allow", "GET, HEAD, OPTIONS");
-        return finish(req, std::move(r), stats, done);
+        reply(x, std::move(r));
+        return false;
     }
     for (const auto& g : guards_) {
-        if (auto stop = g(req, *rt.endpoint)) return finish(req, std::move(*stop), stats, done);
-    }
-    if (rt.static_body) {
-        auto r = json_response(200, {});
-        r.shared_body = rt.static_body;
-        return finish(req, std::move(r), stats, done);
-    }
-
-    for (const auto& [name, value] : req.fixed_params) {
-        std::erase_if(query, [&n = name](const auto& pair) { return pair.first == n; });
-        query.emplace_back(name, value);
-    }
-    auto params = bind_params(*rt.endpoint, query, thread_rng());
-    if (!params) return finish(req, error_response(params.error()), stats, done);
-
-    // A random range is never asked twice: caching it would only push real answers out.
-    bool random = false;
-    if (rt.endpoint->date_range && rt.endpoint->date_range->random_param)
-        for (const auto& [k, v] : query) random = random || k == *rt.endpoint->date_range->random_param;
-    if (rt.endpoint->cache.ttl.count() > 0 && !random)
-        return handle_cached(rt, std::move(req), std::move(params).value(), stats, std::move(done));
-    if (rt.endpoint->cache.ttl.count() > 0) stats.cache = "bypass";
-
-    // The job owns the request so observers see it when the answer is ready.
-    auto shared_req = std::make_shared<request>(std::move(req));
-    auto job = [this, &rt, params = std::move(params).value(), shared_req, stats, done]() mutable {
-        auto a = run_query(rt, params, *shared_req, stats.started);
-        stats.query_time = a.query_time;
-        stats.source = rt.src->name();
-        response res;
-        if (a.error) {
-            res = error_response(*a.error);
-        } else {
-            res = json_response(a.status, std::move(a.body));
-            res.headers = std::move(a.headers);
+        if (auto stop = g(x.req, *rt.endpoint)) {
+            reply(x, std::move(*stop));
+            return false;
         }
-        finish(*shared_req, std::move(res), stats, done);
+    }
+    return true;
+}
+
+void service::serve_cached(const exchange_ptr& x, const route& rt, std::vector<source::parameter> params) {
+    const auto now = model::clock::now();
+    // One key buffer per thread, so a hit allocates no key.
+    thread_local std::string key;
+    std::optional<cache::data_version> version;
+    if (rt.rollups) {
+        const auto v = rt.rollups->current(rt.endpoint->rollup);
+        version = cache::data_version{static_cast<std::int64_t>(v.version), v.stale};
+    }
+    cache::encode_key(key, rt.endpoint->path, params, version);
+
+    auto found = cache_->find(key, now);
+    if (found.state == cache::freshness::fresh) {
+        x->stats.cache = "hit";
+        return reply(*x, cached_response(*found.e, x->req, "hit"));
+    }
+    if (found.state == cache::freshness::stale_revalidate) {
+        x->stats.cache = "stale";
+        if (flights_.join(key, {}))
+            launch_fill(rt, key, params, model::deadline::after(cfg_->server.request_timeout), now, x->req.request_id);
+        return reply(*x, cached_response(*found.e, x->req, "stale"));
+    }
+    x->stats.cache = "miss";
+    x->stats.source = rt.src->name();
+    auto stale = found.state == cache::freshness::stale_if_error ? found.e : nullptr;
+    const bool leader = flights_.join(key, [this, x, stale](const cached_outcome& o) {
+        guarded(*x, [&] {
+            x->stats.query_time = o.query_time;
+            if (o.entry) {
+                reply(*x, cached_response(*o.entry, x->req, "miss"));
+            } else if (stale) {
+                x->stats.cache = "stale";
+                reply(*x, cached_response(*stale, x->req, "stale"));
+            } else {
+                reply_error(*x, *o.error);
+            }
+        });
+    });
+    if (leader) launch_fill(rt, key, std::move(params), x->req.deadline, now, x->req.request_id);
+}
+
+void service::serve_live(const exchange_ptr& x, const route& rt, std::vector<source::parameter> params) {
+    auto job = [this, &rt, x, params = std::move(params)] {
+        guarded(*x, [&] {
+            auto a = run_query(rt, params, x->req.request_id, x->req.deadline, x->stats.started, x->req.stop);
+            x->stats.query_time = a.query_time;
+            x->stats.source = rt.src->name();
+            if (a.error) return reply_error(*x, *a.error);
+            auto res = json_response(a.status, std::move(a.body));
+            res.headers = std::move(a.headers);
+            reply(*x, std::move(res));
+        });
     };
-    // Cancellation (issue 15): a job whose client left, or whose deadline passed while it
-    // waited, is answered here instead of run.
-    auto dropped = [this, shared_req, stats, done](worker_pool::drop_reason why) {
-        finish(*shared_req, error_response(dropped_error(why)), stats, done);
+    // A job whose client left, or whose deadline passed while it waited, is answered here
+    // instead of run.
+    auto dropped = [this, x](worker_pool::drop_reason why) { guarded(*x, [&] { reply_error(*x, dropped_error(why)); }); };
+    const auto deadline = x->req.deadline;
+    const auto stop = x->req.stop;
+    if (!workers_.try_post({std::move(job), std::move(dropped), deadline, stop}))
+        reply_error(*x, {model::error_code::overloaded, "the server is busy; try again shortly", {}, {}});
+}
+
+void service::launch_fill(const route& rt, std::string key, std::vector<source::parameter> params,
+                          model::deadline deadline, model::clock::time_point started, std::string request_id) {
+    auto job = [this, &rt, key, params = std::move(params), deadline, started, request_id] {
+        cached_outcome o;
+        // Every waiter of this key hangs on `complete`: it must run whatever happens here.
+        try {
+            auto a = run_query(rt, params, request_id, deadline, started, {});
+            o.query_time = a.query_time;
+            if (a.error) {
+                o.error = std::move(a.error);
+            } else {
+                o.entry = cache::make_entry(key, a.status, std::move(a.body), a.headers, rt.endpoint->cache,
+                                            cfg_->cache.min_gzip_bytes, model::clock::now());
+                cache_->insert(o.entry);
+            }
+        } catch (...) {
+            spdlog::error("{} {}: unexpected failure filling the cache: {}", request_id, rt.endpoint->path,
+                          failure_text(std::current_exception()));
+            o.entry = nullptr;
+            o.error = model::error{model::error_code::internal, "internal error", {}, {}};
+        }
+        flights_.complete(key, o);
     };
-    const auto deadline = shared_req->deadline;
-    const auto stop = shared_req->stop;
-    if (!workers_.try_post({std::move(job), std::move(dropped), deadline, stop})) {
-        finish(*shared_req, error_response({model::error_code::overloaded, "the server is busy; try again shortly", {}, {}}),
-               stats, done);
+    bool posted = false;
+    try {
+        // A fill is shared by every waiter on its key, so one waiter leaving never cancels it (no
+        // stop token); its deadline still bounds its time in the queue.
+        auto dropped = [this, key](worker_pool::drop_reason why) {
+            cached_outcome o;
+            o.error = dropped_error(why);
+            flights_.complete(key, o);
+        };
+        posted = workers_.try_post({std::move(job), std::move(dropped), deadline, {}});
+    } catch (...) {
+        spdlog::error("{} {}: cannot queue the query: {}", request_id, rt.endpoint->path,
+                      failure_text(std::current_exception()));
+    }
+    if (!posted) {
+        cached_outcome o;
+        o.error = model::error{model::error_code::overloaded, "the server is busy; try again shortly", {}, {}};
+        flights_.complete(key, o);
     }
 }
 
-service::answer service::run_query(const route& rt, const std::vector<source::parameter>& params, const request& req,
-                                   model::clock::time_point started) const {
+service::answer service::run_query(const route& rt, const std::vector<source::parameter>& params,
+                                   std::string_view request_id, model::deadline deadline,
+                                   model::clock::time_point started, std::stop_token stop) const {
     answer a;
     try {
         const auto query_started = model::clock::now();
         const auto as_of = std::chrono::system_clock::now();
-        source::query q{rt.sql, params, req.deadline, rt.endpoint->path, rt.endpoint->max_rows, req.stop};
+        source::query q{rt.sql, params, deadline, rt.endpoint->path, rt.endpoint->max_rows, std::move(stop)};
         model::result<model::table> table = model::error{};
         rollup::version_info version;
         if (rt.rollups) {
@@ -274,8 +422,10 @@ service::answer service::run_query(const route& rt, const std::vector<source::pa
         }
         a.query_time = model::clock::now() - query_started;
         if (!table) {
+            // The whole text goes to the log; callers see it only with `server.expose_errors`.
             const auto& e = table.error();
-            spdlog::warn("{} {} failed: {} ({})", req.request_id, rt.endpoint->path, e.message, model::code_name(e.code));
+            spdlog::warn("{} {} failed: {} ({}){}{}", request_id, rt.endpoint->path, e.message, model::code_name(e.code),
+                         e.details.empty() ? "" : ": ", e.details);
             a.error = e;
             return a;
         }
@@ -290,92 +440,10 @@ service::answer service::run_query(const route& rt, const std::vector<source::pa
             a.headers.emplace_back("X-Data-As-Of", codec::format_utc(as_of));
         }
     } catch (const std::exception& ex) {
-        spdlog::error("{} {}: unexpected failure: {}", req.request_id, rt.endpoint->path, ex.what());
+        spdlog::error("{} {}: unexpected failure: {}", request_id, rt.endpoint->path, ex.what());
         a.error = model::error{model::error_code::internal, "internal error", {}, {}};
     }
     return a;
-}
-
-void service::handle_cached(const route& rt, request req, std::vector<source::parameter> params, request_stats stats,
-                            std::function<void(response)> done) {
-    const auto now = model::clock::now();
-    // The key: endpoint, canonical bound values, and the data version it reads. One buffer
-    // per thread, so a hit allocates no key.
-    thread_local std::string key;
-    key.clear();
-    key += rt.endpoint->path;
-    for (const auto& p : params) {
-        key += '\x1f';
-        key += p.name;
-        key += '=';
-        append_key_value(key, p.value);
-    }
-    key += '\x1f';
-    if (rt.rollups) {
-        const auto v = rt.rollups->current(rt.endpoint->rollup);
-        append_key_value(key, static_cast<std::int64_t>(v.version));
-        if (v.stale) key += '!';
-    }
-    auto found = cache_->find(key, now);
-    if (found.state == cache::freshness::fresh) {
-        stats.cache = "hit";
-        return finish(req, from_entry(*found.e, req, "hit"), stats, done);
-    }
-    if (found.state == cache::freshness::stale_revalidate) {
-        stats.cache = "stale";
-        if (flights_.join(key, {})) launch_fill(rt, key, params, model::deadline::after(cfg_->server.request_timeout), now);
-        return finish(req, from_entry(*found.e, req, "stale"), stats, done);
-    }
-    stats.cache = "miss";
-    stats.source = rt.src->name();
-    auto stale = found.state == cache::freshness::stale_if_error ? found.e : nullptr;
-    auto shared_req = std::make_shared<request>(std::move(req));
-    const auto deadline = shared_req->deadline;
-    const bool leader = flights_.join(key, [this, shared_req, stats, done, stale](const cached_outcome& o) mutable {
-        stats.query_time = o.query_time;
-        response res;
-        if (o.entry) {
-            res = from_entry(*o.entry, *shared_req, "miss");
-        } else if (stale) {
-            stats.cache = "stale";
-            res = from_entry(*stale, *shared_req, "stale");
-        } else {
-            res = error_response(*o.error);
-        }
-        finish(*shared_req, std::move(res), stats, done);
-    });
-    if (leader) launch_fill(rt, key, std::move(params), deadline, now);
-}
-
-void service::launch_fill(const route& rt, std::string key, std::vector<source::parameter> params,
-                          model::deadline deadline, model::clock::time_point started) {
-    auto job = [this, &rt, key, params = std::move(params), deadline, started]() {
-        request background;
-        background.deadline = deadline;
-        auto a = run_query(rt, params, background, started);
-        cached_outcome o;
-        o.query_time = a.query_time;
-        if (a.error) {
-            o.error = std::move(a.error);
-        } else {
-            o.entry = cache::make_entry(key, a.status, std::move(a.body), a.headers, rt.endpoint->cache,
-                                        cfg_->cache.min_gzip_bytes, model::clock::now());
-            cache_->insert(o.entry);
-        }
-        flights_.complete(key, o);
-    };
-    // A fill is shared by every waiter on its key, so one waiter leaving never cancels it (no
-    // stop token); its deadline still bounds its time in the queue.
-    auto dropped = [this, key](worker_pool::drop_reason why) {
-        cached_outcome o;
-        o.error = dropped_error(why);
-        flights_.complete(key, o);
-    };
-    if (!workers_.try_post({std::move(job), std::move(dropped), deadline, {}})) {
-        cached_outcome o;
-        o.error = model::error{model::error_code::overloaded, "the server is busy; try again shortly", {}, {}};
-        flights_.complete(key, o);
-    }
 }
 
 response service::handle_sync(request req) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <exception>
 #include <functional>
 #include <map>
 #include <memory>
@@ -61,7 +62,10 @@ public:
                                                           std::shared_ptr<rollup::serving_store> rollups = nullptr);
 
     /// Answers `req`. `done` is called exactly once: on the calling thread when the answer
-    /// needs no query (errors, static routes), otherwise on a worker thread.
+    /// needs no query (errors, static routes), otherwise on a worker thread. Never throws: an
+    /// exception anywhere on the way (a guard, a built-in route, binding, rendering) is logged
+    /// with the request id and answered with `internal_error_response`; an observer's exception
+    /// is logged and does not change the answer.
     void handle(request req, std::function<void(response)> done);
 
     /// Synchronous convenience for tools and tests: blocks until the answer is ready.
@@ -95,6 +99,11 @@ private:
         rollup::serving_store* rollups = nullptr;  ///< set when the endpoint reads a rollup
     };
 
+    /// One request on its way through the pipeline, shared by the steps and by the worker or
+    /// single-flight callback that finishes it, so the last-resort catch can always answer it.
+    struct exchange;
+    using exchange_ptr = std::shared_ptr<exchange>;
+
     /// What one query produced, handed to every request waiting for it.
     struct cached_outcome {
         std::shared_ptr<const cache::entry> entry;  ///< null on failure
@@ -110,12 +119,28 @@ private:
         std::optional<model::error> error;
     };
 
-    answer run_query(const route& rt, const std::vector<source::parameter>& params, const request& req,
-                     model::clock::time_point started) const;
-    void handle_cached(const route& rt, request req, std::vector<source::parameter> params, request_stats stats,
-                       std::function<void(response)> done);
+    // The pipeline, in request order (docs/architecture.md): route, admit (method and guards),
+    // bind, then a static answer, the cache with single-flight, or a live query; each step
+    // either answers the exchange or hands it to the next.
+    void dispatch(const exchange_ptr& x);
+    [[nodiscard]] const route* find_route(std::string_view path) const;
+    void serve_builtin(exchange& x, const std::string& path);
+    [[nodiscard]] bool admit(exchange& x, const route& rt);
+    void serve_cached(const exchange_ptr& x, const route& rt, std::vector<source::parameter> params);
+    void serve_live(const exchange_ptr& x, const route& rt, std::vector<source::parameter> params);
     void launch_fill(const route& rt, std::string key, std::vector<source::parameter> params, model::deadline deadline,
-                     model::clock::time_point started);
+                     model::clock::time_point started, std::string request_id);
+    answer run_query(const route& rt, const std::vector<source::parameter>& params, std::string_view request_id,
+                     model::deadline deadline, model::clock::time_point started, std::stop_token stop) const;
+
+    /// Sends `res` unless the exchange was answered already: Server-Timing, observers, `done`.
+    void reply(exchange& x, response res) const;
+    /// An error as this server shows it to callers (`server.expose_errors`).
+    void reply_error(exchange& x, const model::error& e) const;
+    /// Runs one step behind the last-resort catch: an exception becomes a logged 500.
+    template <typename Step>
+    void guarded(exchange& x, Step&& step) const;
+    void fail(exchange& x, const std::exception_ptr& failure) const;
 
     service(std::shared_ptr<const config::config> cfg, source_map sources, worker_pool& workers)
         : cfg_(std::move(cfg)), sources_(std::move(sources)), workers_(workers) {}
@@ -123,8 +148,6 @@ private:
     std::shared_ptr<const config::config> cfg_;
     source_map sources_;
     worker_pool& workers_;
-    void finish(const request& req, response res, const request_stats& stats,
-                const std::function<void(response)>& done) const;
 
     std::unordered_map<std::string, route> routes_;
     std::unordered_map<std::string, builtin_handler> builtins_;
@@ -143,5 +166,20 @@ void add_server_timing(response& res, const request_stats& stats);
 
 /// The error response for `e`, with `Retry-After` on 503s.
 [[nodiscard]] response error_response(const model::error& e);
+
+/// The error response a caller sees for `e` on request `request_id`. A server-side error (5xx)
+/// carries the request id in its body, and unless `expose_detail` its message is the code's
+/// generic one (`model::generic_message`) without details or hint: the original text, which may
+/// name SQL, tables or paths, belongs in the log under the same id. The caller's own errors
+/// (4xx) are unchanged: they say what to fix.
+[[nodiscard]] response error_response(const model::error& e, std::string_view request_id, bool expose_detail);
+
+/// The answer to a request that failed unexpectedly (an exception): 500 `FR500` with the
+/// request id. The HTTP path and the Lambda loop both answer with it.
+[[nodiscard]] response internal_error_response(std::string_view request_id);
+
+/// The answer to `req` from a stored entry (`cache::reply_from`): 304 when `If-None-Match`
+/// matches, else the gzip or identity form. Shares the entry's bytes.
+[[nodiscard]] response cached_response(const cache::entry& e, const request& req);
 
 }  // namespace frost::api

@@ -37,7 +37,11 @@ struct entry {
     model::clock::time_point revalidate_until;  ///< served stale while one refresh runs
     model::clock::time_point error_until;       ///< served stale when the refresh fails
 
-    /// Bytes this entry holds, counted against the cache's bound.
+    /// The heap this entry holds while it is cached, counted against the cache's bound: every
+    /// string's capacity (not its size) and every allocation's header and rounding, the entry's
+    /// and both bodies' shared-pointer control blocks, the header vectors, and its node and
+    /// bucket share in the cache's LRU list and index. Checked against the allocator's own
+    /// figure in tests/unit/cache/memory_test.cpp; what it leaves out is in docs/caching.md.
     [[nodiscard]] std::size_t footprint() const noexcept;
 };
 
@@ -48,6 +52,15 @@ struct entry {
 [[nodiscard]] std::shared_ptr<const entry> make_entry(std::string key, int status, std::string body,
                                                       const header_list& extra, const config::cache_policy& policy,
                                                       std::size_t min_gzip, model::clock::time_point now);
+
+/// Builds an entry that never expires from forms computed elsewhere (the web pages and the
+/// OpenAPI document, built once at start-up): `headers` go into every set (Content-Type is
+/// left out of the 304 set), then each form's ETag, and `Vary: Accept-Encoding` when there is
+/// a gzip form. `gzip_body` may be null.
+[[nodiscard]] std::shared_ptr<const entry> make_static_entry(std::shared_ptr<const std::string> body,
+                                                             std::shared_ptr<const std::string> gzip_body,
+                                                             std::string etag, std::string gzip_etag,
+                                                             const header_list& headers);
 
 /// How fresh a found entry is at lookup time.
 enum class freshness { fresh, stale_revalidate, stale_if_error, absent };
@@ -87,13 +100,15 @@ private:
         std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
     };
     using lru_list = std::list<std::shared_ptr<const entry>>;
+    /// Keyed by a view of the entry's own key: the entry outlives its index node, so the key
+    /// is stored once.
 
     void erase_locked(lru_list::iterator it);
 
     const std::size_t max_bytes_;
     mutable std::mutex mutex_;
     lru_list lru_;  ///< most recently used first
-    std::unordered_map<std::string, lru_list::iterator, string_hash, std::equal_to<>> index_;
+    std::unordered_map<std::string_view, lru_list::iterator, string_hash> index_;
     std::size_t bytes_ = 0;
     std::atomic<std::uint64_t> hits_{0}, stale_hits_{0}, misses_{0}, evictions_{0};
 };

@@ -35,6 +35,10 @@ struct server_config {
     std::chrono::milliseconds write_timeout{30'000};  ///< a client that reads slower than this is dropped
     std::optional<std::uint16_t> admin_port;  ///< `/metrics`, `/livez`, `/readyz` on their own port (0: any free)
     bool access_log = true;                   ///< one JSON line per request on stdout
+    /// Show callers the text of server-side errors (a source's message, SQL and table names).
+    /// Off: a 5xx body holds the stable code, a generic message and the request id, and the
+    /// text goes to the log under that id. For development; never on a public endpoint.
+    bool expose_errors = false;
 };
 
 /// A place where queries run. Type-specific keys other than the DuckDB ones stay in

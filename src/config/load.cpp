@@ -182,7 +182,7 @@ server_config read_server(const reader& r, const YAML::Node& node) {
                                  "shutdown_grace", "header_timeout", "idle_timeout", "max_header_bytes",
                                  "max_body_bytes", "max_url_bytes", "max_connections", "max_header_count",
                                  "max_requests_per_connection", "max_connection_age", "write_timeout", "admin_port",
-                                 "access_log"});
+                                 "access_log", "expose_errors"});
     if (node["host"]) s.host = r.text(node["host"], "server.host");
     if (node["port"]) s.port = r.integer<std::uint16_t>(node["port"], "server.port", 0, 65535);
     if (node["io_threads"]) s.io_threads = r.integer<unsigned>(node["io_threads"], "server.io_threads", 0, 256);
@@ -210,6 +210,7 @@ server_config read_server(const reader& r, const YAML::Node& node) {
     if (node["write_timeout"]) s.write_timeout = r.duration(node["write_timeout"], "server.write_timeout");
     if (node["admin_port"]) s.admin_port = r.integer<std::uint16_t>(node["admin_port"], "server.admin_port", 0, 65535);
     if (node["access_log"]) s.access_log = r.boolean(node["access_log"], "server.access_log");
+    if (node["expose_errors"]) s.expose_errors = r.boolean(node["expose_errors"], "server.expose_errors");
     return s;
 }
 

@@ -85,9 +85,10 @@ invocation_result runtime::handle(const invocation& inv) {
     try {
         res = svc_.handle_sync(ev.request);
     } catch (const std::exception& ex) {
-        // The last-resort catch of this request: log it and answer 500, keep the process.
-        spdlog::error("unexpected failure: {}", ex.what());
-        res = api::error_response({model::error_code::internal, "internal error", {}, {}});
+        // The service has its own last-resort catch; this one covers the call itself. Same
+        // answer as the HTTP path's: 500 FR500 with the request id.
+        spdlog::error("{} unexpected failure: {}", inv.request_id, ex.what());
+        res = api::internal_error_response(inv.request_id);
     }
     auto encoded = encode_response(ev, res);
     out.payload = std::move(encoded.payload);

@@ -38,4 +38,17 @@ constexpr entry describe(error_code code) noexcept {
 std::string_view code_name(error_code code) noexcept { return describe(code).name; }
 int http_status(error_code code) noexcept { return describe(code).status; }
 
+std::string_view generic_message(error_code code) noexcept {
+    switch (code) {
+        case error_code::source_error: return "the data source could not answer this request";
+        case error_code::source_unavailable: return "the data source is unavailable; try again shortly";
+        case error_code::overloaded: return "the server is busy; try again shortly";
+        case error_code::timeout: return "the query did not finish within the request's deadline";
+        case error_code::result_too_large: return "the answer has more rows than this endpoint may return";
+        case error_code::config_error:
+        case error_code::internal: return "internal error";
+        default: return {};
+    }
+}
+
 }  // namespace frost::model

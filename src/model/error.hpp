@@ -41,6 +41,11 @@ enum class error_code {
 /// The HTTP status a response carrying this error gets.
 [[nodiscard]] int http_status(error_code code) noexcept;
 
+/// A message for `code` that says what failed without saying how: what a public caller sees in
+/// place of a server-side error's own text (a source's message may hold SQL, table names or
+/// paths). Empty for the caller's own errors (4xx), whose messages tell them what to fix.
+[[nodiscard]] std::string_view generic_message(error_code code) noexcept;
+
 /// A failure that crosses a layer boundary. `message` is for people and never holds secrets;
 /// `details` and `hint` are optional (PostgREST's error shape).
 struct error {

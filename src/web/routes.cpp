@@ -3,7 +3,7 @@
 #include <memory>
 
 #include "cache/http_caching.hpp"
-#include "codec/http_tokens.hpp"
+#include "cache/response_cache.hpp"
 #include "web/assets.hpp"
 
 namespace frost::web {
@@ -25,47 +25,31 @@ api::response method_not_allowed(const api::request& req) {
     return r;
 }
 
-struct static_answer {
-    std::shared_ptr<const std::string> bytes;
-    std::shared_ptr<const std::string> gzipped;
-    std::string content_type;
-    std::string etag;
-    std::string gzip_etag;
-    bool page = false;  // an HTML page: gets the security policy
-    bool cors = false;  // readable by any origin (the spec)
-};
+// Everything but the body is fixed at start-up: the entry holds both forms, their ETags and
+// the headers of every answer (the caching headers, and the security policy on pages).
+using static_answer = std::shared_ptr<const cache::entry>;
+
+static_answer make_answer(std::shared_ptr<const std::string> bytes, std::shared_ptr<const std::string> gzipped,
+                          const std::string& content_type, std::string etag, std::string gzip_etag, bool page,
+                          bool cors) {
+    cache::header_list headers = {{"Cache-Control", "no-cache"}, {"X-Content-Type-Options", "nosniff"}};
+    if (cors) headers.emplace_back("Access-Control-Allow-Origin", "*");
+    if (page) {
+        headers.emplace_back("Content-Security-Policy", std::string(page_policy));
+        headers.emplace_back("Referrer-Policy", "no-referrer");
+    }
+    headers.emplace_back("Content-Type", content_type);
+    return cache::make_static_entry(std::move(bytes), std::move(gzipped), std::move(etag), std::move(gzip_etag),
+                                    headers);
+}
 
 api::response serve(const static_answer& a, const api::request& req) {
     if (req.method != "GET" && req.method != "HEAD") return method_not_allowed(req);
-    api::response r;
-    const bool gz = a.gzipped && codec::accepts_gzip(req.header("accept-encoding"));
-    r.headers.emplace_back("ETag", gz ? a.gzip_etag : a.etag);
-    r.headers.emplace_back("Cache-Control", "no-cache");
-    r.headers.emplace_back("X-Content-Type-Options", "nosniff");
-    if (a.gzipped) r.headers.emplace_back("Vary", "Accept-Encoding");
-    if (a.cors) r.headers.emplace_back("Access-Control-Allow-Origin", "*");
-    if (a.page) {
-        r.headers.emplace_back("Content-Security-Policy", std::string(page_policy));
-        r.headers.emplace_back("Referrer-Policy", "no-referrer");
-    }
-    const auto inm = req.header("if-none-match");
-    if (!inm.empty() && (cache::if_none_match(inm, a.etag) || (a.gzipped && cache::if_none_match(inm, a.gzip_etag)))) {
-        r.status = 304;
-        return r;
-    }
-    r.status = 200;
-    r.headers.emplace_back("Content-Type", a.content_type);
-    if (gz) {
-        r.headers.emplace_back("Content-Encoding", "gzip");
-        r.shared_body = a.gzipped;
-    } else {
-        r.shared_body = a.bytes;
-    }
-    return r;
+    return api::cached_response(*a, req);
 }
 
 static_answer from_asset(const asset& a, bool page) {
-    return {a.bytes, a.gzipped, a.content_type, a.etag, a.gzip_etag, page, false};
+    return make_answer(a.bytes, a.gzipped, a.content_type, a.etag, a.gzip_etag, page, false);
 }
 
 }  // namespace
@@ -85,13 +69,8 @@ mount_report mount(api::service& svc, const mount_options& opts) {
     }
     {
         auto spec = std::make_shared<const std::string>(api::render_openapi(cfg, spec_options));
-        const static_answer answer{spec,
-                                   gzip_if_smaller(*spec),
-                                   "application/json",
-                                   cache::strong_etag(*spec),
-                                   cache::strong_etag(*spec, "-gz"),
-                                   false,
-                                   true};
+        const auto answer = make_answer(spec, gzip_if_smaller(*spec), "application/json", cache::strong_etag(*spec),
+                                        cache::strong_etag(*spec, "-gz"), false, true);
         svc.add_route("/openapi.json", [answer](const api::request& req) { return serve(answer, req); });
     }
 

@@ -185,5 +185,38 @@ TEST(params, split_target_decodes_and_rejects_bad_escapes) {
     EXPECT_EQ(root.value().first, "/");
 }
 
+// Issue 15.3: empty pairs (`?`, `?&`, a leading or trailing `&`, `&&`) are ignored, as every
+// mainstream framework does; a pair with a name or an `=` is still a pair.
+TEST(params, split_target_ignores_empty_pairs) {
+    const auto plain = split_target("/trips/monthly?start_range=2013-06-01&end_range=2013-07-31");
+    ASSERT_TRUE(plain);
+    for (const char* t : {"/trips/monthly?&start_range=2013-06-01&end_range=2013-07-31",
+                          "/trips/monthly?start_range=2013-06-01&end_range=2013-07-31&",
+                          "/trips/monthly?start_range=2013-06-01&&end_range=2013-07-31",
+                          "/trips/monthly?&&start_range=2013-06-01&&&end_range=2013-07-31&&"}) {
+        auto got = split_target(t);
+        ASSERT_TRUE(got) << t;
+        EXPECT_EQ(got.value().first, "/trips/monthly") << t;
+        EXPECT_EQ(got.value().second, plain.value().second) << t;
+    }
+    for (const char* t : {"/trips/monthly?", "/trips/monthly?&", "/trips/monthly?&&", "/trips/monthly"}) {
+        auto got = split_target(t);
+        ASSERT_TRUE(got) << t;
+        EXPECT_EQ(got.value().first, "/trips/monthly") << t;
+        EXPECT_TRUE(got.value().second.empty()) << t;
+        EXPECT_TRUE(bind_query(report_endpoint(), got.value().second)) << t;
+    }
+    // `=` alone is a pair with an empty name: still an unknown parameter, not silently dropped.
+    auto named = split_target("/trips/monthly?=1");
+    ASSERT_TRUE(named);
+    ASSERT_EQ(named.value().second.size(), 1u);
+    EXPECT_FALSE(bind_query(report_endpoint(), named.value().second));
+    // A name without a value is a pair too (`?flag`), with an empty value.
+    auto flag = split_target("/x?flag&");
+    ASSERT_TRUE(flag);
+    ASSERT_EQ(flag.value().second.size(), 1u);
+    EXPECT_EQ(flag.value().second[0], (std::pair<std::string, std::string>{"flag", ""}));
+}
+
 }  // namespace
 }  // namespace frost::api

@@ -236,10 +236,11 @@ TEST(openapi, error_responses_follow_the_error_table) {
     const auto& error = spec.at("components").as_object().at("schemas").as_object().at("Error").as_object();
     const auto& req = error.at("required").as_array();
     EXPECT_EQ(req.size(), 2u);
-    for (const char* field : {"error", "code", "details", "hint"})
+    for (const char* field : {"error", "code", "details", "hint", "request_id"})
         EXPECT_TRUE(error.at("properties").as_object().contains(field)) << field;
-    // The static root cannot fail on parameters.
-    EXPECT_FALSE(op(spec, "/").at("responses").as_object().contains("400"));
+    // The static root takes no parameters: an unknown one is a 400, as on every strict endpoint.
+    EXPECT_TRUE(op(spec, "/").at("responses").as_object().contains("400"));
+    EXPECT_FALSE(op(spec, "/").at("responses").as_object().contains("502"));
 }
 
 // Oracle: the cache layer's own rendering of each endpoint's policy, and the config's rollup.
