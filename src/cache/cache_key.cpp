@@ -16,15 +16,21 @@ void append_key_value(std::string& key, const model::value& v) {
     std::visit(
         [&](const auto& x) {
             using T = std::decay_t<decltype(x)>;
-            if constexpr (std::is_same_v<T, std::monostate>) key += '~';
-            else if constexpr (std::is_same_v<T, bool>) key += x ? "b1" : "b0";
-            else if constexpr (std::is_same_v<T, std::int64_t>) num('i', x);
-            else if constexpr (std::is_same_v<T, double>) num('d', x);
+            if constexpr (std::is_same_v<T, std::monostate>)
+                key += '~';
+            else if constexpr (std::is_same_v<T, bool>)
+                key += x ? "b1" : "b0";
+            else if constexpr (std::is_same_v<T, std::int64_t>)
+                num('i', x);
+            else if constexpr (std::is_same_v<T, double>)
+                num('d', x);
             else if constexpr (std::is_same_v<T, model::decimal>) {
                 num('m', x.unscaled);
                 num('e', static_cast<int>(x.scale));
-            } else if constexpr (std::is_same_v<T, model::date>) num('D', x.days);
-            else if constexpr (std::is_same_v<T, model::timestamp>) num('T', x.micros);
+            } else if constexpr (std::is_same_v<T, model::date>)
+                num('D', x.days);
+            else if constexpr (std::is_same_v<T, model::timestamp>)
+                num('T', x.micros);
             else {
                 num('s', x.size());
                 key += ':';

@@ -8,8 +8,9 @@ namespace frost::cache {
 reply reply_from(const entry& e, std::string_view if_none_match, std::string_view accept_encoding) {
     reply r;
     const bool gz = e.gzip_body && codec::accepts_gzip(accept_encoding);
-    const bool not_modified = !if_none_match.empty() && (cache::if_none_match(if_none_match, e.etag) ||
-                                                         (e.gzip_body && cache::if_none_match(if_none_match, e.gzip_etag)));
+    const bool not_modified =
+        !if_none_match.empty() && (cache::if_none_match(if_none_match, e.etag) ||
+                                   (e.gzip_body && cache::if_none_match(if_none_match, e.gzip_etag)));
     if (not_modified) {
         r.status = 304;
         r.headers = e.not_modified_headers;

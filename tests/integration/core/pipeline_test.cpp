@@ -65,10 +65,11 @@ protected:
             throw std::runtime_error("a builtin route failed");
         });
         srv_->service().add_route("/test/throws_other", [](const api::request&) -> api::response { throw 42; });
-        srv_->service().add_guard([](api::request& req, const config::endpoint_config&) -> std::optional<api::response> {
-            if (req.header("x-test-throw") == "guard") throw std::logic_error("a guard failed");
-            return std::nullopt;
-        });
+        srv_->service().add_guard(
+            [](api::request& req, const config::endpoint_config&) -> std::optional<api::response> {
+                if (req.header("x-test-throw") == "guard") throw std::logic_error("a guard failed");
+                return std::nullopt;
+            });
     }
     static void TearDownTestSuite() { srv_.reset(); }
     static std::unique_ptr<test_server> srv_;
@@ -130,7 +131,7 @@ TEST_F(pipeline, empty_query_pairs_give_the_same_answer_as_without_them) {
         const auto ranged = srv_->get(path + "?" + range);
         ASSERT_EQ(ranged.status, 200) << ranged.body;
         for (const std::string& t : {path + "?&" + range, path + "?" + range + "&", path + "?" + range + "&&",
-                                    path + "?start_range=2013-06-01&&end_range=2013-07-31"}) {
+                                     path + "?start_range=2013-06-01&&end_range=2013-07-31"}) {
             auto a = srv_->get(t);
             EXPECT_EQ(a.status, 200) << t << ": " << a.body;
             if (a.status == 200) {

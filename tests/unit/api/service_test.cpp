@@ -32,10 +32,15 @@ public:
     std::string_view dialect() const override { return "duckdb"; }
     model::result<model::table> run(const frost::source::query&) override {
         switch (next.load()) {
-            case mode::fail: return model::error{model::error_code::source_error, binder_error, "SQLSTATE 42703", "check the column"};
-            case mode::throw_std: throw std::runtime_error("the source blew up");
-            case mode::throw_other: throw 42;
-            case mode::rows: break;
+            case mode::fail:
+                return model::error{model::error_code::source_error, binder_error, "SQLSTATE 42703",
+                                    "check the column"};
+            case mode::throw_std:
+                throw std::runtime_error("the source blew up");
+            case mode::throw_other:
+                throw 42;
+            case mode::rows:
+                break;
         }
         model::table t;
         t.columns = {{"n", model::column_type::integer}};
@@ -72,7 +77,8 @@ struct fixture {
                                  workers);
         if (!s) throw std::runtime_error(s.error().message);
         svc = std::move(s).value();
-        svc->add_route("/builtin/throws", [](const request&) -> response { throw std::runtime_error("builtin failed"); });
+        svc->add_route("/builtin/throws",
+                       [](const request&) -> response { throw std::runtime_error("builtin failed"); });
         svc->add_route("/builtin/throws_other", [](const request&) -> response { throw 7; });
         svc->add_guard([](request& r, const config::endpoint_config&) -> std::optional<response> {
             if (r.header("x-throw") == "guard") throw std::logic_error("guard failed");
@@ -93,7 +99,9 @@ struct fixture {
     }
 };
 
-json::object body_of(const response& r) { return json::parse(r.body_view()).as_object(); }
+json::object body_of(const response& r) {
+    return json::parse(r.body_view()).as_object();
+}
 
 // Captures what the default logger writes while it lives.
 class log_capture {
@@ -139,8 +147,8 @@ TEST(service_barrier, a_throwing_guard_builtin_or_source_is_a_logged_500_and_the
     EXPECT_EQ(f.get("/cached?n=2").status, 200);
     EXPECT_EQ(f.get("/live").status, 200);
     const auto text = log.text();
-    for (const char* needle : {"id-guard", "guard failed", "id-builtin", "builtin failed", "id-std", "the source blew up",
-                               "id-int", "id-other"})
+    for (const char* needle : {"id-guard", "guard failed", "id-builtin", "builtin failed", "id-std",
+                               "the source blew up", "id-int", "id-other"})
         EXPECT_NE(text.find(needle), std::string::npos) << needle << " not in the log:\n" << text;
     // Every answer, the 500s included, was seen by the observers.
     EXPECT_EQ(f.observed.load(), 8);

@@ -21,7 +21,10 @@ TEST(cache_key, the_documented_format) {
     EXPECT_EQ(key_of("/e", {}), "/e\x1f");
     EXPECT_EQ(key_of("/e", {{"n", std::int64_t{5}}, {"s", std::string("ab")}, {"none", std::monostate{}}}),
               "/e\x1fn=i5\x1fs=s2:ab\x1fnone=~\x1f");
-    EXPECT_EQ(key_of("/e", {{"d", model::date{15000}}, {"b", true}}), "/e\x1f" "d=D15000\x1f" "b=b1\x1f");
+    EXPECT_EQ(key_of("/e", {{"d", model::date{15000}}, {"b", true}}),
+              "/e\x1f"
+              "d=D15000\x1f"
+              "b=b1\x1f");
     EXPECT_EQ(key_of("/r", {}, data_version{12, false}), "/r\x1fi12");
     EXPECT_EQ(key_of("/r", {}, data_version{12, true}), "/r\x1fi12!");
 }
@@ -39,7 +42,8 @@ TEST(cache_key, types_versions_and_separators_never_collide) {
         {{"a", std::monostate{}}},
         {{"a", std::string("")}},
         // A text value cannot imitate a second parameter.
-        {{"a", std::string("x\x1f" "b=i2")}},
+        {{"a", std::string("x\x1f"
+                           "b=i2")}},
         {{"a", std::string("x")}, {"b", std::int64_t{2}}},
     };
     std::set<std::string> keys;

@@ -39,8 +39,8 @@ std::string body_of(std::size_t rows, int seed) {
     out.reserve(64 + rows * 24);  // render_envelope's guess: capacity above size, as in the service
     for (std::size_t i = 0; i < rows; ++i) {
         if (i) out += ',';
-        out += "[\"2013-0" + std::to_string(1 + (i + seed) % 9) + "-01\"," + std::to_string((i * 7919 + seed) % 100000) +
-               ",\"" + (i % 2 ? "Jan" : "Feb") + "\"]";
+        out += "[\"2013-0" + std::to_string(1 + (i + seed) % 9) + "-01\"," +
+               std::to_string((i * 7919 + seed) % 100000) + ",\"" + (i % 2 ? "Jan" : "Feb") + "\"]";
     }
     out += "],\"time_ms\":3}";
     return out;
@@ -102,8 +102,10 @@ std::size_t resident_bytes() {
 // the heap comparison above.
 TEST(cache_memory, resident_growth_with_two_filling_threads) {
     const std::size_t max = 16 << 20;
-    const header_list extra = {{"Content-Type", "application/json"}, {"Access-Control-Allow-Origin", "*"},
-                               {"X-Data-Version", "live"}, {"X-Data-As-Of", "2026-12-01T21:00:00Z"}};
+    const header_list extra = {{"Content-Type", "application/json"},
+                               {"Access-Control-Allow-Origin", "*"},
+                               {"X-Data-Version", "live"},
+                               {"X-Data-As-Of", "2026-12-01T21:00:00Z"}};
     const auto t0 = model::clock::now();
     const auto rss_before = resident_bytes();
     response_cache c(max);
@@ -120,18 +122,25 @@ TEST(cache_memory, resident_growth_with_two_filling_threads) {
     }
     for (auto& t : workers) t.join();
     const auto grown = resident_bytes() - rss_before;
-    std::printf("resident growth %zu bytes for %zu counted (bound %zu): x%.3f of the bound, %zu entries, %llu evicted\n",
-                grown, c.bytes(), max, static_cast<double>(grown) / static_cast<double>(max), c.size(),
-                static_cast<unsigned long long>(c.evictions()));
+    std::printf(
+        "resident growth %zu bytes for %zu counted (bound %zu): x%.3f of the bound, %zu entries, %llu evicted\n", grown,
+        c.bytes(), max, static_cast<double>(grown) / static_cast<double>(max), c.size(),
+        static_cast<unsigned long long>(c.evictions()));
     EXPECT_GT(c.evictions(), 0u);
     EXPECT_LE(grown, max + max / 2 + (8u << 20));
 }
 
-TEST(cache_memory, tiny_answers_count_their_keys_headers_and_overhead) { check({"tiny", 1}, 2 << 20); }
+TEST(cache_memory, tiny_answers_count_their_keys_headers_and_overhead) {
+    check({"tiny", 1}, 2 << 20);
+}
 
-TEST(cache_memory, small_answers_with_a_gzip_form) { check({"small", 40}, 4 << 20); }
+TEST(cache_memory, small_answers_with_a_gzip_form) {
+    check({"small", 40}, 4 << 20);
+}
 
-TEST(cache_memory, large_answers_with_a_gzip_form) { check({"large", 2000}, 8 << 20); }
+TEST(cache_memory, large_answers_with_a_gzip_form) {
+    check({"large", 2000}, 8 << 20);
+}
 
 }  // namespace
 }  // namespace frost::cache
