@@ -30,7 +30,8 @@ int main(int argc, char** argv) {
         "       case when random() < 0.1 then 'Customer' else 'Subscriber' end as usertype, "
         "       (1940 + random() * 60)::bigint as birth_year, (random() * 3)::bigint as gender "
         "from (select timestamp '2013-06-01' + to_microseconds((random() * 217900800000000)::bigint) as s "
-        "      from range(" + n + ")) order by starttime; checkpoint;";
+        "      from range(" +
+        n + ")) order by starttime; checkpoint;";
     auto r = con.value()->execute(sql);
     if (!r) return std::fprintf(stderr, "%s\n", r.error().message.c_str()), 1;
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -44,7 +44,8 @@ int main(int argc, char** argv) {
     duckdb_connection con;
     if (duckdb_connect(db, &con) == DuckDBError) return fail("connect", nullptr);
     duckdb_prepared_statement stmt;
-    if (duckdb_prepare(con, sql.str().c_str(), &stmt) == DuckDBError) return fail("prepare", duckdb_prepare_error(stmt));
+    if (duckdb_prepare(con, sql.str().c_str(), &stmt) == DuckDBError)
+        return fail("prepare", duckdb_prepare_error(stmt));
     const duckdb_date start = parse(argv[3]), end = parse(argv[4]);
     // Bind by name, as Frost does ($start_range, $end_range), when the SQL has them.
     idx_t start_index = 0, end_index = 0;
@@ -57,7 +58,8 @@ int main(int argc, char** argv) {
     const auto t0 = std::chrono::steady_clock::now();
     long long checksum = 0;
     // At least one run: `SECONDS=0` runs the SQL once (and its checksum is its first column's sum).
-    for (int runs = 0; runs == 0 || std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < budget; ++runs) {
+    for (int runs = 0;
+         runs == 0 || std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < budget; ++runs) {
         const auto q0 = std::chrono::steady_clock::now();
         duckdb_result res;
         if (duckdb_execute_prepared(stmt, &res) == DuckDBError) return fail("execute", duckdb_result_error(&res));

@@ -26,11 +26,16 @@ bool valid_text(std::string_view s) {
 
 std::string_view type_name(config::param_type t) {
     switch (t) {
-        case config::param_type::string: return "text";
-        case config::param_type::integer: return "a whole number";
-        case config::param_type::number: return "a number";
-        case config::param_type::boolean: return "true or false";
-        case config::param_type::date: return "a date YYYY-MM-DD or MM/DD/YYYY";
+        case config::param_type::string:
+            return "text";
+        case config::param_type::integer:
+            return "a whole number";
+        case config::param_type::number:
+            return "a number";
+        case config::param_type::boolean:
+            return "true or false";
+        case config::param_type::date:
+            return "a date YYYY-MM-DD or MM/DD/YYYY";
     }
     return "a value";
 }
@@ -43,21 +48,22 @@ std::optional<bool> parse_bool(std::string_view s) {
 
 model::result<model::value> parse_value(const config::param_config& p, std::string_view text) {
     auto fail = [&](std::string why = {}) {
-        return bad(model::error_code::bad_parameter,
-                   "parameter " + p.name + ": expected " + std::string(type_name(p.type)) + (why.empty() ? "" : ", " + why),
-                   p.description);
+        return bad(
+            model::error_code::bad_parameter,
+            "parameter " + p.name + ": expected " + std::string(type_name(p.type)) + (why.empty() ? "" : ", " + why),
+            p.description);
     };
     if (text.size() > p.max_length)
         return bad(model::error_code::bad_parameter,
                    "parameter " + p.name + ": longer than " + std::to_string(p.max_length) + " characters");
     if (!valid_text(text)) return fail("got bytes that are not printable UTF-8");
-    auto in_range = [&](double v) {
-        return (!p.minimum || v >= *p.minimum) && (!p.maximum || v <= *p.maximum);
-    };
+    auto in_range = [&](double v) { return (!p.minimum || v >= *p.minimum) && (!p.maximum || v <= *p.maximum); };
     auto range_text = [&] {
         std::string s;
         if (p.minimum) s += "at least " + std::to_string(static_cast<long long>(*p.minimum));
-        if (p.maximum) s += std::string(s.empty() ? "" : " and ") + "at most " + std::to_string(static_cast<long long>(*p.maximum));
+        if (p.maximum)
+            s +=
+                std::string(s.empty() ? "" : " and ") + "at most " + std::to_string(static_cast<long long>(*p.maximum));
         return s;
     };
     switch (p.type) {
@@ -200,13 +206,22 @@ model::result<std::vector<source::parameter>> bind_params(const config::endpoint
         }
         std::optional<std::string_view>* target = nullptr;
         switch (s->kind) {
-            case slot_kind::param: target = &given[s->index]; break;
-            case slot_kind::range_start: target = &start_text; break;
-            case slot_kind::range_end: target = &end_text; break;
-            case slot_kind::random: target = &random_text; break;
+            case slot_kind::param:
+                target = &given[s->index];
+                break;
+            case slot_kind::range_start:
+                target = &start_text;
+                break;
+            case slot_kind::range_end:
+                target = &end_text;
+                break;
+            case slot_kind::random:
+                target = &random_text;
+                break;
         }
         if (target->has_value())
-            return bad(model::error_code::bad_parameter, "parameter " + std::string(s->canonical) + " is given more than once");
+            return bad(model::error_code::bad_parameter,
+                       "parameter " + std::string(s->canonical) + " is given more than once");
         *target = value;
     }
 
@@ -234,12 +249,15 @@ model::result<std::vector<source::parameter>> bind_params(const config::endpoint
         bool random = false;
         if (random_text) {
             auto b = parse_bool(*random_text);
-            if (!b) return bad(model::error_code::bad_parameter, "parameter " + *d.random_param + ": expected true or false");
+            if (!b)
+                return bad(model::error_code::bad_parameter,
+                           "parameter " + *d.random_param + ": expected true or false");
             random = *b;
         }
         if (random && (start_text || end_text))
-            return bad(model::error_code::bad_parameter,
-                       "parameter " + *d.random_param + "=true picks its own range: leave out " + d.start + " and " + d.end);
+            return bad(
+                model::error_code::bad_parameter,
+                "parameter " + *d.random_param + "=true picks its own range: leave out " + d.start + " and " + d.end);
         if (start_text.has_value() != end_text.has_value()) {
             const auto& missing = start_text ? d.end : d.start;
             return bad(model::error_code::missing_parameter,
@@ -249,11 +267,13 @@ model::result<std::vector<source::parameter>> bind_params(const config::endpoint
         if (start_text) {
             auto parse_bound = [&](std::string_view text, const std::string& name) -> model::result<model::date> {
                 if (text.size() > 32 || !valid_text(text))
-                    return bad(model::error_code::bad_parameter, "parameter " + name + ": expected a date YYYY-MM-DD or MM/DD/YYYY");
+                    return bad(model::error_code::bad_parameter,
+                               "parameter " + name + ": expected a date YYYY-MM-DD or MM/DD/YYYY");
                 auto day = model::parse_date(text);
                 if (!day)
                     return bad(model::error_code::bad_parameter,
-                               "parameter " + name + ": expected a date YYYY-MM-DD or MM/DD/YYYY, got \"" + std::string(text) + "\"",
+                               "parameter " + name + ": expected a date YYYY-MM-DD or MM/DD/YYYY, got \"" +
+                                   std::string(text) + "\"",
                                "a real calendar day, e.g. 2013-06-01 or 06/01/2013");
                 return *day;
             };
@@ -263,8 +283,8 @@ model::result<std::vector<source::parameter>> bind_params(const config::endpoint
             if (!e) return std::move(e).error();
             if (e.value() < s.value())
                 return bad(model::error_code::bad_parameter,
-                           "parameter " + d.start + " (" + model::format_date(s.value()) + ") is after " + d.end + " (" +
-                               model::format_date(e.value()) + ")",
+                           "parameter " + d.start + " (" + model::format_date(s.value()) + ") is after " + d.end +
+                               " (" + model::format_date(e.value()) + ")",
                            "both bounds are whole days and inclusive; give start <= end");
             start = s.value();
             end = e.value();

@@ -28,7 +28,6 @@ using query_pairs = std::vector<std::pair<std::string, std::string>>;
 /// (both NULL when absent). Errors name the parameter and what is expected.
 /// `rng` is only used for `random=true`; the caller owns it (one per thread).
 [[nodiscard]] model::result<std::vector<source::parameter>> bind_params(const config::endpoint_config& endpoint,
-                                                                        const query_pairs& query,
-                                                                        std::mt19937_64& rng);
+                                                                        const query_pairs& query, std::mt19937_64& rng);
 
 }  // namespace frost::api

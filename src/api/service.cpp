@@ -127,12 +127,15 @@ model::result<std::unique_ptr<service>> service::create(std::shared_ptr<const co
         if (!e.rollup.empty()) {
             if (!s->serving_)
                 return model::error{model::error_code::config_error,
-                                    "endpoint " + e.path + ": rollup \"" + e.rollup + "\" has no serving database open", {}, {}};
+                                    "endpoint " + e.path + ": rollup \"" + e.rollup + "\" has no serving database open",
+                                    {},
+                                    {}};
             r.rollups = s->serving_.get();
             r.src = s->serving_.get();
             const auto* sql = config::sql_for(e.sql, r.src->dialect());
             if (!sql)
-                return model::error{model::error_code::config_error, "endpoint " + e.path + ": no duckdb SQL for its rollup", {}, {}};
+                return model::error{
+                    model::error_code::config_error, "endpoint " + e.path + ": no duckdb SQL for its rollup", {}, {}};
             r.sql = *sql;
         } else if (e.static_body) {
             r.static_body = std::make_shared<const std::string>(*e.static_body);
@@ -140,12 +143,16 @@ model::result<std::unique_ptr<service>> service::create(std::shared_ptr<const co
             auto it = s->sources_.find(e.source);
             if (it == s->sources_.end() || !it->second)
                 return model::error{model::error_code::config_error,
-                                    "endpoint " + e.path + ": source \"" + e.source + "\" is not open", {}, {}};
+                                    "endpoint " + e.path + ": source \"" + e.source + "\" is not open",
+                                    {},
+                                    {}};
             r.src = it->second.get();
             const auto* sql = config::sql_for(e.sql, r.src->dialect());
             if (!sql)
                 return model::error{model::error_code::config_error,
-                                    "endpoint " + e.path + ": no SQL for dialect " + std::string(r.src->dialect()), {}, {}};
+                                    "endpoint " + e.path + ": no SQL for dialect " + std::string(r.src->dialect()),
+                                    {},
+                                    {}};
             r.sql = *sql;
         }
         s->routes_.emplace(e.path, std::move(r));
@@ -157,9 +164,13 @@ void service::add_route(std::string path, builtin_handler handler) {
     builtins_.emplace(std::move(path), std::move(handler));
 }
 
-void service::add_guard(guard g) { guards_.push_back(std::move(g)); }
+void service::add_guard(guard g) {
+    guards_.push_back(std::move(g));
+}
 
-void service::add_observer(observer o) { observers_.push_back(std::move(o)); }
+void service::add_observer(observer o) {
+    observers_.push_back(std::move(o));
+}
 
 struct service::exchange {
     exchange(request r, std::function<void(response)> d)
@@ -190,7 +201,8 @@ void service::fail(exchange& x, const std::exception_ptr& failure) const {
         reply(x, internal_error_response(x.req.request_id));
     } catch (...) {
         // The transport's own callback failed: nothing is left to answer with.
-        spdlog::error("{}: the 500 could not be sent either: {}", x.req.request_id, failure_text(std::current_exception()));
+        spdlog::error("{}: the 500 could not be sent either: {}", x.req.request_id,
+                      failure_text(std::current_exception()));
     }
 }
 
@@ -279,7 +291,9 @@ bool service::admit(exchange& x, const route& rt) {
     }
     if (x.req.method != "GET" && x.req.method != "HEAD") {
         auto r = error_response({model::error_code::method_not_allowed,
-                                 "method " + x.req.method.substr(0, 16) + " is not allowed here", {}, "use GET"});
+                                 "method " + x.req.method.substr(0, 16) + " is not allowed here",
+                                 {},
+                                 "use GET"});
         r.headers.emplace_back("Allow", "GET, HEAD, OPTIONS");
         reply(x, std::move(r));
         return false;
@@ -348,7 +362,9 @@ void service::serve_live(const exchange_ptr& x, const route& rt, std::vector<sou
     };
     // A job whose client left, or whose deadline passed while it waited, is answered here
     // instead of run.
-    auto dropped = [this, x](worker_pool::drop_reason why) { guarded(*x, [&] { reply_error(*x, dropped_error(why)); }); };
+    auto dropped = [this, x](worker_pool::drop_reason why) {
+        guarded(*x, [&] { reply_error(*x, dropped_error(why)); });
+    };
     const auto deadline = x->req.deadline;
     const auto stop = x->req.stop;
     if (!workers_.try_post({std::move(job), std::move(dropped), deadline, stop}))
@@ -424,8 +440,8 @@ service::answer service::run_query(const route& rt, const std::vector<source::pa
         if (!table) {
             // The whole text goes to the log; callers see it only with `server.expose_errors`.
             const auto& e = table.error();
-            spdlog::warn("{} {} failed: {} ({}){}{}", request_id, rt.endpoint->path, e.message, model::code_name(e.code),
-                         e.details.empty() ? "" : ": ", e.details);
+            spdlog::warn("{} {} failed: {} ({}){}{}", request_id, rt.endpoint->path, e.message,
+                         model::code_name(e.code), e.details.empty() ? "" : ": ", e.details);
             a.error = e;
             return a;
         }

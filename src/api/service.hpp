@@ -4,8 +4,8 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <string>
 #include <optional>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -29,11 +29,11 @@ using source_map = source::source_map;
 
 /// What happened to one request, for observers (metrics, access logs, EMF).
 struct request_stats {
-    std::string_view route;             ///< the matched route's path, or `(unmatched)`
-    model::clock::time_point started;   ///< when `handle` was called
+    std::string_view route;               ///< the matched route's path, or `(unmatched)`
+    model::clock::time_point started;     ///< when `handle` was called
     model::clock::duration query_time{};  ///< time spent in the source, zero when none ran
-    std::string_view cache = "none";    ///< cache outcome: none, hit, miss, stale, bypass
-    std::string_view source;            ///< the source queried, empty when none ran
+    std::string_view cache = "none";      ///< cache outcome: none, hit, miss, stale, bypass
+    std::string_view source;              ///< the source queried, empty when none ran
 };
 
 /// A route answered by code rather than config (OpenAPI, dashboard, metrics, health). Runs

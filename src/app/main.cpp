@@ -1,13 +1,13 @@
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
+#include <unistd.h>
 #include <atomic>
 #include <charconv>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
-#include <unistd.h>
 
 #include "app/assemble.hpp"
 #include "app/lambda_command.hpp"
@@ -40,10 +40,22 @@ std::optional<std::uint64_t> parse_count(std::string text) {
     std::uint64_t scale = 1;
     if (!text.empty()) {
         switch (text.back()) {
-            case 'k': case 'K': scale = 1'000; break;
-            case 'm': case 'M': scale = 1'000'000; break;
-            case 'g': case 'G': case 'b': case 'B': scale = 1'000'000'000; break;
-            default: break;
+            case 'k':
+            case 'K':
+                scale = 1'000;
+                break;
+            case 'm':
+            case 'M':
+                scale = 1'000'000;
+                break;
+            case 'g':
+            case 'G':
+            case 'b':
+            case 'B':
+                scale = 1'000'000'000;
+                break;
+            default:
+                break;
         }
         if (scale != 1) text.pop_back();
     }
@@ -89,8 +101,8 @@ void draw_progress(std::uint64_t written, std::uint64_t total, std::chrono::stea
                      static_cast<unsigned long long>(total), secs);
         if (written == total) std::fputc('\n', stderr);
     } else if (permille % 100 == 0) {
-        std::fprintf(stderr, "  %3d%%  %llu / %llu trips  %.1fs\n", permille / 10, static_cast<unsigned long long>(written),
-                     static_cast<unsigned long long>(total), secs);
+        std::fprintf(stderr, "  %3d%%  %llu / %llu trips  %.1fs\n", permille / 10,
+                     static_cast<unsigned long long>(written), static_cast<unsigned long long>(total), secs);
     }
 }
 
@@ -162,7 +174,8 @@ int main(int argc, char** argv) {
     int port = -1;
     serve->add_option("-c,--config", config_path, "Config file (env FROST_CONFIG)");
     serve->add_option("--host", host, "Address to listen on (env FROST_HOST; default 127.0.0.1)");
-    serve->add_option("--port", port, "Port (env FROST_PORT; default 5000; 0 picks a free one)")->check(CLI::Range(0, 65535));
+    serve->add_option("--port", port, "Port (env FROST_PORT; default 5000; 0 picks a free one)")
+        ->check(CLI::Range(0, 65535));
     std::string web_root;
     serve->add_option("--web-root", web_root, "Built dashboard/docs files (env FROST_WEB_ROOT; default: found)");
 
@@ -186,7 +199,8 @@ int main(int argc, char** argv) {
     std::vector<std::string> sync_only;
     sync->add_option("-r,--rollup", sync_only, "Only this rollup (repeatable); default all");
 
-    auto* lambda = cli.add_subcommand("lambda", "Answer AWS Lambda events (automatic when AWS_LAMBDA_RUNTIME_API is set)");
+    auto* lambda =
+        cli.add_subcommand("lambda", "Answer AWS Lambda events (automatic when AWS_LAMBDA_RUNTIME_API is set)");
     lambda->add_option("-c,--config", config_path, "Config file (env FROST_CONFIG)");
 
     app::openapi_verb_options openapi_options;

@@ -12,9 +12,11 @@ model::result<api::source_map> open_sources(const config::config& cfg) {
     for (const auto& s : cfg.sources) {
         if (s.type == "duckdb") {
             if (s.path != ":memory:" && !std::filesystem::exists(s.path)) {
-                return model::error{model::error_code::config_error,
-                                    "source " + s.name + ": database file " + s.path + " does not exist",
-                                    {}, "create the sample database with `frost seed --out " + s.path + "` (make run does it)"};
+                return model::error{
+                    model::error_code::config_error,
+                    "source " + s.name + ": database file " + s.path + " does not exist",
+                    {},
+                    "create the sample database with `frost seed --out " + s.path + "` (make run does it)"};
             }
             source::duckdb::duckdb_settings settings{s.path, s.read_only, s.options};
             auto src = source::duckdb::duckdb_source::open(s.name, settings);
@@ -30,7 +32,9 @@ model::result<api::source_map> open_sources(const config::config& cfg) {
             out.emplace(s.name, std::move(src).value());
         } else {
             return model::error{model::error_code::config_error,
-                                "source " + s.name + ": type " + s.type + " is not built into this binary", {}, {}};
+                                "source " + s.name + ": type " + s.type + " is not built into this binary",
+                                {},
+                                {}};
         }
     }
     return out;

@@ -21,12 +21,18 @@ namespace {
 
 const char* stage_text(rollup::refresh_stage s) {
     switch (s) {
-        case rollup::refresh_stage::querying: return "querying the source";
-        case rollup::refresh_stage::writing: return "writing the staging table";
-        case rollup::refresh_stage::validating: return "validating";
-        case rollup::refresh_stage::swapping: return "swapping in";
-        case rollup::refresh_stage::done: return "done";
-        case rollup::refresh_stage::failed: return "failed";
+        case rollup::refresh_stage::querying:
+            return "querying the source";
+        case rollup::refresh_stage::writing:
+            return "writing the staging table";
+        case rollup::refresh_stage::validating:
+            return "validating";
+        case rollup::refresh_stage::swapping:
+            return "swapping in";
+        case rollup::refresh_stage::done:
+            return "done";
+        case rollup::refresh_stage::failed:
+            return "failed";
     }
     return "";
 }
@@ -65,7 +71,8 @@ private:
         const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
         static const char spin[] = "|/-\\";
         std::fprintf(stderr, "%s  %-20s %c %-26s %10llu rows %7.1fs%c", tty_ ? "\r\033[K" : "", name_.c_str(),
-                     tty_ ? spin[frame_++ % 4] : '-', stage_text(stage_), static_cast<unsigned long long>(rows_), secs, end);
+                     tty_ ? spin[frame_++ % 4] : '-', stage_text(stage_), static_cast<unsigned long long>(rows_), secs,
+                     end);
         std::fflush(stderr);
     }
     void tick() {
@@ -118,7 +125,8 @@ int run_sync(const std::string& config_path, const std::vector<std::string>& onl
     }
     const auto& cfg = *assembled.value().cfg;
     const auto& store = assembled.value().rollups;
-    std::cerr << "Refreshing rollups into " << (cfg.serving.path.empty() ? std::string("memory (serving.path is not set)") : cfg.serving.path)
+    std::cerr << "Refreshing rollups into "
+              << (cfg.serving.path.empty() ? std::string("memory (serving.path is not set)") : cfg.serving.path)
               << '\n';
     int failures = 0;
     for (const auto& name : store->rollup_names()) {

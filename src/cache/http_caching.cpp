@@ -46,7 +46,8 @@ std::string cache_control(const config::cache_policy& policy) {
     std::string out = policy.shared ? "public" : "private";
     out += ", max-age=" + std::to_string(duration_cast<seconds>(policy.ttl).count());
     if (policy.stale_while_revalidate.count() > 0)
-        out += ", stale-while-revalidate=" + std::to_string(duration_cast<seconds>(policy.stale_while_revalidate).count());
+        out +=
+            ", stale-while-revalidate=" + std::to_string(duration_cast<seconds>(policy.stale_while_revalidate).count());
     if (policy.stale_if_error.count() > 0)
         out += ", stale-if-error=" + std::to_string(duration_cast<seconds>(policy.stale_if_error).count());
     return out;

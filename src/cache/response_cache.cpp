@@ -42,10 +42,9 @@ std::size_t heap_of(const std::shared_ptr<const std::string>& body) noexcept {
 // The cache's own share of one entry: its LRU list node (two links and the shared pointer),
 // its index node (a link, the key view, the list iterator and the cached hash) and about two
 // bucket pointers (the table keeps its load factor at or below one and grows by doubling).
-constexpr std::size_t cache_node_bytes = heap_block(2 * sizeof(void*) + sizeof(std::shared_ptr<const entry>)) +
-                                         heap_block(sizeof(void*) + sizeof(std::string_view) + sizeof(void*) +
-                                                    sizeof(std::size_t)) +
-                                         2 * sizeof(void*);
+constexpr std::size_t cache_node_bytes =
+    heap_block(2 * sizeof(void*) + sizeof(std::shared_ptr<const entry>)) +
+    heap_block(sizeof(void*) + sizeof(std::string_view) + sizeof(void*) + sizeof(std::size_t)) + 2 * sizeof(void*);
 
 // Copies a string into an allocation of exactly its size, when it holds much more: a renderer's
 // reserve or a compressor's worst-case buffer would otherwise stay allocated for the entry's life.
@@ -144,18 +143,24 @@ response_cache::found response_cache::find(std::string_view key, model::clock::t
     }
     const auto& e = *it->second;
     freshness state;
-    if (now < e->fresh_until) state = freshness::fresh;
-    else if (now < e->revalidate_until) state = freshness::stale_revalidate;
-    else if (now < e->error_until) state = freshness::stale_if_error;
+    if (now < e->fresh_until)
+        state = freshness::fresh;
+    else if (now < e->revalidate_until)
+        state = freshness::stale_revalidate;
+    else if (now < e->error_until)
+        state = freshness::stale_if_error;
     else {
         erase_locked(it->second);
         misses_.fetch_add(1, std::memory_order_relaxed);
         return {};
     }
     lru_.splice(lru_.begin(), lru_, it->second);
-    if (state == freshness::fresh) hits_.fetch_add(1, std::memory_order_relaxed);
-    else if (state == freshness::stale_revalidate) stale_hits_.fetch_add(1, std::memory_order_relaxed);
-    else misses_.fetch_add(1, std::memory_order_relaxed);  // only usable if the refresh fails
+    if (state == freshness::fresh)
+        hits_.fetch_add(1, std::memory_order_relaxed);
+    else if (state == freshness::stale_revalidate)
+        stale_hits_.fetch_add(1, std::memory_order_relaxed);
+    else
+        misses_.fetch_add(1, std::memory_order_relaxed);  // only usable if the refresh fails
     return {e, state};
 }
 

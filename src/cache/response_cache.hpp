@@ -29,9 +29,9 @@ struct entry {
     std::shared_ptr<const std::string> gzip_body;  ///< null when gzip would not be smaller
     std::string etag;                              ///< of `body`
     std::string gzip_etag;                         ///< of `gzip_body`
-    header_list identity_headers;  ///< Content-Type, ETag, Cache-Control, Vary, data version ...
-    header_list gzip_headers;      ///< the same with Content-Encoding: gzip and the gzip ETag
-    header_list not_modified_headers;  ///< for a 304 (no Content-Type)
+    header_list identity_headers;                  ///< Content-Type, ETag, Cache-Control, Vary, data version ...
+    header_list gzip_headers;                      ///< the same with Content-Encoding: gzip and the gzip ETag
+    header_list not_modified_headers;              ///< for a 304 (no Content-Type)
     model::clock::time_point created;
     model::clock::time_point fresh_until;
     model::clock::time_point revalidate_until;  ///< served stale while one refresh runs

@@ -18,9 +18,9 @@ namespace frost::config {
 struct server_config {
     std::string host = "127.0.0.1";
     std::uint16_t port = 5000;
-    unsigned io_threads = 0;        ///< 0: one per core
-    unsigned workers = 0;           ///< query threads; 0: one per core
-    std::size_t queue_capacity = 256;  ///< queued queries past this answer 503 at once
+    unsigned io_threads = 0;                            ///< 0: one per core
+    unsigned workers = 0;                               ///< query threads; 0: one per core
+    std::size_t queue_capacity = 256;                   ///< queued queries past this answer 503 at once
     std::chrono::milliseconds request_timeout{29'000};  ///< API Gateway's own limit
     std::chrono::milliseconds shutdown_grace{10'000};
     std::chrono::milliseconds header_timeout{10'000};
@@ -29,10 +29,10 @@ struct server_config {
     std::size_t max_body_bytes = std::size_t{64} * 1024;
     std::size_t max_url_bytes = std::size_t{4} * 1024;
     std::size_t max_connections = 4096;
-    std::size_t max_header_count = 100;              ///< more header fields answer 431
-    std::size_t max_requests_per_connection = 1000;  ///< then the connection closes (nginx keepalive_requests)
+    std::size_t max_header_count = 100;                       ///< more header fields answer 431
+    std::size_t max_requests_per_connection = 1000;           ///< then the connection closes (nginx keepalive_requests)
     std::chrono::milliseconds max_connection_age{3'600'000};  ///< lifetime of one keep-alive connection
-    std::chrono::milliseconds write_timeout{30'000};  ///< a client that reads slower than this is dropped
+    std::chrono::milliseconds write_timeout{30'000};          ///< a client that reads slower than this is dropped
     std::optional<std::uint16_t> admin_port;  ///< `/metrics`, `/livez`, `/readyz` on their own port (0: any free)
     bool access_log = true;                   ///< one JSON line per request on stdout
     /// Show callers the text of server-side errors (a source's message, SQL and table names).
@@ -100,8 +100,8 @@ struct cache_config {
 /// A rollup (`rollups:`): an aggregate table built from a source's SQL into Frost's local
 /// serving database, refreshed on a schedule and swapped in atomically.
 struct rollup_config {
-    std::string name;    ///< table name in the serving database
-    std::string source;  ///< source the SQL runs on
+    std::string name;                        ///< table name in the serving database
+    std::string source;                      ///< source the SQL runs on
     std::map<std::string, std::string> sql;  ///< dialect -> SQL ("" for the source's own)
     std::chrono::milliseconds refresh{std::chrono::minutes(60)};
     std::size_t max_rows = 1'000'000;
@@ -133,11 +133,11 @@ struct jwt_config {
     std::string jwks_url;
     std::string jwks_file;
     std::vector<std::string> algorithms{"RS256", "ES256"};
-    std::string issuer;                  ///< required in tokens when set
-    std::vector<std::string> audience;   ///< one of these is required in `aud` (or Cognito's `client_id`) when set
-    std::chrono::milliseconds leeway{30'000};         ///< clock skew allowed on exp, nbf, iat
-    std::chrono::milliseconds fetch_timeout{1'500};   ///< API Gateway's JWKS timeout
-    std::chrono::milliseconds cache_default{300'000}; ///< key lifetime when the JWKS response has no max-age
+    std::string issuer;                 ///< required in tokens when set
+    std::vector<std::string> audience;  ///< one of these is required in `aud` (or Cognito's `client_id`) when set
+    std::chrono::milliseconds leeway{30'000};            ///< clock skew allowed on exp, nbf, iat
+    std::chrono::milliseconds fetch_timeout{1'500};      ///< API Gateway's JWKS timeout
+    std::chrono::milliseconds cache_default{300'000};    ///< key lifetime when the JWKS response has no max-age
     std::chrono::milliseconds refetch_interval{60'000};  ///< unknown `kid` refetches at most this often
 };
 
@@ -152,7 +152,7 @@ struct auth_config {
     auth_mode default_mode = auth_mode::none;  ///< for endpoints that do not say
     std::vector<api_key_config> api_keys;
     std::optional<jwt_config> jwt;
-    rate_limit_config rate_limit;  ///< per caller (key, token subject or client IP), per endpoint
+    rate_limit_config rate_limit;      ///< per caller (key, token subject or client IP), per endpoint
     bool trust_forwarded_for = false;  ///< take the client IP from X-Forwarded-For (behind a proxy only)
 };
 
@@ -162,24 +162,24 @@ struct endpoint_config {
     std::string summary;
     std::string description;
     std::vector<std::string> tags;
-    std::string source;                     ///< name of a source; empty for a static endpoint
+    std::string source;                      ///< name of a source; empty for a static endpoint
     std::map<std::string, std::string> sql;  ///< dialect -> SQL text with `$name` placeholders
     std::vector<param_config> params;
     std::optional<date_range_config> date_range;
-    bool strict = true;                     ///< unknown query parameters are a 400
+    bool strict = true;  ///< unknown query parameters are a 400
     row_format format = row_format::arrays;
     std::optional<std::string> static_body;  ///< a fixed JSON answer (the seed's `GET /`)
     std::size_t max_rows = 100'000;
-    std::optional<auth_mode> auth;                  ///< overrides `auth.default`
-    std::map<std::string, std::string> claims;      ///< parameter -> JWT claim bound to it (row-level filtering)
-    std::optional<rate_limit_config> rate_limit;    ///< overrides `auth.rate_limit`
-    std::string rollup;  ///< the rollup it reads: its SQL then runs on the serving database
+    std::optional<auth_mode> auth;                ///< overrides `auth.default`
+    std::map<std::string, std::string> claims;    ///< parameter -> JWT claim bound to it (row-level filtering)
+    std::optional<rate_limit_config> rate_limit;  ///< overrides `auth.rate_limit`
+    std::string rollup;                           ///< the rollup it reads: its SQL then runs on the serving database
     cache_policy cache;
 };
 
 /// The whole configuration: immutable once loaded, shared as `shared_ptr<const config>`.
 struct config {
-    std::string file;   ///< where it was read from, for messages
+    std::string file;      ///< where it was read from, for messages
     std::string base_dir;  ///< relative paths resolve against this
     server_config server;
     std::vector<source_config> sources;

@@ -1,5 +1,5 @@
-#include <boost/json.hpp>
 #include <yaml-cpp/yaml.h>
+#include <boost/json.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -30,7 +30,8 @@ public:
     [[noreturn]] void fail(const YAML::Node& node, const std::string& where, const std::string& what) const {
         std::ostringstream out;
         out << file_;
-        if (node.IsDefined() && node.Mark().line >= 0) out << ':' << node.Mark().line + 1 << ':' << node.Mark().column + 1;
+        if (node.IsDefined() && node.Mark().line >= 0)
+            out << ':' << node.Mark().line + 1 << ':' << node.Mark().column + 1;
         out << ": " << where << ": " << what;
         throw load_failure{out.str()};
     }
@@ -53,7 +54,8 @@ public:
     /// The YAML text being read, for `fail_inside`.
     void set_text(const std::string* text) noexcept { text_ = text; }
 
-    void only_keys(const YAML::Node& map, const std::string& where, std::initializer_list<std::string_view> keys) const {
+    void only_keys(const YAML::Node& map, const std::string& where,
+                   std::initializer_list<std::string_view> keys) const {
         if (!map.IsMap()) fail(map, where, "expected a mapping");
         for (const auto& kv : map) {
             const auto key = kv.first.as<std::string>();
@@ -109,7 +111,8 @@ public:
             return out;
         }
         if (!node.IsSequence()) fail(node, where, "expected a list of text values");
-        for (std::size_t i = 0; i < node.size(); ++i) out.push_back(text(node[i], where + "[" + std::to_string(i) + "]"));
+        for (std::size_t i = 0; i < node.size(); ++i)
+            out.push_back(text(node[i], where + "[" + std::to_string(i) + "]"));
         return out;
     }
 
@@ -136,7 +139,8 @@ bool valid_identifier(std::string_view s) {
 bool valid_path(std::string_view s) {
     if (s.empty() || s[0] != '/' || s.size() > 256) return false;
     for (char c : s)
-        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '_' || c == '-' || c == '.')) return false;
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '_' || c == '-' || c == '.'))
+            return false;
     return s.find("//") == std::string_view::npos;
 }
 
@@ -178,11 +182,27 @@ param_type parse_param_type(const reader& r, const YAML::Node& node, const std::
 
 server_config read_server(const reader& r, const YAML::Node& node) {
     server_config s;
-    r.only_keys(node, "server", {"host", "port", "io_threads", "workers", "queue_capacity", "request_timeout",
-                                 "shutdown_grace", "header_timeout", "idle_timeout", "max_header_bytes",
-                                 "max_body_bytes", "max_url_bytes", "max_connections", "max_header_count",
-                                 "max_requests_per_connection", "max_connection_age", "write_timeout", "admin_port",
-                                 "access_log", "expose_errors"});
+    r.only_keys(node, "server",
+                {"host",
+                 "port",
+                 "io_threads",
+                 "workers",
+                 "queue_capacity",
+                 "request_timeout",
+                 "shutdown_grace",
+                 "header_timeout",
+                 "idle_timeout",
+                 "max_header_bytes",
+                 "max_body_bytes",
+                 "max_url_bytes",
+                 "max_connections",
+                 "max_header_count",
+                 "max_requests_per_connection",
+                 "max_connection_age",
+                 "write_timeout",
+                 "admin_port",
+                 "access_log",
+                 "expose_errors"});
     if (node["host"]) s.host = r.text(node["host"], "server.host");
     if (node["port"]) s.port = r.integer<std::uint16_t>(node["port"], "server.port", 0, 65535);
     if (node["io_threads"]) s.io_threads = r.integer<unsigned>(node["io_threads"], "server.io_threads", 0, 256);
@@ -206,7 +226,8 @@ server_config read_server(const reader& r, const YAML::Node& node) {
     if (node["max_requests_per_connection"])
         s.max_requests_per_connection = r.integer<std::size_t>(node["max_requests_per_connection"],
                                                                "server.max_requests_per_connection", 1, 1'000'000);
-    if (node["max_connection_age"]) s.max_connection_age = r.duration(node["max_connection_age"], "server.max_connection_age");
+    if (node["max_connection_age"])
+        s.max_connection_age = r.duration(node["max_connection_age"], "server.max_connection_age");
     if (node["write_timeout"]) s.write_timeout = r.duration(node["write_timeout"], "server.write_timeout");
     if (node["admin_port"]) s.admin_port = r.integer<std::uint16_t>(node["admin_port"], "server.admin_port", 0, 65535);
     if (node["access_log"]) s.access_log = r.boolean(node["access_log"], "server.access_log");
@@ -231,8 +252,7 @@ source_config read_source(const reader& r, const std::string& name, const YAML::
         if (node["read_only"]) s.read_only = r.boolean(node["read_only"], where + ".read_only");
         if (const auto& opts = node["options"]) {
             if (!opts.IsMap()) r.fail(opts, where + ".options", "expected a mapping of DuckDB settings");
-            for (const auto& kv : opts)
-                s.options[kv.first.as<std::string>()] = r.text(kv.second, where + ".options");
+            for (const auto& kv : opts) s.options[kv.first.as<std::string>()] = r.text(kv.second, where + ".options");
         }
     } else if (s.type == "snowflake") {
         for (const auto& kv : node) {
@@ -279,7 +299,8 @@ auth_config read_auth(const reader& r, const YAML::Node& node) {
     r.only_keys(node, "auth", {"default", "api_keys", "jwt", "rate_limit", "trust_forwarded_for"});
     auth_config a;
     if (node["default"]) a.default_mode = read_auth_mode(r, node["default"], "auth.default");
-    if (node["trust_forwarded_for"]) a.trust_forwarded_for = r.boolean(node["trust_forwarded_for"], "auth.trust_forwarded_for");
+    if (node["trust_forwarded_for"])
+        a.trust_forwarded_for = r.boolean(node["trust_forwarded_for"], "auth.trust_forwarded_for");
     if (node["rate_limit"]) a.rate_limit = read_rate_limit(r, node["rate_limit"], "auth.rate_limit");
     if (const auto& keys = node["api_keys"]) {
         if (!keys.IsSequence()) r.fail(keys, "auth.api_keys", "expected a list of {name, sha256, endpoints}");
@@ -296,27 +317,33 @@ auth_config read_auth(const reader& r, const YAML::Node& node) {
             } else if (k["sha256_env"]) {
                 const auto var = r.text(k["sha256_env"], where + ".sha256_env");
                 const char* v = std::getenv(var.c_str());
-                if (!v || !*v) r.fail(k["sha256_env"], where + ".sha256_env", "the environment variable " + var + " is not set");
+                if (!v || !*v)
+                    r.fail(k["sha256_env"], where + ".sha256_env", "the environment variable " + var + " is not set");
                 key.sha256 = v;
             } else {
-                r.fail(k, where, "missing key \"sha256\" (the SHA-256 of the key in hex: printf %s \"$KEY\" | sha256sum)");
+                r.fail(k, where,
+                       "missing key \"sha256\" (the SHA-256 of the key in hex: printf %s \"$KEY\" | sha256sum)");
             }
             for (auto& c : key.sha256) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-            if (!valid_sha256_hex(key.sha256)) r.fail(k, where, "sha256 must be 64 hex digits (the hash, never the key)");
+            if (!valid_sha256_hex(key.sha256))
+                r.fail(k, where, "sha256 must be 64 hex digits (the hash, never the key)");
             if (k["endpoints"]) key.endpoints = r.text_list(k["endpoints"], where + ".endpoints");
             a.api_keys.push_back(std::move(key));
         }
     }
     if (const auto& j = node["jwt"]) {
-        r.only_keys(j, "auth.jwt", {"jwks_url", "jwks_file", "algorithms", "issuer", "audience", "leeway",
-                                    "fetch_timeout", "cache_default", "refetch_interval"});
+        r.only_keys(j, "auth.jwt",
+                    {"jwks_url", "jwks_file", "algorithms", "issuer", "audience", "leeway", "fetch_timeout",
+                     "cache_default", "refetch_interval"});
         jwt_config c;
         if (j["jwks_url"]) c.jwks_url = r.text(j["jwks_url"], "auth.jwt.jwks_url");
         if (j["jwks_file"]) c.jwks_file = r.text(j["jwks_file"], "auth.jwt.jwks_file");
-        if (c.jwks_url.empty() == c.jwks_file.empty()) r.fail(j, "auth.jwt", "give exactly one of jwks_url and jwks_file");
-        if (!c.jwks_url.empty() && c.jwks_url.rfind("https://", 0) != 0 && c.jwks_url.rfind("http://127.0.0.1", 0) != 0 &&
-            c.jwks_url.rfind("http://localhost", 0) != 0)
-            r.fail(j["jwks_url"], "auth.jwt.jwks_url", "the JWKS URL must use https:// (http:// only for 127.0.0.1 or localhost)");
+        if (c.jwks_url.empty() == c.jwks_file.empty())
+            r.fail(j, "auth.jwt", "give exactly one of jwks_url and jwks_file");
+        if (!c.jwks_url.empty() && c.jwks_url.rfind("https://", 0) != 0 &&
+            c.jwks_url.rfind("http://127.0.0.1", 0) != 0 && c.jwks_url.rfind("http://localhost", 0) != 0)
+            r.fail(j["jwks_url"], "auth.jwt.jwks_url",
+                   "the JWKS URL must use https:// (http:// only for 127.0.0.1 or localhost)");
         if (j["algorithms"]) {
             c.algorithms = r.text_list(j["algorithms"], "auth.jwt.algorithms");
             for (const auto& alg : c.algorithms)
@@ -338,8 +365,9 @@ auth_config read_auth(const reader& r, const YAML::Node& node) {
 }
 
 param_config read_param(const reader& r, const YAML::Node& node, const std::string& where) {
-    r.only_keys(node, where, {"name", "aliases", "type", "required", "default", "description", "max_length",
-                              "minimum", "maximum", "enum"});
+    r.only_keys(
+        node, where,
+        {"name", "aliases", "type", "required", "default", "description", "max_length", "minimum", "maximum", "enum"});
     param_config p;
     if (!node["name"]) r.fail(node, where, "missing key \"name\"");
     p.name = r.text(node["name"], where + ".name");
@@ -394,7 +422,8 @@ cache_policy read_cache_policy(const reader& r, const YAML::Node& node, const st
 cache_config read_cache(const reader& r, const YAML::Node& node) {
     r.only_keys(node, "cache", {"max_bytes", "min_gzip_bytes"});
     cache_config c;
-    if (node["max_bytes"]) c.max_bytes = r.integer<std::size_t>(node["max_bytes"], "cache.max_bytes", 0, std::size_t{1} << 40);
+    if (node["max_bytes"])
+        c.max_bytes = r.integer<std::size_t>(node["max_bytes"], "cache.max_bytes", 0, std::size_t{1} << 40);
     if (node["min_gzip_bytes"])
         c.min_gzip_bytes = r.integer<std::size_t>(node["min_gzip_bytes"], "cache.min_gzip_bytes", 0, 1u << 30);
     return c;
@@ -495,7 +524,8 @@ rollup_config read_rollup(const reader& r, const std::string& name, const YAML::
     } else if (sql.IsMap()) {
         for (const auto& kv : sql) {
             const auto dialect = kv.first.as<std::string>();
-            if (dialect != "duckdb" && dialect != "snowflake") r.fail(kv.first, where + ".sql", "dialects are duckdb and snowflake");
+            if (dialect != "duckdb" && dialect != "snowflake")
+                r.fail(kv.first, where + ".sql", "dialects are duckdb and snowflake");
             c.sql[dialect] = r.text(kv.second, where + ".sql." + dialect);
         }
     } else {
@@ -509,12 +539,14 @@ rollup_config read_rollup(const reader& r, const std::string& name, const YAML::
 }
 
 endpoint_config read_endpoint(const reader& r, const YAML::Node& node, const std::string& where) {
-    r.only_keys(node, where, {"path", "summary", "description", "tags", "source", "sql", "params", "date_range",
-                              "strict", "format", "static", "max_rows", "rollup", "cache", "auth", "claims", "rate_limit"});
+    r.only_keys(node, where,
+                {"path", "summary", "description", "tags", "source", "sql", "params", "date_range", "strict", "format",
+                 "static", "max_rows", "rollup", "cache", "auth", "claims", "rate_limit"});
     endpoint_config e;
     if (!node["path"]) r.fail(node, where, "missing key \"path\"");
     e.path = r.text(node["path"], where + ".path");
-    if (!valid_path(e.path)) r.fail(node["path"], where + ".path", "a path starts with / and holds letters, digits, - _ . /");
+    if (!valid_path(e.path))
+        r.fail(node["path"], where + ".path", "a path starts with / and holds letters, digits, - _ . /");
     const std::string at = where + " (" + e.path + ")";
     if (node["summary"]) e.summary = r.text(node["summary"], at + ".summary");
     if (node["description"]) e.description = r.text(node["description"], at + ".description");
@@ -523,9 +555,12 @@ endpoint_config read_endpoint(const reader& r, const YAML::Node& node, const std
     if (node["max_rows"]) e.max_rows = r.integer<std::size_t>(node["max_rows"], at + ".max_rows", 1, 10'000'000);
     if (node["format"]) {
         const auto f = r.text(node["format"], at + ".format");
-        if (f == "arrays") e.format = row_format::arrays;
-        else if (f == "objects") e.format = row_format::objects;
-        else r.fail(node["format"], at + ".format", "expected arrays or objects");
+        if (f == "arrays")
+            e.format = row_format::arrays;
+        else if (f == "objects")
+            e.format = row_format::objects;
+        else
+            r.fail(node["format"], at + ".format", "expected arrays or objects");
     }
     if (node["auth"]) e.auth = read_auth_mode(r, node["auth"], at + ".auth");
     if (node["rate_limit"]) e.rate_limit = read_rate_limit(r, node["rate_limit"], at + ".rate_limit");
@@ -562,7 +597,8 @@ endpoint_config read_endpoint(const reader& r, const YAML::Node& node, const std
     }
     if (const auto& ps = node["params"]) {
         if (!ps.IsSequence()) r.fail(ps, at + ".params", "expected a list");
-        for (std::size_t i = 0; i < ps.size(); ++i) e.params.push_back(read_param(r, ps[i], at + ".params[" + std::to_string(i) + "]"));
+        for (std::size_t i = 0; i < ps.size(); ++i)
+            e.params.push_back(read_param(r, ps[i], at + ".params[" + std::to_string(i) + "]"));
     }
     if (node["date_range"]) e.date_range = read_date_range(r, node["date_range"], at + ".date_range");
 
@@ -643,7 +679,9 @@ model::result<config> load_text(const std::string& text, const std::string& name
             for (const auto& kv : rollups) {
                 auto c = read_rollup(r, kv.first.as<std::string>(), kv.second);
                 const auto* src = cfg.find_source(c.source);
-                if (!src) r.fail(kv.second["source"], "rollups." + c.name + ".source", "no source named \"" + c.source + "\"");
+                if (!src)
+                    r.fail(kv.second["source"], "rollups." + c.name + ".source",
+                           "no source named \"" + c.source + "\"");
                 if (!sql_for(c.sql, src->type))
                     r.fail(kv.second["sql"], "rollups." + c.name + ".sql", "no SQL for the " + src->type + " dialect");
                 cfg.rollups.push_back(std::move(c));
@@ -666,7 +704,8 @@ model::result<config> load_text(const std::string& text, const std::string& name
                 const auto* src = cfg.find_source(e.source);
                 if (!src) r.fail(endpoints[i]["source"], where + ".source", "no source named \"" + e.source + "\"");
                 if (!sql_for(e.sql, src->type))
-                    r.fail(endpoints[i]["sql"], where + ".sql", "no SQL for the " + src->type + " dialect of source " + src->name);
+                    r.fail(endpoints[i]["sql"], where + ".sql",
+                           "no SQL for the " + src->type + " dialect of source " + src->name);
             }
             // An answer that needs credentials must never be kept by a CDN or shared proxy:
             // it would be handed to callers without them.
@@ -714,7 +753,9 @@ model::result<model::done> apply_environment(config& cfg) {
         auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
         if (ec != std::errc{} || p != v.data() + v.size() || n > max)
             return model::error{model::error_code::config_error,
-                                name + "=" + v + ": expected a whole number up to " + std::to_string(max), {}, {}};
+                                name + "=" + v + ": expected a whole number up to " + std::to_string(max),
+                                {},
+                                {}};
         return n;
     };
     if (auto v = env("FROST_HOST")) cfg.server.host = *v;
@@ -749,7 +790,9 @@ model::result<model::done> apply_environment(config& cfg) {
             for (auto& c : hash) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
             if (eq == 0 || eq == std::string_view::npos || !valid_sha256_hex(hash))
                 return model::error{model::error_code::config_error,
-                                    "FROST_API_KEYS: expected name=<64 hex digits of the key's SHA-256>[,...]", {}, {}};
+                                    "FROST_API_KEYS: expected name=<64 hex digits of the key's SHA-256>[,...]",
+                                    {},
+                                    {}};
             cfg.auth.api_keys.push_back({std::string(item.substr(0, eq)), std::move(hash), {}});
         }
     }

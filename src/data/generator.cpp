@@ -29,7 +29,7 @@ struct prng {
         return z ^ (z >> 31);
     }
     double uniform() noexcept { return static_cast<double>(next() >> 11) * 0x1.0p-53; }  // [0, 1)
-    double normal() noexcept {  // Box-Muller
+    double normal() noexcept {                                                           // Box-Muller
         const double u1 = std::max(uniform(), 1e-300), u2 = uniform();
         return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
     }
@@ -80,7 +80,7 @@ double day_weight(int index, const day_weather& w) {
 }
 
 constexpr double hour_weights_weekday[24] = {0.6, 0.35, 0.2, 0.15, 0.2, 0.8, 2.5, 5.5, 8.5, 5.5, 3.8, 4.0,
-                                             4.6, 4.7, 4.6, 5.2, 6.8, 9.2, 8.6, 6.0, 4.2, 3.1, 2.2, 1.3};
+                                             4.6, 4.7,  4.6, 5.2,  6.8, 9.2, 8.6, 6.0, 4.2, 3.1, 2.2, 1.3};
 constexpr double hour_weights_weekend[24] = {1.3, 1.0, 0.7, 0.4, 0.3, 0.4, 0.7, 1.3, 2.4, 3.8, 5.2, 6.4,
                                              7.0, 7.4, 7.5, 7.4, 7.1, 6.6, 5.6, 4.4, 3.4, 2.7, 2.0, 1.6};
 
@@ -175,9 +175,9 @@ model::result<model::done> build_sample_database(const seed_options& options, co
         } guard{appender};
 
         duckdb_logical_type types[9];
-        const duckdb_type ids[9] = {DUCKDB_TYPE_BIGINT, DUCKDB_TYPE_TIMESTAMP, DUCKDB_TYPE_TIMESTAMP,
-                                    DUCKDB_TYPE_BIGINT, DUCKDB_TYPE_BIGINT,    DUCKDB_TYPE_BIGINT,
-                                    DUCKDB_TYPE_VARCHAR, DUCKDB_TYPE_BIGINT,   DUCKDB_TYPE_BIGINT};
+        const duckdb_type ids[9] = {DUCKDB_TYPE_BIGINT,  DUCKDB_TYPE_TIMESTAMP, DUCKDB_TYPE_TIMESTAMP,
+                                    DUCKDB_TYPE_BIGINT,  DUCKDB_TYPE_BIGINT,    DUCKDB_TYPE_BIGINT,
+                                    DUCKDB_TYPE_VARCHAR, DUCKDB_TYPE_BIGINT,    DUCKDB_TYPE_BIGINT};
         for (int i = 0; i < 9; ++i) types[i] = duckdb_create_logical_type(ids[i]);
         duckdb_data_chunk chunk = duckdb_create_data_chunk(types, 9);
         for (auto& t : types) duckdb_destroy_logical_type(&t);
@@ -248,7 +248,8 @@ model::result<model::done> build_sample_database(const seed_options& options, co
                 }
                 const bool customer = rng.uniform() < customer_share;
                 // Log-normal durations: subscribers ~11 min median, customers ~22 min; 1 min .. 6 h.
-                const double minutes = std::exp(std::log(customer ? 22.0 : 11.0) + rng.normal() * (customer ? 0.75 : 0.6));
+                const double minutes =
+                    std::exp(std::log(customer ? 22.0 : 11.0) + rng.normal() * (customer ? 0.75 : 0.6));
                 const auto duration = static_cast<std::int64_t>(std::clamp(minutes * 60, 61.0, 21'600.0));
                 const std::int64_t start_station = pick_station(rng);
                 std::int64_t end_station = pick_station(rng);
@@ -265,7 +266,8 @@ model::result<model::done> build_sample_database(const seed_options& options, co
                     duckdb_validity_set_row_invalid(duckdb_vector_get_validity(vecs[7]), filled);
                     col[8][filled] = 0;
                 } else {
-                    const double age = std::clamp(customer ? 31 + rng.normal() * 10 : 38 + rng.normal() * 11, 16.0, 80.0);
+                    const double age =
+                        std::clamp(customer ? 31 + rng.normal() * 10 : 38 + rng.normal() * 11, 16.0, 80.0);
                     col[7][filled] = model::civil_from_days(first_day.days + d).year - static_cast<std::int64_t>(age);
                     const double g = rng.uniform();
                     col[8][filled] = customer ? (g < 0.5 ? 0 : g < 0.8 ? 1 : 2) : (g < 0.03 ? 0 : g < 0.74 ? 1 : 2);
@@ -283,7 +285,8 @@ model::result<model::done> build_sample_database(const seed_options& options, co
     }
     // Closed and checkpointed: only now does the complete file take the final name.
     fs::rename(tmp_path, final_path, ec);
-    if (ec) return fail({model::error_code::internal, "cannot rename " + tmp_path.string() + ": " + ec.message(), {}, {}});
+    if (ec)
+        return fail({model::error_code::internal, "cannot rename " + tmp_path.string() + ": " + ec.message(), {}, {}});
     fs::remove(tmp_path.string() + ".wal", ec);
     return model::done{};
 }

@@ -31,8 +31,7 @@ using progress_fn = std::function<void(std::uint64_t written, std::uint64_t tota
 /// stations, user types, birth years and genders. Deterministic for given options.
 /// Writes to a temporary file beside `path` and renames it into place only when complete,
 /// so an interrupted run (`cancel` set) never leaves a half-built database at `path`.
-[[nodiscard]] model::result<model::done> build_sample_database(const seed_options& options,
-                                                               const progress_fn& progress,
+[[nodiscard]] model::result<model::done> build_sample_database(const seed_options& options, const progress_fn& progress,
                                                                const std::atomic<bool>& cancel);
 
 /// The number of trips each day gets, in day order from `first_day` (exposed for tests).

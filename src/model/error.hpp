@@ -31,8 +31,8 @@ enum class error_code {
     timeout,             // FR505
     result_too_large,    // FR507
     // configuration and invariants
-    config_error,        // FR900
-    internal,            // FR500
+    config_error,  // FR900
+    internal,      // FR500
 };
 
 /// The wire code, e.g. `FR400`. Stable across releases: clients may match on it.
@@ -59,7 +59,7 @@ struct error {
 template <typename T>
 class result {
 public:
-    result(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
+    result(T value) : state_(std::in_place_index<0>, std::move(value)) {}         // NOLINT: implicit by design
     result(model::error err) : state_(std::in_place_index<1>, std::move(err)) {}  // NOLINT
 
     [[nodiscard]] bool ok() const noexcept { return state_.index() == 0; }

@@ -73,10 +73,9 @@ std::string format_timestamp(timestamp t) {
                       static_cast<long long>(secs / 3600), static_cast<long long>(secs / 60 % 60),
                       static_cast<long long>(secs % 60));
     } else {
-        std::snprintf(buf, sizeof buf, "%04d-%02u-%02u %02lld:%02lld:%02lld.%06lld", c.year, c.month,
-                      c.day, static_cast<long long>(secs / 3600),
-                      static_cast<long long>(secs / 60 % 60), static_cast<long long>(secs % 60),
-                      static_cast<long long>(frac));
+        std::snprintf(buf, sizeof buf, "%04d-%02u-%02u %02lld:%02lld:%02lld.%06lld", c.year, c.month, c.day,
+                      static_cast<long long>(secs / 3600), static_cast<long long>(secs / 60 % 60),
+                      static_cast<long long>(secs % 60), static_cast<long long>(frac));
     }
     return buf;
 }
@@ -84,8 +83,8 @@ std::string format_timestamp(timestamp t) {
 std::string format_decimal(decimal d) {
     const bool negative = d.unscaled < 0;
     // Work in unsigned so INT64_MIN has a magnitude.
-    std::uint64_t magnitude = negative ? 0 - static_cast<std::uint64_t>(d.unscaled)
-                                       : static_cast<std::uint64_t>(d.unscaled);
+    std::uint64_t magnitude =
+        negative ? 0 - static_cast<std::uint64_t>(d.unscaled) : static_cast<std::uint64_t>(d.unscaled);
     std::string digits = std::to_string(magnitude);
     if (d.scale > 0) {
         if (digits.size() <= d.scale) digits.insert(0, d.scale - digits.size() + 1, '0');

@@ -32,8 +32,7 @@ struct decimal {
 };
 
 /// One cell or one bound parameter. `std::monostate` is SQL NULL.
-using value = std::variant<std::monostate, bool, std::int64_t, double, decimal, date, timestamp,
-                           std::string>;
+using value = std::variant<std::monostate, bool, std::int64_t, double, decimal, date, timestamp, std::string>;
 
 /// The logical type of a column, as much as the renderer and the contract tests need.
 enum class column_type { boolean, integer, real, decimal, text, date, time, timestamp, json, binary };

@@ -54,7 +54,8 @@ std::string decimal_type(const model::table& t, std::size_t col) {
         }
         if (const auto* s = std::get_if<std::string>(&row[col])) {
             wide = true;
-            if (auto dot = s->find('.'); dot != std::string::npos) scale = std::max<int>(scale, static_cast<int>(s->size() - dot - 1));
+            if (auto dot = s->find('.'); dot != std::string::npos)
+                scale = std::max<int>(scale, static_cast<int>(s->size() - dot - 1));
         }
     }
     return "DECIMAL(" + std::string(wide ? "38" : "18") + "," + std::to_string(std::min(scale, wide ? 37 : 17)) + ")";
@@ -62,16 +63,24 @@ std::string decimal_type(const model::table& t, std::size_t col) {
 
 std::string column_sql_type(const model::table& t, std::size_t col) {
     switch (t.columns[col].type) {
-        case model::column_type::boolean: return "BOOLEAN";
-        case model::column_type::integer: return "BIGINT";
-        case model::column_type::real: return "DOUBLE";
-        case model::column_type::decimal: return decimal_type(t, col);
-        case model::column_type::date: return "DATE";
-        case model::column_type::timestamp: return "TIMESTAMP";
-        case model::column_type::binary: return "BLOB";
+        case model::column_type::boolean:
+            return "BOOLEAN";
+        case model::column_type::integer:
+            return "BIGINT";
+        case model::column_type::real:
+            return "DOUBLE";
+        case model::column_type::decimal:
+            return decimal_type(t, col);
+        case model::column_type::date:
+            return "DATE";
+        case model::column_type::timestamp:
+            return "TIMESTAMP";
+        case model::column_type::binary:
+            return "BLOB";
         case model::column_type::text:
         case model::column_type::time:
-        case model::column_type::json: return "VARCHAR";
+        case model::column_type::json:
+            return "VARCHAR";
     }
     return "VARCHAR";
 }
@@ -91,8 +100,12 @@ duckdb_state append_cell(duckdb_appender app, const model::value& v) {
             return rc;
         }
         duckdb_state operator()(model::date d) const { return duckdb_append_date(app, duckdb_date{d.days}); }
-        duckdb_state operator()(model::timestamp t) const { return duckdb_append_timestamp(app, duckdb_timestamp{t.micros}); }
-        duckdb_state operator()(const std::string& s) const { return duckdb_append_varchar_length(app, s.data(), s.size()); }
+        duckdb_state operator()(model::timestamp t) const {
+            return duckdb_append_timestamp(app, duckdb_timestamp{t.micros});
+        }
+        duckdb_state operator()(const std::string& s) const {
+            return duckdb_append_varchar_length(app, s.data(), s.size());
+        }
     };
     return std::visit(visitor{app}, v);
 }
@@ -175,8 +188,11 @@ model::result<int> take_lock(const std::string& path) {
 bool loaded_since(frost::source::source& src, std::chrono::system_clock::time_point built_at) {
     // Only a DuckDB file can have been loaded; a warehouse is never asked at start.
     if (dynamic_cast<frost::source::duckdb::duckdb_source*>(&src) == nullptr) return false;
-    frost::source::query q{"SELECT epoch_ms(max(loaded_at))::BIGINT FROM frost_loaded_files", {},
-                           model::deadline::after(std::chrono::seconds(10)), "rollup:loaded-since", 1};
+    frost::source::query q{"SELECT epoch_ms(max(loaded_at))::BIGINT FROM frost_loaded_files",
+                           {},
+                           model::deadline::after(std::chrono::seconds(10)),
+                           "rollup:loaded-since",
+                           1};
     auto t = src.run(q);  // fails when the table is absent: nothing was ever loaded there
     if (!t || t.value().rows.empty()) return false;
     const auto* ms = std::get_if<std::int64_t>(&t.value().rows[0][0]);
@@ -212,14 +228,19 @@ model::result<std::shared_ptr<serving_store>> serving_store::open(const config::
     for (const auto& rc : cfg.rollups) {
         auto it = store->sources_.find(rc.source);
         if (it == store->sources_.end() || !it->second)
-            return model::error{model::error_code::config_error, "rollup " + rc.name + ": source \"" + rc.source + "\" is not open", {}, {}};
+            return model::error{model::error_code::config_error,
+                                "rollup " + rc.name + ": source \"" + rc.source + "\" is not open",
+                                {},
+                                {}};
         rollup_state st;
         st.cfg = rc;
         st.src = it->second.get();
         const auto* sql = config::sql_for(rc.sql, st.src->dialect());
         if (!sql)
             return model::error{model::error_code::config_error,
-                                "rollup " + rc.name + ": no SQL for dialect " + std::string(st.src->dialect()), {}, {}};
+                                "rollup " + rc.name + ": no SQL for dialect " + std::string(st.src->dialect()),
+                                {},
+                                {}};
         st.sql = *sql;
         st.sql_hash = sql_fingerprint(st.sql);
         store->rollups_.emplace(rc.name, std::move(st));
@@ -245,7 +266,8 @@ model::result<std::shared_ptr<serving_store>> serving_store::open(const config::
             }
             st.next_refresh = now + (st.version.version ? st.cfg.refresh : std::chrono::milliseconds(30'000));
         } else {
-            st.next_refresh = options.refresh_on_start || loaded_since(*st.src, st.version.built_at) ? now : now + st.cfg.refresh;
+            st.next_refresh =
+                options.refresh_on_start || loaded_since(*st.src, st.version.built_at) ? now : now + st.cfg.refresh;
         }
     }
     if (options.schedule && !store->rollups_.empty())
@@ -367,7 +389,8 @@ model::result<serving_store::versioned_table> serving_store::run_versioned(const
         auto table = run(q);
         if (!table) return std::move(table).error();
         // No swap began or ended while the query ran: it read exactly `version`.
-        if (swap_seq_.load() == before || attempt >= 8) return versioned_table{std::move(table).value(), std::move(version)};
+        if (swap_seq_.load() == before || attempt >= 8)
+            return versioned_table{std::move(table).value(), std::move(version)};
     }
 }
 
@@ -378,7 +401,8 @@ model::result<version_info> serving_store::refresh(std::string_view rollup, cons
         std::lock_guard lock(state_mutex_);
         auto it = rollups_.find(rollup);
         if (it == rollups_.end())
-            return model::error{model::error_code::not_found, "no rollup named \"" + std::string(rollup) + "\"", {}, {}};
+            return model::error{
+                model::error_code::not_found, "no rollup named \"" + std::string(rollup) + "\"", {}, {}};
         st = &it->second;  // map nodes are stable; only refresh (serialised) changes `version`
     }
     auto built = build_and_swap(*st, progress);

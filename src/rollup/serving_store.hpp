@@ -24,10 +24,10 @@ inline constexpr std::string_view serving_source_name = "frost_serving";
 
 /// Which version of a rollup an answer was computed from.
 struct version_info {
-    std::uint64_t version = 0;  ///< 0: never built
+    std::uint64_t version = 0;                         ///< 0: never built
     std::chrono::system_clock::time_point built_at{};  ///< when the source was read (as-of time)
-    bool stale = false;         ///< the last refresh failed; this is the last good version
-    std::string last_error;     ///< why, when stale
+    bool stale = false;                                ///< the last refresh failed; this is the last good version
+    std::string last_error;                            ///< why, when stale
 };
 
 /// A stage of one refresh, for progress displays (`frost sync`).
@@ -41,9 +41,10 @@ struct store_options {
     bool build_missing = true;     ///< build rollups that have no persisted version, before returning
     bool refresh_on_start = true;  ///< refresh persisted rollups once in the background at start
     bool schedule = true;          ///< run a thread that refreshes each rollup on its interval
-    bool memory_fallback = true;   ///< keep rollups in memory when the serving file cannot be opened (read-only disk, Lambda)
-    bool require_built = false;    ///< fail `open` when a rollup has no version after the first builds (`frost serve`)
-    bool use_file = true;          ///< false: ignore `serving.path` and touch no file (`frost check`)
+    bool memory_fallback =
+        true;  ///< keep rollups in memory when the serving file cannot be opened (read-only disk, Lambda)
+    bool require_built = false;  ///< fail `open` when a rollup has no version after the first builds (`frost serve`)
+    bool use_file = true;        ///< false: ignore `serving.path` and touch no file (`frost check`)
 };
 
 /// Frost's serving database: the rollups of the config, built from their sources into a
@@ -136,8 +137,8 @@ private:
     mutable std::mutex state_mutex_;
     std::map<std::string, rollup_state, std::less<>> rollups_;
     std::map<std::string, std::uint64_t> persisted_versions_;  ///< of rollups whose SQL changed: numbers keep rising
-    std::mutex refresh_mutex_;  ///< one refresh at a time
-    std::atomic<std::uint64_t> swap_seq_{0};  ///< odd while a swap commits (a seqlock for readers)
+    std::mutex refresh_mutex_;                                 ///< one refresh at a time
+    std::atomic<std::uint64_t> swap_seq_{0};                   ///< odd while a swap commits (a seqlock for readers)
 
     std::atomic<std::uint64_t> source_queries_{0}, reads_{0}, refreshes_{0}, failed_refreshes_{0};
 

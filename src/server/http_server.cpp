@@ -1,9 +1,9 @@
 #include "server/http_server.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <spdlog/spdlog.h>
 
 #include <sys/socket.h>
 
@@ -49,8 +49,11 @@ struct http_server::impl {
     std::uint16_t bound_port = 0;
 
     impl(const config::server_config& c, api::service& s)
-        : cfg(c), svc(s), ioc(static_cast<int>(c.io_threads ? c.io_threads : std::max(1u, std::thread::hardware_concurrency()))),
-          keep_running(net::make_work_guard(ioc)), acceptor(net::make_strand(ioc)) {}
+        : cfg(c),
+          svc(s),
+          ioc(static_cast<int>(c.io_threads ? c.io_threads : std::max(1u, std::thread::hardware_concurrency()))),
+          keep_running(net::make_work_guard(ioc)),
+          acceptor(net::make_strand(ioc)) {}
 
     void accept();
     void request_finished() {
@@ -85,7 +88,9 @@ bool acceptable_request_id(std::string_view id) {
 class session : public std::enable_shared_from_this<session> {
 public:
     session(tcp::socket&& socket, http_server::impl& server)
-        : stream_(std::move(socket)), server_(server), born_(std::chrono::steady_clock::now()),
+        : stream_(std::move(socket)),
+          server_(server),
+          born_(std::chrono::steady_clock::now()),
           limits_{server.cfg.max_header_bytes, server.cfg.max_url_bytes, server.cfg.max_header_count,
                   server.cfg.max_body_bytes} {
         ++server_.connections;
@@ -120,7 +125,8 @@ private:
         const auto scan = scanner_->feed(received);
         if (scan.status == head_scan::state::rejected) return reject(scan.error);
         if (scan.status == head_scan::state::complete) return on_head(received.substr(0, scan.size));
-        stream_.async_read_some(buffer_.prepare(4096), beast::bind_front_handler(&session::on_head_bytes, shared_from_this()));
+        stream_.async_read_some(buffer_.prepare(4096),
+                                beast::bind_front_handler(&session::on_head_bytes, shared_from_this()));
     }
 
     void on_head_bytes(beast::error_code ec, std::size_t n) {
@@ -135,11 +141,15 @@ private:
     void on_head(std::string_view head) {
         beast::error_code ec;
         parser_->put(net::buffer(head.data(), head.size()), ec);
-        if (ec == http::error::header_limit) return reject({model::error_code::headers_too_large, "request headers are too large", {}, {}});
+        if (ec == http::error::header_limit)
+            return reject({model::error_code::headers_too_large, "request headers are too large", {}, {}});
         if (ec == http::error::body_limit)  // Content-Length over the limit: refused before any body byte is read
             return reject({model::error_code::payload_too_large,
-                           "request body is larger than " + std::to_string(server_.cfg.max_body_bytes) + " bytes", {}, {}});
-        if (ec || !parser_->is_header_done()) return reject({model::error_code::bad_request, "malformed HTTP request", {}, {}});
+                           "request body is larger than " + std::to_string(server_.cfg.max_body_bytes) + " bytes",
+                           {},
+                           {}});
+        if (ec || !parser_->is_header_done())
+            return reject({model::error_code::bad_request, "malformed HTTP request", {}, {}});
         buffer_.consume(head.size());
         if (auto e = check_head(parser_->get().base(), limits_)) return reject(*e);
         if (parser_->is_done()) return on_read({}, 0);
@@ -163,7 +173,9 @@ private:
         }
         if (ec == http::error::body_limit)
             return reject({model::error_code::payload_too_large,
-                           "request body is larger than " + std::to_string(server_.cfg.max_body_bytes) + " bytes", {}, {}});
+                           "request body is larger than " + std::to_string(server_.cfg.max_body_bytes) + " bytes",
+                           {},
+                           {}});
         if (ec) return reject({model::error_code::bad_request, "malformed HTTP request body", {}, {}});
         auto& req = parser_->get();
         // RFC 9112 §3.2.2: accept absolute-form, route on its path, its authority is the Host.
@@ -327,7 +339,9 @@ void http_server::impl::accept() {
 
 http_server::http_server(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 
-http_server::~http_server() { stop(std::chrono::milliseconds(0)); }
+http_server::~http_server() {
+    stop(std::chrono::milliseconds(0));
+}
 
 model::result<std::unique_ptr<http_server>> http_server::bind(const config::server_config& cfg, api::service& svc) {
     auto p = std::make_unique<impl>(cfg, svc);
@@ -348,23 +362,30 @@ model::result<std::unique_ptr<http_server>> http_server::bind(const config::serv
     if (!ec) p->acceptor.listen(net::socket_base::max_listen_connections, ec);
     if (ec)
         return model::error{model::error_code::config_error,
-                            "cannot listen on " + cfg.host + ":" + std::to_string(cfg.port) + ": " + ec.message(), {}, {}};
+                            "cannot listen on " + cfg.host + ":" + std::to_string(cfg.port) + ": " + ec.message(),
+                            {},
+                            {}};
     p->bound_port = p->acceptor.local_endpoint().port();
     return std::unique_ptr<http_server>(new http_server(std::move(p)));
 }
 
-std::uint16_t http_server::port() const noexcept { return impl_->bound_port; }
+std::uint16_t http_server::port() const noexcept {
+    return impl_->bound_port;
+}
 
-std::size_t http_server::open_connections() const noexcept { return impl_->connections; }
+std::size_t http_server::open_connections() const noexcept {
+    return impl_->connections;
+}
 
 http_server::counters http_server::stats() const noexcept {
-    return {impl_->accepted.load(), impl_->refused.load(), impl_->rejected.load(), impl_->timeouts.load(),
+    return {impl_->accepted.load(),    impl_->refused.load(),   impl_->rejected.load(), impl_->timeouts.load(),
             impl_->connections.load(), impl_->in_flight.load(), impl_->abandoned.load()};
 }
 
 void http_server::start() {
     impl_->accept();
-    const unsigned n = impl_->cfg.io_threads ? impl_->cfg.io_threads : std::max(1u, std::thread::hardware_concurrency());
+    const unsigned n =
+        impl_->cfg.io_threads ? impl_->cfg.io_threads : std::max(1u, std::thread::hardware_concurrency());
     for (unsigned i = 0; i < n; ++i) impl_->threads.emplace_back([this] { impl_->ioc.run(); });
 }
 
@@ -383,7 +404,8 @@ void http_server::stop(std::chrono::milliseconds grace) {
         std::unique_lock lock(impl_->stop_mutex);
         impl_->drained.wait_for(lock, grace, [this] { return impl_->in_flight == 0; });
     }
-    if (impl_->in_flight > 0) spdlog::warn("shutdown: {} requests still running after the grace period", impl_->in_flight.load());
+    if (impl_->in_flight > 0)
+        spdlog::warn("shutdown: {} requests still running after the grace period", impl_->in_flight.load());
     impl_->keep_running.reset();
     impl_->ioc.stop();
     for (auto& t : impl_->threads)

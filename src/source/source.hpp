@@ -26,7 +26,7 @@ struct query {
     std::string_view sql;
     std::span<const parameter> params;
     model::deadline deadline;
-    std::string_view tag;         ///< endpoint path, for query tags and logs
+    std::string_view tag;            ///< endpoint path, for query tags and logs
     std::size_t max_rows = 100'000;  ///< more rows than this is an error, never a silent cut
     /// Requested when nobody waits for the answer any more (the client went away): the source
     /// stops the statement as it would at the deadline (DuckDB interrupt, Snowflake cancel).

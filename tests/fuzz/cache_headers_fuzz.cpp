@@ -14,7 +14,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto etag = frost::cache::strong_etag("body");
     if (frost::cache::if_none_match(input, etag)) {
         // Only `*` or the tag itself (quotes included) can match.
-        if (input.find('*') == std::string_view::npos && input.find(std::string_view(etag).substr(1, etag.size() - 2)) == std::string_view::npos)
+        if (input.find('*') == std::string_view::npos &&
+            input.find(std::string_view(etag).substr(1, etag.size() - 2)) == std::string_view::npos)
             std::abort();
     }
     return 0;

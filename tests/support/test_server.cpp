@@ -1,9 +1,9 @@
 #include "support/test_server.hpp"
 
+#include <gtest/gtest.h>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <gtest/gtest.h>
 
 #include <atomic>
 #include <filesystem>

@@ -53,7 +53,9 @@ model::result<column_reader> reader_for(duckdb_result* res, idx_t col) {
     column_reader r;
     r.type = duckdb_get_type_id(lt.type);
     switch (r.type) {
-        case DUCKDB_TYPE_BOOLEAN: r.kind = model::column_type::boolean; break;
+        case DUCKDB_TYPE_BOOLEAN:
+            r.kind = model::column_type::boolean;
+            break;
         case DUCKDB_TYPE_TINYINT:
         case DUCKDB_TYPE_SMALLINT:
         case DUCKDB_TYPE_INTEGER:
@@ -62,21 +64,33 @@ model::result<column_reader> reader_for(duckdb_result* res, idx_t col) {
         case DUCKDB_TYPE_USMALLINT:
         case DUCKDB_TYPE_UINTEGER:
         case DUCKDB_TYPE_UBIGINT:
-        case DUCKDB_TYPE_HUGEINT: r.kind = model::column_type::integer; break;
+        case DUCKDB_TYPE_HUGEINT:
+            r.kind = model::column_type::integer;
+            break;
         case DUCKDB_TYPE_FLOAT:
-        case DUCKDB_TYPE_DOUBLE: r.kind = model::column_type::real; break;
+        case DUCKDB_TYPE_DOUBLE:
+            r.kind = model::column_type::real;
+            break;
         case DUCKDB_TYPE_DECIMAL:
             r.kind = model::column_type::decimal;
             r.scale = duckdb_decimal_scale(lt.type);
             r.decimal_storage = duckdb_decimal_internal_type(lt.type);
             break;
-        case DUCKDB_TYPE_VARCHAR: r.kind = model::column_type::text; break;
-        case DUCKDB_TYPE_DATE: r.kind = model::column_type::date; break;
+        case DUCKDB_TYPE_VARCHAR:
+            r.kind = model::column_type::text;
+            break;
+        case DUCKDB_TYPE_DATE:
+            r.kind = model::column_type::date;
+            break;
         case DUCKDB_TYPE_TIMESTAMP:
         case DUCKDB_TYPE_TIMESTAMP_S:
         case DUCKDB_TYPE_TIMESTAMP_MS:
-        case DUCKDB_TYPE_TIMESTAMP_NS: r.kind = model::column_type::timestamp; break;
-        case DUCKDB_TYPE_SQLNULL: r.kind = model::column_type::text; break;
+        case DUCKDB_TYPE_TIMESTAMP_NS:
+            r.kind = model::column_type::timestamp;
+            break;
+        case DUCKDB_TYPE_SQLNULL:
+            r.kind = model::column_type::text;
+            break;
         default:
             return source_error("column \"" + std::string(duckdb_column_name(res, col)) +
                                 "\" has a type Frost does not render; cast it in the SQL "
@@ -96,23 +110,33 @@ model::value hugeint_value(duckdb_hugeint h) {
 
 model::value read_cell(const column_reader& r, void* data, idx_t row) {
     switch (r.type) {
-        case DUCKDB_TYPE_BOOLEAN: return static_cast<bool*>(data)[row];
-        case DUCKDB_TYPE_TINYINT: return std::int64_t{static_cast<std::int8_t*>(data)[row]};
-        case DUCKDB_TYPE_SMALLINT: return std::int64_t{static_cast<std::int16_t*>(data)[row]};
-        case DUCKDB_TYPE_INTEGER: return std::int64_t{static_cast<std::int32_t*>(data)[row]};
-        case DUCKDB_TYPE_BIGINT: return static_cast<std::int64_t*>(data)[row];
-        case DUCKDB_TYPE_UTINYINT: return std::int64_t{static_cast<std::uint8_t*>(data)[row]};
-        case DUCKDB_TYPE_USMALLINT: return std::int64_t{static_cast<std::uint16_t*>(data)[row]};
-        case DUCKDB_TYPE_UINTEGER: return std::int64_t{static_cast<std::uint32_t*>(data)[row]};
+        case DUCKDB_TYPE_BOOLEAN:
+            return static_cast<bool*>(data)[row];
+        case DUCKDB_TYPE_TINYINT:
+            return std::int64_t{static_cast<std::int8_t*>(data)[row]};
+        case DUCKDB_TYPE_SMALLINT:
+            return std::int64_t{static_cast<std::int16_t*>(data)[row]};
+        case DUCKDB_TYPE_INTEGER:
+            return std::int64_t{static_cast<std::int32_t*>(data)[row]};
+        case DUCKDB_TYPE_BIGINT:
+            return static_cast<std::int64_t*>(data)[row];
+        case DUCKDB_TYPE_UTINYINT:
+            return std::int64_t{static_cast<std::uint8_t*>(data)[row]};
+        case DUCKDB_TYPE_USMALLINT:
+            return std::int64_t{static_cast<std::uint16_t*>(data)[row]};
+        case DUCKDB_TYPE_UINTEGER:
+            return std::int64_t{static_cast<std::uint32_t*>(data)[row]};
         case DUCKDB_TYPE_UBIGINT: {
             const auto v = static_cast<std::uint64_t*>(data)[row];
-            if (v > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
-                return static_cast<double>(v);
+            if (v > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return static_cast<double>(v);
             return static_cast<std::int64_t>(v);
         }
-        case DUCKDB_TYPE_HUGEINT: return hugeint_value(static_cast<duckdb_hugeint*>(data)[row]);
-        case DUCKDB_TYPE_FLOAT: return double{static_cast<float*>(data)[row]};
-        case DUCKDB_TYPE_DOUBLE: return static_cast<double*>(data)[row];
+        case DUCKDB_TYPE_HUGEINT:
+            return hugeint_value(static_cast<duckdb_hugeint*>(data)[row]);
+        case DUCKDB_TYPE_FLOAT:
+            return double{static_cast<float*>(data)[row]};
+        case DUCKDB_TYPE_DOUBLE:
+            return static_cast<double*>(data)[row];
         case DUCKDB_TYPE_DECIMAL: {
             switch (r.decimal_storage) {
                 case DUCKDB_TYPE_SMALLINT:
@@ -132,15 +156,18 @@ model::value read_cell(const column_reader& r, void* data, idx_t row) {
             auto* s = &static_cast<duckdb_string_t*>(data)[row];
             return std::string(duckdb_string_t_data(s), duckdb_string_t_length(*s));
         }
-        case DUCKDB_TYPE_DATE: return model::date{static_cast<duckdb_date*>(data)[row].days};
-        case DUCKDB_TYPE_TIMESTAMP: return model::timestamp{static_cast<duckdb_timestamp*>(data)[row].micros};
+        case DUCKDB_TYPE_DATE:
+            return model::date{static_cast<duckdb_date*>(data)[row].days};
+        case DUCKDB_TYPE_TIMESTAMP:
+            return model::timestamp{static_cast<duckdb_timestamp*>(data)[row].micros};
         case DUCKDB_TYPE_TIMESTAMP_S:
             return model::timestamp{static_cast<std::int64_t*>(data)[row] * 1'000'000};
         case DUCKDB_TYPE_TIMESTAMP_MS:
             return model::timestamp{static_cast<std::int64_t*>(data)[row] * 1'000};
         case DUCKDB_TYPE_TIMESTAMP_NS:
             return model::timestamp{static_cast<std::int64_t*>(data)[row] / 1'000};
-        default: return std::monostate{};
+        default:
+            return std::monostate{};
     }
 }
 
@@ -178,8 +205,8 @@ model::result<std::unique_ptr<database>> database::open(const std::string& path,
     if (duckdb_create_config(&cfg.cfg) == DuckDBError) return source_error("duckdb: cannot create config");
     for (const auto& [name, value] : settings) {
         if (duckdb_set_config(cfg.cfg, name.c_str(), value.c_str()) == DuckDBError)
-            return model::error{model::error_code::config_error,
-                                "duckdb: invalid setting " + name + "=" + value, {}, {}};
+            return model::error{
+                model::error_code::config_error, "duckdb: invalid setting " + name + "=" + value, {}, {}};
     }
     duckdb_database db = nullptr;
     char* err = nullptr;
@@ -191,7 +218,9 @@ model::result<std::unique_ptr<database>> database::open(const std::string& path,
     return std::unique_ptr<database>(new database(db, path));
 }
 
-database::~database() { duckdb_close(&db_); }
+database::~database() {
+    duckdb_close(&db_);
+}
 
 query_result::~query_result() {
     if (filled_) duckdb_destroy_result(&res_);
@@ -230,7 +259,8 @@ model::result<model::table> query_result::to_table(std::size_t max_rows) {
         if (out.rows.size() + n > max_rows) {
             return model::error{model::error_code::result_too_large,
                                 "the query returned more than " + std::to_string(max_rows) + " rows",
-                                {}, "narrow the query or raise the endpoint's max_rows"};
+                                {},
+                                "narrow the query or raise the endpoint's max_rows"};
         }
         const std::size_t first = out.rows.size();
         out.rows.resize(first + n, std::vector<model::value>(ncols));
@@ -248,7 +278,9 @@ model::result<model::table> query_result::to_table(std::size_t max_rows) {
     return out;
 }
 
-prepared_statement::~prepared_statement() { duckdb_destroy_prepare(&stmt_); }
+prepared_statement::~prepared_statement() {
+    duckdb_destroy_prepare(&stmt_);
+}
 
 model::result<model::done> prepared_statement::bind(std::span<const parameter> params) {
     duckdb_clear_bindings(stmt_);
@@ -267,11 +299,11 @@ model::result<model::done> prepared_statement::bind(std::span<const parameter> p
         if (!found) {
             return model::error{model::error_code::config_error,
                                 "the SQL uses $" + std::string(wanted) + " but the endpoint declares no such parameter",
-                                {}, {}};
+                                {},
+                                {}};
         }
         if (bind_one(stmt_, i, found->value) == DuckDBError) {
-            return model::error{model::error_code::bad_parameter,
-                                "cannot bind parameter " + found->name, {}, {}};
+            return model::error{model::error_code::bad_parameter, "cannot bind parameter " + found->name, {}, {}};
         }
     }
     return model::done{};
@@ -284,10 +316,11 @@ model::result<query_result> prepared_statement::execute() {
     if (failed) {
         const char* err = duckdb_result_error(res.get());
         const bool interrupted = duckdb_result_error_type(res.get()) == DUCKDB_ERROR_INTERRUPT;
-        return model::error{interrupted ? model::error_code::timeout : model::error_code::source_error,
-                            interrupted ? "the query was stopped at its deadline"
-                                        : std::string(err ? err : "query failed"),
-                            {}, {}};
+        return model::error{
+            interrupted ? model::error_code::timeout : model::error_code::source_error,
+            interrupted ? "the query was stopped at its deadline" : std::string(err ? err : "query failed"),
+            {},
+            {}};
     }
     return res;
 }
@@ -299,7 +332,9 @@ model::result<std::unique_ptr<connection>> connection::open(const database& db) 
     return std::unique_ptr<connection>(new connection(con));
 }
 
-connection::~connection() { duckdb_disconnect(&con_); }
+connection::~connection() {
+    duckdb_disconnect(&con_);
+}
 
 model::result<query_result> connection::execute(const std::string& sql) {
     query_result res;

@@ -20,8 +20,7 @@ std::string default_memory_limit() {
 
 }  // namespace
 
-model::result<std::unique_ptr<duckdb_source>> duckdb_source::open(std::string name,
-                                                                  const duckdb_settings& settings) {
+model::result<std::unique_ptr<duckdb_source>> duckdb_source::open(std::string name, const duckdb_settings& settings) {
     auto options = settings.options;
     if (settings.read_only && settings.path != ":memory:") options.emplace("access_mode", "READ_ONLY");
     if (settings.read_only) {
@@ -90,7 +89,8 @@ void duckdb_source::give_back(std::unique_ptr<pooled> p) {
 
 model::result<model::table> duckdb_source::run(const query& q) {
     if (q.deadline.expired())
-        return model::error{model::error_code::timeout, "the request's deadline passed before the query started", {}, {}};
+        return model::error{
+            model::error_code::timeout, "the request's deadline passed before the query started", {}, {}};
     auto borrowed = borrow();
     if (!borrowed) return std::move(borrowed).error();
     auto p = std::move(borrowed).value();

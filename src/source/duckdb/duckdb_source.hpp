@@ -16,7 +16,7 @@ namespace frost::source::duckdb {
 
 /// Settings of a DuckDB source, from the config file.
 struct duckdb_settings {
-    std::string path;                 ///< database file; `:memory:` for an empty one
+    std::string path;       ///< database file; `:memory:` for an empty one
     bool read_only = true;  ///< serving never writes the warehouse file; read-only sources are also hardened:
                             ///< no external access from SQL, locked configuration, memory_limit half the RAM
     std::map<std::string, std::string> options;  ///< extra DuckDB settings (threads, memory_limit, ...)

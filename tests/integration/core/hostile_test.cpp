@@ -124,7 +124,8 @@ TEST_F(hostile, raw_http_abuse_gets_4xx) {
     std::string body;
     EXPECT_EQ(raw_status(port, "GET /" + std::string(10'000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n", &body), 414);
     EXPECT_NE(body.find("FR414"), std::string::npos);
-    EXPECT_EQ(raw_status(port, "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20'000, 'b') + "\r\n\r\n", &body), 431);
+    EXPECT_EQ(raw_status(port, "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20'000, 'b') + "\r\n\r\n", &body),
+              431);
     EXPECT_NE(body.find("FR431"), std::string::npos);
     EXPECT_EQ(raw_status(port, "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n", &body), 413);
     EXPECT_EQ(raw_status(port, "NOT A REQUEST\r\n\r\n", &body), 400);

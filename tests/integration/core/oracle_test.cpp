@@ -27,9 +27,12 @@ std::vector<row> api_rows(const std::string& body) {
     for (const auto& r : parsed.at("result").as_array()) {
         row cells;
         for (const auto& c : r.as_array()) {
-            if (c.is_string()) cells.emplace_back(c.as_string());
-            else if (c.is_int64()) cells.push_back(canonical_number(static_cast<double>(c.as_int64())));
-            else cells.push_back(canonical_number(c.to_number<double>()));
+            if (c.is_string())
+                cells.emplace_back(c.as_string());
+            else if (c.is_int64())
+                cells.push_back(canonical_number(static_cast<double>(c.as_int64())));
+            else
+                cells.push_back(canonical_number(c.to_number<double>()));
         }
         out.push_back(std::move(cells));
     }
@@ -45,11 +48,16 @@ std::vector<row> oracle_rows(source::duckdb::connection& con, const std::string&
     for (const auto& r : table.value().rows) {
         row cells;
         for (const auto& v : r) {
-            if (auto* s = std::get_if<std::string>(&v)) cells.push_back(*s);
-            else if (auto* i = std::get_if<std::int64_t>(&v)) cells.push_back(canonical_number(static_cast<double>(*i)));
-            else if (auto* d = std::get_if<model::decimal>(&v)) cells.push_back(canonical_number(std::stod(model::format_decimal(*d))));
-            else if (auto* f = std::get_if<double>(&v)) cells.push_back(canonical_number(*f));
-            else throw std::runtime_error("unexpected oracle type");
+            if (auto* s = std::get_if<std::string>(&v))
+                cells.push_back(*s);
+            else if (auto* i = std::get_if<std::int64_t>(&v))
+                cells.push_back(canonical_number(static_cast<double>(*i)));
+            else if (auto* d = std::get_if<model::decimal>(&v))
+                cells.push_back(canonical_number(std::stod(model::format_decimal(*d))));
+            else if (auto* f = std::get_if<double>(&v))
+                cells.push_back(canonical_number(*f));
+            else
+                throw std::runtime_error("unexpected oracle type");
         }
         out.push_back(std::move(cells));
     }
@@ -136,7 +144,8 @@ TEST_F(oracle, random_whole_day_ranges_match) {
 
 TEST_F(oracle, random_true_answers_lie_inside_the_load_test_window) {
     // The counts of a random range can never exceed the counts over the whole window.
-    const auto window = oracle_rows(*con_, seed_sql("monthly", "where starttime::date between date '2019-05-01' and date '2020-04-30'"));
+    const auto window = oracle_rows(
+        *con_, seed_sql("monthly", "where starttime::date between date '2019-05-01' and date '2020-04-30'"));
     for (int i = 0; i < 30; ++i) {
         auto r = srv_->get("/trips/monthly?random=true");
         ASSERT_EQ(r.status, 200);

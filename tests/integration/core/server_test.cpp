@@ -89,7 +89,8 @@ TEST_F(server, the_guides_own_curl_example_filters_now) {
     EXPECT_EQ(rows[1].at(1).as_string(), "Jul");
     EXPECT_LT(rows[0].at(0).as_int64(), all[5].at(0).as_int64());
     // The seed's own date form gives the same answer; so do the data app's names.
-    EXPECT_EQ(srv_->get("/trips/monthly?start_range=06/01/2013&end_range=07/31/2013").body.substr(0, 30), r.body.substr(0, 30));
+    EXPECT_EQ(srv_->get("/trips/monthly?start_range=06/01/2013&end_range=07/31/2013").body.substr(0, 30),
+              r.body.substr(0, 30));
     EXPECT_EQ(srv_->get("/trips/monthly?start=06/01/2013&end=2013-07-31").body.substr(0, 30), r.body.substr(0, 30));
 }
 
@@ -139,7 +140,9 @@ TEST_F(server, keep_alive_serves_many_requests_on_one_connection) {
         if (ec) break;
         got.append(buf, n);
         std::size_t count = 0;
-        for (auto p = got.find("Nothing to see here"); p != std::string::npos; p = got.find("Nothing to see here", p + 1)) ++count;
+        for (auto p = got.find("Nothing to see here"); p != std::string::npos;
+             p = got.find("Nothing to see here", p + 1))
+            ++count;
         if (count == 20) break;
     }
     std::size_t count = 0;
@@ -153,7 +156,8 @@ TEST_F(server, concurrent_clients_all_get_answers) {
     for (int c = 0; c < 8; ++c) {
         clients.emplace_back([&] {
             for (int i = 0; i < 10; ++i) {
-                auto r = srv_->get(i % 2 ? "/trips/monthly" : "/trips/temperature?start_range=2019-01-01&end_range=2019-12-31");
+                auto r = srv_->get(i % 2 ? "/trips/monthly"
+                                         : "/trips/temperature?start_range=2019-01-01&end_range=2019-12-31");
                 if (r.status == 200) ++ok;
             }
         });
@@ -170,7 +174,8 @@ endpoints:
   - path: /slow
     source: mem
     sql: select count(*) as n from range(150000000) t(x) where x % 7 = 3
-)", "lifecycle.yaml", "/");
+)",
+                                    "lifecycle.yaml", "/");
     ASSERT_TRUE(loaded) << loaded.error().message;
     auto cfg = std::move(loaded).value();
     cfg.server.port = 0;

@@ -141,7 +141,7 @@ TEST_F(LambdaIntegration, EverySeedRouteThroughEveryDoorAnswersLikeTheHttpServer
 TEST_F(LambdaIntegration, IllFormedUtf8InAQueryValueIsTheSame400OverHttpAndLambda) {
     for (const std::string value : {"%ED%A0%80", "%ED%BF%BF", "%F4%90%80%80", "%C0%AF", "2019-01-%ED%A0%80"}) {
         for (const std::string& target : {"/trips/monthly?start_range=" + value + "&end_range=2019-01-31",
-                                         "/trips/monthly?start_range=2019-01-01&end_range=" + value}) {
+                                          "/trips/monthly?start_range=2019-01-01&end_range=" + value}) {
             const auto expected = http_->get(target);
             EXPECT_EQ(expected.status, 400) << target;
             boost::system::error_code ec;

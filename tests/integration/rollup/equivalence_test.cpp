@@ -1,9 +1,9 @@
 // The default /trips/* routes answer from the trips_by_day rollup. These tests hold them to
 // the seed's SQL asked of DuckDB directly (its C API, no Frost code) over the raw trips, for
 // hundreds of random whole-day ranges, and count the source queries an API call makes.
-#include <boost/json.hpp>
 #include <duckdb.h>
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
 #include <atomic>
 #include <cmath>
@@ -61,9 +61,13 @@ public:
                     continue;
                 }
                 switch (duckdb_column_type(&res, c)) {
-                    case DUCKDB_TYPE_BIGINT: row.emplace_back(duckdb_value_int64(&res, c, r)); break;
+                    case DUCKDB_TYPE_BIGINT:
+                        row.emplace_back(duckdb_value_int64(&res, c, r));
+                        break;
                     case DUCKDB_TYPE_DECIMAL:
-                    case DUCKDB_TYPE_DOUBLE: row.emplace_back(duckdb_value_double(&res, c, r)); break;
+                    case DUCKDB_TYPE_DOUBLE:
+                        row.emplace_back(duckdb_value_double(&res, c, r));
+                        break;
                     default: {
                         char* s = duckdb_value_varchar(&res, c, r);
                         row.emplace_back(std::string(s));
@@ -88,14 +92,16 @@ std::string seed_sql(const std::string& report, const std::string& from, const s
     const std::string where = " where starttime >= DATE '" + from + "' and starttime < DATE '" + to + "' + 1";
     if (report == "monthly")
         return "select count(*)::BIGINT, ['Jan','Feb','Mar','Apr','May','Jun','Jul','Aug','Sep','Oct','Nov','Dec']"
-               "[month(starttime)] from demo.trips" + where + " group by month(starttime) order by month(starttime)";
+               "[month(starttime)] from demo.trips" +
+               where + " group by month(starttime) order by month(starttime)";
     if (report == "day_of_week")
         return "select count(*)::BIGINT, ['Sun','Mon','Tue','Wed','Thu','Fri','Sat'][dayofweek(starttime) + 1]"
-               " from demo.trips" + where + " group by dayofweek(starttime) order by dayofweek(starttime)";
+               " from demo.trips" +
+               where + " group by dayofweek(starttime) order by dayofweek(starttime)";
     return "with weather_trips as (select * from demo.trips t inner join demo.weather w"
            " on date_trunc('day', t.starttime) = w.observation_date)"
-           " select round(temp_avg_f, -1), count(*)::BIGINT from weather_trips" + where +
-           " group by round(temp_avg_f, -1) order by round(temp_avg_f, -1) asc";
+           " select round(temp_avg_f, -1), count(*)::BIGINT from weather_trips" +
+           where + " group by round(temp_avg_f, -1) order by round(temp_avg_f, -1) asc";
 }
 
 rows api_rows(const std::string& body) {
@@ -104,11 +110,16 @@ rows api_rows(const std::string& body) {
     for (const auto& r : doc.at("result").as_array()) {
         std::vector<cell> row;
         for (const auto& v : r.as_array()) {
-            if (v.is_null()) row.emplace_back(std::monostate{});
-            else if (v.is_int64()) row.emplace_back(v.as_int64());
-            else if (v.is_uint64()) row.emplace_back(static_cast<std::int64_t>(v.as_uint64()));
-            else if (v.is_double()) row.emplace_back(v.as_double());
-            else row.emplace_back(std::string(v.as_string()));
+            if (v.is_null())
+                row.emplace_back(std::monostate{});
+            else if (v.is_int64())
+                row.emplace_back(v.as_int64());
+            else if (v.is_uint64())
+                row.emplace_back(static_cast<std::int64_t>(v.as_uint64()));
+            else if (v.is_double())
+                row.emplace_back(v.as_double());
+            else
+                row.emplace_back(std::string(v.as_string()));
         }
         out.push_back(std::move(row));
     }
@@ -129,12 +140,17 @@ std::string describe(const rows& rs) {
     for (const auto& r : rs) {
         s += "[";
         for (const auto& c : r) {
-            std::visit([&](const auto& x) {
-                using T = std::decay_t<decltype(x)>;
-                if constexpr (std::is_same_v<T, std::monostate>) s += "null";
-                else if constexpr (std::is_same_v<T, std::string>) s += x;
-                else s += std::to_string(x);
-            }, c);
+            std::visit(
+                [&](const auto& x) {
+                    using T = std::decay_t<decltype(x)>;
+                    if constexpr (std::is_same_v<T, std::monostate>)
+                        s += "null";
+                    else if constexpr (std::is_same_v<T, std::string>)
+                        s += x;
+                    else
+                        s += std::to_string(x);
+                },
+                c);
             s += ",";
         }
         s += "] ";
@@ -142,7 +158,9 @@ std::string describe(const rows& rs) {
     return s;
 }
 
-std::string iso(model::date d) { return model::format_date(d); }
+std::string iso(model::date d) {
+    return model::format_date(d);
+}
 std::string us_date(model::date d) {
     const auto c = model::civil_from_days(d.days);
     char buf[16];
@@ -165,10 +183,17 @@ TEST(rollup_equivalence, trips_reports_match_the_seed_sql_over_raw_trips_for_ran
         std::int32_t a = day(rng), b = day(rng);
         if (a > b) std::swap(a, b);
         switch (shape(rng)) {
-            case 0: b = a; break;                                          // one day
-            case 1: b = std::min(hi, a + 30); break;                       // about a month
-            case 2: b = std::min(hi, a + 364); break;                      // a year (the load test's shape)
-            default: break;
+            case 0:
+                b = a;
+                break;  // one day
+            case 1:
+                b = std::min(hi, a + 30);
+                break;  // about a month
+            case 2:
+                b = std::min(hi, a + 364);
+                break;  // a year (the load test's shape)
+            default:
+                break;
         }
         const model::date from{a}, to{b};
         const bool seed_format = i % 3 == 0;  // the seed's MM/DD/YYYY, with its `start`/`end` names
@@ -191,7 +216,8 @@ TEST(rollup_equivalence, trips_reports_match_the_seed_sql_over_raw_trips_for_ran
     for (const std::string report : {"monthly", "day_of_week", "temperature"}) {
         auto got = server.get("/trips/" + report);
         ASSERT_EQ(got.status, 200);
-        EXPECT_EQ(normalised(api_rows(got.body)), normalised(raw.query(seed_sql(report, "1900-01-01", "2100-01-01")))) << report;
+        EXPECT_EQ(normalised(api_rows(got.body)), normalised(raw.query(seed_sql(report, "1900-01-01", "2100-01-01"))))
+            << report;
     }
 }
 
@@ -229,7 +255,8 @@ TEST(rollup_routes, make_zero_source_queries_per_api_call) {
     auto svc = api::service::create(std::make_shared<const config::config>(cfg), sources, workers, store);
     ASSERT_TRUE(svc) << svc.error().message;
     std::mt19937_64 rng(3);
-    std::uniform_int_distribution<std::int32_t> day(model::days_from_civil(2013, 6, 1), model::days_from_civil(2020, 4, 30));
+    std::uniform_int_distribution<std::int32_t> day(model::days_from_civil(2013, 6, 1),
+                                                    model::days_from_civil(2020, 4, 30));
     const auto reads_before = store->reads();
     int answered = 0;
     for (int i = 0; i < 100; ++i) {

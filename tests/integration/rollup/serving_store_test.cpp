@@ -37,8 +37,10 @@ public:
         for (std::int64_t i = 0; i < 1000 + n; ++i) {
             std::vector<model::value> row;
             row.emplace_back(i);
-            if (m == mode::poisoned && i == 500) row.emplace_back(std::string("boom"));
-            else row.emplace_back(n);
+            if (m == mode::poisoned && i == 500)
+                row.emplace_back(std::string("boom"));
+            else
+                row.emplace_back(n);
             t.rows.push_back(std::move(row));
         }
         return t;
@@ -64,7 +66,8 @@ rollups:
   r:
     source: scripted
     refresh: 60m
-    sql: ")" + rollup_sql + R"("
+    sql: ")" + rollup_sql +
+                R"("
 endpoints:
   - path: /r
     rollup: r
@@ -181,8 +184,11 @@ TEST(serving_store, a_refresh_that_fails_halfway_leaves_the_old_version_served_a
     EXPECT_TRUE(store->current("r").stale);
     EXPECT_EQ(store->failed_refreshes(), 1u);
     // No half-built table is left behind.
-    frost::source::query q{"select count(*)::BIGINT from duckdb_tables() where table_name like 'frost_staging%'", {},
-                           model::deadline::after(5s), "test", 10};
+    frost::source::query q{"select count(*)::BIGINT from duckdb_tables() where table_name like 'frost_staging%'",
+                           {},
+                           model::deadline::after(5s),
+                           "test",
+                           10};
     auto staging = store->run(q);
     ASSERT_TRUE(staging);
     EXPECT_EQ(std::get<std::int64_t>(staging.value().rows[0][0]), 0);
@@ -236,7 +242,8 @@ TEST(serving_store, a_restart_serves_the_persisted_version_without_asking_the_so
     // A changed rollup SQL invalidates the persisted table: rebuilt, and numbering keeps rising.
     src->set(scripted_source::mode::good, 9);
     {
-        auto store = serving_store::open(make_config(path, "select k, v from src where k >= 0"), {{"scripted", src}}, manual);
+        auto store =
+            serving_store::open(make_config(path, "select k, v from src where k >= 0"), {{"scripted", src}}, manual);
         ASSERT_TRUE(store) << store.error().message;
         std::uint64_t version = 0;
         auto got = read_whole(*store.value(), &version);

@@ -81,7 +81,8 @@ TEST(params, unknown_and_repeated_parameters) {
     auto unknown = bind_query(report_endpoint(), {{"stat_range", "2013-06-01"}});
     ASSERT_FALSE(unknown);
     EXPECT_EQ(unknown.error().code, model::error_code::unknown_parameter);
-    auto twice = bind_query(report_endpoint(), {{"start", "2013-06-01"}, {"start_range", "2013-06-02"}, {"end", "2013-06-03"}});
+    auto twice =
+        bind_query(report_endpoint(), {{"start", "2013-06-01"}, {"start_range", "2013-06-02"}, {"end", "2013-06-03"}});
     ASSERT_FALSE(twice);
     auto lenient = report_endpoint();
     lenient.strict = false;
@@ -100,8 +101,10 @@ TEST(params, random_picks_an_ordered_range_inside_the_window) {
         ASSERT_LE(from, s);
         ASSERT_LE(s, e);
         ASSERT_LE(e, to);
-        if (i == 0) first = s;
-        else if (s != first) saw_different = true;
+        if (i == 0)
+            first = s;
+        else if (s != first)
+            saw_different = true;
     }
     EXPECT_TRUE(saw_different);
     auto off = bind_query(report_endpoint(), {{"random", "false"}});
@@ -148,15 +151,15 @@ TEST(params, typed_values_defaults_and_requirements) {
     EXPECT_EQ(std::get<std::string>(find(ok.value(), "kind")), "Customer");
 
     const query_pairs bad_inputs[] = {
-        {},                                            // station missing
-        {{"station", "7x"}},                           // not an integer
-        {{"station", "1"}, {"limit", "0"}},            // below minimum
-        {{"station", "1"}, {"limit", "1001"}},         // above maximum
+        {},                                     // station missing
+        {{"station", "7x"}},                    // not an integer
+        {{"station", "1"}, {"limit", "0"}},     // below minimum
+        {{"station", "1"}, {"limit", "1001"}},  // above maximum
         {{"station", "1"}, {"limit", "99999999999999999999"}},
         {{"station", "1"}, {"ratio", "nan"}},
         {{"station", "1"}, {"ratio", "inf"}},
         {{"station", "1"}, {"flag", "maybe"}},
-        {{"station", "1"}, {"kind", "subscriber"}},    // enum is exact
+        {{"station", "1"}, {"kind", "subscriber"}},  // enum is exact
         {{"station", "1"}, {"kind", std::string(300, 'a')}},
         {{"station", "1"}, {"kind", std::string("Cust\0omer", 9)}},
         {{"station", "1"}, {"kind", "\xff\xfe"}},

@@ -27,11 +27,15 @@ TEST(render, strings_round_trip_through_a_json_parser) {
 
 TEST(render, invalid_utf8_becomes_replacement_characters) {
     std::string out;
-    append_json_string(out, "a\xff" "b\xc3");
+    append_json_string(out,
+                       "a\xff"
+                       "b\xc3");
     boost::system::error_code ec;
     auto v = boost::json::parse(out, ec);
     ASSERT_FALSE(ec);
-    EXPECT_EQ(std::string(v.as_string()), "a\xef\xbf\xbd" "b\xef\xbf\xbd");
+    EXPECT_EQ(std::string(v.as_string()),
+              "a\xef\xbf\xbd"
+              "b\xef\xbf\xbd");
     out.clear();
     append_json_string(out, "caf\xc3\xa9 \xf0\x9f\x9a\xb2");
     EXPECT_EQ(out, "\"caf\xc3\xa9 \xf0\x9f\x9a\xb2\"");
@@ -39,16 +43,20 @@ TEST(render, invalid_utf8_becomes_replacement_characters) {
 
 TEST(render, envelope_has_typed_values) {
     model::table t;
-    t.columns = {{"trip_count", model::column_type::integer}, {"month", model::column_type::text},
-                 {"temp", model::column_type::decimal}, {"d", model::column_type::date},
-                 {"x", model::column_type::real}, {"n", model::column_type::integer}};
-    t.rows.push_back({std::int64_t{1234}, std::string("Jan"), model::decimal{700, 1}, model::date{15857}, 0.5,
-                      std::monostate{}});
+    t.columns = {{"trip_count", model::column_type::integer},
+                 {"month", model::column_type::text},
+                 {"temp", model::column_type::decimal},
+                 {"d", model::column_type::date},
+                 {"x", model::column_type::real},
+                 {"n", model::column_type::integer}};
+    t.rows.push_back(
+        {std::int64_t{1234}, std::string("Jan"), model::decimal{700, 1}, model::date{15857}, 0.5, std::monostate{}});
     t.rows.push_back({std::int64_t{-1}, std::string("\"q\""), model::decimal{-5, 0}, model::date{0},
                       std::numeric_limits<double>::infinity(), std::int64_t{0}});
     const auto arrays = render_envelope(t, config::row_format::arrays, 12);
-    EXPECT_EQ(arrays,
-              R"({"result":[[1234,"Jan",70.0,"2013-06-01",0.5,null],[-1,"\"q\"",-5,"1970-01-01",null,0]],"time_ms":12})");
+    EXPECT_EQ(
+        arrays,
+        R"({"result":[[1234,"Jan",70.0,"2013-06-01",0.5,null],[-1,"\"q\"",-5,"1970-01-01",null,0]],"time_ms":12})");
     const auto objects = boost::json::parse(render_envelope(t, config::row_format::objects, 3));
     EXPECT_EQ(objects.at("result").at(0).at("trip_count").as_int64(), 1234);
     EXPECT_EQ(objects.at("result").at(0).at("month").as_string(), "Jan");
@@ -62,7 +70,8 @@ TEST(render, errors_have_one_shape) {
     EXPECT_EQ(v.at("code").as_string(), "FR400");
     EXPECT_EQ(v.at("hint").as_string(), "use y");
     EXPECT_FALSE(v.as_object().contains("details"));
-    EXPECT_EQ(render_error({model::error_code::not_found, "Not found!", {}, {}}), R"({"error":"Not found!","code":"FR404"})");
+    EXPECT_EQ(render_error({model::error_code::not_found, "Not found!", {}, {}}),
+              R"({"error":"Not found!","code":"FR404"})");
 }
 
 TEST(render, every_error_code_maps_to_a_distinct_wire_code_and_a_sane_status) {

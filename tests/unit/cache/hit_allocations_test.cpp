@@ -27,8 +27,12 @@ void* operator new(std::size_t n) {
     if (void* p = std::malloc(n ? n : 1)) return p;
     throw std::bad_alloc();
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+    std::free(p);
+}
 
 namespace frost::api {
 namespace {
@@ -89,7 +93,8 @@ endpoints:
     cache: {ttl: 60s}
     params: [{name: n, type: integer}]
     sql: select $n
-)", "alloc.yaml", "/");
+)",
+                                 "alloc.yaml", "/");
     ASSERT_TRUE(cfg) << cfg.error().message;
     worker_pool workers(1, 16);
     auto svc = service::create(std::make_shared<const config::config>(std::move(cfg).value()),

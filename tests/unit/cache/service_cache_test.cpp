@@ -68,7 +68,8 @@ struct fixture {
     fixture() {
         auto cfg = config::load_text(config_text, "cache_test.yaml", "/");
         if (!cfg) throw std::runtime_error(cfg.error().message);
-        auto s = service::create(std::make_shared<const config::config>(std::move(cfg).value()), {{"fake", src}}, workers);
+        auto s =
+            service::create(std::make_shared<const config::config>(std::move(cfg).value()), {{"fake", src}}, workers);
         if (!s) throw std::runtime_error(s.error().message);
         svc = std::move(s).value();
     }
@@ -80,7 +81,9 @@ struct fixture {
     }
 };
 
-std::string body_of(const response& r) { return std::string(r.body_view()); }
+std::string body_of(const response& r) {
+    return std::string(r.body_view());
+}
 
 TEST(service_cache, concurrent_misses_for_one_key_run_one_query) {
     fixture f;
@@ -165,7 +168,8 @@ TEST(service_cache, gzip_when_accepted_and_it_decodes_to_the_identity_bytes) {
     EXPECT_EQ(*decoded, body_of(plain));
     EXPECT_NE(zipped.header("ETag"), plain.header("ETag"));
     // The gzip form's validator revalidates the gzip form.
-    auto again = f.get("/numbers?n=500", {{"accept-encoding", "gzip"}, {"if-none-match", std::string(zipped.header("ETag"))}});
+    auto again =
+        f.get("/numbers?n=500", {{"accept-encoding", "gzip"}, {"if-none-match", std::string(zipped.header("ETag"))}});
     EXPECT_EQ(again.status, 304);
     EXPECT_EQ(again.header("ETag"), zipped.header("ETag"));
     auto refused = f.get("/numbers?n=500", {{"accept-encoding", "gzip;q=0"}});

@@ -11,7 +11,9 @@ sources:
   db: {type: duckdb, path: ":memory:"}
 )";
 
-model::result<config> load(const std::string& rest) { return load_text(base + rest, "t.yaml", "/srv/frost"); }
+model::result<config> load(const std::string& rest) {
+    return load_text(base + rest, "t.yaml", "/srv/frost");
+}
 
 TEST(cache_config, loads_policies_rollups_and_the_serving_database) {
     auto cfg = load(R"(
@@ -56,16 +58,19 @@ TEST(cache_config, mistakes_name_the_key) {
     };
     const std::vector<bad> cases = {
         {"endpoints:\n  - {path: /a, rollup: nope, sql: select 1}\n", "no rollup named \"nope\""},
-        {"rollups:\n  r: {source: db, sql: select 1}\nendpoints:\n  - {path: /a, rollup: r, source: db, sql: select 1}\n",
+        {"rollups:\n  r: {source: db, sql: select 1}\nendpoints:\n  - {path: /a, rollup: r, source: db, sql: select "
+         "1}\n",
          "either a rollup or a source"},
-        {"endpoints:\n  - {path: /a, source: db, sql: select 1, cache: {stale_if_error: 5s}}\n", "stale windows need a ttl"},
+        {"endpoints:\n  - {path: /a, source: db, sql: select 1, cache: {stale_if_error: 5s}}\n",
+         "stale windows need a ttl"},
         {"endpoints:\n  - {path: /a, source: db, sql: select 1, cache: {ttl: 5 minutes}}\n", ".cache.ttl"},
         {"endpoints:\n  - {path: /a, source: db, sql: select 1, cache: {tll: 5s}}\n", "unknown key \"tll\""},
         {"rollups:\n  r: {source: elsewhere, sql: select 1}\nendpoints:\n  - {path: /a, source: db, sql: select 1}\n",
          "rollups.r.source"},
         {"rollups:\n  frost_x: {source: db, sql: select 1}\nendpoints:\n  - {path: /a, source: db, sql: select 1}\n",
          "do not start with frost_"},
-        {"rollups:\n  r: {source: db, sql: select 1, refresh: 10ms}\nendpoints:\n  - {path: /a, source: db, sql: select 1}\n",
+        {"rollups:\n  r: {source: db, sql: select 1, refresh: 10ms}\nendpoints:\n  - {path: /a, source: db, sql: "
+         "select 1}\n",
          "at most once a second"},
         {"rollups:\n  r: {source: db}\nendpoints:\n  - {path: /a, source: db, sql: select 1}\n", "missing key \"sql\""},
         {"cache: {max_bytes: lots}\nendpoints:\n  - {path: /a, source: db, sql: select 1}\n", "cache.max_bytes"},

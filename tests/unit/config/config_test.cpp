@@ -60,7 +60,8 @@ TEST(config, bad_configs_name_file_line_and_key) {
         {"sources:\n  db: {type: duckdb, path: x}\nendpoints:\n  - path: /x\n    source: db\n    sql: select 1\n"
          "  - path: /x\n    static: 1\n",
          "declared twice"},
-        {"sources:\n  db: {type: duckdb, path: x}\nendpoints:\n  - path: /x\n    source: db\n    sql: {snowflake: select 1}\n",
+        {"sources:\n  db: {type: duckdb, path: x}\nendpoints:\n  - path: /x\n    source: db\n    sql: {snowflake: "
+         "select 1}\n",
          "no SQL for the duckdb dialect"},
         {"sources:\n  db: {type: duckdb, path: x}\nendpoints:\n  - path: /x\n    source: db\n    sql: select 1\n"
          "    params:\n      - {name: a, type: money}\n",
@@ -92,14 +93,16 @@ TEST(config, missing_file_is_a_clear_error) {
 }
 
 TEST(config, relative_database_paths_resolve_against_the_config_folder) {
-    auto cfg = load_text("sources:\n  db: {type: duckdb, path: ../data/x.duckdb}\nendpoints:\n  - path: /x\n    static: 1\n",
-                         "c.yaml", "/srv/frost/config");
+    auto cfg =
+        load_text("sources:\n  db: {type: duckdb, path: ../data/x.duckdb}\nendpoints:\n  - path: /x\n    static: 1\n",
+                  "c.yaml", "/srv/frost/config");
     ASSERT_TRUE(cfg);
     EXPECT_EQ(cfg.value().sources.at(0).path, "/srv/frost/data/x.duckdb");
 }
 
 TEST(config, static_bodies_become_json) {
-    auto cfg = load_text("endpoints:\n  - path: /\n    static: {result: Nothing to see here, time_ms: 0}\n", "c.yaml", "/");
+    auto cfg =
+        load_text("endpoints:\n  - path: /\n    static: {result: Nothing to see here, time_ms: 0}\n", "c.yaml", "/");
     ASSERT_TRUE(cfg) << cfg.error().message;
     EXPECT_EQ(*cfg.value().endpoints.at(0).static_body, R"({"result":"Nothing to see here","time_ms":0})");
 }

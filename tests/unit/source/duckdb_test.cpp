@@ -27,8 +27,12 @@ TEST(duckdb_source, binds_every_value_type) {
     auto r = run(*s,
                  "select $i + 1 as i, $d::double * 2 as d, $t || '!' as t, $b as b, $day + 1 as day, "
                  "$n is null as n, $ts as ts",
-                 {{"i", std::int64_t{41}}, {"d", 1.25}, {"t", std::string("hi")}, {"b", true},
-                  {"day", model::date{15857}}, {"n", std::monostate{}},
+                 {{"i", std::int64_t{41}},
+                  {"d", 1.25},
+                  {"t", std::string("hi")},
+                  {"b", true},
+                  {"day", model::date{15857}},
+                  {"n", std::monostate{}},
                   {"ts", model::timestamp{1'370'044'800'000'000}}});
     ASSERT_TRUE(r) << r.error().message;
     const auto& row = r.value().rows.at(0);
@@ -58,7 +62,9 @@ TEST(duckdb_source, bound_text_is_data_never_sql) {
 
 TEST(duckdb_source, decimals_keep_their_scale_and_nulls_stay_null) {
     auto s = memory_source();
-    auto r = run(*s, "select 72.4::decimal(5,1), round(65.0::decimal(5,1), -1), null::integer, 12345678901234.5678::decimal(18,4)");
+    auto r = run(
+        *s,
+        "select 72.4::decimal(5,1), round(65.0::decimal(5,1), -1), null::integer, 12345678901234.5678::decimal(18,4)");
     ASSERT_TRUE(r) << r.error().message;
     const auto& row = r.value().rows.at(0);
     EXPECT_EQ(model::format_decimal(std::get<model::decimal>(row[0])), "72.4");
@@ -122,7 +128,8 @@ TEST(duckdb_source, concurrent_queries_each_get_their_own_answer) {
 }
 
 TEST(duckdb_source, read_only_sources_refuse_writes) {
-    const auto path = (std::filesystem::temp_directory_path() / ("frost-ro-" + std::to_string(::getpid()) + ".duckdb")).string();
+    const auto path =
+        (std::filesystem::temp_directory_path() / ("frost-ro-" + std::to_string(::getpid()) + ".duckdb")).string();
     {
         auto rw = duckdb_source::open("rw", {path, false, {}});
         ASSERT_TRUE(rw);
@@ -161,7 +168,8 @@ TEST(sample_data, is_deterministic_complete_and_atomic) {
     EXPECT_EQ(std::get<std::int64_t>(row[4]), 2);
     auto other = duckdb_source::open("b", {b, true, {}});
     ASSERT_TRUE(other);
-    auto hash_b = run(*other.value(), "select sum(hash(tripduration, starttime, start_station_id, bikeid)) from demo.trips");
+    auto hash_b =
+        run(*other.value(), "select sum(hash(tripduration, starttime, start_station_id, bikeid)) from demo.trips");
     ASSERT_TRUE(hash_b);
     EXPECT_EQ(model::format_decimal({0, 0}), "0");
     EXPECT_EQ(hash_b.value().rows.at(0).at(0).index(), row[5].index());
@@ -184,7 +192,8 @@ TEST(sample_data, daily_counts_sum_exactly_and_follow_the_seasons) {
     // July 2019 is far busier than January 2019; 2019 busier than 2014.
     auto sum_range = [&](const char* from, const char* to) {
         std::uint64_t s = 0;
-        for (int d = model::parse_date(from)->days; d <= model::parse_date(to)->days; ++d) s += days[d - data::first_day.days];
+        for (int d = model::parse_date(from)->days; d <= model::parse_date(to)->days; ++d)
+            s += days[d - data::first_day.days];
         return s;
     };
     EXPECT_GT(sum_range("2019-07-01", "2019-07-31"), 2 * sum_range("2019-01-01", "2019-01-31"));
