@@ -138,7 +138,7 @@ std::optional<std::string> set_snowflake_key(snowflake_config& cfg, std::string_
     }
     if (value.empty()) return std::nullopt;  // unset, as an empty environment variable is
     const std::pair<std::string_view, std::string*> texts[] = {
-        {"account", &cfg.account},     {"user", &cfg.user}, {"database", &cfg.database}, {"schema", &cfg.schema},
+        {"account", &cfg.account},     {"user", &cfg.user}, {"database", &cfg.database},    {"schema", &cfg.schema},
         {"warehouse", &cfg.warehouse}, {"role", &cfg.role}, {"user_agent", &cfg.user_agent}};
     for (const auto& [name, out] : texts) {
         if (key != name) continue;
@@ -200,14 +200,18 @@ std::optional<std::string> set_snowflake_key(snowflake_config& cfg, std::string_
         cfg.env_prefix = value;
         return std::nullopt;
     }
-    if (key == "statement_timeout") return set_duration(cfg.statement_timeout, value, milliseconds(1000), milliseconds(604'800'000));
-    if (key == "jwt_lifetime") return set_duration(cfg.jwt_lifetime, value, milliseconds(60'000), milliseconds(3'600'000));
+    if (key == "statement_timeout")
+        return set_duration(cfg.statement_timeout, value, milliseconds(1000), milliseconds(604'800'000));
+    if (key == "jwt_lifetime")
+        return set_duration(cfg.jwt_lifetime, value, milliseconds(60'000), milliseconds(3'600'000));
     if (key == "poll_initial") return set_duration(cfg.poll_initial, value, milliseconds(1), milliseconds(60'000));
     if (key == "poll_max") return set_duration(cfg.poll_max, value, milliseconds(1), milliseconds(60'000));
     if (key == "retry_base") return set_duration(cfg.retry_base, value, milliseconds(1), milliseconds(60'000));
     if (key == "retry_cap") return set_duration(cfg.retry_cap, value, milliseconds(1), milliseconds(300'000));
-    if (key == "connect_timeout") return set_duration(cfg.connect_timeout, value, milliseconds(100), milliseconds(120'000));
-    if (key == "cancel_timeout") return set_duration(cfg.cancel_timeout, value, milliseconds(100), milliseconds(30'000));
+    if (key == "connect_timeout")
+        return set_duration(cfg.connect_timeout, value, milliseconds(100), milliseconds(120'000));
+    if (key == "cancel_timeout")
+        return set_duration(cfg.cancel_timeout, value, milliseconds(100), milliseconds(30'000));
     if (key == "max_attempts") return set_count(cfg.max_attempts, value, 1, 20);
     return set_count(cfg.partition_parallelism, value, 1, 32);  // the last known key
 }
@@ -232,17 +236,18 @@ model::result<model::done> resolve_snowflake(source_config& source, const env_lo
     }
 
     const std::pair<std::string_view, const std::string*> required[] = {{"account", &c.account},
-                                                                         {"user", &c.user},
-                                                                         {"database", &c.database},
-                                                                         {"schema", &c.schema},
-                                                                         {"warehouse", &c.warehouse}};
+                                                                        {"user", &c.user},
+                                                                        {"database", &c.database},
+                                                                        {"schema", &c.schema},
+                                                                        {"warehouse", &c.warehouse}};
     for (const auto& [key, value] : required)
         if (value->empty()) return fail(at + "missing " + where(key));
     if (c.base_url.empty()) c.base_url = default_snowflake_base_url(c.account);
 
     if (c.auth == snowflake_auth::key_pair) {
         if (!c.private_key_pem.empty() && !c.private_key_path.empty())
-            return fail(at + "both " + where("private_key") + " and " + where("private_key_path") + " are set; keep one");
+            return fail(at + "both " + where("private_key") + " and " + where("private_key_path") +
+                        " are set; keep one");
         if (c.private_key_pem.empty() && c.private_key_path.empty())
             return fail(at + "missing the private key: set " + where("private_key") + " to the PEM text or " +
                             where("private_key_path") + " to its file",

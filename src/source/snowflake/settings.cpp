@@ -6,7 +6,6 @@
 #include <fstream>
 #include <sstream>
 
-
 namespace frost::source::snowflake {
 
 namespace {
@@ -51,8 +50,8 @@ std::string jwt_account(std::string_view account) {
 
 model::result<snowflake_settings> load_secrets(const std::string& source_name, snowflake_settings s) {
     auto where = [&](const char* key) {
-        return "source " + source_name + ": sources." + source_name + "." + key + " (or " + s.env_prefix +
-               upper(key) + ")";
+        return "source " + source_name + ": sources." + source_name + "." + key + " (or " + s.env_prefix + upper(key) +
+               ")";
     };
     if (s.auth == auth_method::key_pair && !s.private_key_path.empty()) {
         auto text = read_file(s.private_key_path, where("private_key_path"));

@@ -59,7 +59,8 @@ inline source::snowflake::snowflake_settings resolved_settings(const emu::emulat
                                                                const std::map<std::string, std::string>& changes = {}) {
     auto keys = source_settings(e);
     for (const auto& [k, v] : changes) keys[k] = v;
-    auto s = config::snowflake_from_keys("warehouse", keys, [](const std::string&) { return std::optional<std::string>(); });
+    auto s =
+        config::snowflake_from_keys("warehouse", keys, [](const std::string&) { return std::optional<std::string>(); });
     if (!s) throw std::runtime_error(s.error().message);
     return std::move(s).value();
 }

@@ -37,16 +37,17 @@ std::string yaml(const std::string& keys) {
            "    sql: select 1\n";
 }
 
-const std::string complete = "    account: myorg-myaccount\n"
-                             "    user: frost\n"
-                             "    database: DB\n"
-                             "    schema: S\n"
-                             "    warehouse: W\n"
-                             "    private_key_path: /keys/frost.p8\n";
+const std::string complete =
+    "    account: myorg-myaccount\n"
+    "    user: frost\n"
+    "    database: DB\n"
+    "    schema: S\n"
+    "    warehouse: W\n"
+    "    private_key_path: /keys/frost.p8\n";
 
 TEST(SnowflakeConfig, ParsedIntoATypedStructAtLoad) {
-    auto cfg = load_text(yaml(complete + "    poll_max: 2s\n    max_attempts: 3\n    host: localhost:9000\n"),
-                         "sf.yaml", "/");
+    auto cfg =
+        load_text(yaml(complete + "    poll_max: 2s\n    max_attempts: 3\n    host: localhost:9000\n"), "sf.yaml", "/");
     ASSERT_TRUE(cfg) << cfg.error().message;
     const auto& sf = cfg.value().sources.at(0).snowflake;
     ASSERT_TRUE(sf);
@@ -101,8 +102,7 @@ TEST(SnowflakeConfig, WhichKeyAndWhichMethodAreCheckedWhenTheEnvironmentIsApplie
     EXPECT_NE(m.find("are set; keep one"), std::string::npos) << m;
     EXPECT_EQ(m.find("TOPSECRET"), std::string::npos) << m;
     m = check(complete + "    authenticator: oauth\n");
-    EXPECT_NE(m.find("missing sources.warehouse.token (or SNOWFLAKE_TOKEN) for authenticator oauth"),
-              std::string::npos)
+    EXPECT_NE(m.find("missing sources.warehouse.token (or SNOWFLAKE_TOKEN) for authenticator oauth"), std::string::npos)
         << m;
     m = check("    account: a\n", {});
     EXPECT_NE(m.find("missing sources.warehouse.user (or SNOWFLAKE_USER)"), std::string::npos) << m;

@@ -2,8 +2,8 @@
 
 #include <map>
 
-#include "emulators/snowflake/test_keys.hpp"
 #include "config/config.hpp"
+#include "emulators/snowflake/test_keys.hpp"
 #include "source/snowflake/settings.hpp"
 #include "source/snowflake/snowflake_source.hpp"
 
@@ -81,8 +81,7 @@ TEST(SnowflakeSettings, EnvironmentOverridesTheFileAndFillsWhatItLacks) {
     auto env = seed_env();
     env["SNOWFLAKE_ROLE"] = "DATA_APPS_DEMO";
     env["SNOWFLAKE_HOST"] = "http://127.0.0.1:8085";
-    auto s = read_settings({{"database", "OTHER_DB"}, {"role", "FILE_ROLE"}, {"schema", "FILE_SCHEMA"}},
-                               fake_env(env));
+    auto s = read_settings({{"database", "OTHER_DB"}, {"role", "FILE_ROLE"}, {"schema", "FILE_SCHEMA"}}, fake_env(env));
     ASSERT_TRUE(s) << s.error().message;
     EXPECT_EQ(s.value().database, "DATA_APPS_DEMO");
     EXPECT_EQ(s.value().role, "DATA_APPS_DEMO");
