@@ -27,7 +27,7 @@ model::result<api::source_map> open_sources(const config::config& cfg) {
             }
             out.emplace(s.name, std::move(src).value());
         } else if (s.type == "snowflake") {
-            auto src = source::snowflake::snowflake_source::open(s, source::snowflake::process_environment());
+            auto src = source::snowflake::snowflake_source::open(s);
             if (!src) return std::move(src).error();
             out.emplace(s.name, std::move(src).value());
         } else {

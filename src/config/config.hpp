@@ -3,12 +3,14 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "config/snowflake.hpp"
 #include "model/error.hpp"
 #include "model/value.hpp"
 
@@ -41,15 +43,15 @@ struct server_config {
     bool expose_errors = false;
 };
 
-/// A place where queries run. Type-specific keys other than the DuckDB ones stay in
-/// `settings` for the source that reads them (e.g. `account`, `user` for Snowflake).
+/// A place where queries run: DuckDB (`path`, `read_only`, `options`) or Snowflake (`snowflake`).
 struct source_config {
     std::string name;
     std::string type;  ///< `duckdb` or `snowflake`
     std::string path;  ///< duckdb: database file, resolved against the config file's folder
     bool read_only = true;
-    std::map<std::string, std::string> options;   ///< duckdb: settings passed to DuckDB
-    std::map<std::string, std::string> settings;  ///< other types: their own keys
+    std::map<std::string, std::string> options;  ///< duckdb: settings passed to DuckDB
+    std::optional<snowflake_config> snowflake;   ///< snowflake: its settings, parsed at load
+    std::string origin;                          ///< `file:line:col` of its entry, for messages
 };
 
 enum class param_type { string, integer, number, boolean, date };
@@ -206,8 +208,32 @@ struct config {
 [[nodiscard]] model::result<config> load_text(const std::string& text, const std::string& name,
                                               const std::string& base_dir);
 
+/// Looks up an environment variable; nullopt when unset or empty. Injected for tests.
+using env_lookup = std::function<std::optional<std::string>(const std::string&)>;
+
+/// The process environment.
+[[nodiscard]] env_lookup process_environment();
+
 /// Applies `FROST_*` environment overrides (host, port, threads, workers). The port also comes from
 /// `PORT` (set by Cloud Run and other container platforms); `FROST_PORT` wins when both are set.
+/// Then resolves every Snowflake source (`resolve_snowflake`), so a missing account or key, or a
+/// bad override, fails here, at load, and `frost check` reports it.
 [[nodiscard]] model::result<model::done> apply_environment(config& cfg);
+/// Same, reading the environment through `env`.
+[[nodiscard]] model::result<model::done> apply_environment(config& cfg, const env_lookup& env);
+
+/// Applies the `<env_prefix><KEY>` overrides of a `snowflake` source (the seed's SNOWFLAKE_ACCOUNT,
+/// _USER, _PRIVATE_KEY, _PRIVATE_KEY_PATH, _PRIVATE_KEY_PASSPHRASE, _DATABASE, _SCHEMA, _WAREHOUSE,
+/// _ROLE, _HOST, _AUTHENTICATOR, _TOKEN, _TOKEN_PATH, and any other key) over its file keys, then
+/// checks the whole: required keys, the authenticator and exactly one key or token. Errors name
+/// the source's place in the file and the key or variable at fault, never a secret value.
+/// Idempotent; a source of another type is left as it is.
+[[nodiscard]] model::result<model::done> resolve_snowflake(source_config& source, const env_lookup& env);
+
+/// A resolved `snowflake_config` from keys given as text (for programs and tests that build a
+/// config without a file): `set_snowflake_key` for each, then `resolve_snowflake`.
+[[nodiscard]] model::result<snowflake_config> snowflake_from_keys(const std::string& source_name,
+                                                                  const std::map<std::string, std::string>& keys,
+                                                                  const env_lookup& env);
 
 }  // namespace frost::config

@@ -241,6 +241,8 @@ source_config read_source(const reader& r, const std::string& name, const YAML::
     if (!node.IsMap()) r.fail(node, where, "expected a mapping");
     source_config s;
     s.name = name;
+    if (node.Mark().line >= 0)
+        s.origin = r.file() + ":" + std::to_string(node.Mark().line + 1) + ":" + std::to_string(node.Mark().column + 1);
     if (!node["type"]) r.fail(node, where, "missing key \"type\" (duckdb or snowflake)");
     s.type = r.text(node["type"], where + ".type");
     if (s.type == "duckdb") {
@@ -255,10 +257,20 @@ source_config read_source(const reader& r, const std::string& name, const YAML::
             for (const auto& kv : opts) s.options[kv.first.as<std::string>()] = r.text(kv.second, where + ".options");
         }
     } else if (s.type == "snowflake") {
+        // Each key is parsed here, by the one parser of Snowflake settings; the environment and
+        // the checks of the whole follow in apply_environment (resolve_snowflake).
+        auto& sf = s.snowflake.emplace();
         for (const auto& kv : node) {
             const auto key = kv.first.as<std::string>();
             if (key == "type") continue;
-            s.settings[key] = r.text(kv.second, where + "." + key);
+            const auto& known = snowflake_keys();
+            if (std::find(known.begin(), known.end(), key) == known.end()) {
+                std::string names = "type";
+                for (auto k : known) names += ", " + std::string(k);
+                r.fail(kv.first, where, "unknown key \"" + key + "\" (known: " + names + ")");
+            }
+            if (auto what = set_snowflake_key(sf, key, r.text(kv.second, where + "." + key)))
+                r.fail(kv.second, where + "." + key, *what);
         }
     } else {
         r.fail(node["type"], where + ".type", "expected duckdb or snowflake");
@@ -742,12 +754,20 @@ model::result<config> load_file(const std::string& path) {
     return load_text(text.str(), path, base);
 }
 
-model::result<model::done> apply_environment(config& cfg) {
-    auto env = [](const char* name) -> std::optional<std::string> {
-        const char* v = std::getenv(name);
+env_lookup process_environment() {
+    return [](const std::string& name) -> std::optional<std::string> {
+        const char* v = std::getenv(name.c_str());
         if (!v || !*v) return std::nullopt;
         return std::string(v);
     };
+}
+
+model::result<model::done> apply_environment(config& cfg) {
+    return apply_environment(cfg, process_environment());
+}
+
+model::result<model::done> apply_environment(config& cfg, const env_lookup& lookup) {
+    auto env = [&](const char* name) { return lookup(name); };
     auto number = [](const std::string& name, const std::string& v, unsigned long max) -> model::result<unsigned long> {
         unsigned long n = 0;
         auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
@@ -796,6 +816,8 @@ model::result<model::done> apply_environment(config& cfg) {
             cfg.auth.api_keys.push_back({std::string(item.substr(0, eq)), std::move(hash), {}});
         }
     }
+    for (auto& source : cfg.sources)
+        if (auto resolved = resolve_snowflake(source, lookup); !resolved) return std::move(resolved).error();
     return model::done{};
 }
 

@@ -2,14 +2,19 @@
 
 namespace frost::source::snowflake {
 
-model::result<std::unique_ptr<snowflake_source>> snowflake_source::open(const config::source_config& cfg,
-                                                                        const env_lookup& env) {
-    auto settings = read_settings(cfg, env);
-    if (!settings) return std::move(settings).error();
-    return open(cfg.name, std::move(settings).value());
+model::result<std::unique_ptr<snowflake_source>> snowflake_source::open(const config::source_config& cfg) {
+    if (!cfg.snowflake || !cfg.snowflake->resolved)
+        return model::error{model::error_code::config_error,
+                            "source " + cfg.name + ": its Snowflake settings were not resolved",
+                            {},
+                            "load the config with config::apply_environment"};
+    return open(cfg.name, *cfg.snowflake);
 }
 
 model::result<std::unique_ptr<snowflake_source>> snowflake_source::open(std::string name, snowflake_settings settings) {
+    auto loaded = load_secrets(name, std::move(settings));
+    if (!loaded) return std::move(loaded).error();
+    settings = std::move(loaded).value();
     auto creds = credentials::create(settings);
     if (!creds) {
         auto e = std::move(creds).error();

@@ -19,11 +19,11 @@ namespace frost::source::snowflake {
 /// statement with typed bindings and QUERY_TAG = the query's tag. Thread-safe.
 class snowflake_source final : public source {
 public:
-    /// Reads the settings of `cfg` (file, then `SNOWFLAKE_*` environment) and loads the key.
-    /// Fails with `config_error` naming what is missing or wrong, never showing a secret.
-    static model::result<std::unique_ptr<snowflake_source>> open(const config::source_config& cfg,
-                                                                 const env_lookup& env);
-    /// Same, from settings already resolved.
+    /// Opens the source of `cfg`, whose Snowflake settings were parsed and checked at load
+    /// (`config::apply_environment`), and loads the key (`load_secrets`, `credentials::create`).
+    /// Fails with `config_error` naming what is wrong, never showing a secret.
+    static model::result<std::unique_ptr<snowflake_source>> open(const config::source_config& cfg);
+    /// Same, from settings already resolved (`config::snowflake_from_keys` builds them in tests).
     static model::result<std::unique_ptr<snowflake_source>> open(std::string name, snowflake_settings settings);
 
     [[nodiscard]] std::string_view name() const override { return name_; }

@@ -5,6 +5,8 @@
 
 #include <boost/json.hpp>
 
+#include <cctype>
+#include <map>
 #include <random>
 
 #include "fixture.hpp"
@@ -116,7 +118,7 @@ TEST_F(SnowflakeContract, DefaultConfigOverTheSqlApiGivesTheSameRows) {
     frost::config::source_config warehouse;
     warehouse.name = "warehouse";
     warehouse.type = "snowflake";
-    warehouse.settings = sft::source_settings(*emulator_);
+    warehouse.snowflake = sft::resolved_settings(*emulator_);
     cfg.sources.push_back(warehouse);
     int pointed = 0;
     for (auto& r : cfg.rollups) r.source = "warehouse", ++pointed;
@@ -150,8 +152,20 @@ TEST_F(SnowflakeContract, ExampleConfigGivesTheSameRowsAsTheEmbeddedDefault) {
     cfg.server.workers = 2;
     cfg.serving.path.clear();
     ASSERT_EQ(cfg.sources.size(), 1u);
-    for (auto& [k, v] : sft::source_settings(*emulator_))
-        if (!cfg.sources[0].settings.contains(k) || k == "env_prefix" || k == "user") cfg.sources[0].settings[k] = v;
+    // The emulator's account, key and host come in as the seed's SNOWFLAKE_* variables would,
+    // over the file's keys (which name the same database, schema and warehouse).
+    std::map<std::string, std::string> env;
+    for (auto& [k, v] : sft::source_settings(*emulator_)) {
+        std::string var = "SNOWFLAKE_";
+        for (char c : k) var += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        if (k != "env_prefix") env[var] = v;
+    }
+    auto applied = frost::config::apply_environment(cfg, [&](const std::string& name) -> std::optional<std::string> {
+        auto it = env.find(name);
+        if (it == env.end()) return std::nullopt;
+        return it->second;
+    });
+    ASSERT_TRUE(applied) << applied.error().message;
     test_server snow(std::move(cfg));
 
     const auto seed = static_cast<std::uint32_t>(std::random_device{}());
@@ -174,8 +188,7 @@ TEST_F(SnowflakeContract, UpstreamFaultsBecomeCleanJsonErrorsInTime) {
     frost::config::source_config warehouse;
     warehouse.name = "warehouse";
     warehouse.type = "snowflake";
-    warehouse.settings = sft::source_settings(*emulator_);
-    warehouse.settings["max_attempts"] = "3";
+    warehouse.snowflake = sft::resolved_settings(*emulator_, {{"max_attempts", "3"}});
     cfg.sources.push_back(warehouse);
     cfg.server.request_timeout = std::chrono::milliseconds(1500);
     for (auto& e : cfg.endpoints) {

@@ -316,20 +316,20 @@ TEST(EmulatorProgram, ServesQueriesAndItsControlApi) {
             .status,
         400);
 
-    frost::config::source_config c;
-    c.name = "warehouse";
-    c.type = "snowflake";
-    c.settings = {{"env_prefix", "FROST_TEST_UNSET_"},
-                  {"account", "testorg-testaccount"},
-                  {"user", "frost"},
-                  {"private_key", keys().private_pkcs8},
-                  {"host", base},
-                  {"database", "DATA_APPS_DEMO"},
-                  {"schema", "DEMO"},
-                  {"warehouse", "W"},
-                  {"poll_initial", "1ms"},
-                  {"retry_base", "5ms"}};
-    auto src = sf::snowflake_source::open(c, [](const std::string&) { return std::optional<std::string>(); });
+    auto c = frost::config::snowflake_from_keys("warehouse",
+                                                {{"env_prefix", "FROST_TEST_UNSET_"},
+                                                 {"account", "testorg-testaccount"},
+                                                 {"user", "frost"},
+                                                 {"private_key", keys().private_pkcs8},
+                                                 {"host", base},
+                                                 {"database", "DATA_APPS_DEMO"},
+                                                 {"schema", "DEMO"},
+                                                 {"warehouse", "W"},
+                                                 {"poll_initial", "1ms"},
+                                                 {"retry_base", "5ms"}},
+                                                [](const std::string&) { return std::optional<std::string>(); });
+    ASSERT_TRUE(c) << c.error().message;
+    auto src = sf::snowflake_source::open("warehouse", std::move(c).value());
     ASSERT_TRUE(src) << src.error().message;
     std::vector<frost::source::parameter> none;
     auto t = src.value()->run({"select to_date(starttime) as d, count(*) as n from demo.trips group by 1 order by 1",

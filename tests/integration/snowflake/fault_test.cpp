@@ -58,12 +58,7 @@ protected:
     }
 
     static std::unique_ptr<snowflake_source> source(std::map<std::string, std::string> changes = {}) {
-        frost::config::source_config c;
-        c.name = "warehouse";
-        c.type = "snowflake";
-        c.settings = sft::source_settings(*emulator_);
-        for (auto& [k, v] : changes) c.settings[k] = v;
-        auto s = snowflake_source::open(c, [](const std::string&) { return std::optional<std::string>(); });
+        auto s = snowflake_source::open("warehouse", sft::resolved_settings(*emulator_, changes));
         if (!s) throw std::runtime_error(s.error().message);
         return std::move(s).value();
     }

@@ -4,9 +4,13 @@
 // emulator serving it, and settings that point a Snowflake source at that emulator.
 
 #include <chrono>
+#include <map>
 #include <memory>
+#include <optional>
+#include <stdexcept>
 #include <string>
 
+#include "config/config.hpp"
 #include "emulators/snowflake/emulator.hpp"
 #include "emulators/snowflake/test_keys.hpp"
 #include "source/snowflake/settings.hpp"
@@ -49,13 +53,14 @@ inline std::map<std::string, std::string> source_settings(const emu::emulator& e
             {"cancel_timeout", "1s"}};
 }
 
-/// The resolved settings of `source_settings(e)` (for opening a source directly).
-inline source::snowflake::snowflake_settings resolved_settings(const emu::emulator& e) {
-    config::source_config c;
-    c.name = "warehouse";
-    c.type = "snowflake";
-    c.settings = source_settings(e);
-    auto s = source::snowflake::read_settings(c, [](const std::string&) { return std::optional<std::string>(); });
+/// The resolved settings of `source_settings(e)` with `changes` over them, parsed as config
+/// load parses a file's keys (for a source_config or opening a source directly).
+inline source::snowflake::snowflake_settings resolved_settings(const emu::emulator& e,
+                                                               const std::map<std::string, std::string>& changes = {}) {
+    auto keys = source_settings(e);
+    for (const auto& [k, v] : changes) keys[k] = v;
+    auto s =
+        config::snowflake_from_keys("warehouse", keys, [](const std::string&) { return std::optional<std::string>(); });
     if (!s) throw std::runtime_error(s.error().message);
     return std::move(s).value();
 }

@@ -33,6 +33,42 @@ for verb in check serve; do
   if grep -q "serving .* on http" "$work/out.log"; then fail "frost $verb listened"; fi
 done
 
+# A Snowflake source's keys are checked at load too: a misspelt key names file:line and the key;
+# a missing key is found once the environment is applied; no message shows a secret. The prefix
+# keeps a developer's SNOWFLAKE_* variables out.
+cat > "$work/sf.yaml" <<'YAML'
+server: {host: 127.0.0.1, port: 0, workers: 1, io_threads: 1}
+sources:
+  warehouse:
+    type: snowflake
+    env_prefix: FROST_TEST_UNSET_
+    account: myorg-myaccount
+    user: frost
+    database: DB
+    schema: S
+    warehouse: W
+    private_key_passphrase: PASS-S3CRET
+    pol_max: 2s
+endpoints:
+  - path: /x
+    source: warehouse
+    sql: select 1
+YAML
+set +e
+"$frost" check -c "$work/sf.yaml" > "$work/out.log" 2>&1
+rc=$?
+set -e
+[ "$rc" != 0 ] || fail "frost check must refuse an unknown snowflake key"
+grep -q 'sf.yaml:12:5: sources.warehouse: unknown key "pol_max"' "$work/out.log" || fail "must name file:line and the key"
+sed -i '/pol_max/d' "$work/sf.yaml"
+set +e
+"$frost" check -c "$work/sf.yaml" > "$work/out.log" 2>&1
+rc=$?
+set -e
+[ "$rc" != 0 ] || fail "frost check must refuse a snowflake source without a key"
+grep -q 'sf.yaml:4:5: source warehouse: missing the private key' "$work/out.log" || fail "must name the missing key"
+if grep -q 'S3CRET' "$work/out.log"; then fail "a secret was printed"; fi
+
 mkdir "$work/state"
 cat > "$work/good.yaml" <<'YAML'
 server: {host: 127.0.0.1, port: 0, workers: 1, io_threads: 1}

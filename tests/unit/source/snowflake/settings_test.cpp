@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "config/config.hpp"
 #include "emulators/snowflake/test_keys.hpp"
 #include "source/snowflake/settings.hpp"
 #include "source/snowflake/snowflake_source.hpp"
@@ -19,12 +20,19 @@ sf::env_lookup fake_env(std::map<std::string, std::string> vars) {
     };
 }
 
-frost::config::source_config source(std::map<std::string, std::string> settings = {}) {
-    frost::config::source_config s;
-    s.name = "warehouse";
-    s.type = "snowflake";
-    s.settings = std::move(settings);
-    return s;
+// The keys of a config file's `sources.warehouse`, parsed and resolved as config load does,
+// then the key or token file read as the source's open does.
+frost::model::result<sf::snowflake_settings> read_settings(const std::map<std::string, std::string>& file,
+                                                           const sf::env_lookup& env) {
+    auto c = frost::config::snowflake_from_keys("warehouse", file, env);
+    if (!c) return std::move(c).error();
+    return sf::load_secrets("warehouse", std::move(c).value());
+}
+
+frost::model::result<std::unique_ptr<sf::snowflake_source>> open_source(const sf::env_lookup& env) {
+    auto c = frost::config::snowflake_from_keys("warehouse", {}, env);
+    if (!c) return std::move(c).error();
+    return sf::snowflake_source::open("warehouse", std::move(c).value());
 }
 
 // The seed's environment, exactly the variables its serverless template sets.
@@ -55,7 +63,7 @@ TEST(SnowflakeAccount, DefaultHost) {
 }
 
 TEST(SnowflakeSettings, SeedEnvironmentWorksUnchanged) {
-    auto s = sf::read_settings(source(), fake_env(seed_env()));
+    auto s = read_settings({}, fake_env(seed_env()));
     ASSERT_TRUE(s) << s.error().message;
     EXPECT_EQ(s.value().account, "myorg-myaccount");
     EXPECT_EQ(s.value().user, "data_apps_demo");
@@ -73,15 +81,14 @@ TEST(SnowflakeSettings, EnvironmentOverridesTheFileAndFillsWhatItLacks) {
     auto env = seed_env();
     env["SNOWFLAKE_ROLE"] = "DATA_APPS_DEMO";
     env["SNOWFLAKE_HOST"] = "http://127.0.0.1:8085";
-    auto s = sf::read_settings(source({{"database", "OTHER_DB"}, {"role", "FILE_ROLE"}, {"schema", "FILE_SCHEMA"}}),
-                               fake_env(env));
+    auto s = read_settings({{"database", "OTHER_DB"}, {"role", "FILE_ROLE"}, {"schema", "FILE_SCHEMA"}}, fake_env(env));
     ASSERT_TRUE(s) << s.error().message;
     EXPECT_EQ(s.value().database, "DATA_APPS_DEMO");
     EXPECT_EQ(s.value().role, "DATA_APPS_DEMO");
     EXPECT_EQ(s.value().base_url, "http://127.0.0.1:8085");
 
     env.erase("SNOWFLAKE_SCHEMA");
-    auto t = sf::read_settings(source({{"schema", "FILE_SCHEMA"}}), fake_env(env));
+    auto t = read_settings({{"schema", "FILE_SCHEMA"}}, fake_env(env));
     ASSERT_TRUE(t) << t.error().message;
     EXPECT_EQ(t.value().schema, "FILE_SCHEMA");
 }
@@ -89,7 +96,7 @@ TEST(SnowflakeSettings, EnvironmentOverridesTheFileAndFillsWhatItLacks) {
 TEST(SnowflakeSettings, EnvPrefixSeparatesTwoSources) {
     std::map<std::string, std::string> env;
     for (auto& [k, v] : seed_env()) env["SF2_" + k.substr(10)] = v;
-    auto s = sf::read_settings(source({{"env_prefix", "SF2_"}}), fake_env(env));
+    auto s = read_settings({{"env_prefix", "SF2_"}}, fake_env(env));
     ASSERT_TRUE(s) << s.error().message;
     EXPECT_EQ(s.value().account, "myorg-myaccount");
 }
@@ -98,7 +105,7 @@ TEST(SnowflakeSettings, HostForms) {
     auto with_host = [](const std::string& host) {
         auto env = seed_env();
         env["SNOWFLAKE_HOST"] = host;
-        return sf::read_settings(source(), fake_env(env));
+        return read_settings({}, fake_env(env));
     };
     auto a = with_host("myorg-myaccount.privatelink.snowflakecomputing.com");
     ASSERT_TRUE(a);
@@ -122,7 +129,7 @@ TEST(SnowflakeSettings, MissingValuesAreNamed) {
                              "SNOWFLAKE_WAREHOUSE", "SNOWFLAKE_PRIVATE_KEY"}) {
         auto env = seed_env();
         env.erase(name);
-        auto s = sf::read_settings(source(), fake_env(env));
+        auto s = read_settings({}, fake_env(env));
         ASSERT_FALSE(s) << name;
         EXPECT_EQ(s.error().code, frost::model::error_code::config_error);
         EXPECT_NE(s.error().message.find(name), std::string::npos) << s.error().message;
@@ -134,7 +141,7 @@ TEST(SnowflakeSettings, BadValuesAreRefused) {
     auto bad = [](std::map<std::string, std::string> changes, std::map<std::string, std::string> file = {}) {
         auto env = seed_env();
         for (auto& [k, v] : changes) env[k] = v;
-        return sf::read_settings(source(std::move(file)), fake_env(env));
+        return read_settings(file, fake_env(env));
     };
     EXPECT_FALSE(bad({{"SNOWFLAKE_ACCOUNT", "my org"}}));
     EXPECT_FALSE(bad({{"SNOWFLAKE_ACCOUNT", "myorg-myaccount.snowflakecomputing.com"}}));
@@ -152,11 +159,11 @@ TEST(SnowflakeSettings, TokenAuthenticators) {
     env.erase("SNOWFLAKE_PRIVATE_KEY");
     env["SNOWFLAKE_AUTHENTICATOR"] = "oauth";
     env["SNOWFLAKE_TOKEN"] = "ver:1-hint:abc";
-    auto s = sf::read_settings(source(), fake_env(env));
+    auto s = read_settings({}, fake_env(env));
     ASSERT_TRUE(s) << s.error().message;
     EXPECT_EQ(s.value().auth, sf::auth_method::oauth);
     env["SNOWFLAKE_AUTHENTICATOR"] = "programmatic_access_token";
-    auto t = sf::read_settings(source(), fake_env(env));
+    auto t = read_settings({}, fake_env(env));
     ASSERT_TRUE(t);
     EXPECT_EQ(t.value().auth, sf::auth_method::pat);
 }
@@ -171,7 +178,7 @@ TEST(SnowflakeSettings, LiteralBackslashNInAOneLineKeyIsANewline) {
             one_line += c;
     }
     env["SNOWFLAKE_PRIVATE_KEY"] = one_line;
-    auto s = sf::read_settings(source(), fake_env(env));
+    auto s = read_settings({}, fake_env(env));
     ASSERT_TRUE(s);
     EXPECT_EQ(s.value().private_key_pem, keys().private_pkcs8);
 }
@@ -189,18 +196,18 @@ TEST(SnowflakeSettings, ErrorsNeverShowSecrets) {
     auto env = seed_env();
     env["SNOWFLAKE_PRIVATE_KEY"] = keys().private_encrypted;
     env["SNOWFLAKE_PRIVATE_KEY_PASSPHRASE"] = keys().passphrase + "x";
-    auto src = sf::snowflake_source::open(source(), fake_env(env));
+    auto src = open_source(fake_env(env));
     ASSERT_FALSE(src);
     EXPECT_NE(src.error().message.find("passphrase"), std::string::npos) << src.error().message;
     expect_clean(src.error());
 
     env["SNOWFLAKE_PRIVATE_KEY"] = keys().public_pem;
-    src = sf::snowflake_source::open(source(), fake_env(env));
+    src = open_source(fake_env(env));
     ASSERT_FALSE(src);
     expect_clean(src.error());
 
     env["SNOWFLAKE_PRIVATE_KEY"] = keys().private_pkcs8.substr(0, 300);  // damaged
-    src = sf::snowflake_source::open(source(), fake_env(env));
+    src = open_source(fake_env(env));
     ASSERT_FALSE(src);
     expect_clean(src.error());
 
@@ -208,7 +215,7 @@ TEST(SnowflakeSettings, ErrorsNeverShowSecrets) {
     env.erase("SNOWFLAKE_PRIVATE_KEY");
     env["SNOWFLAKE_AUTHENTICATOR"] = "oauth";
     env["SNOWFLAKE_TOKEN"] = "secret token";
-    auto s = sf::read_settings(source(), fake_env(env));
+    auto s = read_settings({}, fake_env(env));
     ASSERT_FALSE(s);
     EXPECT_EQ(s.error().message.find("secret token"), std::string::npos);
 }
