@@ -422,7 +422,7 @@ model::result<http_event> parse_event(std::string_view text, const event_options
     if (ec) return bad_event("not JSON (" + ec.message() + ")");
     if (!doc.is_object()) return bad_event("the event is not a JSON object");
     const auto& event = doc.get_object();
-    // The discriminator of the reference: version 2.0, else an ELB context, else httpMethod.
+    // How the front door is told apart: version 2.0, else an ELB context, else httpMethod.
     auto version = string_member(event, "version", "");
     if (!version) return std::move(version).error();
     if (version.value() && *version.value() == "2.0") return parse_v2(event, options);
