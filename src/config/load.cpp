@@ -736,7 +736,7 @@ model::result<config> load_file(const std::string& path) {
     if (!in) return model::error{model::error_code::config_error, path + ": cannot read the config file", {}, {}};
     std::ostringstream text;
     text << in.rdbuf();
-    if (text.str().size() > 4 * 1024 * 1024)
+    if (text.str().size() > std::size_t{4} * 1024 * 1024)
         return model::error{model::error_code::config_error, path + ": config file larger than 4 MiB", {}, {}};
     const auto base = std::filesystem::absolute(path).parent_path().string();
     return load_text(text.str(), path, base);
