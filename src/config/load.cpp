@@ -322,7 +322,7 @@ auth_config read_auth(const reader& r, const YAML::Node& node) {
                 key.sha256 = v;
             } else {
                 r.fail(k, where,
-                       "missing key \"sha256\" (the SHA-256 of the key in hex: printf %s \"$KEY\" | sha256sum)");
+                       R"(missing key "sha256" (the SHA-256 of the key in hex: printf %s "$KEY" | sha256sum))");
             }
             for (auto& c : key.sha256) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
             if (!valid_sha256_hex(key.sha256))
@@ -578,7 +578,7 @@ endpoint_config read_endpoint(const reader& r, const YAML::Node& node, const std
         if (node["source"]) r.fail(node, at, "an endpoint reads either a rollup or a source, not both");
         e.rollup = r.text(node["rollup"], at + ".rollup");
     } else {
-        if (!node["source"]) r.fail(node, at, "missing key \"source\" (or \"rollup\" or \"static\")");
+        if (!node["source"]) r.fail(node, at, R"(missing key "source" (or "rollup" or "static"))");
         e.source = r.text(node["source"], at + ".source");
     }
     const auto& sql = node["sql"];

@@ -340,7 +340,7 @@ std::string encode(const http_event& event, const api::response& res, std::strin
         }
     }
     if (event.multi_value) {
-        out += ",\"headers\":{},\"multiValueHeaders\":{";
+        out += R"(,"headers":{},"multiValueHeaders":{)";
         bool first = true;
         for (const auto& [k, values] : grouped) {
             if (!first) out += ',';
