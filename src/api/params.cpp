@@ -47,7 +47,7 @@ std::optional<bool> parse_bool(std::string_view s) {
 }
 
 model::result<model::value> parse_value(const config::param_config& p, std::string_view text) {
-    auto fail = [&](std::string why = {}) {
+    auto fail = [&](const std::string& why = {}) {
         return bad(
             model::error_code::bad_parameter,
             "parameter " + p.name + ": expected " + std::string(type_name(p.type)) + (why.empty() ? "" : ", " + why),

@@ -371,7 +371,7 @@ void service::serve_live(const exchange_ptr& x, const route& rt, std::vector<sou
         reply_error(*x, {model::error_code::overloaded, "the server is busy; try again shortly", {}, {}});
 }
 
-void service::launch_fill(const route& rt, std::string key, std::vector<source::parameter> params,
+void service::launch_fill(const route& rt, const std::string& key, std::vector<source::parameter> params,
                           model::deadline deadline, model::clock::time_point started, std::string request_id) {
     auto job = [this, &rt, key, params = std::move(params), deadline, started, request_id] {
         cached_outcome o;

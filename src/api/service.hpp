@@ -128,8 +128,8 @@ private:
     [[nodiscard]] bool admit(exchange& x, const route& rt);
     void serve_cached(const exchange_ptr& x, const route& rt, std::vector<source::parameter> params);
     void serve_live(const exchange_ptr& x, const route& rt, std::vector<source::parameter> params);
-    void launch_fill(const route& rt, std::string key, std::vector<source::parameter> params, model::deadline deadline,
-                     model::clock::time_point started, std::string request_id);
+    void launch_fill(const route& rt, const std::string& key, std::vector<source::parameter> params,
+                     model::deadline deadline, model::clock::time_point started, std::string request_id);
     answer run_query(const route& rt, const std::vector<source::parameter>& params, std::string_view request_id,
                      model::deadline deadline, model::clock::time_point started, std::stop_token stop) const;
 

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <csignal>
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <iostream>
 
@@ -161,9 +162,8 @@ int run_check(const std::string& config_path, bool build) {
     return failures ? 1 : 0;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+// The verbs; `main` only adds the exception barrier.
+int run(int argc, char** argv) {
     if (app::started_by_lambda(argc, argv)) return app::run_lambda(default_config_path());
     CLI::App cli{"Frost: fast, secure HTTP JSON APIs over SQL warehouses"};
     cli.require_subcommand(1);
@@ -219,5 +219,20 @@ int main(int argc, char** argv) {
     if (*sync) return app::run_sync(config_path, sync_only);
     if (*openapi) return app::run_openapi_verb(config_path, openapi_options);
     if (*load) return app::run_load_verb(*load, load_options);
+    return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    // Verbs report expected failures as exit codes; this catches the rest (std::filesystem, CLI11
+    // setup, logger setup, bad_alloc) so the user sees the message instead of std::terminate.
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "frost: fatal error: %s\n", e.what());
+    } catch (...) {
+        std::fputs("frost: fatal error: unknown exception\n", stderr);
+    }
     return 1;
 }

@@ -21,7 +21,7 @@ std::optional<std::string> unpadded_base64url(std::string_view text) {
     return codec::base64_decode(text, codec::base64_alphabet::url, codec::base64_padding::forbidden);
 }
 
-constexpr std::size_t max_token_bytes = 8 * 1024;
+constexpr std::size_t max_token_bytes = std::size_t{8} * 1024;
 constexpr std::size_t max_jwks_bytes = 150'000;  // API Gateway's JWKS size quota
 
 struct bn_free {

@@ -334,7 +334,7 @@ auth_config read_auth(const reader& r, const YAML::Node& node) {
                 key.sha256 = v;
             } else {
                 r.fail(k, where,
-                       "missing key \"sha256\" (the SHA-256 of the key in hex: printf %s \"$KEY\" | sha256sum)");
+                       R"(missing key "sha256" (the SHA-256 of the key in hex: printf %s "$KEY" | sha256sum))");
             }
             for (auto& c : key.sha256) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
             if (!valid_sha256_hex(key.sha256))
@@ -590,7 +590,7 @@ endpoint_config read_endpoint(const reader& r, const YAML::Node& node, const std
         if (node["source"]) r.fail(node, at, "an endpoint reads either a rollup or a source, not both");
         e.rollup = r.text(node["rollup"], at + ".rollup");
     } else {
-        if (!node["source"]) r.fail(node, at, "missing key \"source\" (or \"rollup\" or \"static\")");
+        if (!node["source"]) r.fail(node, at, R"(missing key "source" (or "rollup" or "static"))");
         e.source = r.text(node["source"], at + ".source");
     }
     const auto& sql = node["sql"];
@@ -748,7 +748,7 @@ model::result<config> load_file(const std::string& path) {
     if (!in) return model::error{model::error_code::config_error, path + ": cannot read the config file", {}, {}};
     std::ostringstream text;
     text << in.rdbuf();
-    if (text.str().size() > 4 * 1024 * 1024)
+    if (text.str().size() > std::size_t{4} * 1024 * 1024)
         return model::error{model::error_code::config_error, path + ": config file larger than 4 MiB", {}, {}};
     const auto base = std::filesystem::absolute(path).parent_path().string();
     return load_text(text.str(), path, base);

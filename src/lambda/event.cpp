@@ -340,7 +340,7 @@ std::string encode(const http_event& event, const api::response& res, std::strin
         }
     }
     if (event.multi_value) {
-        out += ",\"headers\":{},\"multiValueHeaders\":{";
+        out += R"(,"headers":{},"multiValueHeaders":{)";
         bool first = true;
         for (const auto& [k, values] : grouped) {
             if (!first) out += ',';
@@ -422,7 +422,7 @@ model::result<http_event> parse_event(std::string_view text, const event_options
     if (ec) return bad_event("not JSON (" + ec.message() + ")");
     if (!doc.is_object()) return bad_event("the event is not a JSON object");
     const auto& event = doc.get_object();
-    // The discriminator of the reference: version 2.0, else an ELB context, else httpMethod.
+    // How the front door is told apart: version 2.0, else an ELB context, else httpMethod.
     auto version = string_member(event, "version", "");
     if (!version) return std::move(version).error();
     if (version.value() && *version.value() == "2.0") return parse_v2(event, options);

@@ -10,8 +10,8 @@ namespace frost::observe {
 std::string json_string(std::string_view text) {
     static constexpr char hex[] = "0123456789abcdef";
     std::string out = "\"";
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const auto c = static_cast<unsigned char>(text[i]);
+    for (const char ch : text) {
+        const auto c = static_cast<unsigned char>(ch);
         if (c == '"')
             out += "\\\"";
         else if (c == '\\')
@@ -34,12 +34,12 @@ std::string access_log::format(const api::request& req, const api::response& res
     using namespace std::chrono;
     const auto when = codec::format_utc(system_clock::now(), codec::utc_precision::milliseconds);
     char numbers[96];
-    std::snprintf(numbers, sizeof numbers, "\"duration_ms\":%.3f,\"query_ms\":%.3f",
+    std::snprintf(numbers, sizeof numbers, R"("duration_ms":%.3f,"query_ms":%.3f)",
                   duration<double, std::milli>(model::clock::now() - stats.started).count(),
                   duration<double, std::milli>(stats.query_time).count());
-    std::string line = "{\"time\":\"";
+    std::string line = R"({"time":")";
     line += when;
-    line += "\",\"request_id\":" + json_string(req.request_id);
+    line += R"(","request_id":)" + json_string(req.request_id);
     line += ",\"method\":" + json_string(req.method.substr(0, 16));
     line += ",\"target\":" + json_string(std::string_view(req.target).substr(0, 512));
     line += ",\"status\":" + std::to_string(res.status);

@@ -108,7 +108,7 @@ bool health::ready() const {
 }
 
 api::response health::livez() const {
-    auto r = api::json_response(200, "{\"status\":\"alive\"}");
+    auto r = api::json_response(200, R"({"status":"alive"})");
     r.set_header("Cache-Control", "no-store");
     return r;
 }
@@ -135,7 +135,7 @@ api::response health::readyz(const api::request& req) const {
 
 api::response health::readyz() const {
     const auto bad = problems();
-    std::string body = bad.empty() ? "{\"status\":\"ready\",\"checks\":{" : "{\"status\":\"not ready\",\"checks\":{";
+    std::string body = bad.empty() ? R"({"status":"ready","checks":{)" : R"({"status":"not ready","checks":{)";
     bool first = true;
     auto add = [&](const std::string& name, const std::string& state) {
         body += (first ? "" : ",") + json_string(name) + ":" + json_string(state);

@@ -50,7 +50,7 @@ struct store_options {
 /// Frost's serving database: the rollups of the config, built from their sources into a
 /// local DuckDB file (or memory), persisted, refreshed on schedule and swapped atomically,
 /// and the `source` that endpoints reading rollups query. Readers see a whole version of a
-/// rollup, never a mix (reliability-anchors §5.2 (1)).
+/// rollup, never a mix.
 ///
 /// Each refresh writes a new generation of the whole database: a separate DuckDB instance
 /// (on disk, the file `<serving.path>.next`) with the unchanged rollups copied over and the

@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <condition_variable>
+#include <exception>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -340,7 +341,15 @@ void http_server::impl::accept() {
 http_server::http_server(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 
 http_server::~http_server() {
-    stop(std::chrono::milliseconds(0));
+    // A destructor must not throw; stop() locks mutexes and joins threads, which can
+    // (std::system_error). Log it: the remaining threads are then the process's problem.
+    try {
+        stop(std::chrono::milliseconds(0));
+    } catch (const std::exception& e) {
+        spdlog::error("shutdown: stopping the HTTP server failed: {}", e.what());
+    } catch (...) {
+        spdlog::error("shutdown: stopping the HTTP server failed with an unknown exception");
+    }
 }
 
 model::result<std::unique_ptr<http_server>> http_server::bind(const config::server_config& cfg, api::service& svc) {

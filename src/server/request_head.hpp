@@ -14,10 +14,10 @@ namespace frost::server {
 
 /// Bounds on one request's head and body (from `config::server_config`).
 struct head_limits {
-    std::size_t max_header_bytes = 8 * 1024;  ///< request line + fields + CRLFs
-    std::size_t max_url_bytes = 4 * 1024;     ///< request-target
+    std::size_t max_header_bytes = std::size_t{8} * 1024;  ///< request line + fields + CRLFs
+    std::size_t max_url_bytes = std::size_t{4} * 1024;     ///< request-target
     std::size_t max_header_count = 100;
-    std::size_t max_body_bytes = 64 * 1024;
+    std::size_t max_body_bytes = std::size_t{64} * 1024;
 };
 
 /// What the scanner decided about the bytes received so far.

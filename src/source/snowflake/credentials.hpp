@@ -29,7 +29,7 @@ public:
     ~key_pair();
 
     /// `SHA256:` + standard base64 of SHA-256 over the DER SubjectPublicKeyInfo: what
-    /// `DESCRIBE USER` shows as `RSA_PUBLIC_KEY_FP` (reference §6.1).
+    /// `DESCRIBE USER` shows as `RSA_PUBLIC_KEY_FP` (docs/snowflake.md §1).
     [[nodiscard]] const std::string& fingerprint() const noexcept { return fingerprint_; }
 
     /// The public key as PEM (`-----BEGIN PUBLIC KEY-----`), for `ALTER USER ... SET RSA_PUBLIC_KEY`.
@@ -44,7 +44,7 @@ private:
     std::string fingerprint_;
 };
 
-/// The claims of a key-pair JWT (reference §6.2), in seconds since the epoch.
+/// The claims of a Snowflake key-pair JWT, in seconds since the epoch.
 struct jwt_claims {
     std::string issuer;   ///< `ACCOUNT.USER.SHA256:<fingerprint>`
     std::string subject;  ///< `ACCOUNT.USER`

@@ -151,8 +151,8 @@ http_answer http_client::send(const std::string& method, const std::string& url,
                                           : std::string(curl_easy_strerror(rc));
     } else {
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out.status);
-        // A gzip body that arrived without Content-Encoding (reference §11.8: partitions may be
-        // gzipped whatever was asked): JSON never starts with 0x1f 0x8b, so the magic decides.
+        // A gzip body that arrived without Content-Encoding (result partitions may be
+        // gzipped whatever was asked; docs/snowflake.md §5): JSON never starts with 0x1f 0x8b, so the magic decides.
         if (out.body.size() >= 2 && static_cast<unsigned char>(out.body[0]) == 0x1f &&
             static_cast<unsigned char>(out.body[1]) == 0x8b) {
             if (auto plain = codec::gunzip(out.body, max_body_)) {

@@ -52,7 +52,7 @@ std::optional<std::int64_t> int_field(const json::object& o, std::string_view ke
     return std::nullopt;
 }
 
-// Type names compare case-insensitively (§3.2: "fixed" in captured bodies, "FIXED" in the docs).
+// Type names compare case-insensitively ("fixed" in captured bodies, "FIXED" in Snowflake's docs).
 bool is(std::string_view type, std::string_view name) {
     return codec::iequals(type, name);
 }
@@ -205,7 +205,7 @@ bool parse_seconds(std::string_view s, std::int64_t& micros) {
     return true;
 }
 
-// A timestamp cell in any of the forms §4 allows: seconds with a fraction, an integer of
+// A timestamp cell in any of the forms jsonv2 uses: seconds with a fraction, an integer of
 // nanoseconds (more than 12 digits) or of seconds. Result in microseconds, rounded down.
 bool parse_instant(std::string_view s, std::int64_t& micros) {
     std::string_view digits = s;
@@ -331,7 +331,7 @@ model::result<model::value> decode_text_cell(const column_meta& c, std::string_v
     }
     if (is(t, "variant") || is(t, "object") || is(t, "array") || is(t, "map") || is(t, "geography") ||
         is(t, "geometry") || is(t, "vector")) {
-        // Pretty-printed or not (§11.7): re-serialized compactly. Text that is not JSON (e.g. WKT
+        // Pretty-printed or not (docs/snowflake.md §5): re-serialized compactly. Text that is not JSON (e.g. WKT
         // geography) becomes a JSON string, so the column is always valid JSON.
         json::parse_options opts;
         opts.max_depth = 64;

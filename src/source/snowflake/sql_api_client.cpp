@@ -239,7 +239,7 @@ void sql_api_client::cancel(const std::string& handle, const std::string& reques
 }
 
 model::result<model::table> sql_api_client::execute(const statement_request& request, model::deadline deadline,
-                                                    std::stop_token stop) {
+                                                    const std::stop_token& stop) {
     ++counters_.statements;
     if (stop.stop_requested())
         return model::error{model::error_code::timeout, "the client went away before the query started", {}, {}};

@@ -56,7 +56,7 @@ public:
     /// `request.max_rows` rows; no partition is fetched then). A requested `stop` (the client
     /// went away) ends the wait between polls: the statement is cancelled as at the deadline.
     [[nodiscard]] model::result<model::table> execute(const statement_request& request, model::deadline deadline,
-                                                      std::stop_token stop = {});
+                                                      const std::stop_token& stop = {});
 
     [[nodiscard]] const client_counters& counters() const noexcept { return counters_; }
     [[nodiscard]] const snowflake_settings& settings() const noexcept { return settings_; }

@@ -18,7 +18,7 @@ namespace {
 namespace json = boost::json;
 namespace emu = frost::emulators::lambda;
 
-// The reference's REST example, verbatim in shape.
+// AWS's REST example, verbatim in shape.
 constexpr std::string_view rest_example = R"({
   "resource": "/{proxy+}", "path": "/users/42", "httpMethod": "GET",
   "headers": { "Accept": "application/json", "Host": "abc123.execute-api.eu-west-1.amazonaws.com",

@@ -131,7 +131,7 @@ TEST(SnowflakeJwt, ClaimsFieldByField) {
 
     EXPECT_EQ(p.header.at("alg").as_string(), "RS256");
     EXPECT_EQ(p.header.at("typ").as_string(), "JWT");
-    // Reference §6.2/§6.3: account cut at the first '.', account and user upper case.
+    // Snowflake's JWT claims: account cut at the first '.', account and user upper case.
     EXPECT_EQ(p.claims.at("sub").as_string(), "MYORG-MYACCOUNT.DATA_APPS_DEMO");
     EXPECT_EQ(p.claims.at("iss").as_string(), "MYORG-MYACCOUNT.DATA_APPS_DEMO." + keys().fingerprint);
     EXPECT_EQ(p.claims.at("iat").as_int64(), 1'764'000'000);

@@ -24,7 +24,7 @@ bool fails(const sf::column_meta& c, std::string_view cell) {
 }
 
 // Expected days computed by hand: 2021-01-01 is 51 years after 1970 with 13 leap days
-// (1972 … 2020): 51 * 365 + 13 = 18628; the reference's own example: 2019-03-27 = 17982.
+// (1972 … 2020): 51 * 365 + 13 = 18628; Snowflake's documented example: 2019-03-27 = 17982.
 constexpr std::int32_t day_2021_01_01 = 18628;
 
 }  // namespace
@@ -33,7 +33,7 @@ TEST(SnowflakeDecode, Fixed) {
     EXPECT_EQ(decode(col("fixed", 0), "42"), model::value{std::int64_t{42}});
     EXPECT_EQ(decode(col("fixed", 0), "-9223372036854775808"), model::value{std::numeric_limits<std::int64_t>::min()});
     EXPECT_EQ(decode(col("fixed", 2), "19.99"), (model::value{model::decimal{1999, 2}}));
-    EXPECT_EQ(decode(col("fixed", 2), "-0.5"), (model::value{model::decimal{-50, 2}}));  // no padding (§11.7)
+    EXPECT_EQ(decode(col("fixed", 2), "-0.5"), (model::value{model::decimal{-50, 2}}));  // no padding
     EXPECT_EQ(decode(col("fixed", 2), "1.50"), (model::value{model::decimal{150, 2}}));
     EXPECT_EQ(decode(col("fixed", 1), "70.0"), (model::value{model::decimal{700, 1}}));
     EXPECT_EQ(decode(col("fixed", 0), "7"), model::value{std::int64_t{7}});
@@ -132,7 +132,7 @@ TEST(SnowflakeDecode, NullAndUnknownTypes) {
 }
 
 TEST(SnowflakeResultSet, ParsesTheDocumentedShape) {
-    // The reference's own example (§3.2), with lower-case and upper-case type names mixed.
+    // A ResultSet shaped like Snowflake's documented example, with lower-case and upper-case type names mixed.
     const std::string body = R"({
       "resultSetMetaData": {"numRows": 3, "format": "jsonv2",
         "partitionInfo": [{"rowCount": 2, "uncompressedSize": 112}, {"rowCount": 1, "uncompressedSize": 20, "compressedSize": 10}],

@@ -48,7 +48,7 @@ std::map<std::string, std::string> seed_env() {
 }  // namespace
 
 TEST(SnowflakeAccount, JwtAccountFollowsTheConnectors) {
-    // Reference §6.3: cut at the first '.', or at '-' for .global names; upper case.
+    // The account in JWT claims: cut at the first '.', or at '-' for .global names; upper case.
     EXPECT_EQ(sf::jwt_account("myorg-myaccount"), "MYORG-MYACCOUNT");
     EXPECT_EQ(sf::jwt_account("xy12345.us-east-2.aws"), "XY12345");
     EXPECT_EQ(sf::jwt_account("myorg-myaccount.privatelink"), "MYORG-MYACCOUNT");

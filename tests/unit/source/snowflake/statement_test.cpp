@@ -63,7 +63,7 @@ TEST(SnowflakeBindings, TypedPerDocumentedFormats) {
     EXPECT_EQ(b(model::decimal{1999, 2}).type, "TEXT");  // exact; FIXED is integer-only
     EXPECT_EQ(b(model::decimal{1999, 2}).value, "19.99");
     EXPECT_EQ(b(model::decimal{7, 0}).type, "FIXED");
-    // DATE: milliseconds since the epoch (§2.2); 2021-01-01 = day 18628.
+    // DATE: milliseconds since the epoch, as Snowflake binds it; 2021-01-01 = day 18628.
     EXPECT_EQ(b(model::date{18628}).type, "DATE");
     EXPECT_EQ(b(model::date{18628}).value, "1609459200000");
     EXPECT_EQ(b(model::date{-1}).value, "-86400000");
@@ -100,7 +100,7 @@ TEST(SnowflakeRequest, BodyCarriesEverythingAndSplicesNothing) {
     EXPECT_TRUE(bindings.at("2").at("value").is_null());
     const auto& params = body.at("parameters").as_object();
     EXPECT_EQ(params.at("QUERY_TAG").as_string(), "/trips/monthly");
-    EXPECT_EQ(params.at("ROWS_PER_RESULTSET").as_string(), "1001");  // upper-case keys, string values (§2.4)
+    EXPECT_EQ(params.at("ROWS_PER_RESULTSET").as_string(), "1001");  // upper-case keys, string values
 
     s.role.clear();
     r.bindings.clear();
