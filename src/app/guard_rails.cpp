@@ -100,7 +100,7 @@ model::result<std::shared_ptr<auth::request_guard>> install_request_guard(std::s
     return g;
 }
 
-model::result<std::unique_ptr<guard_rails>> install_guard_rails(std::shared_ptr<const config::config> cfg,
+model::result<std::unique_ptr<guard_rails>> install_guard_rails(const std::shared_ptr<const config::config>& cfg,
                                                                 api::service& svc, api::worker_pool& workers,
                                                                 server::http_server* server) {
     std::unique_ptr<guard_rails> rails(new guard_rails());

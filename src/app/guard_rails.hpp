@@ -32,7 +32,7 @@ public:
     [[nodiscard]] std::uint16_t admin_port() const noexcept;
 
 private:
-    friend model::result<std::unique_ptr<guard_rails>> install_guard_rails(std::shared_ptr<const config::config>,
+    friend model::result<std::unique_ptr<guard_rails>> install_guard_rails(const std::shared_ptr<const config::config>&,
                                                                            api::service&, api::worker_pool&,
                                                                            server::http_server*);
     guard_rails() = default;
@@ -54,9 +54,8 @@ private:
 /// Installs the guard rails on `svc` (before it serves). `server` may be null (Lambda, tests
 /// without a listener): then no listener gauges. Fails with `config_error` when the auth
 /// config is inconsistent or the admin port cannot be bound.
-[[nodiscard]] model::result<std::unique_ptr<guard_rails>> install_guard_rails(std::shared_ptr<const config::config> cfg,
-                                                                              api::service& svc,
-                                                                              api::worker_pool& workers,
-                                                                              server::http_server* server);
+[[nodiscard]] model::result<std::unique_ptr<guard_rails>> install_guard_rails(
+    const std::shared_ptr<const config::config>& cfg, api::service& svc, api::worker_pool& workers,
+    server::http_server* server);
 
 }  // namespace frost::app

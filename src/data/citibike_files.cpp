@@ -2,7 +2,6 @@
 
 #include <duckdb.h>
 #include <openssl/evp.h>
-#include <stdlib.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -13,6 +12,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>  // mkstemps: POSIX, from glibc's <stdlib.h>, which <cstdlib> includes
 #include <cstring>
 #include <filesystem>
 #include <future>
@@ -308,6 +308,7 @@ model::result<trip_layout> detect_trip_layout(const std::vector<std::string>& he
     trip_layout out;
     out.header = header;
     std::vector<std::string> names;
+    names.reserve(header.size());
     for (const auto& h : header) names.push_back(lower(trim(h)));
     auto has = [&](std::string_view n) { return std::find(names.begin(), names.end(), n) != names.end(); };
     auto index_of = [&](std::initializer_list<std::string_view> alts) -> std::optional<std::size_t> {

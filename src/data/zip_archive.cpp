@@ -175,7 +175,7 @@ model::result<model::done> extract_zip_member(const std::string& path, const zip
     bool stream_end = !deflated;
     while (remaining > 0) {
         if (cancel) return model::error{model::error_code::internal, "interrupted", {}, {}};
-        const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining, block));
+        const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining, block));
         if (std::fread(inbuf.data(), 1, n, in.get()) != n) return zip_error(path, member.name + ": truncated archive");
         remaining -= n;
         if (!deflated) {
