@@ -9,7 +9,7 @@
 
 namespace frost::config {
 
-/// How Frost proves who it is to Snowflake (reference §6).
+/// How Frost proves who it is to Snowflake (docs/snowflake.md).
 enum class snowflake_auth {
     key_pair,  ///< RS256 JWT signed with the user's private key (`KEYPAIR_JWT`)
     oauth,     ///< an OAuth access token (`OAUTH`)
@@ -49,7 +49,7 @@ struct snowflake_config {
     std::chrono::milliseconds cancel_timeout{2000};  ///< budget of the one /cancel call at the deadline
     unsigned max_attempts = 6;                       ///< per HTTP exchange, first try included
     unsigned partition_parallelism = 4;              ///< partitions fetched at once
-    std::size_t max_response_bytes = 512u * 1024 * 1024;
+    std::size_t max_response_bytes = std::size_t{512} * 1024 * 1024;
     std::string user_agent = "frost/0.1";
 
     std::string env_prefix = "SNOWFLAKE_";  ///< environment overrides are `<env_prefix><KEY>`
@@ -67,7 +67,7 @@ struct snowflake_config {
                                                            const std::string& value);
 
 /// The API base URL for an account when no host is configured:
-/// `https://<account>.snowflakecomputing.com` (lower case; reference §6.4).
+/// `https://<account>.snowflakecomputing.com` (lower case; docs/snowflake.md).
 [[nodiscard]] std::string default_snowflake_base_url(std::string_view account);
 
 }  // namespace frost::config

@@ -24,7 +24,8 @@ model::result<std::string> read_file(const std::string& path, const std::string&
     std::error_code ec;
     const auto size = std::filesystem::file_size(path, ec);
     if (ec) return fail(where + ": cannot read " + path + " (" + ec.message() + ")");
-    if (size > 64 * 1024) return fail(where + ": " + path + " is larger than 64 KiB; expected a PEM key or a token");
+    if (size > std::size_t{64} * 1024)
+        return fail(where + ": " + path + " is larger than 64 KiB; expected a PEM key or a token");
     std::ifstream in(path, std::ios::binary);
     if (!in) return fail(where + ": cannot read " + path);
     std::ostringstream text;

@@ -30,10 +30,10 @@ using env_lookup = config::env_lookup;
                                                              snowflake_settings settings);
 
 /// The API base URL for an account when no host is configured:
-/// `https://<account>.snowflakecomputing.com` (lower case; reference §6.4).
+/// `https://<account>.snowflakecomputing.com` (lower case; docs/snowflake.md).
 [[nodiscard]] std::string default_base_url(std::string_view account);
 
-/// The account as it must appear in JWT claims (reference §6.3): the text before `-` when it
+/// The account as it must appear in JWT claims (docs/snowflake.md): the text before `-` when it
 /// contains `.global`, otherwise before the first `.`, upper-cased.
 [[nodiscard]] std::string jwt_account(std::string_view account);
 
