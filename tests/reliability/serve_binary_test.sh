@@ -44,7 +44,9 @@ curl -s -D - -o /dev/null "$base/hello" | grep -qi '^www-authenticate: Bearer re
 curl -s -H "Authorization: Bearer $key" "$base/hello" | grep -q world || fail "bearer key: no answer"
 [ "$(code "$base/open")" = 200 ] || fail "auth: none must stay public"
 [ "$(code "$base/readyz")" = 200 ] || fail "/readyz must be 200"
-curl -s "$base/metrics" | grep -q 'frost_auth_refused_total{status="401"} 3' || fail "/metrics must count the 401s"
+# Read the page whole first: with pipefail, `curl | grep -q` fails when grep stops reading early.
+metrics="$(curl -s "$base/metrics")"
+grep -q 'frost_auth_refused_total{status="401"} 3' <<<"$metrics" || fail "/metrics must count the 401s"
 sleep 0.2
 grep -q '"principal":"key:ci"' "$work/out.log" || fail "the access log must name the key"
 if grep -q "$key" "$work/out.log"; then fail "the key leaked into the log"; fi
