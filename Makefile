@@ -69,5 +69,10 @@ lint:
 	@./scripts/setup.sh --lint
 	./scripts/lint.sh
 
+## bench: issue 14's ratio table (cold start, uncached and cached answers vs nginx) and P1-P6 of
+## bench/serving/run.sh with reduced rounds; about 15 min on 2 cores. BENCH_QUICK=1: a 2-minute smoke run
+bench: build
+	BUILD=$(BUILD) ./bench/run_all.sh
+
 clean:
 	rm -rf $(BUILD) build-asan build-lint

@@ -125,6 +125,13 @@ model::result<std::unique_ptr<guard_rails>> install_guard_rails(const std::share
     });
 
     auto& m = *rails->metrics_;
+    if (auto log = rails->log_) {
+        m.add_counter("frost_access_log_dropped_total",
+                      "Access log lines dropped because the queue to stdout was full (the writer never waits).",
+                      [log] { return double(log->dropped()); });
+        m.add_counter("frost_access_log_lines_total", "Access log lines written to stdout.",
+                      [log] { return double(log->written()); });
+    }
     api::worker_pool* pool = &workers;
     m.add_gauge("frost_worker_queue_depth", "Queries waiting for a worker thread.",
                 [pool] { return double(pool->queued()); });

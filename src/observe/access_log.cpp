@@ -7,9 +7,11 @@
 
 namespace frost::observe {
 
-std::string json_string(std::string_view text) {
+namespace {
+
+void append_json_string(std::string& out, std::string_view text) {
     static constexpr char hex[] = "0123456789abcdef";
-    std::string out = "\"";
+    out += '"';
     for (const char ch : text) {
         const auto c = static_cast<unsigned char>(ch);
         if (c == '"')
@@ -27,6 +29,13 @@ std::string json_string(std::string_view text) {
         }
     }
     out += '"';
+}
+
+}  // namespace
+
+std::string json_string(std::string_view text) {
+    std::string out;
+    append_json_string(out, text);
     return out;
 }
 
@@ -37,30 +46,113 @@ std::string access_log::format(const api::request& req, const api::response& res
     std::snprintf(numbers, sizeof numbers, R"("duration_ms":%.3f,"query_ms":%.3f)",
                   duration<double, std::milli>(model::clock::now() - stats.started).count(),
                   duration<double, std::milli>(stats.query_time).count());
-    std::string line = R"({"time":")";
+    // One allocation for the usual line; appended in place rather than through temporaries.
+    std::string line;
+    line.reserve(256 + req.target.size());
+    line += R"({"time":")";
     line += when;
-    line += R"(","request_id":)" + json_string(req.request_id);
-    line += ",\"method\":" + json_string(req.method.substr(0, 16));
-    line += ",\"target\":" + json_string(std::string_view(req.target).substr(0, 512));
-    line += ",\"status\":" + std::to_string(res.status);
-    line += ",\"bytes\":" + std::to_string(res.body_view().size());
+    line += R"(","request_id":)";
+    append_json_string(line, req.request_id);
+    line += ",\"method\":";
+    append_json_string(line, std::string_view(req.method).substr(0, 16));
+    line += ",\"target\":";
+    append_json_string(line, std::string_view(req.target).substr(0, 512));
+    line += ",\"status\":";
+    line += std::to_string(res.status);
+    line += ",\"bytes\":";
+    line += std::to_string(res.body_view().size());
     line += ",";
     line += numbers;
-    line += ",\"route\":" + json_string(stats.route);
-    line += ",\"cache\":" + json_string(stats.cache);
-    if (!stats.source.empty()) line += ",\"source\":" + json_string(stats.source);
-    line += ",\"client\":" + json_string(req.client_address);
-    if (!req.principal.empty()) line += ",\"principal\":" + json_string(req.principal);
+    line += ",\"route\":";
+    append_json_string(line, stats.route);
+    line += ",\"cache\":";
+    append_json_string(line, stats.cache);
+    if (!stats.source.empty()) {
+        line += ",\"source\":";
+        append_json_string(line, stats.source);
+    }
+    line += ",\"client\":";
+    append_json_string(line, req.client_address);
+    if (!req.principal.empty()) {
+        line += ",\"principal\":";
+        append_json_string(line, req.principal);
+    }
     line += "}";
     return line;
 }
 
+access_log::access_log(std::FILE* out, std::size_t capacity)
+    : out_(out), capacity_(capacity ? capacity : 1), drainer_([this] { drain_loop(); }) {}
+
+access_log::~access_log() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    work_cv_.notify_one();
+    drainer_.join();
+}
+
 void access_log::write(const api::request& req, const api::response& res, const api::request_stats& stats) {
-    auto line = format(req, res, stats);
-    line += '\n';
+    (void)enqueue(format(req, res, stats));
+}
+
+bool access_log::enqueue(std::string line) {
+    bool wake = false;
+    {
+        std::lock_guard lock(mutex_);
+        if (pending_.size() >= capacity_) {
+            ++dropped_;
+            return false;
+        }
+        pending_.push_back(std::move(line));
+        ++accepted_;
+        // Only the first line of a batch wakes the drain thread; it takes the rest with it.
+        wake = pending_.size() == 1;
+    }
+    if (wake) work_cv_.notify_one();
+    return true;
+}
+
+void access_log::flush() {
+    std::unique_lock lock(mutex_);
+    const auto target = accepted_;
+    done_cv_.wait(lock, [&] { return written_ >= target; });
+}
+
+std::uint64_t access_log::dropped() const {
     std::lock_guard lock(mutex_);
-    std::fwrite(line.data(), 1, line.size(), out_);
-    std::fflush(out_);
+    return dropped_;
+}
+
+std::uint64_t access_log::written() const {
+    std::lock_guard lock(mutex_);
+    return written_;
+}
+
+void access_log::drain_loop() {
+    std::vector<std::string> batch;
+    std::string buffer;
+    std::unique_lock lock(mutex_);
+    for (;;) {
+        work_cv_.wait(lock, [&] { return stopping_ || !pending_.empty(); });
+        if (pending_.empty()) break;  // stopping, and everything queued is written
+        batch.swap(pending_);         // both keep their capacity: no allocation per batch
+        lock.unlock();
+        buffer.clear();
+        for (const auto& line : batch) {
+            buffer += line;
+            buffer += '\n';
+        }
+        // Blocking here (a slow pipe) only fills the queue; writers then drop, never wait.
+        std::fwrite(buffer.data(), 1, buffer.size(), out_);
+        std::fflush(out_);
+        const auto n = batch.size();
+        batch.clear();
+        lock.lock();
+        written_ += n;
+        done_cv_.notify_all();
+    }
 }
 
 }  // namespace frost::observe

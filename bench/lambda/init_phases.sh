@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Lambda cold start, phase by phase (issue 14): packages Frost like bench/lambda_cold_start.sh,
+# then runs one cold start in the emulator under strace (timestamps of execve, openat, the
+# serving-file copy, thread starts and the Runtime API calls) and one with LD_DEBUG=statistics,
+# and prints the phases as a Markdown table. strace slows system calls, so the absolute times
+# are inflated; the shares are what to read. Usage: bench/lambda/init_phases.sh [BUILD=build] [TRIPS=500k]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+build=${1:-build}
+trips=${2:-500k}
+emulator="$PWD/$build/tests/emulators/lambda/frost-lambda-emulator"
+[ -x "$emulator" ] || { echo "build the emulator first: cmake --build $build --target frost-lambda-emulator" >&2; exit 1; }
+command -v strace >/dev/null || { echo "needs strace (apt-get install strace)" >&2; exit 1; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+./scripts/package-lambda.sh --binary "$build/src/app/frost" --trips "$trips" --out "$work/frost-lambda.zip" 2>&1 | grep 'package-lambda:' >&2
+mkdir "$work/task" "$work/tmp" && (cd "$work/task" && unzip -q ../frost-lambda.zip)
+strace_bin=$(command -v strace)
+# The package's bootstrap, its exec line prefixed by strace / LD_DEBUG.
+sed -e "s#^exec #exec $strace_bin -f -ttt -e trace=execve,openat,clone,clone3,copy_file_range,sendfile,connect,sendto,write,recvfrom,read,exit_group -e signal=none -s 80 -o $work/trace.txt #" \
+  "$work/task/bootstrap" >"$work/task/bootstrap-strace"
+sed -e "s#^exec #LD_DEBUG=statistics LD_DEBUG_OUTPUT=$work/lddebug exec #" "$work/task/bootstrap" >"$work/task/bootstrap-lddebug"
+chmod 755 "$work/task/bootstrap-strace" "$work/task/bootstrap-lddebug"
+echo "machine: $(nproc) cores, $(date -u '+%Y-%m-%d %H:%M UTC'), load $(cut -d' ' -f1-3 /proc/loadavg) (shared, noisy when > 1)"
+(cd "$work/task" && "$emulator" --clean-env --env "TMPDIR=$work/tmp" --cold-starts 3 --path /trips/monthly -- ./bootstrap) | sed 's/^/untraced: /'
+rm -f "$work/tmp"/frost-*
+(cd "$work/task" && "$emulator" --clean-env --env "TMPDIR=$work/tmp" --cold-starts 1 --path /trips/monthly -- ./bootstrap-lddebug) >/dev/null
+rm -f "$work/tmp"/frost-*
+(cd "$work/task" && "$emulator" --clean-env --env "TMPDIR=$work/tmp" --cold-starts 1 --path /trips/monthly -- ./bootstrap-strace) >/dev/null
+echo
+echo "LD_DEBUG=statistics (the loader's own count, untraced run):"
+cat "$work"/lddebug.* | sed -n 's/^ *[0-9]*: *//p' | grep -E 'total startup time|time needed for relocation|number of relocations|objects loaded|final number' | sed 's/^/    /'
+echo
+python3 - "$work/trace.txt" "$work/task" <<'PY'
+import re, sys
+trace, task = sys.argv[1], sys.argv[2]
+events = []
+for line in open(trace):
+    m = re.match(r"(\d+)\s+(\d+\.\d+)\s+(\w+)\((.*)", line)
+    if m:
+        events.append((float(m.group(2)), m.group(3), m.group(4), int(m.group(1))))
+t0 = events[0][0]
+def first(pred, after=0.0):
+    for t, call, args, pid in events:
+        if t >= after and pred(call, args):
+            return t
+    return None
+def last(pred, before=1e18):
+    found = None
+    for t, call, args, pid in events:
+        if t <= before and pred(call, args):
+            found = t
+    return found
+is_open = lambda needle: (lambda c, a: c == "openat" and needle in a and "ENOENT" not in a)
+t_main = first(is_open("config/frost.yaml"))  # the first thing main does that touches the package
+t_libs = last(lambda c, a: c == "openat" and ".so" in a, before=t_main or 1e18)
+t_threads = first(lambda c, a: c in ("clone", "clone3"), after=t_main or 0)
+t_source = first(lambda c, a: c == "openat" and "/data/" in a and "serving" not in a and ".duckdb" in a)
+t_copy0 = first(lambda c, a: c == "openat" and "frost-serving" in a and "O_CREAT" in a)
+t_copy1 = first(lambda c, a: c in ("copy_file_range", "sendfile", "write", "read") , after=t_copy0 or 1e18)
+t_copyend = last(lambda c, a: c in ("copy_file_range", "sendfile"), before=1e18)
+t_serving = first(lambda c, a: c == "openat" and "frost-serving" in a and "O_CREAT" not in a and ".wal" not in a and ".lock" not in a)
+t_next = first(lambda c, a: c in ("write", "sendto") and "invocation/next" in a)
+t_resp = first(lambda c, a: c in ("write", "sendto") and "/response" in a)
+marks = [("exec → last shared library opened (dynamic loading)", 0.0, t_libs),
+         ("→ config read (static initialisers, main, spdlog)", t_libs, t_main),
+         ("→ first DuckDB thread started (config parsed, DuckDB instance being created)", t_main, t_threads),
+         ("→ source database file opened", t_threads, t_source),
+         ("→ serving-file copy started", t_source, t_copy0),
+         ("→ serving-file copy done", t_copy0, t_copyend),
+         ("→ serving database opened (second instance)", t_copyend, t_serving),
+         ("→ ready: first /next sent (rollup versions read, service built)", t_serving, t_next),
+         ("→ first answer posted (event wait + first query + render)", t_next, t_resp)]
+print("| phase (strace -f, one cold start) | from ms | to ms | ms |")
+print("|---|---:|---:|---:|")
+for name, a, b in marks:
+    if a is None or b is None:
+        print(f"| {name} | | | not seen |")
+        continue
+    fa = 0.0 if a == 0.0 else (a - t0) * 1000
+    print(f"| {name} | {fa:.1f} | {(b - t0) * 1000:.1f} | {(b - t0) * 1000 - fa:.1f} |")
+PY
