@@ -2,6 +2,7 @@
 # gnuplot -e "out='cold-start.png'; data='cold-start.dat'" bench/cold_start.gp
 set terminal pngcairo size 1000,480 font "sans,10"
 set output out
+set termoption noenhanced
 set title "make bench: Lambda cold start (emulator), medians per round"
 set style data histograms
 set style histogram clustered gap 1

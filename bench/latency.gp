@@ -2,6 +2,7 @@
 # gnuplot -e "out='latency.png'; data='latency.dat'" bench/latency.gp
 set terminal pngcairo size 1000,480 font "sans,10"
 set output out
+set termoption noenhanced
 set title "make bench: latency percentiles (median over rounds)"
 set style data histograms
 set style histogram clustered gap 1

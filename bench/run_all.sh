@@ -13,7 +13,7 @@
 # Env: BUILD=build  OUT=bench/results/<UTC time>  ROUNDS=3  DURATION=10s  COLD_N=10
 #      DB=data/citibike.duckdb (made with `frost seed --trips $BENCH_TRIPS` if missing, 10M)
 #      BENCH_QUICK=1: a smoke run of about two minutes (1 round, 2 s runs, 3 cold starts,
-#      1M trips in OUT, P1-P6 at 1 round without artillery). SERVING=0 skips bench/serving/run.sh.
+#      200k trips in OUT, P1-P6 at 1 round without artillery). SERVING=0 skips bench/serving/run.sh.
 # Prints the Markdown table; writes raw outputs, table.md, latency.png and cold-start.png to OUT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +21,7 @@ BUILD=${BUILD:-build}
 QUICK=${BENCH_QUICK:-0}
 OUT=${OUT:-bench/results/$(date -u +%Y%m%dT%H%M%SZ)}
 if [ "$QUICK" = 1 ]; then
-  ROUNDS=${ROUNDS:-1}; DURATION=${DURATION:-2s}; COLD_N=${COLD_N:-3}; BENCH_TRIPS=${BENCH_TRIPS:-1M}
+  ROUNDS=${ROUNDS:-1}; DURATION=${DURATION:-2s}; COLD_N=${COLD_N:-3}; BENCH_TRIPS=${BENCH_TRIPS:-200k}
   DB=${DB:-$OUT/citibike-quick.duckdb}; ARTILLERY=${ARTILLERY:-0}; P2_SWEEP=${P2_SWEEP-}; CALL_SECONDS=1
 else
   ROUNDS=${ROUNDS:-3}; DURATION=${DURATION:-10s}; COLD_N=${COLD_N:-10}; BENCH_TRIPS=${BENCH_TRIPS:-10M}

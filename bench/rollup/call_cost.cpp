@@ -5,6 +5,8 @@
 //   reprepare  prepare + bind + execute + fetch on every call (a statement nobody keeps)
 //   reused     prepare once; clear + bind + execute + fetch per call (duckdb_source's path)
 //   literal    the dates spliced in as literals, via duckdb_query (planning with constants)
+//   typed      prepared once like `reused`, each placeholder wrapped in CAST(... AS DATE), so
+//              DuckDB knows the parameter types at prepare time and never re-binds
 // and, for `reused`, the phases: bind (clear + bind), plan (duckdb_pending_prepared: DuckDB
 // re-plans here when it must), execute (duckdb_execute_pending), fetch (reading every cell).
 // Usage: call_cost [SECONDS_PER_MODE=3] [SQL_FILE]   (SQL with $start_range / $end_range)
@@ -154,17 +156,28 @@ int main(int argc, char** argv) {
         return range{duckdb_date{first.days + o}, duckdb_date{first.days + o + 364}};
     };
 
-    enum mode { reprepare, reused, literal };
-    const char* names[] = {"reprepare", "reused", "literal"};
-    stats st[3];
+    const std::string typed_sql = replace_all(replace_all(sql, "$start_range", "CAST($start_range AS DATE)"),
+                                              "$end_range", "CAST($end_range AS DATE)");
+    duckdb_prepared_statement typed_stmt;
+    if (duckdb_prepare(con, typed_sql.c_str(), &typed_stmt) == DuckDBError)
+        die("prepare typed", duckdb_prepare_error(typed_stmt));
+    idx_t tsi = 0, tei = 0;
+    duckdb_bind_parameter_index(typed_stmt, &tsi, "start_range");
+    duckdb_bind_parameter_index(typed_stmt, &tei, "end_range");
+    std::printf("typed: start_range=%d end_range=%d\n", int(duckdb_param_type(typed_stmt, tsi)),
+                int(duckdb_param_type(typed_stmt, tei)));
+
+    enum mode { reprepare, reused, literal, typed };
+    const char* names[] = {"reprepare", "reused", "literal", "typed"};
+    stats st[4];
     const int rounds = 3;
     // FROST_ONLY=reused|reprepare|literal runs one mode (for a profiler).
     int only = -1;
     if (const char* o = std::getenv("FROST_ONLY"))
-        for (int m = 0; m < 3; ++m)
+        for (int m = 0; m < 4; ++m)
             if (std::string(o) == names[m]) only = m;
     for (int round = 0; round < rounds; ++round) {
-        for (int m : {reused, reprepare, literal}) {
+        for (int m : {reused, reprepare, literal, typed}) {
             if (only >= 0 && m != only) continue;
             const auto until = clock_type::now() + std::chrono::duration<double>(seconds / rounds);
             while (clock_type::now() < until) {
@@ -180,9 +193,12 @@ int main(int argc, char** argv) {
                     st[m].total.push_back(us(clock_type::now() - t0));
                     continue;
                 }
-                duckdb_prepared_statement s = stmt;
+                duckdb_prepared_statement s = m == typed ? typed_stmt : stmt;
                 if (m == reprepare && duckdb_prepare(con, sql.c_str(), &s) == DuckDBError) die("prepare", nullptr);
-                bind_range(s, si, ei, r);
+                if (m == typed)
+                    bind_range(s, tsi, tei, r);
+                else
+                    bind_range(s, si, ei, r);
                 const auto t1 = clock_type::now();
                 duckdb_pending_result pending;
                 if (duckdb_pending_prepared(s, &pending) == DuckDBError) die("pending", duckdb_pending_error(pending));
@@ -205,7 +221,7 @@ int main(int argc, char** argv) {
         }
     }
     std::printf("| mode | calls | median us | p99 us | bind | plan (pending) | execute | fetch | release |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-    for (int m : {reused, reprepare, literal}) {
+    for (int m : {reused, reprepare, literal, typed}) {
         std::printf("| %s | %zu | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f |\n", names[m], st[m].total.size(),
                     stats::median(st[m].total), stats::p99(st[m].total), stats::median(st[m].bind),
                     stats::median(st[m].plan), stats::median(st[m].execute), stats::median(st[m].fetch),
@@ -214,7 +230,10 @@ int main(int argc, char** argv) {
     if (only < 0)
         std::printf("ratio reprepare/reused (median): %.2f\n",
                     stats::median(st[reprepare].total) / stats::median(st[reused].total));
+    if (only < 0)
+        std::printf("ratio reused/typed (median): %.2f\n", stats::median(st[reused].total) / stats::median(st[typed].total));
     duckdb_destroy_prepare(&stmt);
+    duckdb_destroy_prepare(&typed_stmt);
     duckdb_disconnect(&con);
     duckdb_close(&db);
 }
