@@ -12,12 +12,13 @@ emulator="$PWD/$build/tests/emulators/lambda/frost-lambda-emulator"
 [ -x "$emulator" ] || { echo "build the emulator first: cmake --build $build --target frost-lambda-emulator" >&2; exit 1; }
 command -v strace >/dev/null || { echo "needs strace (apt-get install strace)" >&2; exit 1; }
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+trap 'rm -rf "$work"' EXIT  # KEEP=1: print the folder and keep it
+[ "${KEEP:-0}" = 1 ] && { trap - EXIT; echo "work folder: $work" >&2; }
 ./scripts/package-lambda.sh --binary "$build/src/app/frost" --trips "$trips" --out "$work/frost-lambda.zip" 2>&1 | grep 'package-lambda:' >&2
 mkdir "$work/task" "$work/tmp" && (cd "$work/task" && unzip -q ../frost-lambda.zip)
 strace_bin=$(command -v strace)
 # The package's bootstrap, its exec line prefixed by strace / LD_DEBUG.
-sed -e "s#^exec #exec $strace_bin -f -ttt -e trace=execve,openat,clone,clone3,copy_file_range,sendfile,connect,sendto,write,recvfrom,read,exit_group -e signal=none -s 80 -o $work/trace.txt #" \
+sed -e "s#^exec #exec $strace_bin -f -ttt -e trace=execve,openat,clone,clone3,copy_file_range,sendfile,connect,sendto,sendmsg,write,writev -e signal=none -s 80 -o $work/trace.txt #" \
   "$work/task/bootstrap" >"$work/task/bootstrap-strace"
 sed -e "s#^exec #LD_DEBUG=statistics LD_DEBUG_OUTPUT=$work/lddebug exec #" "$work/task/bootstrap" >"$work/task/bootstrap-lddebug"
 chmod 755 "$work/task/bootstrap-strace" "$work/task/bootstrap-lddebug"
@@ -52,31 +53,28 @@ def last(pred, before=1e18):
             found = t
     return found
 is_open = lambda needle: (lambda c, a: c == "openat" and needle in a and "ENOENT" not in a)
-t_main = first(is_open("config/frost.yaml"))  # the first thing main does that touches the package
-t_libs = last(lambda c, a: c == "openat" and ".so" in a, before=t_main or 1e18)
-t_threads = first(lambda c, a: c in ("clone", "clone3"), after=t_main or 0)
-t_source = first(lambda c, a: c == "openat" and "/data/" in a and "serving" not in a and ".duckdb" in a)
-t_copy0 = first(lambda c, a: c == "openat" and "frost-serving" in a and "O_CREAT" in a)
-t_copy1 = first(lambda c, a: c in ("copy_file_range", "sendfile", "write", "read") , after=t_copy0 or 1e18)
-t_copyend = last(lambda c, a: c in ("copy_file_range", "sendfile"), before=1e18)
-t_serving = first(lambda c, a: c == "openat" and "frost-serving" in a and "O_CREAT" not in a and ".wal" not in a and ".lock" not in a)
-t_next = first(lambda c, a: c in ("write", "sendto") and "invocation/next" in a)
-t_resp = first(lambda c, a: c in ("write", "sendto") and "/response" in a)
-marks = [("exec → last shared library opened (dynamic loading)", 0.0, t_libs),
-         ("→ config read (static initialisers, main, spdlog)", t_libs, t_main),
-         ("→ first DuckDB thread started (config parsed, DuckDB instance being created)", t_main, t_threads),
-         ("→ source database file opened", t_threads, t_source),
-         ("→ serving-file copy started", t_source, t_copy0),
-         ("→ serving-file copy done", t_copy0, t_copyend),
-         ("→ serving database opened (second instance)", t_copyend, t_serving),
-         ("→ ready: first /next sent (rollup versions read, service built)", t_serving, t_next),
-         ("→ first answer posted (event wait + first query + render)", t_next, t_resp)]
-print("| phase (strace -f, one cold start) | from ms | to ms | ms |")
-print("|---|---:|---:|---:|")
-for name, a, b in marks:
-    if a is None or b is None:
-        print(f"| {name} | | | not seen |")
-        continue
-    fa = 0.0 if a == 0.0 else (a - t0) * 1000
-    print(f"| {name} | {fa:.1f} | {(b - t0) * 1000:.1f} | {(b - t0) * 1000 - fa:.1f} |")
+milestones = []
+def mark(name, t):
+    if t is not None:
+        milestones.append((t, name))
+is_send = lambda needle: (lambda c, a: c in ("write", "writev", "sendto", "sendmsg") and needle in a)
+t_config = first(is_open("config/frost.yaml"))
+mark("last shared library opened (end of dynamic loading)", last(lambda c, a: c == "openat" and ".so" in a, before=t_config or 1e18))
+mark("connected to the Runtime API (main started)", first(lambda c, a: c == "connect"))
+mark("config file opened", t_config)
+mark("first thread started (a DuckDB instance)", first(lambda c, a: c in ("clone", "clone3"), after=t_config or 0))
+mark("packaged serving file opened for the copy", first(lambda c, a: c == "openat" and "/data/serving" in a))
+mark("serving-file copy written", last(lambda c, a: c in ("copy_file_range", "sendfile")))
+mark("source database file opened", first(lambda c, a: c == "openat" and "/data/" in a and "serving" not in a and ".duckdb" in a))
+mark("serving database copy opened by DuckDB", first(lambda c, a: c == "openat" and "frost-serving" in a and "O_CREAT" not in a and ".wal" not in a and ".lock" not in a and ".next" not in a))
+mark("ready: first /next sent", first(is_send("invocation/next")))
+mark("first answer posted", first(is_send("/response")))
+milestones.sort()
+print("| milestone (strace -f -ttt, one cold start; times inflated by tracing) | at ms | since previous ms |")
+print("|---|---:|---:|")
+prev = t0
+print("| exec of the bundled loader | 0.0 | |")
+for t, name in milestones:
+    print(f"| {name} | {(t - t0) * 1000:.1f} | {(t - prev) * 1000:.1f} |")
+    prev = t
 PY
