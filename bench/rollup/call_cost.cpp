@@ -9,7 +9,9 @@
 //              DuckDB knows the parameter types at prepare time and never re-binds
 // and, for `reused`, the phases: bind (clear + bind), plan (duckdb_pending_prepared: DuckDB
 // re-plans here when it must), execute (duckdb_execute_pending), fetch (reading every cell).
-// Usage: call_cost [SECONDS_PER_MODE=3] [SQL_FILE]   (SQL with $start_range / $end_range)
+// Usage: call_cost [SECONDS=3] [SQL_FILE]   (SQL with $start_range / $end_range; SECONDS split
+//        over 3 rounds per mode). Env: FROST_ONLY=<mode> (one mode, for a profiler),
+//        FROST_SETUP="SET ...; ..." (DuckDB settings to try), FROST_WALL=1 (wall time, not CPU).
 #include <duckdb.h>
 
 #include <time.h>
@@ -139,6 +141,8 @@ int main(int argc, char** argv) {
                round(20 + (hash(d) % 700) / 10.0, -1) as temp_bucket, true as has_weather
         from range(date '2013-06-01', date '2013-06-01' + interval 2526 day, interval 1 day) t(d) order by 1)");
 
+    // FROST_SETUP="SET x=y; SET ..." runs before preparing: trying DuckDB settings.
+    if (const char* setup = std::getenv("FROST_SETUP")) exec(con, setup);
     duckdb_prepared_statement stmt;
     if (duckdb_prepare(con, sql.c_str(), &stmt) == DuckDBError) die("prepare", duckdb_prepare_error(stmt));
     idx_t si = 0, ei = 0;
