@@ -32,6 +32,12 @@ echo
 echo "LD_DEBUG=statistics (the loader's own count, untraced run):"
 cat "$work"/lddebug.* | sed -n 's/^ *[0-9]*: *//p' | grep -E 'total startup time|time needed for relocation|number of relocations|objects loaded|final number' | sed 's/^/    /'
 echo
+opener="$PWD/$build/bench/bench_open_phases"
+if [ -x "$opener" ]; then
+  echo "DuckDB phases without a tracer (bench_open_phases: process CPU ms, 5 fresh processes, same files):"
+  for _ in 1 2 3 4 5; do "$opener" "$work/task/data/citibike.duckdb" "$work/task/data/serving.duckdb" | tr '\n' ' '; echo; done | sed 's/^/    /'
+  echo
+fi
 python3 - "$work/trace.txt" "$work/task" <<'PY'
 import re, sys
 trace, task = sys.argv[1], sys.argv[2]
