@@ -105,9 +105,10 @@ int main(int argc, char** argv) {
     }
     t = clock_type::now();
     const char* versions = std::getenv("FROST_VERSIONS_SQL");
-    run(vc, versions ? versions
-                     : "SELECT m.name, m.version, m.built_at_ms, m.sql_hash FROM frost_rollups m JOIN duckdb_tables() t "
-                       "ON t.table_name = m.name AND t.schema_name = 'main'");
+    run(vc, versions
+                ? versions
+                : "SELECT m.name, m.version, m.built_at_ms, m.sql_hash FROM frost_rollups m JOIN duckdb_tables() t "
+                  "ON t.table_name = m.name AND t.schema_name = 'main'");
     std::printf("read_rollup_versions %.2f\n", ms_since(t));
     t = clock_type::now();
     duckdb_prepared_statement stmt;

@@ -189,8 +189,8 @@ int main(int argc, char** argv) {
                 const auto t0 = clock_type::now();
                 duckdb_result res;
                 if (m == literal) {
-                    auto text = replace_all(replace_all(sql, "$start_range", "DATE '" + iso(r.start) + "'"), "$end_range",
-                                            "DATE '" + iso(r.end) + "'");
+                    auto text = replace_all(replace_all(sql, "$start_range", "DATE '" + iso(r.start) + "'"),
+                                            "$end_range", "DATE '" + iso(r.end) + "'");
                     if (duckdb_query(con, text.c_str(), &res) == DuckDBError) die("literal", duckdb_result_error(&res));
                     drain(res);
                     duckdb_destroy_result(&res);
@@ -224,7 +224,9 @@ int main(int argc, char** argv) {
             }
         }
     }
-    std::printf("| mode | calls | median us | p99 us | bind | plan (pending) | execute | fetch | release |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    std::printf(
+        "| mode | calls | median us | p99 us | bind | plan (pending) | execute | fetch | release "
+        "|\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (int m : {reused, reprepare, literal, typed}) {
         std::printf("| %s | %zu | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f |\n", names[m], st[m].total.size(),
                     stats::median(st[m].total), stats::p99(st[m].total), stats::median(st[m].bind),
@@ -235,7 +237,8 @@ int main(int argc, char** argv) {
         std::printf("ratio reprepare/reused (median): %.2f\n",
                     stats::median(st[reprepare].total) / stats::median(st[reused].total));
     if (only < 0)
-        std::printf("ratio reused/typed (median): %.2f\n", stats::median(st[reused].total) / stats::median(st[typed].total));
+        std::printf("ratio reused/typed (median): %.2f\n",
+                    stats::median(st[reused].total) / stats::median(st[typed].total));
     duckdb_destroy_prepare(&stmt);
     duckdb_destroy_prepare(&typed_stmt);
     duckdb_disconnect(&con);
