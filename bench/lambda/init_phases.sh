@@ -34,8 +34,12 @@ cat "$work"/lddebug.* | sed -n 's/^ *[0-9]*: *//p' | grep -E 'total startup time
 echo
 opener="$PWD/$build/bench/bench_open_phases"
 if [ -x "$opener" ]; then
-  echo "DuckDB phases without a tracer (bench_open_phases: process CPU ms, 5 fresh processes, same files):"
-  for _ in 1 2 3 4 5; do "$opener" "$work/task/data/citibike.duckdb" "$work/task/data/serving.duckdb" | tr '\n' ' '; echo; done | sed 's/^/    /'
+  echo "DuckDB phases without a tracer (bench_open_phases: process CPU ms, fresh processes, same files,"
+  echo "alternating the catalog lookups Frost makes now with the queries it made before):"
+  for _ in 1 2 3; do
+    echo "now:    $("$opener" "$work/task/data/citibike.duckdb" "$work/task/data/serving.duckdb" | tr '\n' ' ')"
+    echo "before: $(FROST_BEFORE=1 "$opener" "$work/task/data/citibike.duckdb" "$work/task/data/serving.duckdb" | tr '\n' ' ')"
+  done | sed 's/^/    /'
   echo
 fi
 python3 - "$work/trace.txt" "$work/task" <<'PY'

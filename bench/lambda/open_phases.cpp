@@ -1,9 +1,9 @@
 // The DuckDB part of a Lambda cold start, timed directly (no tracer): what `frost lambda` does
 // between reading its config and its first /next, in the same order, in a fresh process.
 //   1 open the source file read-only (a DuckDB instance, its catalog read)
-//   2 the `loaded_since` probe on it (frost_loaded_files, absent in a packaged sample: an error)
+//   2 the `loaded_since` probe on it (frost_loaded_files, absent in a packaged sample)
 //   3 open the serving file read-only (the second instance)
-//   4 read the rollup versions (frost_rollups joined to duckdb_tables())
+//   4 read the rollup versions (frost_rollups, and whether each rollup table exists)
 //   5 the first rollup answer (/trips/monthly's SQL, prepared and run once)
 // Usage: open_phases SOURCE_DB SERVING_DB   (prints "phase ms" lines, process CPU time; run it
 //        several times)
@@ -78,19 +78,22 @@ int main(int argc, char** argv) {
         run(sc, "SELECT 1");
         std::printf("select_1 %.2f\n", ms_since(t));
     }
-    t = clock_type::now();
-    // FROST_PROBE_SQL / FROST_VERSIONS_SQL: try other SQL for steps 2 and 4.
-    // FROST_PROBE_DESC=1: ask the catalog directly (duckdb_table_description_create), as Frost
-    // now does before running the probe.
-    const char* probe = std::getenv("FROST_PROBE_SQL");
-    if (std::getenv("FROST_PROBE_DESC")) {
+    // Default: what Frost does now (source/duckdb/catalog.hpp: ask the catalog, then query only
+    // what exists). FROST_BEFORE=1: what it did before (the failing probe, the duckdb_tables()
+    // join). FROST_PROBE_SQL / FROST_VERSIONS_SQL: try other SQL for steps 2 and 4.
+    const bool before = std::getenv("FROST_BEFORE") != nullptr;
+    auto exists = [](duckdb_connection c, const char* table) {
         duckdb_table_description d = nullptr;
-        const bool exists = duckdb_table_description_create(sc, nullptr, "frost_loaded_files", &d) == DuckDBSuccess;
+        const bool found = duckdb_table_description_create(c, "main", table, &d) == DuckDBSuccess;
         duckdb_table_description_destroy(&d);
-        if (exists) run(sc, "SELECT epoch_ms(max(loaded_at))::BIGINT FROM frost_loaded_files");
-    } else {
-        run(sc, probe ? probe : "SELECT epoch_ms(max(loaded_at))::BIGINT FROM frost_loaded_files");
-    }
+        return found;
+    };
+    t = clock_type::now();
+    const char* loaded = "SELECT epoch_ms(max(loaded_at))::BIGINT FROM frost_loaded_files";
+    if (const char* probe = std::getenv("FROST_PROBE_SQL"))
+        run(sc, probe);
+    else if (before || exists(sc, "frost_loaded_files"))
+        run(sc, loaded);
     std::printf("loaded_since_probe %.2f\n", ms_since(t));
     t = clock_type::now();
     duckdb_database serving = open_read_only(argv[2]);
@@ -104,11 +107,16 @@ int main(int argc, char** argv) {
         std::printf("select_1 %.2f\n", ms_since(t));
     }
     t = clock_type::now();
-    const char* versions = std::getenv("FROST_VERSIONS_SQL");
-    run(vc, versions
-                ? versions
-                : "SELECT m.name, m.version, m.built_at_ms, m.sql_hash FROM frost_rollups m JOIN duckdb_tables() t "
-                  "ON t.table_name = m.name AND t.schema_name = 'main'");
+    if (const char* versions = std::getenv("FROST_VERSIONS_SQL")) {
+        run(vc, versions);
+    } else if (before) {
+        run(vc,
+            "SELECT m.name, m.version, m.built_at_ms, m.sql_hash FROM frost_rollups m JOIN duckdb_tables() t "
+            "ON t.table_name = m.name AND t.schema_name = 'main'");
+    } else if (exists(vc, "frost_rollups")) {
+        run(vc, "SELECT name, version, built_at_ms, sql_hash FROM frost_rollups");
+        (void)exists(vc, "trips_by_day");  // one lookup per rollup
+    }
     std::printf("read_rollup_versions %.2f\n", ms_since(t));
     t = clock_type::now();
     duckdb_prepared_statement stmt;
