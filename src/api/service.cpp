@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <future>
@@ -73,7 +74,8 @@ void add_server_timing(response& res, const request_stats& stats) {
 
 response error_response(const model::error& e) {
     auto r = json_response(model::http_status(e.code), render_error(e));
-    if (r.status == 503) r.headers.emplace_back("Retry-After", "1");
+    if (r.status == 503)
+        r.headers.emplace_back("Retry-After", std::to_string(std::max<long long>(1, e.retry_after.count())));
     return r;
 }
 
@@ -87,7 +89,8 @@ response error_response(const model::error& e, std::string_view request_id, bool
         body = render_error({e.code, std::string(model::generic_message(e.code)), {}, {}}, request_id);
     }
     auto r = json_response(status, std::move(body));
-    if (r.status == 503) r.headers.emplace_back("Retry-After", "1");
+    if (r.status == 503)
+        r.headers.emplace_back("Retry-After", std::to_string(std::max<long long>(1, e.retry_after.count())));
     return r;
 }
 

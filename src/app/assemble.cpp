@@ -3,9 +3,15 @@
 #include <algorithm>
 #include <thread>
 
+#include "app/reload.hpp"
 #include "app/sources.hpp"
 
 namespace frost::app {
+
+namespace {
+model::result<application> finish_assembly(application app, std::shared_ptr<rollup::serving_store> rollups,
+                                           const assemble_options& opts);
+}  // namespace
 
 unsigned worker_threads(const config::server_config& cfg) {
     return cfg.workers ? cfg.workers : std::max(2u, std::thread::hardware_concurrency());
@@ -28,9 +34,27 @@ model::result<application> assemble(config::config cfg, const assemble_options& 
     app.cfg = std::make_shared<const config::config>(std::move(cfg));
     const auto& c = *app.cfg;
 
-    auto sources = open_sources(c);
+    auto sources = opts.previous ? reuse_sources(*opts.previous, c) : open_sources(c);
     if (!sources) return std::move(sources).error();
     app.sources = std::move(sources).value();
+
+    if (opts.previous) {
+        // A new store on the same file would fight the running one for its lock and its
+        // generations: rollup changes need a restart (docs/operations.md).
+        bool reused = same_rollups(*opts.previous->cfg, c);
+        for (const auto& r : c.rollups) {
+            auto now = app.sources.find(r.source);
+            auto before = opts.previous->sources.find(r.source);
+            reused = reused && now != app.sources.end() && before != opts.previous->sources.end() &&
+                     now->second == before->second;
+        }
+        if (!reused)
+            return model::error{model::error_code::config_error,
+                                c.file + ": rollups, their sources or serving changed; these apply at a restart",
+                                {},
+                                "restart frost serve to rebuild the rollups"};
+        return finish_assembly(std::move(app), opts.previous->rollups, opts);
+    }
 
     rollup::store_options store;
     switch (opts.rollups) {
@@ -50,8 +74,16 @@ model::result<application> assemble(config::config cfg, const assemble_options& 
     }
     auto rollups = rollup::open_serving(c, app.sources, store);
     if (!rollups) return std::move(rollups).error();
-    app.rollups = std::move(rollups).value();
+    return finish_assembly(std::move(app), std::move(rollups).value(), opts);
+}
 
+namespace {
+
+// The workers, the service and its guards, over the sources and store already in `app`.
+model::result<application> finish_assembly(application app, std::shared_ptr<rollup::serving_store> rollups,
+                                           const assemble_options& opts) {
+    app.rollups = std::move(rollups);
+    const auto& c = *app.cfg;
     app.workers = std::make_unique<api::worker_pool>(worker_threads(c.server), c.server.queue_capacity);
     auto svc = api::service::create(app.cfg, app.sources, *app.workers, app.rollups);
     if (!svc) return std::move(svc).error();
@@ -67,7 +99,7 @@ model::result<application> assemble(config::config cfg, const assemble_options& 
             break;
         }
         case guard_mode::rails: {
-            auto r = install_guard_rails(app.cfg, *app.service, *app.workers, nullptr);
+            auto r = install_guard_rails(app.cfg, *app.service, *app.workers, nullptr, opts.shared_rails);
             if (!r) return std::move(r).error();
             app.rails = std::move(r).value();
             break;
@@ -75,5 +107,7 @@ model::result<application> assemble(config::config cfg, const assemble_options& 
     }
     return app;
 }
+
+}  // namespace
 
 }  // namespace frost::app

@@ -28,6 +28,8 @@ enum class guard_mode {
     rails,          ///< auth, rate limits, metrics, access log, `/metrics`, `/livez`, `/readyz` (`frost serve`)
 };
 
+struct application;
+
 /// How `assemble` wires the application for one verb.
 struct assemble_options {
     std::string host;  ///< overrides `server.host` when not empty (`--host`)
@@ -37,6 +39,11 @@ struct assemble_options {
     /// Called on the config after the environment overrides, before anything opens (Lambda
     /// moves the serving file out of its read-only package and fits threads to its vCPUs).
     std::function<model::result<model::done>(config::config&)> adjust;
+    /// For a reload: the running application, whose unchanged sources and serving store the new
+    /// one reuses (`reload.hpp`); a change to the rollups or `serving:` is then refused.
+    const application* previous = nullptr;
+    /// For a reloadable server: what the guard rails of its generations share.
+    const rails_shared* shared_rails = nullptr;
 };
 
 /// The application, wired once: config, sources, serving store, worker pool, service and

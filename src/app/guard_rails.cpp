@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "rollup/serving_store.hpp"
+#include "source/breaker.hpp"
 
 namespace frost::app {
 
@@ -61,6 +62,28 @@ void add_cache_and_rollup_gauges(api::service& svc, observe::metrics& m, observe
     }
 }
 
+// Each source's circuit breaker: its state (0 closed, 1 half-open, 2 open), its transitions and
+// the calls it refused, in /metrics; its state in /readyz (informative: it never fails readiness).
+void add_breaker_gauges(api::service& svc, observe::metrics& m, observe::health& h) {
+    for (const auto& [name, src] : svc.sources()) {
+        const source::breaker* b = source::as_breaker(src.get());
+        if (!b) continue;
+        const std::string labels = "source=\"" + observe::escape_label(name) + "\"";
+        m.add_gauge(
+            "frost_source_breaker_state", "Circuit breaker of a source: 0 closed, 1 half-open, 2 open.",
+            [b] { return double(static_cast<int>(b->state())); }, labels);
+        for (auto to : {source::breaker_state::closed, source::breaker_state::half_open, source::breaker_state::open})
+            m.add_counter(
+                "frost_source_breaker_transitions_total", "Circuit breaker transitions, by the state entered.",
+                [b, to] { return double(b->transitions(to)); },
+                labels + ",to=\"" + std::string(source::state_name(to)) + "\"");
+        m.add_counter(
+            "frost_source_breaker_rejected_total", "Calls failed at once by an open (or probing) circuit breaker.",
+            [b] { return double(b->rejected()); }, labels);
+        h.add_status("breaker:" + name, [b] { return std::string(source::state_name(b->state())); });
+    }
+}
+
 }  // namespace
 
 guard_rails::~guard_rails() {
@@ -102,16 +125,19 @@ model::result<std::shared_ptr<auth::request_guard>> install_request_guard(std::s
 
 model::result<std::unique_ptr<guard_rails>> install_guard_rails(const std::shared_ptr<const config::config>& cfg,
                                                                 api::service& svc, api::worker_pool& workers,
-                                                                server::http_server* server) {
+                                                                server::http_server* server,
+                                                                const rails_shared* shared) {
     std::unique_ptr<guard_rails> rails(new guard_rails());
     auto guard = install_request_guard(cfg, svc);
     if (!guard) return std::move(guard).error();
     rails->guard_ = std::move(guard).value();
     rails->metrics_ = std::make_shared<observe::metrics>();
+    rails->requests_ = shared && shared->metrics ? shared->metrics : rails->metrics_;
     rails->health_ = std::make_shared<observe::health>(svc.sources(), std::chrono::seconds(5));
-    if (cfg->server.access_log) rails->log_ = std::make_shared<observe::access_log>();
+    if (cfg->server.access_log)
+        rails->log_ = shared && shared->log ? shared->log : std::make_shared<observe::access_log>();
 
-    svc.add_observer([m = rails->metrics_, h = rails->health_, log = rails->log_](
+    svc.add_observer([m = rails->requests_, h = rails->health_, log = rails->log_](
                          const api::request& req, const api::response& res, const api::request_stats& stats) {
         using seconds = std::chrono::duration<double>;
         m->observe_request(stats.route, res.status, stats.cache, seconds(model::clock::now() - stats.started).count());
@@ -172,6 +198,7 @@ model::result<std::unique_ptr<guard_rails>> install_guard_rails(const std::share
     }
 
     add_cache_and_rollup_gauges(svc, *rails->metrics_, *rails->health_);
+    add_breaker_gauges(svc, *rails->metrics_, *rails->health_);
 
     api::service* admin = &svc;
     if (cfg->server.admin_port) {
@@ -185,18 +212,18 @@ model::result<std::unique_ptr<guard_rails>> install_guard_rails(const std::share
         rails->admin_service_ = std::move(s).value();
         admin = rails->admin_service_.get();
     }
-    admin->add_route("/metrics", [mp = rails->metrics_](const api::request& req) {
+    admin->add_route("/metrics", [mp = rails->requests_, own = rails->metrics_](const api::request& req) {
         if (auto refused = observe::refuse_unless_get(req)) return std::move(*refused);
         api::response r;
         r.status = 200;
-        r.body = mp->render();
+        r.body = mp->render(own.get());
         r.headers.emplace_back("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
         r.headers.emplace_back("Cache-Control", "no-store");
         return r;
     });
     admin->add_route("/livez", [h = rails->health_](const api::request& req) { return h->livez(req); });
     admin->add_route("/readyz", [h = rails->health_](const api::request& req) { return h->readyz(req); });
-    if (rails->admin_service_) {
+    if (rails->admin_service_ && !(shared && shared->admin_listener_elsewhere)) {
         auto listener =
             server::http_server::bind(rails->admin_service_->configuration().server, *rails->admin_service_);
         if (!listener) return std::move(listener).error();

@@ -1,6 +1,8 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 #include <atomic>
 #include <charconv>
@@ -13,6 +15,7 @@
 #include "app/assemble.hpp"
 #include "app/lambda_command.hpp"
 #include "app/load_command.hpp"
+#include "app/reload.hpp"
 #include "app/sync_command.hpp"
 #include "app/web_wiring.hpp"
 #include "config/config.hpp"
@@ -66,25 +69,56 @@ std::optional<std::uint64_t> parse_count(std::string text) {
     return n * scale;
 }
 
-int run_serve(const std::string& config_path, const std::string& host, int port, const std::string& web_root) {
+// Serves until SIGINT or SIGTERM; SIGHUP, and with `watch` a change of the config file (polled
+// every second), reloads the config (src/app/reload.hpp): validated in full, swapped atomically,
+// refused with a log line naming file:line when bad, and the running config keeps serving.
+int run_serve(const std::string& config_path, const std::string& host, int port, const std::string& web_root,
+              bool watch) {
+    // Every thread started from here on inherits the mask: the signals wait for `sigtimedwait`
+    // below instead of interrupting whichever thread they land on.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
     app::assemble_options opts;
     opts.host = host;
     opts.port = port;
-    auto assembled = app::assemble(config_path, opts);
-    if (!assembled) return fail(assembled.error());
-    auto& a = assembled.value();
-    const auto& server_cfg = a.cfg->server;
-    app::mount_web(*a.service, a.sources, web_root);
-    auto server = server::http_server::bind(server_cfg, *a.service);
+    auto live = app::reloadable_app::start(
+        config_path, opts, [web_root](app::application& a) { app::mount_web(*a.service, a.sources, web_root); });
+    if (!live) return fail(live.error());
+    auto& served = *live.value();
+    auto server = served.listen();
     if (!server) return fail(server.error());
-    a.rails->watch_listener(*server.value());
     server.value()->start();
-    spdlog::info("frost serving {} endpoints on http://{}:{}", a.cfg->endpoints.size(), server_cfg.host,
-                 server.value()->port());
+    {
+        const auto first = served.current();  // not kept: it would hold the first generation forever
+        spdlog::info("frost serving {} endpoints on http://{}:{}{}", first->cfg->endpoints.size(),
+                     first->cfg->server.host, server.value()->port(), watch ? " (watching the config file)" : "");
+    }
     std::cout << std::flush;
-    server.value()->run_until_signal();
-    a.rails.reset();
-    a.workers.reset();  // finish queued work while the server's executors still exist
+
+    app::file_watch file(config_path);
+    for (;;) {
+        timespec tick{1, 0};
+        siginfo_t info{};
+        const int sig = sigtimedwait(&signals, &info, &tick);
+        if (sig == SIGINT || sig == SIGTERM) {
+            spdlog::info("signal {}: shutting down", sig);
+            break;
+        }
+        if (sig == SIGHUP) {
+            spdlog::info("SIGHUP: reloading {}", config_path);
+            (void)served.reload();
+        } else if (watch && file.changed()) {
+            spdlog::info("{} changed: reloading", config_path);
+            (void)served.reload();
+        }
+    }
+    const auto grace = served.current()->cfg->server.shutdown_grace;
+    served.stop(grace);
     spdlog::info("frost stopped");
     return 0;
 }
@@ -164,7 +198,11 @@ int run_check(const std::string& config_path, bool build) {
 
 // The verbs; `main` only adds the exception barrier.
 int run(int argc, char** argv) {
-    if (app::started_by_lambda(argc, argv)) return app::run_lambda(default_config_path());
+    // Lambda reads its config at each cold start and ignores reloads: SIGHUP must not end it.
+    if (app::started_by_lambda(argc, argv)) {
+        std::signal(SIGHUP, SIG_IGN);
+        return app::run_lambda(default_config_path());
+    }
     CLI::App cli{"Frost: fast, secure HTTP JSON APIs over SQL warehouses"};
     cli.require_subcommand(1);
     std::string config_path = default_config_path();
@@ -178,6 +216,8 @@ int run(int argc, char** argv) {
         ->check(CLI::Range(0, 65535));
     std::string web_root;
     serve->add_option("--web-root", web_root, "Built dashboard/docs files (env FROST_WEB_ROOT; default: found)");
+    bool watch = false;
+    serve->add_flag("--watch", watch, "Reload the config when the file changes (polled every second; development)");
 
     auto* seed = cli.add_subcommand("seed", "Create the sample Citi Bike database");
     std::string out = "data/citibike.duckdb", trips = "10M", memory_limit = "2GB";
@@ -212,10 +252,13 @@ int run(int argc, char** argv) {
     CLI11_PARSE(cli, argc, argv);
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
 
-    if (*serve) return run_serve(config_path, host, port, web_root);
+    if (*serve) return run_serve(config_path, host, port, web_root, watch);
     if (*seed) return run_seed(out, trips, seed_value, if_missing, memory_limit);
     if (*check) return run_check(config_path, check_build);
-    if (*lambda) return app::run_lambda(config_path);
+    if (*lambda) {
+        std::signal(SIGHUP, SIG_IGN);
+        return app::run_lambda(config_path);
+    }
     if (*sync) return app::run_sync(config_path, sync_only);
     if (*openapi) return app::run_openapi_verb(config_path, openapi_options);
     if (*load) return app::run_load_verb(*load, load_options);

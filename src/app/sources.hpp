@@ -5,8 +5,12 @@
 
 namespace frost::app {
 
-/// Opens every source the config declares (not the serving store: `rollup::open_serving`).
+/// Opens every source the config declares (not the serving store: `rollup::open_serving`), each
+/// behind its circuit breaker when `breaker.enabled` (remote sources by default).
 /// Fails with a message naming the source and what is wrong (missing file: "run `frost seed`").
 [[nodiscard]] model::result<api::source_map> open_sources(const config::config& cfg);
+
+/// Opens one source of the config, behind its circuit breaker when `s.breaker.enabled`.
+[[nodiscard]] model::result<std::shared_ptr<source::source>> open_source(const config::source_config& s);
 
 }  // namespace frost::app

@@ -43,6 +43,21 @@ struct server_config {
     bool expose_errors = false;
 };
 
+/// The circuit breaker in front of a source (`breaker:` on a source; docs/configuration.md).
+/// It opens after `failures` availability failures in a row (unreachable or timed out; SQL the
+/// source rejects does not count), or when at least `min_calls` calls in the last `window`
+/// failed at a share of `error_ratio` or more. While open, calls fail at once with
+/// `source_unavailable`; after `cool_down` one probe call is let through (half-open), and its
+/// outcome closes or reopens it.
+struct breaker_config {
+    bool enabled = false;  ///< default: on for remote sources (snowflake), off for duckdb
+    unsigned failures = 5;
+    double error_ratio = 0.5;
+    std::chrono::milliseconds window{30'000};
+    unsigned min_calls = 20;
+    std::chrono::milliseconds cool_down{10'000};
+};
+
 /// A place where queries run: DuckDB (`path`, `read_only`, `options`) or Snowflake (`snowflake`).
 struct source_config {
     std::string name;
@@ -52,6 +67,7 @@ struct source_config {
     std::map<std::string, std::string> options;  ///< duckdb: settings passed to DuckDB
     std::optional<snowflake_config> snowflake;   ///< snowflake: its settings, parsed at load
     std::string origin;                          ///< `file:line:col` of its entry, for messages
+    breaker_config breaker;                      ///< resolved at load (its default depends on `type`)
 };
 
 enum class param_type { string, integer, number, boolean, date };

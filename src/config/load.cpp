@@ -235,6 +235,30 @@ server_config read_server(const reader& r, const YAML::Node& node) {
     return s;
 }
 
+breaker_config read_breaker(const reader& r, const YAML::Node& node, const std::string& where, bool remote) {
+    breaker_config b;
+    b.enabled = remote;
+    if (node.IsScalar() && (node.Scalar() == "off" || node.Scalar() == "false")) {
+        b.enabled = false;
+        return b;
+    }
+    r.only_keys(node, where, {"enabled", "failures", "error_ratio", "window", "min_calls", "cool_down"});
+    b.enabled = node["enabled"] ? r.boolean(node["enabled"], where + ".enabled") : true;
+    if (node["failures"]) b.failures = r.integer<unsigned>(node["failures"], where + ".failures", 1, 1'000'000);
+    if (node["error_ratio"]) {
+        b.error_ratio = r.number(node["error_ratio"], where + ".error_ratio");
+        if (!(b.error_ratio > 0) || b.error_ratio > 1)
+            r.fail(node["error_ratio"], where + ".error_ratio", "expected a share above 0 and at most 1, e.g. 0.5");
+    }
+    if (node["window"]) b.window = r.duration(node["window"], where + ".window");
+    if (b.window < std::chrono::seconds(1)) r.fail(node["window"], where + ".window", "the window must be 1s or more");
+    if (node["min_calls"]) b.min_calls = r.integer<unsigned>(node["min_calls"], where + ".min_calls", 1, 1'000'000);
+    if (node["cool_down"]) b.cool_down = r.duration(node["cool_down"], where + ".cool_down");
+    if (b.cool_down < std::chrono::milliseconds(10) || b.cool_down > std::chrono::hours(1))
+        r.fail(node["cool_down"], where + ".cool_down", "the cool-down must be from 10ms to 1h");
+    return b;
+}
+
 source_config read_source(const reader& r, const std::string& name, const YAML::Node& node, const std::string& base) {
     const std::string where = "sources." + name;
     if (!valid_identifier(name)) r.fail(node, where, "source names are letters, digits and _");
@@ -246,7 +270,7 @@ source_config read_source(const reader& r, const std::string& name, const YAML::
     if (!node["type"]) r.fail(node, where, "missing key \"type\" (duckdb or snowflake)");
     s.type = r.text(node["type"], where + ".type");
     if (s.type == "duckdb") {
-        r.only_keys(node, where, {"type", "path", "read_only", "options"});
+        r.only_keys(node, where, {"type", "path", "read_only", "options", "breaker"});
         if (!node["path"]) r.fail(node, where, "missing key \"path\" (the DuckDB database file)");
         s.path = r.text(node["path"], where + ".path");
         if (s.path != ":memory:" && std::filesystem::path(s.path).is_relative())
@@ -262,10 +286,10 @@ source_config read_source(const reader& r, const std::string& name, const YAML::
         auto& sf = s.snowflake.emplace();
         for (const auto& kv : node) {
             const auto key = kv.first.as<std::string>();
-            if (key == "type") continue;
+            if (key == "type" || key == "breaker") continue;
             const auto& known = snowflake_keys();
             if (std::find(known.begin(), known.end(), key) == known.end()) {
-                std::string names = "type";
+                std::string names = "type, breaker";
                 for (auto k : known) names += ", " + std::string(k);
                 r.fail(kv.first, where, "unknown key \"" + key + "\" (known: " + names + ")");
             }
@@ -275,6 +299,10 @@ source_config read_source(const reader& r, const std::string& name, const YAML::
     } else {
         r.fail(node["type"], where + ".type", "expected duckdb or snowflake");
     }
+    // A local file cannot be "down"; its timeouts are slow queries, which a breaker would turn
+    // into an outage of every endpoint on it. Remote sources get one unless configured off.
+    const bool remote = s.type != "duckdb";
+    s.breaker = node["breaker"] ? read_breaker(r, node["breaker"], where + ".breaker", remote) : breaker_config{remote};
     return s;
 }
 

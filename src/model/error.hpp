@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -53,6 +54,9 @@ struct error {
     std::string message;
     std::string details;
     std::string hint;
+    /// For errors answered 503: how long a client should wait before trying again
+    /// (`Retry-After`, e.g. the rest of an open circuit breaker's cool-down); 0 means 1 s.
+    std::chrono::seconds retry_after{0};
 };
 
 /// A value or an error. Deliberately small: `ok()`, `value()`, `error()`.

@@ -37,6 +37,11 @@ void health::add_check(std::string name, check c) {
     checks_.emplace_back(std::move(name), std::move(c));
 }
 
+void health::add_status(std::string name, status s) {
+    std::lock_guard lock(mutex_);
+    statuses_.emplace_back(std::move(name), std::move(s));
+}
+
 void health::probe_all() {
     for (const auto& [name, src] : sources_) {
         std::string error;
@@ -143,14 +148,23 @@ api::response health::readyz() const {
     };
     add("config", "ok");
     std::vector<std::string> names;
+    std::vector<std::pair<std::string, status>> statuses;
     {
         std::lock_guard lock(mutex_);
         for (const auto& [name, st] : states_) names.push_back("source:" + name);
         for (const auto& [name, c] : checks_) names.push_back(name);
+        statuses = statuses_;
     }
     for (const auto& n : names) {
         auto it = bad.find(n);
         add(n, it == bad.end() ? "ok" : it->second);
+    }
+    for (const auto& [name, s] : statuses) {
+        try {
+            add(name, s());
+        } catch (const std::exception& e) {
+            add(name, std::string("unknown: ") + e.what());
+        }
     }
     body += "}}";
     auto r = api::json_response(bad.empty() ? 200 : 503, std::move(body));

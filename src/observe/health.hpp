@@ -40,6 +40,12 @@ public:
     /// Adds a named readiness check (the rollup store registers one). Call before serving.
     void add_check(std::string name, check c);
 
+    /// A state shown in `/readyz`'s checks that never makes it unready (a source's circuit
+    /// breaker: every instance sees the same warehouse, and taking them all out of rotation would
+    /// stop the rollup routes that still answer). Must be fast. Call before serving.
+    using status = std::function<std::string()>;
+    void add_status(std::string name, status s);
+
     /// Feeds the outcome of a real query: `failures_to_unready` upstream failures in a row with
     /// no success make the source unready until a query succeeds or `failure_memory` passes
     /// without a new failure (so a source that recovers while drained of traffic comes back).
@@ -79,6 +85,7 @@ private:
     std::condition_variable wake_;
     std::map<std::string, source_state, std::less<>> states_;
     std::vector<std::pair<std::string, check>> checks_;
+    std::vector<std::pair<std::string, status>> statuses_;
     bool stopping_ = false;
     std::thread thread_;
 };

@@ -80,7 +80,7 @@ void metrics::add_counter(std::string name, std::string help, std::function<doub
     readings_.push_back({std::move(name), std::move(help), "counter", std::move(labels), std::move(read)});
 }
 
-std::string metrics::render() const {
+std::string metrics::render(const metrics* also) const {
     std::string out;
     out.reserve(8192);
     decltype(requests_) requests;
@@ -91,6 +91,10 @@ std::string metrics::render() const {
         requests = requests_;
         queries = queries_;
         readings = readings_;
+    }
+    if (also && also != this) {
+        std::lock_guard lock(also->mutex_);
+        readings.insert(readings.end(), also->readings_.begin(), also->readings_.end());
     }
     out +=
         "# HELP frost_http_requests_total Requests answered, by route, status and cache outcome.\n"

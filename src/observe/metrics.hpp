@@ -34,8 +34,9 @@ public:
     /// Same for a monotonically increasing count owned elsewhere.
     void add_counter(std::string name, std::string help, std::function<double()> read, std::string labels = {});
 
-    /// The whole exposition text.
-    [[nodiscard]] std::string render() const;
+    /// The whole exposition text; with `also`, its gauges and counters too (the registry of one
+    /// generation of a reloadable application, rendered with the process-wide one).
+    [[nodiscard]] std::string render(const metrics* also = nullptr) const;
 
 private:
     struct histogram {

@@ -30,7 +30,7 @@ using frost::server::head_scanner;
 
 struct http_server::impl {
     config::server_config cfg;
-    api::service& svc;
+    http_server::service_source current;
     net::io_context ioc;
     // Keeps the I/O threads running while every connection waits on a worker.
     std::optional<net::executor_work_guard<net::io_context::executor_type>> keep_running;
@@ -49,9 +49,9 @@ struct http_server::impl {
     bool stopped = false;
     std::uint16_t bound_port = 0;
 
-    impl(const config::server_config& c, api::service& s)
+    impl(const config::server_config& c, http_server::service_source s)
         : cfg(c),
-          svc(s),
+          current(std::move(s)),
           ioc(static_cast<int>(c.io_threads ? c.io_threads : std::max(1u, std::thread::hardware_concurrency()))),
           keep_running(net::make_work_guard(ioc)),
           acceptor(net::make_strand(ioc)) {}
@@ -210,7 +210,10 @@ private:
         stop_ = std::stop_source();
         r.stop = stop_.get_token();
         awaiting_ = true;
-        server_.svc.handle(std::move(r), [self = shared_from_this(), request_id](api::response res) mutable {
+        // Held until the answer is handed back: a reload that replaces the service meanwhile
+        // lets this request finish on the one it started with.
+        auto svc = server_.current();
+        svc->handle(std::move(r), [self = shared_from_this(), request_id, svc](api::response res) mutable {
             // Inline when `handle` answers on this thread (cache hits, errors): this is the strand.
             net::dispatch(self->stream_.get_executor(), [self, res = std::move(res), request_id]() mutable {
                 self->awaiting_ = false;
@@ -353,7 +356,14 @@ http_server::~http_server() {
 }
 
 model::result<std::unique_ptr<http_server>> http_server::bind(const config::server_config& cfg, api::service& svc) {
-    auto p = std::make_unique<impl>(cfg, svc);
+    // Not owned: the caller keeps `svc` alive for the server's lifetime.
+    const std::shared_ptr<api::service> unowned(std::shared_ptr<api::service>(), &svc);
+    return bind(cfg, [unowned] { return unowned; });
+}
+
+model::result<std::unique_ptr<http_server>> http_server::bind(const config::server_config& cfg,
+                                                              service_source current) {
+    auto p = std::make_unique<impl>(cfg, std::move(current));
     beast::error_code ec;
     auto address = net::ip::make_address(cfg.host, ec);
     if (ec) {

@@ -25,6 +25,14 @@ public:
     /// Binds the listening socket (port 0 picks a free port). Fails when the address cannot
     /// be bound. `svc` must outlive the server.
     static model::result<std::unique_ptr<http_server>> bind(const config::server_config& cfg, api::service& svc);
+
+    /// Where each request finds the service that answers it (a reloadable application): called
+    /// once per request, on an I/O thread, and must be fast and thread-safe. The pointer it
+    /// returns is held until that request's answer has been handed back, so a service that has
+    /// been replaced finishes the requests it started.
+    using service_source = std::function<std::shared_ptr<api::service>()>;
+    /// Same, answering each request with the service `current` returns at the time it is read.
+    static model::result<std::unique_ptr<http_server>> bind(const config::server_config& cfg, service_source current);
     ~http_server();
     http_server(const http_server&) = delete;
     http_server& operator=(const http_server&) = delete;
