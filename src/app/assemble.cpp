@@ -48,9 +48,24 @@ model::result<application> assemble(config::config cfg, const assemble_options& 
             store.use_file = false;
             break;
     }
+    // A snapshot reader serves what the builder published: it never scans sources at start.
+    const bool shares = c.serving.snapshots && !c.rollups.empty() &&
+                        (opts.rollups == rollup_mode::serve || opts.rollups == rollup_mode::lambda);
+    if (shares && c.serving.snapshots->role != config::snapshot_role::builder) {
+        store.build_missing = false;
+        store.refresh_on_start = false;
+        store.require_built = false;
+        store.schedule = c.serving.snapshots->role == config::snapshot_role::both;
+    }
     auto rollups = rollup::open_serving(c, app.sources, store);
     if (!rollups) return std::move(rollups).error();
     app.rollups = std::move(rollups).value();
+    if (shares) {
+        auto agent = snapshot::snapshot_agent::create(c, app.rollups);
+        if (!agent) return std::move(agent).error();
+        app.snapshots = std::move(agent).value();
+        app.snapshots->start(true);
+    }
 
     app.workers = std::make_unique<api::worker_pool>(worker_threads(c.server), c.server.queue_capacity);
     auto svc = api::service::create(app.cfg, app.sources, *app.workers, app.rollups);

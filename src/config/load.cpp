@@ -13,6 +13,7 @@
 
 #include "codec/duration.hpp"
 #include "config/config.hpp"
+#include "config/s3_url.hpp"
 
 namespace frost::config {
 
@@ -441,8 +442,33 @@ cache_config read_cache(const reader& r, const YAML::Node& node) {
     return c;
 }
 
+snapshot_config read_snapshots(const reader& r, const YAML::Node& node) {
+    r.only_keys(node, "serving.snapshots", {"url", "role", "poll", "fallback_build"});
+    snapshot_config c;
+    if (!node["url"]) r.fail(node, "serving.snapshots", "url is required (s3://<bucket>/<prefix>/)");
+    c.url = r.text(node["url"], "serving.snapshots.url");
+    if (auto parsed = parse_s3_url(c.url); !parsed) r.fail(node["url"], "serving.snapshots.url", parsed.error().message);
+    if (const auto& role = node["role"]) {
+        const auto v = r.text(role, "serving.snapshots.role");
+        if (v == "reader")
+            c.role = snapshot_role::reader;
+        else if (v == "builder")
+            c.role = snapshot_role::builder;
+        else if (v == "both")
+            c.role = snapshot_role::both;
+        else
+            r.fail(role, "serving.snapshots.role", "expected reader, builder or both");
+    }
+    if (node["poll"]) {
+        c.poll = r.duration(node["poll"], "serving.snapshots.poll");
+        if (c.poll < std::chrono::seconds(1)) r.fail(node["poll"], "serving.snapshots.poll", "at least 1s");
+    }
+    if (node["fallback_build"]) c.fallback_build = r.boolean(node["fallback_build"], "serving.snapshots.fallback_build");
+    return c;
+}
+
 serving_config read_serving(const reader& r, const YAML::Node& node, const std::string& base) {
-    r.only_keys(node, "serving", {"path", "options"});
+    r.only_keys(node, "serving", {"path", "options", "snapshots"});
     serving_config s;
     if (node["path"]) s.path = r.text(node["path"], "serving.path");
     if (s.path == ":memory:") s.path.clear();
@@ -451,6 +477,12 @@ serving_config read_serving(const reader& r, const YAML::Node& node, const std::
     if (const auto& opts = node["options"]) {
         if (!opts.IsMap()) r.fail(opts, "serving.options", "expected a mapping of DuckDB settings");
         for (const auto& kv : opts) s.options[kv.first.as<std::string>()] = r.text(kv.second, "serving.options");
+    }
+    if (const auto& snap = node["snapshots"]) {
+        s.snapshots = read_snapshots(r, snap);
+        if (s.snapshots->role != snapshot_role::reader && s.path.empty())
+            r.fail(snap, "serving.snapshots.role",
+                   "a builder publishes the serving file: set serving.path (a writable file, /tmp/... on Lambda)");
     }
     return s;
 }
