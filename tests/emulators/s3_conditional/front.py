@@ -24,7 +24,8 @@ import threading
 import urllib.parse
 
 ARGS = None
-LOCK = threading.Lock()
+LOCK = threading.Lock()  # conditional PUTs: check and write as one step
+LOG_LOCK = threading.Lock()
 STATE = {"down": False, "log": []}
 
 
@@ -116,7 +117,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
-        with LOCK:
+        with LOG_LOCK:
             STATE["log"].append({"method": self.command, "path": self.path, "status": status})
 
     def control(self):
@@ -125,7 +126,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif self.path == "/__front/up":
             STATE["down"] = False
         elif self.path == "/__front/log":
-            with LOCK:
+            with LOG_LOCK:
                 body = json.dumps(STATE["log"]).encode()
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))
@@ -147,7 +148,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if problem:
             return self.reply(403, error_xml("SignatureDoesNotMatch", problem))
         path = self.path.partition("?")[0]
-        fwd = {k: v for k, v in self.headers.items() if k.lower() not in ("if-match", "if-none-match", "expect")}
+        # Checked here; s3rver gets anonymous requests (it knows only its own S3RVER key id).
+        dropped = ("if-match", "if-none-match", "expect", "authorization", "x-amz-security-token")
+        fwd = {k: v for k, v in self.headers.items() if k.lower() not in dropped}
         if self.command == "PUT" and ("If-Match" in self.headers or "If-None-Match" in self.headers):
             with LOCK:  # check and write as one step, as S3 does
                 status, headers, _ = backend("HEAD", path)
