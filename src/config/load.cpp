@@ -848,6 +848,36 @@ model::result<model::done> apply_environment(config& cfg, const env_lookup& look
             cfg.auth.api_keys.push_back({std::string(item.substr(0, eq)), std::move(hash), {}});
         }
     }
+    // FROST_SNAPSHOTS_URL / FROST_SNAPSHOTS_ROLE: rollup snapshots in S3 (docs/snapshots.md), for a
+    // bucket named at deploy time (the Lambda templates pass theirs).
+    if (auto v = env("FROST_SNAPSHOTS_URL")) {
+        if (auto parsed = parse_s3_url(*v); !parsed)
+            return model::error{model::error_code::config_error, "FROST_SNAPSHOTS_URL: " + parsed.error().message, {}, {}};
+        if (!cfg.serving.snapshots) cfg.serving.snapshots = snapshot_config{};
+        cfg.serving.snapshots->url = *v;
+    }
+    if (auto v = env("FROST_SNAPSHOTS_ROLE")) {
+        if (!cfg.serving.snapshots)
+            return model::error{model::error_code::config_error,
+                                "FROST_SNAPSHOTS_ROLE is set but no snapshot url is (serving.snapshots.url or "
+                                "FROST_SNAPSHOTS_URL)",
+                                {},
+                                {}};
+        if (*v == "reader")
+            cfg.serving.snapshots->role = snapshot_role::reader;
+        else if (*v == "builder")
+            cfg.serving.snapshots->role = snapshot_role::builder;
+        else if (*v == "both")
+            cfg.serving.snapshots->role = snapshot_role::both;
+        else
+            return model::error{
+                model::error_code::config_error, "FROST_SNAPSHOTS_ROLE: expected reader, builder or both", {}, {}};
+    }
+    if (cfg.serving.snapshots && cfg.serving.snapshots->role != snapshot_role::reader && cfg.serving.path.empty())
+        return model::error{model::error_code::config_error,
+                            "a snapshot builder publishes the serving file: set serving.path",
+                            {},
+                            {}};
     for (auto& source : cfg.sources)
         if (auto resolved = resolve_snowflake(source, lookup); !resolved) return std::move(resolved).error();
     return model::done{};
