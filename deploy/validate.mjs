@@ -40,6 +40,27 @@ check(JSON.stringify(methods) === JSON.stringify(routes),
 for (const m of Object.values(cf).filter((r) => r.Type === 'AWS::ApiGateway::Method' && r.Properties.HttpMethod === 'GET'))
   check(m.Properties.Integration?.Type === 'AWS_PROXY', 'serverless: a GET method is not a Lambda proxy integration');
 
+// Snapshot IAM (docs/snapshots.md): object actions only, on the prefix only; nothing wider.
+function checkSnapshotIam(who, statements, bucket) {
+  const text = JSON.stringify(statements);
+  check(!/s3:\*|"\*"/.test(text), `${who}: snapshot IAM must not grant s3:* or Resource "*"`);
+  const objects = statements.find((st) => JSON.stringify(st.Action) === '["s3:GetObject","s3:PutObject"]');
+  check(objects && JSON.stringify(objects.Resource).includes(bucket) && JSON.stringify(objects.Resource).includes('*'),
+        `${who}: expected s3:GetObject and s3:PutObject on the snapshot prefix`);
+  const list = statements.find((st) => JSON.stringify(st.Action) === '["s3:ListBucket"]');
+  check(list && JSON.stringify(list.Condition ?? {}).includes('s3:prefix'), `${who}: ListBucket must be limited to the prefix`);
+}
+check(Object.values(cf).some((r) => r.Type === 'AWS::S3::Bucket'), 'serverless: no snapshot bucket');
+check(Object.values(cf).some((r) => r.Type === 'AWS::Events::Rule' && /^rate\(/.test(r.Properties?.ScheduleExpression ?? '')),
+      'serverless: no scheduled EventBridge rule for the snapshot sync');
+check('FROST_SNAPSHOTS_URL' in (fn.Environment?.Variables ?? {}), 'serverless: environment lacks FROST_SNAPSHOTS_URL');
+{
+  const role = Object.values(cf).find((r) => r.Type === 'AWS::IAM::Role');
+  const statements = (role?.Properties?.Policies ?? []).flatMap((pol) => pol.PolicyDocument?.Statement ?? [])
+    .filter((st) => JSON.stringify(st.Action).includes('s3:'));
+  checkSnapshotIam('serverless', statements, 'SnapshotBucket');
+}
+
 // 2. The SAM template, with CloudFormation's tags.
 const tag = (name, kind) => new yaml.Type('!' + name, { kind, construct: (data) => ({ [name === 'Ref' ? 'Ref' : 'Fn::' + name]: data }) });
 const schema = yaml.DEFAULT_SCHEMA.extend(['Ref', 'Sub', 'GetAtt', 'If', 'Not', 'Equals', 'Join', 'Select', 'Split', 'FindInMap',
@@ -57,8 +78,15 @@ check(p.Timeout >= 1 && p.Timeout <= 29, `sam: Timeout ${p.Timeout}`);
 check(JSON.stringify(p.Architectures) === '["x86_64"]', `sam: Architectures ${p.Architectures}`);
 check(resolve(dirname(samPath), p.CodeUri) === resolve('frost-lambda.zip'), `sam: CodeUri ${p.CodeUri} is not the package`);
 for (const v of snowflakeVars) check(v in (p.Environment?.Variables ?? {}), `sam: environment lacks ${v}`);
-const events = Object.values(p.Events ?? {});
-check(events.every((e) => e.Type === 'Api' && e.Properties.Method === 'GET'), 'sam: every event must be an Api GET');
+const allEvents = Object.values(p.Events ?? {});
+const events = allEvents.filter((e) => e.Type === 'Api');
+check(events.every((e) => e.Properties.Method === 'GET'), 'sam: every Api event must be a GET');
+const schedules = allEvents.filter((e) => e.Type === 'Schedule');
+check(schedules.length === 1 && allEvents.length === events.length + 1,
+      'sam: expected the Api events and one Schedule event (the snapshot sync)');
+checkSnapshotIam('sam', p.Policies?.[0]?.Statement ?? [], 'SnapshotBucket');
+check(sam.Resources?.SnapshotBucket?.Type === 'AWS::S3::Bucket', 'sam: no SnapshotBucket');
+check('FROST_SNAPSHOTS_URL' in (p.Environment?.Variables ?? {}), 'sam: environment lacks FROST_SNAPSHOTS_URL');
 const samRoutes = events.map((e) => e.Properties.Path).sort();
 check(JSON.stringify(samRoutes) === JSON.stringify(routes),
       `sam: event paths ${JSON.stringify(samRoutes)} differ from the config's routes ${JSON.stringify(routes)}`);

@@ -53,7 +53,10 @@ model::result<application> assemble(config::config cfg, const assemble_options& 
                                 c.file + ": rollups, their sources or serving changed; these apply at a restart",
                                 {},
                                 "restart frost serve to rebuild the rollups"};
-        return finish_assembly(std::move(app), opts.previous->rollups, opts);
+        auto assembled = finish_assembly(std::move(app), opts.previous->rollups, opts);
+        // The snapshot agent feeds the store this generation keeps: it carries over too.
+        if (assembled) assembled.value().snapshots = opts.previous->snapshots;
+        return assembled;
     }
 
     rollup::store_options store;
@@ -72,9 +75,24 @@ model::result<application> assemble(config::config cfg, const assemble_options& 
             store.use_file = false;
             break;
     }
+    // A snapshot reader serves what the builder published: it never scans sources at start.
+    const bool shares = c.serving.snapshots && !c.rollups.empty() &&
+                        (opts.rollups == rollup_mode::serve || opts.rollups == rollup_mode::lambda);
+    if (shares && c.serving.snapshots->role != config::snapshot_role::builder) {
+        store.build_missing = false;
+        store.refresh_on_start = false;
+        store.require_built = false;
+        store.schedule = c.serving.snapshots->role == config::snapshot_role::both;
+    }
     auto rollups = rollup::open_serving(c, app.sources, store);
     if (!rollups) return std::move(rollups).error();
-    return finish_assembly(std::move(app), std::move(rollups).value(), opts);
+    auto assembled = finish_assembly(std::move(app), std::move(rollups).value(), opts);
+    if (!assembled || !shares) return assembled;
+    auto agent = snapshot::snapshot_agent::create(c, assembled.value().rollups);
+    if (!agent) return std::move(agent).error();
+    assembled.value().snapshots = std::move(agent).value();
+    assembled.value().snapshots->start(true);
+    return assembled;
 }
 
 namespace {

@@ -10,6 +10,7 @@
 #include "auth/guard.hpp"
 #include "config/config.hpp"
 #include "rollup/serving_store.hpp"
+#include "snapshot/sharing.hpp"
 
 namespace frost::app {
 
@@ -53,6 +54,8 @@ struct application {
     std::shared_ptr<const config::config> cfg;
     api::source_map sources;                         ///< the config's `sources:`
     std::shared_ptr<rollup::serving_store> rollups;  ///< null when the config declares none
+    /// Snapshot sharing (`serving.snapshots`), started, with `rollup_mode::serve` and `lambda`.
+    std::shared_ptr<snapshot::snapshot_agent> snapshots;
     std::unique_ptr<api::worker_pool> workers;
     std::unique_ptr<api::service> service;
     std::shared_ptr<auth::request_guard> guard;  ///< set with `guard_mode::request_guard`

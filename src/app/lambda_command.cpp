@@ -10,6 +10,7 @@
 #include <iostream>
 
 #include "app/assemble.hpp"
+#include "app/snapshot_wiring.hpp"
 #include "config/config.hpp"
 #include "lambda/runtime.hpp"
 #include "lambda/runtime_client.hpp"
@@ -124,6 +125,12 @@ int run_lambda(const std::string& config_path) {
     lambda::runtime_options options;
     options.function_name = function_name;
     options.events.strip_prefix = env_or("FROST_LAMBDA_STRIP_PREFIX", "");
+    // The snapshot builder's schedule (docs/snapshots.md): an EventBridge event refreshes and publishes.
+    options.other_events = [&app](std::string_view payload) -> std::optional<std::string> {
+        if (!is_sync_event(payload)) return std::nullopt;
+        if (!app.rollups) return std::string(R"({"error":"the config declares no rollups"})");
+        return run_sync_event(*app.rollups, app.snapshots.get());
+    };
     lambda::runtime rt(*app.service, options);
     spdlog::info("frost lambda ready: {} endpoints from {}, init {:.1f} ms", shared->endpoints.size(), path,
                  std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());

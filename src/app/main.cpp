@@ -238,6 +238,8 @@ int run(int argc, char** argv) {
     sync->add_option("-c,--config", config_path, "Config file (env FROST_CONFIG)");
     std::vector<std::string> sync_only;
     sync->add_option("-r,--rollup", sync_only, "Only this rollup (repeatable); default all");
+    bool sync_publish = false;
+    sync->add_flag("--publish", sync_publish, "Then publish the serving file to serving.snapshots (S3)");
 
     auto* lambda =
         cli.add_subcommand("lambda", "Answer AWS Lambda events (automatic when AWS_LAMBDA_RUNTIME_API is set)");
@@ -259,7 +261,7 @@ int run(int argc, char** argv) {
         std::signal(SIGHUP, SIG_IGN);
         return app::run_lambda(config_path);
     }
-    if (*sync) return app::run_sync(config_path, sync_only);
+    if (*sync) return app::run_sync(config_path, sync_only, sync_publish);
     if (*openapi) return app::run_openapi_verb(config_path, openapi_options);
     if (*load) return app::run_load_verb(*load, load_options);
     return 1;

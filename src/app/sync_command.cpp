@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "app/assemble.hpp"
+#include "app/snapshot_wiring.hpp"
 #include "codec/utc_time.hpp"
 #include "config/config.hpp"
 #include "rollup/serving_store.hpp"
@@ -97,10 +98,14 @@ private:
 
 }  // namespace
 
-int run_sync(const std::string& config_path, const std::vector<std::string>& only) {
+int run_sync(const std::string& config_path, const std::vector<std::string>& only, bool publish) {
     auto loaded = config::load_file(config_path);
     if (!loaded) {
         std::cerr << "frost sync: " << loaded.error().message << '\n';
+        return 2;
+    }
+    if (publish && !loaded.value().serving.snapshots) {
+        std::cerr << "frost sync: --publish needs serving.snapshots in " << config_path << " (docs/snapshots.md)\n";
         return 2;
     }
     if (loaded.value().rollups.empty()) {
@@ -147,6 +152,7 @@ int run_sync(const std::string& config_path, const std::vector<std::string>& onl
                         " (the previous version, if any, is kept)");
         }
     }
+    if (publish && failures == 0) return publish_snapshot(cfg, store);
     return failures ? 1 : 0;
 }
 

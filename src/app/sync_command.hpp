@@ -10,6 +10,8 @@ namespace frost::app {
 /// `only` names the rollups to refresh (all when empty). Fails, with a hint, while another
 /// process (a running `frost serve`) holds the serving database: that server refreshes on its
 /// own schedule. Returns the process exit code: 0 when every refresh succeeded.
-[[nodiscard]] int run_sync(const std::string& config_path, const std::vector<std::string>& only);
+/// With `publish`, the serving file is then published to `serving.snapshots` (docs/snapshots.md)
+/// when every refresh succeeded.
+[[nodiscard]] int run_sync(const std::string& config_path, const std::vector<std::string>& only, bool publish = false);
 
 }  // namespace frost::app

@@ -127,9 +127,22 @@ struct rollup_config {
 
 /// Frost's own DuckDB file holding the rollups (`serving:`). An empty path keeps them in
 /// memory (rebuilt at every start).
+/// Who a process is in snapshot sharing (`serving.snapshots.role`, docs/snapshots.md).
+enum class snapshot_role { reader, builder, both };
+
+/// Rollup snapshots shared through object storage (`serving.snapshots`): one builder publishes
+/// the serving database after each refresh; readers download it instead of querying sources.
+struct snapshot_config {
+    std::string url;  ///< s3://bucket/prefix/ (validated at load)
+    snapshot_role role = snapshot_role::reader;
+    std::chrono::milliseconds poll{0};  ///< how often readers check the manifest; 0: the shortest rollup refresh
+    bool fallback_build = false;        ///< a reader with no snapshot to read builds rollups itself
+};
+
 struct serving_config {
     std::string path;
     std::map<std::string, std::string> options;  ///< DuckDB settings for the serving database
+    std::optional<snapshot_config> snapshots;    ///< unset: every process builds its own rollups
 };
 
 enum class row_format { arrays, objects };

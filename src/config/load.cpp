@@ -13,6 +13,7 @@
 
 #include "codec/duration.hpp"
 #include "config/config.hpp"
+#include "config/s3_url.hpp"
 
 namespace frost::config {
 
@@ -469,8 +470,33 @@ cache_config read_cache(const reader& r, const YAML::Node& node) {
     return c;
 }
 
+snapshot_config read_snapshots(const reader& r, const YAML::Node& node) {
+    r.only_keys(node, "serving.snapshots", {"url", "role", "poll", "fallback_build"});
+    snapshot_config c;
+    if (!node["url"]) r.fail(node, "serving.snapshots", "url is required (s3://<bucket>/<prefix>/)");
+    c.url = r.text(node["url"], "serving.snapshots.url");
+    if (auto parsed = parse_s3_url(c.url); !parsed) r.fail(node["url"], "serving.snapshots.url", parsed.error().message);
+    if (const auto& role = node["role"]) {
+        const auto v = r.text(role, "serving.snapshots.role");
+        if (v == "reader")
+            c.role = snapshot_role::reader;
+        else if (v == "builder")
+            c.role = snapshot_role::builder;
+        else if (v == "both")
+            c.role = snapshot_role::both;
+        else
+            r.fail(role, "serving.snapshots.role", "expected reader, builder or both");
+    }
+    if (node["poll"]) {
+        c.poll = r.duration(node["poll"], "serving.snapshots.poll");
+        if (c.poll < std::chrono::seconds(1)) r.fail(node["poll"], "serving.snapshots.poll", "at least 1s");
+    }
+    if (node["fallback_build"]) c.fallback_build = r.boolean(node["fallback_build"], "serving.snapshots.fallback_build");
+    return c;
+}
+
 serving_config read_serving(const reader& r, const YAML::Node& node, const std::string& base) {
-    r.only_keys(node, "serving", {"path", "options"});
+    r.only_keys(node, "serving", {"path", "options", "snapshots"});
     serving_config s;
     if (node["path"]) s.path = r.text(node["path"], "serving.path");
     if (s.path == ":memory:") s.path.clear();
@@ -479,6 +505,12 @@ serving_config read_serving(const reader& r, const YAML::Node& node, const std::
     if (const auto& opts = node["options"]) {
         if (!opts.IsMap()) r.fail(opts, "serving.options", "expected a mapping of DuckDB settings");
         for (const auto& kv : opts) s.options[kv.first.as<std::string>()] = r.text(kv.second, "serving.options");
+    }
+    if (const auto& snap = node["snapshots"]) {
+        s.snapshots = read_snapshots(r, snap);
+        if (s.snapshots->role != snapshot_role::reader && s.path.empty())
+            r.fail(snap, "serving.snapshots.role",
+                   "a builder publishes the serving file: set serving.path (a writable file, /tmp/... on Lambda)");
     }
     return s;
 }
@@ -844,6 +876,36 @@ model::result<model::done> apply_environment(config& cfg, const env_lookup& look
             cfg.auth.api_keys.push_back({std::string(item.substr(0, eq)), std::move(hash), {}});
         }
     }
+    // FROST_SNAPSHOTS_URL / FROST_SNAPSHOTS_ROLE: rollup snapshots in S3 (docs/snapshots.md), for a
+    // bucket named at deploy time (the Lambda templates pass theirs).
+    if (auto v = env("FROST_SNAPSHOTS_URL")) {
+        if (auto parsed = parse_s3_url(*v); !parsed)
+            return model::error{model::error_code::config_error, "FROST_SNAPSHOTS_URL: " + parsed.error().message, {}, {}};
+        if (!cfg.serving.snapshots) cfg.serving.snapshots = snapshot_config{};
+        cfg.serving.snapshots->url = *v;
+    }
+    if (auto v = env("FROST_SNAPSHOTS_ROLE")) {
+        if (!cfg.serving.snapshots)
+            return model::error{model::error_code::config_error,
+                                "FROST_SNAPSHOTS_ROLE is set but no snapshot url is (serving.snapshots.url or "
+                                "FROST_SNAPSHOTS_URL)",
+                                {},
+                                {}};
+        if (*v == "reader")
+            cfg.serving.snapshots->role = snapshot_role::reader;
+        else if (*v == "builder")
+            cfg.serving.snapshots->role = snapshot_role::builder;
+        else if (*v == "both")
+            cfg.serving.snapshots->role = snapshot_role::both;
+        else
+            return model::error{
+                model::error_code::config_error, "FROST_SNAPSHOTS_ROLE: expected reader, builder or both", {}, {}};
+    }
+    if (cfg.serving.snapshots && cfg.serving.snapshots->role != snapshot_role::reader && cfg.serving.path.empty())
+        return model::error{model::error_code::config_error,
+                            "a snapshot builder publishes the serving file: set serving.path",
+                            {},
+                            {}};
     for (auto& source : cfg.sources)
         if (auto resolved = resolve_snowflake(source, lookup); !resolved) return std::move(resolved).error();
     return model::done{};

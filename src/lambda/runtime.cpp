@@ -59,6 +59,16 @@ invocation_result runtime::handle(const invocation& inv) {
     ++answered_;
 
     auto event = parse_event(inv.payload, options_.events);
+    if (!event && options_.other_events) {
+        if (auto answer = options_.other_events(inv.payload)) {
+            out.payload = std::move(*answer);
+            out.record.route = "(sync)";
+            out.record.event_kind = "sync";
+            out.record.status = 200;
+            out.record.latency_ms = ms_between(started, model::clock::now());
+            return out;
+        }
+    }
     if (!event) {
         out.failed = true;
         out.error = {"Function.InvalidEvent", event.error().message};

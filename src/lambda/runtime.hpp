@@ -25,6 +25,10 @@ struct runtime_options {
     std::string function_name;  ///< the EMF `Service` dimension (AWS_LAMBDA_FUNCTION_NAME)
     /// Where EMF lines go; empty: stdout through `write_line`.
     std::function<void(std::string_view)> metrics_sink;
+    /// Tried on an event that is not an HTTP event before it is refused (the scheduled `sync`
+    /// event of snapshot publishing, docs/snapshots.md): the payload to answer, or nullopt
+    /// when the event is not its kind.
+    std::function<std::optional<std::string>(std::string_view payload)> other_events;
 };
 
 /// The steady-clock deadline for a Runtime API deadline in Unix epoch milliseconds, less

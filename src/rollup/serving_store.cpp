@@ -415,7 +415,7 @@ model::result<version_info> serving_store::refresh(std::string_view rollup, cons
         st = &it->second;  // map nodes are stable; only refresh (serialised) changes `version`
     }
     auto built = build_and_swap(*st, progress);
-    std::lock_guard lock(state_mutex_);
+    std::unique_lock state_lock(state_mutex_);
     if (!built) {
         failed_refreshes_.fetch_add(1);
         if (st->version.version != 0) st->version.stale = true;
@@ -427,7 +427,12 @@ model::result<version_info> serving_store::refresh(std::string_view rollup, cons
     }
     refreshes_.fetch_add(1);
     if (progress) progress(rollup, refresh_stage::done, built.value());
-    return st->version;
+    auto done = st->version;
+    if (observer_ && !serving_.path.empty()) {
+        state_lock.unlock();  // the observer reads versions (current()) and may take a while (an upload)
+        observer_(serving_.path);
+    }
+    return done;
 }
 
 model::result<serving_store::generation> serving_store::write_generation(const rollup_state& r,

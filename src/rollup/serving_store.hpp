@@ -97,6 +97,29 @@ public:
     /// stays and is marked stale. Refreshes run one at a time.
     model::result<version_info> refresh(std::string_view rollup, const progress_fn& progress = {});
 
+    /// Told of each successful refresh, on the refreshing thread, with the path of the serving
+    /// file just swapped in. No other refresh or install runs during the call, so the file stays
+    /// in place until it returns. Not called while rollups are kept in memory (no file).
+    using refresh_observer = std::function<void(const std::string& serving_file)>;
+    /// Sets (or, with an empty function, clears) the one refresh observer; waits for a refresh
+    /// in progress. Used by snapshot publishing (src/snapshot/).
+    void set_refresh_observer(refresh_observer observer);
+
+    /// Serves `file`, a whole serving database built elsewhere (a downloaded snapshot), as the
+    /// new generation of every rollup, with the versions and as-of times recorded in it. Checks
+    /// first that it opens and holds every configured rollup built from the same SQL; on any
+    /// failure the current generation keeps serving and `file` is left where it was. With a
+    /// serving path the file is moved there; in memory mode it is served from where it is (the
+    /// caller keeps it until the next install). Waits for a refresh in progress.
+    model::result<model::done> install_snapshot(const std::string& file);
+
+    /// The serving file being served; empty when rollups are kept in memory.
+    [[nodiscard]] std::string serving_file() const { return serving_.path; }
+
+    /// Marks every built rollup stale (`X-Data-Stale`) with `reason`, or clears that mark: a
+    /// snapshot reader that cannot reach its store keeps serving its last version.
+    void set_stale(bool stale, const std::string& reason = {});
+
     /// The configured rollups, in config order.
     [[nodiscard]] std::vector<std::string> rollup_names() const;
 
@@ -141,6 +164,8 @@ private:
     std::atomic<std::uint64_t> swap_seq_{0};                   ///< odd while a swap commits (a seqlock for readers)
 
     std::atomic<std::uint64_t> source_queries_{0}, reads_{0}, refreshes_{0}, failed_refreshes_{0};
+
+    refresh_observer observer_;  ///< guarded by refresh_mutex_
 
     std::mutex schedule_mutex_;
     std::condition_variable schedule_cv_;
