@@ -98,8 +98,14 @@ void body_stream::pull(std::function<void(piece)> ready) {
     std::optional<piece> given;
     {
         std::lock_guard lock(mutex_);
-        if (cancelled_) return;
-        given = take_locked();
+        if (cancelled_) {
+            piece p;
+            p.state = piece::kind::failed;
+            p.error = {model::error_code::timeout, "the stream was cancelled", {}, {}};
+            given = std::move(p);
+        } else {
+            given = take_locked();
+        }
         if (!given) {
             waiting_ = std::move(ready);
             return;
@@ -123,15 +129,23 @@ body_stream::piece body_stream::next() {
 }
 
 void body_stream::cancel() {
+    std::function<void(piece)> ready;
     {
         std::lock_guard lock(mutex_);
+        if (cancelled_) return;
         cancelled_ = true;
         queue_.clear();
         queued_bytes_ = 0;
-        waiting_ = nullptr;
+        ready = std::exchange(waiting_, nullptr);
     }
     space_.notify_all();
     data_.notify_all();
+    if (ready) {
+        piece p;
+        p.state = piece::kind::failed;
+        p.error = {model::error_code::timeout, "the stream was cancelled", {}, {}};
+        ready(std::move(p));
+    }
 }
 
 bool body_stream::cancelled() const {

@@ -46,13 +46,13 @@ public:
     void fail(model::error e);
 
     /// Consumer: calls `ready` once with the next piece: at once, on this thread, when one is
-    /// available; otherwise later on the producer's thread. One pull at a time. `ready` must not
-    /// call back into this stream synchronously with a lock held elsewhere; posting is safest.
+    /// available (`failed` when cancelled); otherwise later, on the producer's thread, or on the
+    /// thread that calls `cancel`. One pull at a time; `ready` should post its work elsewhere.
     void pull(std::function<void(piece)> ready);
     /// Consumer: blocks until the next piece (transports that buffer, such as Lambda).
     [[nodiscard]] piece next();
     /// Consumer: the client has gone. Wakes a waiting producer (its `write` returns false),
-    /// drops queued bytes and any pending pull. Idempotent.
+    /// drops queued bytes and answers a pending pull with `failed`. Idempotent.
     void cancel();
     [[nodiscard]] bool cancelled() const;
 

@@ -85,7 +85,7 @@ public:
             }
             out += "\r\n";
         } else if (format_ == export_format::json) {
-            out += "{\"result\": [";
+            out += "{\"result\":[";
         }
     }
 
@@ -104,13 +104,13 @@ public:
                     out += '\n';
                     break;
                 case export_format::json:
-                    if (written_) out += ", ";
+                    if (written_) out += ',';
                     if (rows_ == config::row_format::objects) {
                         append_object(row, out);
                     } else {
                         out += '[';
                         for (std::size_t c = 0; c < row.size(); ++c) {
-                            if (c) out += ", ";
+                            if (c) out += ',';
                             append_json_value(out, row[c], columns_[c].type);
                         }
                         out += ']';
@@ -122,16 +122,16 @@ public:
     }
 
     void tail(long long time_ms, std::string& out) const {
-        if (format_ == export_format::json) out += "], \"time_ms\": " + std::to_string(time_ms) + "}";
+        if (format_ == export_format::json) out += "],\"time_ms\":" + std::to_string(time_ms) + "}";
     }
 
 private:
     void append_object(const std::vector<model::value>& row, std::string& out) const {
         out += '{';
         for (std::size_t c = 0; c < row.size(); ++c) {
-            if (c) out += ", ";
+            if (c) out += ',';
             append_json_string(out, columns_[c].name);
-            out += ": ";
+            out += ':';
             append_json_value(out, row[c], columns_[c].type);
         }
         out += '}';
