@@ -35,112 +35,30 @@ std::optional<export_format> from_accept(std::string_view accept) {
             if (trim(params).starts_with("q=0") && trim(params).find_first_of("123456789") == std::string_view::npos)
                 continue;
         }
-        if (iequals(type, "text/csv")) return export_format::csv;
-        if (iequals(type, "application/x-ndjson")) return export_format::ndjson;
-        if (iequals(type, "application/json")) return export_format::json;
+        for (auto f : all_output_formats)
+            if (iequals(type, media_type(f))) return f;
         if (iequals(type, "*/*") || iequals(type, "text/*")) return export_format::csv;
         if (iequals(type, "application/*")) return export_format::json;
     }
     return std::nullopt;
 }
 
-// One cell of CSV (RFC 4180): quoted only when it holds a comma, quote, CR or LF; NULL empty.
-void append_csv_cell(std::string& out, const model::value& v, model::column_type type) {
-    if (std::holds_alternative<std::monostate>(v)) return;
-    std::string text;
-    if (const auto* s = std::get_if<std::string>(&v)) {
-        text = *s;
-    } else if (const auto* d = std::get_if<model::date>(&v)) {
-        text = model::format_date(*d);
-    } else if (const auto* t = std::get_if<model::timestamp>(&v)) {
-        text = model::format_timestamp(*t);
-    } else if (const auto* dec = std::get_if<model::decimal>(&v)) {
-        text = model::format_decimal(*dec);
-    } else {
-        append_json_value(text, v, type);  // numbers and booleans as JSON writes them
-    }
-    if (text.find_first_of(",\"\r\n") == std::string::npos) {
-        out += text;
-        return;
-    }
-    out += '"';
-    for (char c : text) {
-        if (c == '"') out += '"';
-        out += c;
-    }
-    out += '"';
-}
-
-// Writes rows in one format; the same object for the whole export.
+// The row encoder of formats.hpp, remembering the columns between batches.
 class encoder {
 public:
-    encoder(export_format f, config::row_format rows) : format_(f), rows_(rows) {}
-
+    encoder(export_format f, config::row_format shape) : enc_(f, shape) {}
     void head(const std::vector<model::column>& columns, std::string& out) {
         columns_ = columns;
-        if (format_ == export_format::csv) {
-            for (std::size_t c = 0; c < columns_.size(); ++c) {
-                if (c) out += ',';
-                append_csv_cell(out, columns_[c].name, model::column_type::text);
-            }
-            out += "\r\n";
-        } else if (format_ == export_format::json) {
-            out += "{\"result\":[";
-        }
+        enc_.begin(out, columns_);
     }
-
     void rows(const std::vector<std::vector<model::value>>& batch, std::string& out) {
-        for (const auto& row : batch) {
-            switch (format_) {
-                case export_format::csv:
-                    for (std::size_t c = 0; c < row.size(); ++c) {
-                        if (c) out += ',';
-                        append_csv_cell(out, row[c], columns_[c].type);
-                    }
-                    out += "\r\n";
-                    break;
-                case export_format::ndjson:
-                    append_object(row, out);
-                    out += '\n';
-                    break;
-                case export_format::json:
-                    if (written_) out += ',';
-                    if (rows_ == config::row_format::objects) {
-                        append_object(row, out);
-                    } else {
-                        out += '[';
-                        for (std::size_t c = 0; c < row.size(); ++c) {
-                            if (c) out += ',';
-                            append_json_value(out, row[c], columns_[c].type);
-                        }
-                        out += ']';
-                    }
-                    break;
-            }
-            ++written_;
-        }
+        for (const auto& row : batch) enc_.row(out, columns_, row);
     }
-
-    void tail(long long time_ms, std::string& out) const {
-        if (format_ == export_format::json) out += "],\"time_ms\":" + std::to_string(time_ms) + "}";
-    }
+    void tail(long long time_ms, std::string& out) { enc_.end(out, time_ms); }
 
 private:
-    void append_object(const std::vector<model::value>& row, std::string& out) const {
-        out += '{';
-        for (std::size_t c = 0; c < row.size(); ++c) {
-            if (c) out += ',';
-            append_json_string(out, columns_[c].name);
-            out += ':';
-            append_json_value(out, row[c], columns_[c].type);
-        }
-        out += '}';
-    }
-
-    export_format format_;
-    config::row_format rows_;
+    row_encoder enc_;
     std::vector<model::column> columns_;
-    std::uint64_t written_ = 0;
 };
 
 // Encodes each batch and queues it on the body stream; sends the head at `begin`.
@@ -153,7 +71,7 @@ public:
         body_ = std::make_shared<body_stream>(req_.max_buffered);
         response head;
         head.status = 200;
-        head.headers.emplace_back("Content-Type", std::string(export_content_type(req_.format)));
+        head.headers.emplace_back("Content-Type", std::string(content_type(req_.format)));
         head.headers.emplace_back("Access-Control-Allow-Origin", "*");
         head.headers.emplace_back("Cache-Control", "no-store");
         head.headers.emplace_back("X-Data-Version", "live");
@@ -207,33 +125,19 @@ model::result<export_format> take_export_format(const request& req,
         }
     }
     if (asked) {
-        if (*asked == "csv") return export_format::csv;
-        if (*asked == "ndjson") return export_format::ndjson;
-        if (*asked == "json") return export_format::json;
+        if (auto f = parse_format_name(*asked)) return *f;
         return model::error{model::error_code::bad_parameter,
-                            "parameter format: expected csv, ndjson or json",
+                            "parameter format: expected csv, ndjson, json or objects",
                             {},
-                            "this endpoint streams csv (the default), ndjson or json"};
+                            "this endpoint streams csv (the default), ndjson, json or objects"};
     }
     const auto accept = req.header("accept");
     if (trim(accept).empty()) return export_format::csv;
     if (auto f = from_accept(accept)) return *f;
     return model::error{model::error_code::not_acceptable,
                         "this endpoint cannot answer in any type the Accept header allows",
-                        "offered: text/csv, application/x-ndjson, application/json",
-                        "send Accept: text/csv, or ?format=csv|ndjson|json"};
-}
-
-std::string_view export_content_type(export_format f) noexcept {
-    switch (f) {
-        case export_format::csv:
-            return "text/csv; charset=utf-8; header=present";
-        case export_format::ndjson:
-            return "application/x-ndjson";
-        case export_format::json:
-            return "application/json";
-    }
-    return "application/octet-stream";
+                        "offered: text/csv, application/x-ndjson, application/json, application/vnd.frost.objects+json",
+                        "send Accept: text/csv, or ?format=csv|ndjson|json|objects"};
 }
 
 export_outcome run_export(source::source& src, const export_request& req,

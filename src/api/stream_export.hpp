@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "api/formats.hpp"
 #include "api/request.hpp"
 #include "api/response.hpp"
 #include "config/config.hpp"
@@ -14,19 +15,16 @@
 
 namespace frost::api {
 
-/// The body formats a streamed endpoint writes.
-enum class export_format { csv, ndjson, json };
+/// The formats a streamed endpoint writes (`api::output_format`, the encoders of formats.hpp).
+using export_format = output_format;
 
 /// Chooses the format of a streamed answer and takes the `format` query parameter out of
-/// `query` (it is not one of the endpoint's parameters): `format=csv|ndjson|json` wins, then
-/// `Accept` (`text/csv`, `application/x-ndjson`, `application/json`; `*/*`, `text/*`,
-/// `application/*` or none: CSV). Anything else is a 406 (`not_acceptable`) or a 400 for an
-/// unknown `format` value.
+/// `query` (it is not one of the endpoint's parameters): `format=csv|ndjson|json|objects` wins,
+/// then `Accept` (each format's media type, in the client's order; `*/*`, `text/*` or none: CSV,
+/// the export format; `application/*`: JSON). Anything else is a 406 (`not_acceptable`), an
+/// unknown `format` value a 400.
 [[nodiscard]] model::result<export_format> take_export_format(const request& req,
                                                               std::vector<std::pair<std::string, std::string>>& query);
-
-/// The media type written for `f`, e.g. `text/csv; charset=utf-8`.
-[[nodiscard]] std::string_view export_content_type(export_format f) noexcept;
 
 /// What `run_export` did.
 struct export_outcome {
