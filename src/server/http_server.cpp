@@ -99,7 +99,13 @@ public:
         auto ep = stream_.socket().remote_endpoint(ec);
         if (!ec) client_ = ep.address().to_string();
     }
-    ~session() { --server_.connections; }
+    ~session() {
+        // A streamed answer whose connection is torn down (server stop) must not leave its
+        // worker waiting for room that will never come.
+        if (body_) body_->cancel();
+        stop_.request_stop();
+        --server_.connections;
+    }
 
     void start() {
         net::dispatch(stream_.get_executor(), beast::bind_front_handler(&session::read, shared_from_this()));
