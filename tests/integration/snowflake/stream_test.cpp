@@ -122,7 +122,13 @@ TEST_F(SnowflakeStream, a_partition_that_fails_ends_the_stream_after_the_ones_be
     recording_sink sink;
     constexpr std::size_t k = 3;  // partition 3 (the fourth batch) fails, whatever the retries
     sink.on_batch = [&](std::size_t batches) {
-        if (batches == k) emulator_->add_fault({emu::fault_target::partition, emu::fault_action::status, -1, 503});
+        if (batches != k) return;
+        emu::fault f;
+        f.target = emu::fault_target::partition;
+        f.action = emu::fault_action::status;
+        f.count = -1;
+        f.status = 503;
+        emulator_->add_fault(f);
     };
     std::vector<parameter> params{{"since", all}};
     auto r = src->stream({snowflake_sql, params, model::deadline::after(std::chrono::seconds(20)), "/s", 100'000},

@@ -29,11 +29,12 @@ public:
     std::atomic<bool> stopped{false};
     std::string_view name() const override { return "kb"; }
     std::string_view dialect() const override { return "duckdb"; }
-    model::result<model::table> run(const source::query&) override {
+    model::result<model::table> run(const frost::source::query&) override {
         return model::error{model::error_code::internal, "not used", {}, {}};
     }
-    model::result<source::stream_summary> stream(const source::query&, source::row_sink& sink) override {
-        source::stream_summary s;
+    model::result<frost::source::stream_summary> stream(const frost::source::query&,
+                                                        frost::source::row_sink& sink) override {
+        frost::source::stream_summary s;
         if (!sink.begin({{"i", model::column_type::integer}, {"pad", model::column_type::text}})) return s;
         for (std::size_t b = 0; b * 100 < rows; ++b) {
             if (fail_after && b == fail_after)
