@@ -13,7 +13,7 @@ ROWS=${1:-1M}
 RUNS=${2:-3}
 BUILD=${BUILD:-build}
 n=$(python3 -c "s='$ROWS'.upper(); m={'K':10**3,'M':10**6,'G':10**9}; print(int(float(s[:-1])*m[s[-1]]) if s[-1] in m else int(s))")
-tmp=$(mktemp -d "${TMPDIR_EXPORT:-$BUILD}/bench-export-XXXXXX")
+tmp=$(realpath "$(mktemp -d "${TMPDIR_EXPORT:-$BUILD}/bench-export-XXXXXX")")
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
@@ -34,6 +34,7 @@ endpoints:
       from demo.trips
 YAML
 "$BUILD/src/app/frost" serve --config "$tmp/bench.yaml" >"$tmp/frost.log" 2>&1 &
+sleep 0.2; kill -0 $! 2>/dev/null || { cat "$tmp/frost.log" >&2; exit 1; }
 pid=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/livez" -o /dev/null --max-time 1 2>/dev/null && break; sleep 0.1; done
 sleep 0.5
