@@ -67,7 +67,8 @@ protected:
     }
     static model::table oracle(const model::value& since) {
         std::vector<parameter> params{{"since", since}};
-        auto t = oracle_->run({duckdb_sql, params, model::deadline::after(std::chrono::seconds(30)), "oracle", 100'000});
+        auto t =
+            oracle_->run({duckdb_sql, params, model::deadline::after(std::chrono::seconds(30)), "oracle", 100'000});
         if (!t) throw std::runtime_error(t.error().message);
         return std::move(t).value();
     }
@@ -90,8 +91,8 @@ TEST_F(SnowflakeStream, partitions_arrive_in_order_one_batch_each_and_equal_duck
         auto src = source();
         recording_sink sink;
         std::vector<parameter> params{{"since", day}};
-        auto r = src->stream({snowflake_sql, params, model::deadline::after(std::chrono::seconds(20)), "/s", 100'000},
-                             sink);
+        auto r =
+            src->stream({snowflake_sql, params, model::deadline::after(std::chrono::seconds(20)), "/s", 100'000}, sink);
         ASSERT_TRUE(r) << r.error().message << " | " << r.error().details;
         EXPECT_FALSE(r.value().stopped);
         EXPECT_EQ(r.value().rows, expected.rows.size());
@@ -131,8 +132,8 @@ TEST_F(SnowflakeStream, a_partition_that_fails_ends_the_stream_after_the_ones_be
         emulator_->add_fault(f);
     };
     std::vector<parameter> params{{"since", all}};
-    auto r = src->stream({snowflake_sql, params, model::deadline::after(std::chrono::seconds(20)), "/s", 100'000},
-                         sink);
+    auto r =
+        src->stream({snowflake_sql, params, model::deadline::after(std::chrono::seconds(20)), "/s", 100'000}, sink);
     ASSERT_FALSE(r);
     EXPECT_NE(r.error().message.find("partition 3"), std::string::npos) << r.error().message;
     EXPECT_EQ(sink.batch_sizes.size(), k);

@@ -8,11 +8,11 @@
 #include <boost/asio.hpp>
 #include <boost/json.hpp>
 
+#include <sys/wait.h>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <sys/wait.h>
 #include <thread>
 
 #include "api/service.hpp"
@@ -186,8 +186,8 @@ bool have_curl() {
 }
 
 int curl_exit(std::uint16_t port, const std::string& target) {
-    const auto cmd = "curl -sS -o /dev/null --max-time 20 'http://127.0.0.1:" + std::to_string(port) + target +
-                     "' 2>/dev/null";
+    const auto cmd =
+        "curl -sS -o /dev/null --max-time 20 'http://127.0.0.1:" + std::to_string(port) + target + "' 2>/dev/null";
     const int status = std::system(cmd.c_str());
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }

@@ -49,13 +49,14 @@ std::unique_ptr<duckdb_source> fixture_source() {
     if (!s) throw std::runtime_error(s.error().message);
     auto src = std::move(s).value();
     // 300,000 rows over 1,000 days, with text, NULLs and decimals.
-    auto made = src->run(query{"create table t as select i, (i * 7919) % 1000 as k, 'row ' || i as s, "
-                               "case when i % 11 = 0 then null else (i % 97)::decimal(8,2) / 4 end as d, "
-                               "date '2013-06-01' + (i % 1000)::int as day from range(0, 300000) r(i)",
-                               {},
-                               {},
-                               "test",
-                               10});
+    auto made =
+        src->run(query{"create table t as select i, (i * 7919) % 1000 as k, 'row ' || i as s, "
+                       "case when i % 11 = 0 then null else (i % 97)::decimal(8,2) / 4 end as d, "
+                       "date '2013-06-01' + (i % 1000)::int as day from range(0, 300000) r(i)",
+                       {},
+                       {},
+                       "test",
+                       10});
     if (!made) throw std::runtime_error(made.error().message);
     return src;
 }
