@@ -30,7 +30,7 @@ public:
             failed,  ///< the body is incomplete: cut the connection, never end it properly
         };
         kind state = kind::bytes;
-        std::string bytes;  ///< for `bytes`: what was queued, coalesced
+        std::string bytes;   ///< for `bytes`: what was queued, coalesced
         model::error error;  ///< for `failed`: why (for the log)
     };
 

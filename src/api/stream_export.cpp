@@ -151,7 +151,8 @@ export_outcome run_export(source::source& src, const export_request& req,
         if (!streamed)
             out.error = std::move(streamed).error();
         else if (sink.body() == nullptr || !streamed.value().stopped)
-            out.error = model::error{model::error_code::internal, "the source ended the stream before its columns", {}, {}};
+            out.error =
+                model::error{model::error_code::internal, "the source ended the stream before its columns", {}, {}};
         else
             out.error = model::error{model::error_code::timeout, "the export stopped before its first row", {}, {}};
         return out;
@@ -159,8 +160,8 @@ export_outcome run_export(source::source& src, const export_request& req,
     auto* body = sink.body();
     if (streamed && !streamed.value().stopped) {
         std::string last;
-        sink.enc().tail(std::chrono::duration_cast<std::chrono::milliseconds>(model::clock::now() - req.started).count(),
-                        last);
+        sink.enc().tail(
+            std::chrono::duration_cast<std::chrono::milliseconds>(model::clock::now() - req.started).count(), last);
         if (body->write(std::move(last), req.query->deadline)) {
             body->finish();
             return out;
@@ -173,9 +174,9 @@ export_outcome run_export(source::source& src, const export_request& req,
                            : model::error{model::error_code::timeout, "the client went away", {}, {}};
     if (req.format == export_format::ndjson && !body->cancelled()) {
         const bool expose = req.expose_errors || model::http_status(why.code) < 500;
-        std::string line = render_error(
-            expose ? why : model::error{why.code, std::string(model::generic_message(why.code)), {}, {}},
-            req.request_id);
+        std::string line =
+            render_error(expose ? why : model::error{why.code, std::string(model::generic_message(why.code)), {}, {}},
+                         req.request_id);
         line += '\n';
         // The deadline may be gone: this only waits for room until one more second.
         (void)body->write(std::move(line), model::deadline::after(std::chrono::seconds(1)));

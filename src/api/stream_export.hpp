@@ -42,7 +42,7 @@ struct export_request {
     config::row_format rows = config::row_format::arrays;  ///< for `json`: the envelope's row shape
     model::clock::time_point started{};                    ///< for `time_ms` of the JSON envelope
     std::string_view request_id;
-    bool expose_errors = false;        ///< the NDJSON error line shows the source's own text
+    bool expose_errors = false;          ///< the NDJSON error line shows the source's own text
     std::size_t max_buffered = 1 << 20;  ///< bytes queued between the worker and the transport
 };
 
