@@ -264,6 +264,10 @@ model::result<std::vector<source::parameter>> bind_params(const config::endpoint
                        "parameter " + missing + " is required when " + (start_text ? d.start : d.end) + " is given",
                        "give both " + d.start + " and " + d.end + " (YYYY-MM-DD or MM/DD/YYYY), or neither");
         }
+        if (d.max_days && !start_text)
+            return bad(model::error_code::missing_parameter,
+                       "parameters " + d.start + " and " + d.end + " are required",
+                       "give a range of at most " + std::to_string(*d.max_days) + " days (YYYY-MM-DD, inclusive)");
         if (start_text) {
             auto parse_bound = [&](std::string_view text, const std::string& name) -> model::result<model::date> {
                 if (text.size() > 32 || !valid_text(text))
@@ -286,6 +290,12 @@ model::result<std::vector<source::parameter>> bind_params(const config::endpoint
                            "parameter " + d.start + " (" + model::format_date(s.value()) + ") is after " + d.end +
                                " (" + model::format_date(e.value()) + ")",
                            "both bounds are whole days and inclusive; give start <= end");
+            if (d.max_days && e.value().days - s.value().days + 1 > *d.max_days)
+                return bad(model::error_code::bad_parameter,
+                           "the range " + model::format_date(s.value()) + " to " + model::format_date(e.value()) +
+                               " is " + std::to_string(e.value().days - s.value().days + 1) + " days; at most " +
+                               std::to_string(*d.max_days) + " are allowed",
+                           "split the export into shorter ranges");
             start = s.value();
             end = e.value();
         } else if (random) {

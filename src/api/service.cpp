@@ -246,6 +246,12 @@ void service::dispatch(const exchange_ptr& x) {
     x->stats.route = rt->endpoint->path;
     if (!admit(*x, *rt)) return;
 
+    std::optional<export_format> export_as;
+    if (rt->endpoint->stream) {
+        auto f = take_export_format(x->req, query);
+        if (!f) return reply_error(*x, f.error());
+        export_as = f.value();
+    }
     for (const auto& [name, value] : x->req.fixed_params) {
         std::erase_if(query, [&n = name](const auto& pair) { return pair.first == n; });
         query.emplace_back(name, value);
@@ -258,6 +264,7 @@ void service::dispatch(const exchange_ptr& x) {
         r.shared_body = rt->static_body;
         return reply(*x, std::move(r));
     }
+    if (export_as) return serve_stream(x, *rt, std::move(params).value(), *export_as);
     // A random range is never asked twice: caching it would only push real answers out.
     bool random = false;
     if (rt->endpoint->date_range && rt->endpoint->date_range->random_param)
@@ -365,6 +372,44 @@ void service::serve_live(const exchange_ptr& x, const route& rt, std::vector<sou
     };
     // A job whose client left, or whose deadline passed while it waited, is answered here
     // instead of run.
+    auto dropped = [this, x](worker_pool::drop_reason why) {
+        guarded(*x, [&] { reply_error(*x, dropped_error(why)); });
+    };
+    const auto deadline = x->req.deadline;
+    const auto stop = x->req.stop;
+    if (!workers_.try_post({std::move(job), std::move(dropped), deadline, stop}))
+        reply_error(*x, {model::error_code::overloaded, "the server is busy; try again shortly", {}, {}});
+}
+
+void service::serve_stream(const exchange_ptr& x, const route& rt, std::vector<source::parameter> params,
+                           export_format f) {
+    auto job = [this, &rt, x, params = std::move(params), f] {
+        guarded(*x, [&] {
+            const source::query q{rt.sql,           params, x->req.deadline, rt.endpoint->path,
+                                  rt.endpoint->max_export_rows, x->req.stop};
+            export_request er;
+            er.query = &q;
+            er.format = f;
+            er.rows = rt.endpoint->format;
+            er.started = x->stats.started;
+            er.request_id = x->req.request_id;
+            er.expose_errors = cfg_->server.expose_errors;
+            x->stats.source = rt.src->name();
+            const auto query_started = model::clock::now();
+            // The head is answered from inside the stream, once the source has the columns;
+            // observers see it then (status 200), before the rows.
+            auto outcome = run_export(*rt.src, er, [&](response head) {
+                x->stats.query_time = model::clock::now() - query_started;
+                reply(*x, std::move(head));
+            });
+            if (!outcome.error) return;
+            const auto& e = *outcome.error;
+            spdlog::warn("{} {} export {}: {} ({}){}{}", x->req.request_id, rt.endpoint->path,
+                         outcome.answered ? "cut after " + std::to_string(outcome.rows) + " rows" : "failed",
+                         e.message, model::code_name(e.code), e.details.empty() ? "" : ": ", e.details);
+            if (!outcome.answered) reply_error(*x, e);
+        });
+    };
     auto dropped = [this, x](worker_pool::drop_reason why) {
         guarded(*x, [&] { reply_error(*x, dropped_error(why)); });
     };

@@ -11,6 +11,7 @@
 
 #include "api/request.hpp"
 #include "api/response.hpp"
+#include "api/stream_export.hpp"
 #include "api/worker_pool.hpp"
 #include "cache/response_cache.hpp"
 #include "cache/single_flight.hpp"
@@ -128,6 +129,8 @@ private:
     [[nodiscard]] bool admit(exchange& x, const route& rt);
     void serve_cached(const exchange_ptr& x, const route& rt, std::vector<source::parameter> params);
     void serve_live(const exchange_ptr& x, const route& rt, std::vector<source::parameter> params);
+    /// A `stream: true` endpoint: the rows go out as the source produces them (never cached).
+    void serve_stream(const exchange_ptr& x, const route& rt, std::vector<source::parameter> params, export_format f);
     void launch_fill(const route& rt, const std::string& key, std::vector<source::parameter> params,
                      model::deadline deadline, model::clock::time_point started, std::string request_id);
     answer run_query(const route& rt, const std::vector<source::parameter>& params, std::string_view request_id,

@@ -97,6 +97,9 @@ struct date_range_config {
     std::optional<std::string> random_param;  ///< e.g. `random`
     model::date random_from{};
     model::date random_to{};
+    /// The longest range a caller may ask for, in days (inclusive); when set the range is
+    /// required. Over it, or missing, is a 400. Unset: any range (streamed exports set it).
+    std::optional<std::int32_t> max_days;
 };
 
 /// How answers of one endpoint are cached (`cache:` on an endpoint). A cached answer is
@@ -200,7 +203,12 @@ struct endpoint_config {
     bool strict = true;  ///< unknown query parameters are a 400
     row_format format = row_format::arrays;
     std::optional<std::string> static_body;  ///< a fixed JSON answer (the seed's `GET /`)
-    std::size_t max_rows = 100'000;
+    std::size_t max_rows = 100'000;  ///< not for streamed endpoints: `max_export_rows` bounds those
+    /// Rows are written as the source produces them (chunked transfer, CSV, NDJSON or JSON),
+    /// never held whole and never cached (docs/formats.md, "Streaming").
+    bool stream = false;
+    /// A streamed answer past this many rows is cut and marked incomplete, never silently short.
+    std::size_t max_export_rows = 10'000'000;
     std::optional<auth_mode> auth;                ///< overrides `auth.default`
     std::map<std::string, std::string> claims;    ///< parameter -> JWT claim bound to it (row-level filtering)
     std::optional<rate_limit_config> rate_limit;  ///< overrides `auth.rate_limit`

@@ -427,7 +427,7 @@ param_config read_param(const reader& r, const YAML::Node& node, const std::stri
 }
 
 date_range_config read_date_range(const reader& r, const YAML::Node& node, const std::string& where) {
-    r.only_keys(node, where, {"start", "end", "start_aliases", "end_aliases", "description", "random"});
+    r.only_keys(node, where, {"start", "end", "start_aliases", "end_aliases", "description", "random", "max_days"});
     date_range_config d;
     if (node["start"]) d.start = r.text(node["start"], where + ".start");
     if (node["end"]) d.end = r.text(node["end"], where + ".end");
@@ -444,6 +444,8 @@ date_range_config read_date_range(const reader& r, const YAML::Node& node, const
         d.random_to = r.date(rnd["to"], where + ".random.to");
         if (d.random_to < d.random_from) r.fail(rnd, where + ".random", "to is before from");
     }
+    if (node["max_days"]) d.max_days = r.integer<std::int32_t>(node["max_days"], where + ".max_days", 1, 3'660'000);
+    if (d.max_days && d.random_param) r.fail(node["max_days"], where + ".max_days", "max_days and random exclude each other");
     return d;
 }
 
@@ -613,7 +615,7 @@ rollup_config read_rollup(const reader& r, const std::string& name, const YAML::
 endpoint_config read_endpoint(const reader& r, const YAML::Node& node, const std::string& where) {
     r.only_keys(node, where,
                 {"path", "summary", "description", "tags", "source", "sql", "params", "date_range", "strict", "format",
-                 "static", "max_rows", "rollup", "cache", "auth", "claims", "rate_limit"});
+                 "static", "max_rows", "rollup", "cache", "auth", "claims", "rate_limit", "stream", "max_export_rows"});
     endpoint_config e;
     if (!node["path"]) r.fail(node, where, "missing key \"path\"");
     e.path = r.text(node["path"], where + ".path");
@@ -641,6 +643,16 @@ endpoint_config read_endpoint(const reader& r, const YAML::Node& node, const std
         for (const auto& kv : cl) e.claims[kv.first.as<std::string>()] = r.text(kv.second, at + ".claims");
     }
     if (node["cache"]) e.cache = read_cache_policy(r, node["cache"], at + ".cache");
+    if (node["stream"]) e.stream = r.boolean(node["stream"], at + ".stream");
+    if (node["max_export_rows"]) {
+        if (!e.stream) r.fail(node["max_export_rows"], at + ".max_export_rows", "only for endpoints with stream: true");
+        e.max_export_rows =
+            r.integer<std::size_t>(node["max_export_rows"], at + ".max_export_rows", 1, 10'000'000'000);
+    }
+    if (e.stream && node["max_rows"])
+        r.fail(node["max_rows"], at + ".max_rows", "a streamed endpoint is bounded by max_export_rows, not max_rows");
+    if (e.stream && node["cache"]) r.fail(node["cache"], at + ".cache", "streamed answers are never cached");
+    if (e.stream && node["static"]) r.fail(node["stream"], at + ".stream", "a static endpoint cannot stream");
     if (const auto& st = node["static"]) {
         if (node["sql"] || node["source"]) r.fail(node, at, "a static endpoint has no source or sql");
         e.static_body = boost::json::serialize(to_json(st));

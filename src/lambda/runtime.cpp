@@ -9,6 +9,36 @@ namespace frost::lambda {
 
 namespace {
 
+// Lambda answers whole (buffered responses): a streamed export is read to its end here, up to
+// the payload limit. Past it, or when the source fails, nothing has been sent yet, so the answer
+// becomes a plain JSON error instead of a cut body: `result_too_large` (FR507, as
+// `encode_response` answers any oversize answer) past the limit, the source's error otherwise.
+api::response buffer_stream(api::response res, const std::string& request_id) {
+    auto body = res.stream;
+    res.stream.reset();
+    std::string bytes;
+    for (;;) {
+        auto piece = body->next();
+        if (piece.state == api::body_stream::piece::kind::done) break;
+        if (piece.state == api::body_stream::piece::kind::failed) {
+            body->cancel();
+            return api::error_response(piece.error, request_id, false);
+        }
+        if (bytes.size() + piece.bytes.size() > max_response_bytes) {
+            body->cancel();  // the worker's next write fails: the query stops
+            return api::error_response({model::error_code::result_too_large,
+                                        "the export is larger than Lambda's 6 MB response limit",
+                                        {},
+                                        "ask for a shorter range, or serve exports with frost serve (streamed)"},
+                                       request_id, false);
+        }
+        bytes += piece.bytes;
+    }
+    res.body = std::move(bytes);
+    return res;
+}
+
+
 double ms_between(model::clock::time_point a, model::clock::time_point b) {
     return std::chrono::duration<double, std::milli>(b - a).count();
 }
@@ -100,6 +130,7 @@ invocation_result runtime::handle(const invocation& inv) {
         spdlog::error("{} unexpected failure: {}", inv.request_id, ex.what());
         res = api::internal_error_response(inv.request_id);
     }
+    if (res.stream) res = buffer_stream(std::move(res), inv.request_id);
     auto encoded = encode_response(ev, res);
     out.payload = std::move(encoded.payload);
     out.record.status = encoded.status;

@@ -99,7 +99,13 @@ public:
         auto ep = stream_.socket().remote_endpoint(ec);
         if (!ec) client_ = ep.address().to_string();
     }
-    ~session() { --server_.connections; }
+    ~session() {
+        // A streamed answer whose connection is torn down (server stop) must not leave its
+        // worker waiting for room that will never come.
+        if (body_) body_->cancel();
+        stop_.request_stop();
+        --server_.connections;
+    }
 
     void start() {
         net::dispatch(stream_.get_executor(), beast::bind_front_handler(&session::read, shared_from_this()));
@@ -217,8 +223,11 @@ private:
             // Inline when `handle` answers on this thread (cache hits, errors): this is the strand.
             net::dispatch(self->stream_.get_executor(), [self, res = std::move(res), request_id]() mutable {
                 self->awaiting_ = false;
-                self->stop_watching();
                 self->answering_ = true;
+                // A streamed answer keeps the watch on the client while its rows are produced:
+                // a client that leaves between writes stops the query too.
+                if (res.stream) return self->write_stream(std::move(res), request_id);
+                self->stop_watching();
                 self->write(std::move(res), request_id);
             });
         });
@@ -252,6 +261,7 @@ private:
         watching_ = false;
         ++server_.abandoned;
         stop_.request_stop();
+        if (auto body = body_) body->cancel();  // a pull waiting on it gets `failed`: the stream ends
     }
 
     void stop_watching() {
@@ -284,6 +294,98 @@ private:
         http::async_write(stream_, out, beast::bind_front_handler(&session::on_write, shared_from_this()));
     }
 
+    // A streamed answer (`api::response::stream`): the head with `Transfer-Encoding: chunked`,
+    // then one chunk per piece the stream yields, written as the worker produces them. The
+    // stream's bound is the only buffer, so a slow client slows the query. A complete body ends
+    // with the zero-length chunk; a failed one is cut (the connection closed without it), which
+    // HTTP clients report as an incomplete transfer (curl: exit 18).
+    void write_stream(api::response res, const std::string& request_id) {
+        response_ = std::move(res);
+        body_ = response_.stream;
+        if (server_.stopping) keep_alive_ = false;
+        stream_head_.emplace();
+        auto& out = *stream_head_;
+        out.result(static_cast<unsigned>(response_.status));
+        out.version(11);
+        out.set(http::field::server, "frost");
+        for (const auto& [k, v] : response_.headers) out.set(k, v);
+        if (!request_id.empty()) out.set("X-Request-Id", request_id);
+        out.keep_alive(keep_alive_);
+        out.chunked(true);
+        if (head_) {
+            // HEAD: the head says what a GET would stream; nothing is produced.
+            body_->cancel();
+            stop_.request_stop();
+        }
+        stream_serializer_.emplace(out);
+        stream_.expires_after(server_.cfg.write_timeout);
+        http::async_write_header(stream_, *stream_serializer_,
+                                 beast::bind_front_handler(&session::on_stream_head, shared_from_this()));
+    }
+
+    void on_stream_head(beast::error_code ec, std::size_t) {
+        if (ec) return abort_stream(ec);
+        if (head_) return end_stream({}, 0);
+        pull_piece();
+    }
+
+    void pull_piece() {
+        // The stream calls back on the worker's thread when nothing is queued yet: back to the strand.
+        // Posted, never run inline: the stream may call back from inside `pull` or `cancel`.
+        auto body = body_;
+        body->pull([self = shared_from_this()](api::body_stream::piece p) {
+            net::post(self->stream_.get_executor(),
+                          [self, p = std::move(p)]() mutable { self->on_piece(std::move(p)); });
+        });
+    }
+
+    void on_piece(api::body_stream::piece p) {
+        switch (p.state) {
+            case api::body_stream::piece::kind::bytes:
+                piece_ = std::move(p.bytes);
+                stream_.expires_after(server_.cfg.write_timeout);
+                net::async_write(stream_, http::make_chunk(net::buffer(piece_)),
+                                 beast::bind_front_handler(&session::on_chunk, shared_from_this()));
+                return;
+            case api::body_stream::piece::kind::done:
+                stream_.expires_after(server_.cfg.write_timeout);
+                net::async_write(stream_, http::make_chunk_last(),
+                                 beast::bind_front_handler(&session::end_stream, shared_from_this()));
+                return;
+            case api::body_stream::piece::kind::failed:
+                // Never the last chunk: the client must see the answer as cut short.
+                keep_alive_ = false;
+                return end_stream(net::error::connection_aborted, 0);
+        }
+    }
+
+    void on_chunk(beast::error_code ec, std::size_t) {
+        if (ec) return abort_stream(ec);
+        piece_.clear();
+        piece_.shrink_to_fit();
+        pull_piece();
+    }
+
+    // The client is gone or too slow: stop the producer and its query.
+    void abort_stream(beast::error_code ec) {
+        if (auto body = body_) body->cancel();
+        stop_.request_stop();
+        end_stream(ec, 0);
+    }
+
+    void end_stream(beast::error_code ec, std::size_t) {
+        if (auto body = body_; ec && body) {
+            body->cancel();
+            stop_.request_stop();
+        }
+        body_.reset();
+        stream_serializer_.reset();
+        stream_head_.reset();
+        response_ = {};
+        stop_watching();
+        on_write(ec, 0);
+    }
+
     void on_write(beast::error_code ec, std::size_t) {
         if (answering_) {
             // Counted until the bytes are out, so a graceful stop waits for the write too.
@@ -309,6 +411,10 @@ private:
     std::optional<head_scanner> scanner_;
     std::optional<http::request_parser<http::string_body>> parser_;
     std::optional<http::response<http::span_body<const char>>> out_;
+    std::optional<http::response<http::empty_body>> stream_head_;  ///< a streamed answer's head
+    std::optional<http::response_serializer<http::empty_body>> stream_serializer_;
+    std::shared_ptr<api::body_stream> body_;  ///< the streamed answer being written, if any
+    std::string piece_;                       ///< the chunk being written
     api::response response_;
     std::string client_;
     std::size_t served_ = 0;

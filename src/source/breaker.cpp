@@ -11,7 +11,8 @@ namespace {
 // What a call's result says of the source: it answered (rows, or SQL it rejected, or too many
 // rows), it could not be used (unreachable, past the deadline), or nothing (the client left and
 // the call was stopped: that ends as `timeout` too, through no fault of the source).
-breaker::outcome judge(const model::result<model::table>& r, const query& q) {
+template <typename T>
+breaker::outcome judge(const model::result<T>& r, const query& q) {
     if (r) return breaker::outcome::answered;
     if (q.stop.stop_requested()) return breaker::outcome::unknown;
     const auto code = r.error().code;
@@ -136,7 +137,7 @@ void breaker::record(outcome result, std::uint64_t epoch, bool probe) {
 }
 
 template <typename Call>
-model::result<model::table> breaker::guarded(const query& q, Call&& call) {
+auto breaker::guarded(const query& q, Call&& call) -> decltype(call()) {
     std::uint64_t epoch = 0;
     bool probe = false;
     if (auto refused = admit(epoch, probe)) return std::move(*refused);
@@ -157,6 +158,10 @@ model::result<model::table> breaker::run(const query& q) {
 
 model::result<model::table> breaker::run_detached(const query& q) {
     return guarded(q, [&] { return inner_->run_detached(q); });
+}
+
+model::result<stream_summary> breaker::stream(const query& q, row_sink& sink) {
+    return guarded(q, [&] { return inner_->stream(q, sink); });
 }
 
 std::shared_ptr<source> with_breaker(std::shared_ptr<source> src, const config::breaker_config& cfg) {

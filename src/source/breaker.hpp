@@ -43,6 +43,8 @@ public:
     [[nodiscard]] std::string_view dialect() const override { return inner_->dialect(); }
     [[nodiscard]] model::result<model::table> run(const query& q) override;
     [[nodiscard]] model::result<model::table> run_detached(const query& q) override;
+    /// A streamed export counts like a call: a source that fails mid-stream failed.
+    [[nodiscard]] model::result<stream_summary> stream(const query& q, row_sink& sink) override;
 
     /// The state as of the last call (an open breaker turns half-open when a call arrives after
     /// its cool-down: that call is the probe).
@@ -70,7 +72,7 @@ private:
     [[nodiscard]] std::optional<model::error> admit(std::uint64_t& epoch, bool& probe);
     void record(outcome result, std::uint64_t epoch, bool probe);
     template <typename Call>
-    model::result<model::table> guarded(const query& q, Call&& call);
+    auto guarded(const query& q, Call&& call) -> decltype(call());
 
     void move_to(breaker_state to, model::clock::time_point now);  ///< holds `mutex_`
     void count(bool failed, model::clock::time_point now);         ///< holds `mutex_`

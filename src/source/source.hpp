@@ -1,12 +1,14 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <span>
 #include <stop_token>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "model/deadline.hpp"
 #include "model/error.hpp"
@@ -33,6 +35,25 @@ struct query {
     std::stop_token stop{};
 };
 
+/// Receives a streamed result (`source::stream`): the columns once, then batches of rows in
+/// result order, as the source produces them. Called on the thread that runs `stream`, never
+/// concurrently. Either call may return `false` to stop (the client went away): the source then
+/// stops the statement and returns without calling the sink again.
+class row_sink {
+public:
+    virtual ~row_sink() = default;
+    /// The result's columns, before any row (also for an empty result).
+    [[nodiscard]] virtual bool begin(const std::vector<model::column>& columns) = 0;
+    /// The next rows, in order; the sink may move from them. Never empty.
+    [[nodiscard]] virtual bool rows(std::vector<std::vector<model::value>>& batch) = 0;
+};
+
+/// How a stream ended without an error.
+struct stream_summary {
+    std::uint64_t rows = 0;  ///< rows handed to the sink
+    bool stopped = false;    ///< the sink asked to stop; the result was not read to its end
+};
+
 /// Where data lives and queries run. Implementations are thread-safe: `run` is called
 /// concurrently from the worker pool and blocks until the result is complete or fails.
 class source {
@@ -53,6 +74,24 @@ public:
     /// Runs one bulk read whose working memory should not stay with the source afterwards
     /// (a rollup build scans far more than serving ever reads again). By default, `run`.
     [[nodiscard]] virtual model::result<model::table> run_detached(const query& q) { return run(q); }
+
+    /// Runs one statement and hands its result to `sink` as it arrives (streamed exports), so
+    /// the whole result is never held: DuckDB hands over its chunks, Snowflake its partitions in
+    /// order. `q.max_rows` bounds the rows streamed: past it the stream fails with
+    /// `result_too_large` (after the rows before it were delivered: an error after `begin` means
+    /// the receiver has an incomplete result). Errors as for `run`; the deadline and `q.stop`
+    /// interrupt it between and during batches. By default, `run` and one batch (for sources
+    /// that cannot stream; their memory is then the whole result).
+    [[nodiscard]] virtual model::result<stream_summary> stream(const query& q, row_sink& sink) {
+        auto t = run(q);
+        if (!t) return std::move(t).error();
+        stream_summary s;
+        if (!sink.begin(t.value().columns)) return stream_summary{0, true};
+        if (t.value().rows.empty()) return s;
+        s.rows = t.value().rows.size();
+        if (!sink.rows(t.value().rows)) s.stopped = true;
+        return s;
+    }
 };
 
 /// Sources by configured name: what the config's `sources:` opened.

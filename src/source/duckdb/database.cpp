@@ -240,42 +240,98 @@ query_result& query_result::operator=(query_result&& other) noexcept {
     return *this;
 }
 
-model::result<model::table> query_result::to_table(std::size_t max_rows) {
-    model::table out;
-    const idx_t ncols = duckdb_column_count(&res_);
+namespace {
+
+// The readers of a result's columns, and the columns as Frost names them.
+model::result<std::vector<column_reader>> readers_of(duckdb_result* res, std::vector<model::column>& columns) {
+    const idx_t ncols = duckdb_column_count(res);
     std::vector<column_reader> readers;
     readers.reserve(ncols);
     for (idx_t c = 0; c < ncols; ++c) {
-        auto r = reader_for(&res_, c);
+        auto r = reader_for(res, c);
         if (!r) return std::move(r).error();
-        out.columns.push_back({duckdb_column_name(&res_, c), r.value().kind});
+        columns.push_back({duckdb_column_name(res, c), r.value().kind});
         readers.push_back(r.value());
     }
+    return readers;
+}
+
+// Appends the chunk's `n` rows to `rows`.
+void append_chunk(duckdb_data_chunk chunk, idx_t n, const std::vector<column_reader>& readers,
+                  std::vector<std::vector<model::value>>& rows) {
+    const std::size_t ncols = readers.size();
+    const std::size_t first = rows.size();
+    rows.resize(first + n, std::vector<model::value>(ncols));
+    for (idx_t c = 0; c < ncols; ++c) {
+        duckdb_vector vec = duckdb_data_chunk_get_vector(chunk, c);
+        void* data = duckdb_vector_get_data(vec);
+        std::uint64_t* validity = duckdb_vector_get_validity(vec);
+        for (idx_t r = 0; r < n; ++r) {
+            if (validity && !duckdb_validity_row_is_valid(validity, r)) continue;
+            rows[first + r][c] = read_cell(readers[c], data, r);
+        }
+    }
+}
+
+model::error too_many_rows(std::size_t max_rows) {
+    return model::error{model::error_code::result_too_large,
+                        "the query returned more than " + std::to_string(max_rows) + " rows",
+                        {},
+                        "narrow the query or raise the endpoint's max_rows"};
+}
+
+// The error a failed result carries: an interrupt (deadline or client gone) is a timeout.
+model::error result_failure(duckdb_result* res) {
+    const char* err = duckdb_result_error(res);
+    if (duckdb_result_error_type(res) == DUCKDB_ERROR_INTERRUPT)
+        return {model::error_code::timeout, "the query was stopped at its deadline", {}, {}};
+    return source_error(err ? err : "query failed");
+}
+
+}  // namespace
+
+model::result<model::table> query_result::to_table(std::size_t max_rows) {
+    model::table out;
+    auto readers = readers_of(&res_, out.columns);
+    if (!readers) return std::move(readers).error();
     for (;;) {
         chunk_handle chunk{duckdb_fetch_chunk(res_)};
         if (!chunk.chunk) break;
         const idx_t n = duckdb_data_chunk_get_size(chunk.chunk);
         if (n == 0) break;
-        if (out.rows.size() + n > max_rows) {
-            return model::error{model::error_code::result_too_large,
-                                "the query returned more than " + std::to_string(max_rows) + " rows",
-                                {},
-                                "narrow the query or raise the endpoint's max_rows"};
-        }
-        const std::size_t first = out.rows.size();
-        out.rows.resize(first + n, std::vector<model::value>(ncols));
-        for (idx_t c = 0; c < ncols; ++c) {
-            duckdb_vector vec = duckdb_data_chunk_get_vector(chunk.chunk, c);
-            void* data = duckdb_vector_get_data(vec);
-            std::uint64_t* validity = duckdb_vector_get_validity(vec);
-            for (idx_t r = 0; r < n; ++r) {
-                if (validity && !duckdb_validity_row_is_valid(validity, r)) continue;
-                out.rows[first + r][c] = read_cell(readers[c], data, r);
-            }
-        }
+        if (out.rows.size() + n > max_rows) return too_many_rows(max_rows);
+        append_chunk(chunk.chunk, n, readers.value(), out.rows);
     }
     if (const char* err = duckdb_result_error(&res_)) return source_error(err);
     return out;
+}
+
+model::result<stream_summary> query_result::to_sink(row_sink& sink, std::size_t max_rows) {
+    std::vector<model::column> columns;
+    auto readers = readers_of(&res_, columns);
+    if (!readers) return std::move(readers).error();
+    stream_summary summary;
+    if (!sink.begin(columns)) {
+        summary.stopped = true;
+        return summary;
+    }
+    std::vector<std::vector<model::value>> batch;
+    for (;;) {
+        chunk_handle chunk{duckdb_fetch_chunk(res_)};
+        if (!chunk.chunk) break;
+        const idx_t n = duckdb_data_chunk_get_size(chunk.chunk);
+        if (n == 0) break;
+        if (summary.rows + n > max_rows) return too_many_rows(max_rows);
+        batch.clear();
+        append_chunk(chunk.chunk, n, readers.value(), batch);
+        summary.rows += n;
+        if (!sink.rows(batch)) {
+            summary.stopped = true;
+            return summary;
+        }
+    }
+    if (duckdb_result_error(&res_)) return result_failure(&res_);
+    return summary;
 }
 
 prepared_statement::~prepared_statement() {
@@ -322,6 +378,22 @@ model::result<query_result> prepared_statement::execute() {
             {},
             {}};
     }
+    return res;
+}
+
+model::result<query_result> prepared_statement::execute_streaming() {
+    duckdb_pending_result pending = nullptr;
+    if (duckdb_pending_prepared_streaming(stmt_, &pending) == DuckDBError) {
+        const char* err = duckdb_pending_error(pending);
+        model::error e = source_error(err ? err : "cannot start the query");
+        duckdb_destroy_pending(&pending);
+        return e;
+    }
+    query_result res;
+    const bool failed = duckdb_execute_pending(pending, res.get()) == DuckDBError;
+    res.mark_filled();
+    duckdb_destroy_pending(&pending);
+    if (failed) return result_failure(res.get());
     return res;
 }
 

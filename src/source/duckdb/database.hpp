@@ -52,6 +52,12 @@ public:
     /// `source_error` for a column type Frost cannot render (cast it in SQL).
     model::result<model::table> to_table(std::size_t max_rows);
 
+    /// Hands the rows to `sink` one DuckDB chunk at a time (for a streaming result, as DuckDB
+    /// produces them), so at most one chunk of converted rows is held here. Fails as `to_table`,
+    /// `result_too_large` once more than `max_rows` rows came (those before were delivered), and
+    /// `timeout` when the connection was interrupted while fetching.
+    model::result<stream_summary> to_sink(row_sink& sink, std::size_t max_rows);
+
 private:
     duckdb_result res_{};
     bool filled_ = false;
@@ -69,6 +75,9 @@ public:
     /// error; a value the statement does not use is ignored (endpoints may share parameters).
     model::result<model::done> bind(std::span<const parameter> params);
     model::result<query_result> execute();
+    /// Executes with a streaming result: chunks are computed as they are fetched, so the
+    /// whole result is never materialized. The connection is busy until the result is gone.
+    model::result<query_result> execute_streaming();
     [[nodiscard]] duckdb_prepared_statement handle() const noexcept { return stmt_; }
 
 private:

@@ -87,7 +87,8 @@ void duckdb_source::give_back(std::unique_ptr<pooled> p) {
     idle_.push_back(std::move(p));
 }
 
-model::result<model::table> duckdb_source::run(const query& q) {
+template <typename T, typename Execute>
+model::result<T> duckdb_source::on_connection(const query& q, Execute&& execute) {
     if (q.deadline.expired())
         return model::error{
             model::error_code::timeout, "the request's deadline passed before the query started", {}, {}};
@@ -123,7 +124,7 @@ model::result<model::table> duckdb_source::run(const query& q) {
     // The client went away: stop the statement now rather than at its deadline. The callback
     // runs on the thread that requests the stop (the connection's I/O thread); `interrupt` is
     // safe from any thread. A stop requested before registration is seen by the check below.
-    std::optional<model::result<model::table>> out;
+    std::optional<model::result<T>> out;
     {
         auto interrupt = [con = p->con.get()] { con->interrupt(); };
         std::stop_callback<decltype(interrupt)> on_stop(q.stop, interrupt);
@@ -131,11 +132,7 @@ model::result<model::table> duckdb_source::run(const query& q) {
             out.emplace(
                 model::error{model::error_code::timeout, "the client went away before the query started", {}, {}});
         } else {
-            auto executed = stmt.execute();
-            if (executed)
-                out.emplace(executed.value().to_table(q.max_rows));
-            else
-                out.emplace(std::move(executed).error());
+            out.emplace(execute(stmt));
         }
     }  // the callback is unregistered here: no interrupt can reach the connection after this
     if (watched) {
@@ -154,6 +151,25 @@ model::result<model::table> duckdb_source::run(const query& q) {
     }
     give_back(std::move(p));
     return std::move(*out);
+}
+
+model::result<model::table> duckdb_source::run(const query& q) {
+    return on_connection<model::table>(q, [&](prepared_statement& stmt) -> model::result<model::table> {
+        auto executed = stmt.execute();
+        if (!executed) return std::move(executed).error();
+        return executed.value().to_table(q.max_rows);
+    });
+}
+
+model::result<stream_summary> duckdb_source::stream(const query& q, row_sink& sink) {
+    return on_connection<stream_summary>(q, [&](prepared_statement& stmt) -> model::result<stream_summary> {
+        auto executed = stmt.execute_streaming();
+        if (!executed) return std::move(executed).error();
+        // The result is destroyed before the connection goes back to the pool: a streaming
+        // result that is not read to its end must not stay open on a pooled connection.
+        auto res = std::move(executed).value();
+        return res.to_sink(sink, q.max_rows);
+    });
 }
 
 void duckdb_source::watchdog_loop() {

@@ -35,6 +35,11 @@ public:
     /// Over a read-only file, runs `q` (no parameters) on a short-lived read-only instance of
     /// the same file, whose buffer pool is handed back when it closes; otherwise `run`.
     [[nodiscard]] model::result<model::table> run_detached(const query& q) override;
+    /// Streams DuckDB's result chunk by chunk (a streaming result: rows are computed as they
+    /// are fetched); memory stays at about one chunk (2,048 rows) whatever the result's size.
+    /// The pooled connection is held until the stream ends; the deadline watchdog and `q.stop`
+    /// interrupt it as they do `run`.
+    [[nodiscard]] model::result<stream_summary> stream(const query& q, row_sink& sink) override;
 
     /// The database, for tools that need more than queries (rollup builds, tests).
     [[nodiscard]] database& db() noexcept { return *db_; }
@@ -53,6 +58,10 @@ private:
     model::result<std::unique_ptr<pooled>> borrow();
     void give_back(std::unique_ptr<pooled> p);
     void watchdog_loop();
+    /// Borrows a connection, prepares and binds `q`, watches its deadline and stop token, and
+    /// runs `execute(statement)` under them; the connection goes back unless the client left.
+    template <typename T, typename Execute>
+    model::result<T> on_connection(const query& q, Execute&& execute);
 
     std::string name_;
     std::unique_ptr<database> db_;

@@ -36,6 +36,18 @@ model::result<positional_sql> snowflake_source::translate(std::string_view sql) 
 }
 
 model::result<model::table> snowflake_source::run(const query& q) {
+    auto request = to_request(q);
+    if (!request) return std::move(request).error();
+    return client_->execute(request.value(), q.deadline, q.stop);
+}
+
+model::result<stream_summary> snowflake_source::stream(const query& q, row_sink& sink) {
+    auto request = to_request(q);
+    if (!request) return std::move(request).error();
+    return client_->execute_stream(request.value(), q.deadline, q.stop, sink);
+}
+
+model::result<statement_request> snowflake_source::to_request(const query& q) {
     auto t = translate(q.sql);
     if (!t) return std::move(t).error();
     statement_request request;
@@ -58,7 +70,7 @@ model::result<model::table> snowflake_source::run(const query& q) {
                                 {}};
         request.bindings.push_back(to_binding(found->value));
     }
-    return client_->execute(request, q.deadline, q.stop);
+    return request;
 }
 
 }  // namespace frost::source::snowflake

@@ -29,6 +29,8 @@ public:
     [[nodiscard]] std::string_view name() const override { return name_; }
     [[nodiscard]] std::string_view dialect() const override { return "snowflake"; }
     [[nodiscard]] model::result<model::table> run(const query& q) override;
+    /// Streams the result partition by partition, in order (`sql_api_client::execute_stream`).
+    [[nodiscard]] model::result<stream_summary> stream(const query& q, row_sink& sink) override;
 
     /// The underlying client (counters, settings), for tests and health reports.
     [[nodiscard]] const sql_api_client& client() const noexcept { return *client_; }
@@ -37,6 +39,7 @@ private:
     snowflake_source(std::string name, std::unique_ptr<sql_api_client> client)
         : name_(std::move(name)), client_(std::move(client)) {}
     model::result<positional_sql> translate(std::string_view sql);
+    model::result<statement_request> to_request(const query& q);
 
     std::string name_;
     std::unique_ptr<sql_api_client> client_;

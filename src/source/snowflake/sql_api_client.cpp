@@ -240,13 +240,21 @@ void sql_api_client::cancel(const std::string& handle, const std::string& reques
 
 model::result<model::table> sql_api_client::execute(const statement_request& request, model::deadline deadline,
                                                     const std::stop_token& stop) {
+    std::string request_id;
+    auto finished = wait_for_result(request, deadline, stop, request_id);
+    if (!finished) return std::move(finished).error();
+    return collect(std::move(finished).value(), request_id, request.max_rows, deadline);
+}
+
+model::result<result_set> sql_api_client::wait_for_result(const statement_request& request, model::deadline deadline,
+                                                          const std::stop_token& stop, std::string& request_id) {
     ++counters_.statements;
     if (stop.stop_requested())
         return model::error{model::error_code::timeout, "the client went away before the query started", {}, {}};
     if (deadline.expired())
         return model::error{
             model::error_code::timeout, "the request's deadline passed before the query started", {}, {}};
-    const std::string request_id = random_uuid();
+    request_id = random_uuid();
     // Snowflake's own timeout backs up our cancel: a little past our deadline, never past the
     // configured statement timeout.
     const auto left = std::chrono::duration_cast<std::chrono::seconds>(deadline.remaining()) + std::chrono::seconds(2);
@@ -327,7 +335,78 @@ model::result<model::table> sql_api_client::execute(const statement_request& req
         }
         answer = std::move(polled).value();
     }
-    return collect(std::move(*finished), request_id, request.max_rows, deadline);
+    return std::move(*finished);
+}
+
+model::result<frost::source::stream_summary> sql_api_client::execute_stream(const statement_request& request,
+                                                                            model::deadline deadline,
+                                                                            const std::stop_token& stop,
+                                                                            frost::source::row_sink& sink) {
+    std::string request_id;
+    auto finished = wait_for_result(request, deadline, stop, request_id);
+    if (!finished) return std::move(finished).error();
+    result_set rs = std::move(finished).value();
+    // Snowflake says how many rows there are before any is sent: over the cap is refused whole.
+    if (rs.num_rows > static_cast<std::int64_t>(request.max_rows))
+        return model::error{model::error_code::result_too_large,
+                            "the query returned more than " + std::to_string(request.max_rows) + " rows",
+                            {},
+                            "narrow the query or raise the endpoint's max_export_rows"};
+    const std::size_t n = rs.partition_rows.size();
+    if (n > 1 && !valid_handle(rs.status.handle))
+        return model::error{model::error_code::source_error,
+                            "Snowflake sent a partitioned result without a valid statementHandle",
+                            {},
+                            {}};
+    frost::source::stream_summary summary;
+    if (!sink.begin(rs.first.columns)) {
+        summary.stopped = true;
+        return summary;
+    }
+    std::vector<std::vector<model::value>> batch = std::move(rs.first.rows);
+    for (std::size_t i = 1;; ++i) {
+        if (!batch.empty()) {
+            summary.rows += batch.size();
+            if (!sink.rows(batch)) {
+                summary.stopped = true;
+                return summary;
+            }
+        }
+        if (i >= n) break;
+        // One partition at a time, in order: memory is one partition, whatever the result's size.
+        if (stop.stop_requested())
+            return model::error{model::error_code::timeout, "the client went away during the export", {}, {}};
+        batch.clear();
+        exchange x{*this, deadline};
+        const auto url = settings_.base_url + "/api/v2/statements/" + rs.status.handle + "?requestId=" + request_id +
+                         "&partition=" + std::to_string(i);
+        auto read_partition = [&](const http_answer& a) -> std::optional<std::string> {
+            if (a.status != 200) return std::nullopt;
+            batch.clear();
+            auto ok = parse_partition(a.body, rs.columns, rs.partition_rows[i], batch);
+            if (!ok) {
+                batch.clear();
+                return ok.error().message;
+            }
+            return std::nullopt;
+        };
+        auto got = x.send(
+            "GET", [&](bool) -> const std::string& { return url; }, std::string(), read_partition);
+        ++counters_.partitions;
+        std::optional<model::error> err;
+        if (!got)
+            err = std::move(got).error();
+        else if (got.value().status != 200)
+            err = upstream_error(got.value());
+        if (err) {
+            err->message = "fetching result partition " + std::to_string(i) + ": " + err->message;
+            return std::move(*err);
+        }
+    }
+    if (static_cast<std::int64_t>(summary.rows) != rs.num_rows)
+        return model::error{
+            model::error_code::source_error, "Snowflake's partitions did not add up to numRows", {}, {}};
+    return summary;
 }
 
 model::result<model::table> sql_api_client::collect(result_set rs, const std::string& request_id, std::size_t max_rows,

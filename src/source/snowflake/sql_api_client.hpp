@@ -16,6 +16,7 @@
 #include "source/snowflake/response.hpp"
 #include "source/snowflake/settings.hpp"
 #include "source/snowflake/statement.hpp"
+#include "source/source.hpp"
 
 namespace frost::source::snowflake {
 
@@ -58,11 +59,25 @@ public:
     [[nodiscard]] model::result<model::table> execute(const statement_request& request, model::deadline deadline,
                                                       const std::stop_token& stop = {});
 
+    /// Runs `request` like `execute`, then hands the result to `sink` partition by partition, in
+    /// order, fetching the next only after the sink took the previous one: memory is one
+    /// partition. Over `request.max_rows` rows (Snowflake's `numRows`) fails before any row.
+    /// A partition that cannot be fetched after retries fails the stream after the partitions
+    /// before it were delivered; `stop` and the deadline end it between partitions.
+    [[nodiscard]] model::result<frost::source::stream_summary> execute_stream(const statement_request& request,
+                                                                              model::deadline deadline,
+                                                                              const std::stop_token& stop,
+                                                                              frost::source::row_sink& sink);
+
     [[nodiscard]] const client_counters& counters() const noexcept { return counters_; }
     [[nodiscard]] const snowflake_settings& settings() const noexcept { return settings_; }
 
 private:
     struct exchange;
+    /// Submits, polls until the result set is ready; `request_id` gets the id it used.
+    [[nodiscard]] model::result<result_set> wait_for_result(const statement_request& request,
+                                                            model::deadline deadline, const std::stop_token& stop,
+                                                            std::string& request_id);
     [[nodiscard]] model::result<model::table> collect(result_set rs, const std::string& request_id,
                                                       std::size_t max_rows, model::deadline deadline);
     void cancel(const std::string& handle, const std::string& request_id);

@@ -1,0 +1,220 @@
+#include "api/formats.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <type_traits>
+#include <variant>
+
+#include "api/render.hpp"
+#include "codec/utf8.hpp"
+
+namespace frost::api {
+
+namespace {
+
+bool needs_quotes(std::string_view s) noexcept {
+    return s.empty() || s.find_first_of(",\"\r\n") != std::string_view::npos;
+}
+
+// Appends `s` with each byte that is not part of a well-formed UTF-8 sequence replaced by U+FFFD,
+// and, when `quoted`, each double quote doubled.
+void append_clean(std::string& out, std::string_view s, bool quoted) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c < 0x80) {
+            out += static_cast<char>(c);
+            if (quoted && c == '"') out += '"';
+            ++i;
+            continue;
+        }
+        const std::size_t len = codec::utf8_sequence_length(s, i);
+        if (len != 0) {
+            out.append(s.data() + i, len);
+            i += len;
+        } else {
+            out += "\xef\xbf\xbd";
+            ++i;
+        }
+    }
+}
+
+}  // namespace
+
+std::string_view format_name(output_format f) noexcept {
+    switch (f) {
+        case output_format::json:
+            return "json";
+        case output_format::objects:
+            return "objects";
+        case output_format::ndjson:
+            return "ndjson";
+        case output_format::csv:
+            return "csv";
+    }
+    return "json";
+}
+
+std::optional<output_format> parse_format_name(std::string_view name) noexcept {
+    for (auto f : all_output_formats)
+        if (format_name(f) == name) return f;
+    return std::nullopt;
+}
+
+std::string_view media_type(output_format f) noexcept {
+    switch (f) {
+        case output_format::json:
+            return "application/json";
+        case output_format::objects:
+            return "application/vnd.frost.objects+json";
+        case output_format::ndjson:
+            return "application/x-ndjson";
+        case output_format::csv:
+            return "text/csv";
+    }
+    return "application/json";
+}
+
+std::string_view content_type(output_format f) noexcept {
+    return f == output_format::csv ? "text/csv; charset=utf-8" : media_type(f);
+}
+
+void append_csv_text(std::string& out, std::string_view s) {
+    if (!needs_quotes(s)) {
+        append_clean(out, s, false);
+        return;
+    }
+    out += '"';
+    append_clean(out, s, true);
+    out += '"';
+}
+
+void append_csv_value(std::string& out, const model::value& v, model::column_type type) {
+    std::visit(
+        [&](const auto& x) {
+            using T = std::decay_t<decltype(x)>;
+            if constexpr (std::is_same_v<T, std::monostate>) {
+                return;  // NULL: an empty field
+            } else if constexpr (std::is_same_v<T, std::string>) {
+                append_csv_text(out, x);
+            } else if constexpr (std::is_same_v<T, model::date>) {
+                out += model::format_date(x);
+            } else if constexpr (std::is_same_v<T, model::timestamp>) {
+                out += model::format_timestamp(x);
+            } else if constexpr (std::is_same_v<T, double>) {
+                // JSON has no NaN or infinity and answers null; CSV says the same with an empty field.
+                if (std::isfinite(x)) append_json_value(out, v, type);
+            } else {
+                // Numbers, decimals and booleans: JSON's text never holds a comma, quote or newline.
+                append_json_value(out, v, type);
+            }
+        },
+        v);
+}
+
+void append_json_object(std::string& out, std::span<const model::column> columns, std::span<const model::value> row) {
+    out += '{';
+    for (std::size_t c = 0; c < row.size(); ++c) {
+        if (c) out += ',';
+        append_json_string(out, columns[c].name);
+        out += ':';
+        append_json_value(out, row[c], columns[c].type);
+    }
+    out += '}';
+}
+
+row_encoder::row_encoder(output_format format, config::row_format shape) noexcept
+    : format_(format), shape_(format == output_format::objects ? config::row_format::objects : shape) {}
+
+void row_encoder::begin(std::string& out, std::span<const model::column> columns) {
+    first_row_ = true;
+    switch (format_) {
+        case output_format::json:
+        case output_format::objects:
+            out += "{\"result\":[";
+            break;
+        case output_format::ndjson:
+            break;
+        case output_format::csv:
+            for (std::size_t c = 0; c < columns.size(); ++c) {
+                if (c) out += ',';
+                append_csv_text(out, columns[c].name);
+            }
+            out += "\r\n";
+            break;
+    }
+}
+
+void row_encoder::row(std::string& out, std::span<const model::column> columns, std::span<const model::value> row) {
+    switch (format_) {
+        case output_format::json:
+        case output_format::objects:
+            if (!first_row_) out += ',';
+            if (shape_ == config::row_format::objects) {
+                append_json_object(out, columns, row);
+            } else {
+                out += '[';
+                for (std::size_t c = 0; c < row.size(); ++c) {
+                    if (c) out += ',';
+                    append_json_value(out, row[c], columns[c].type);
+                }
+                out += ']';
+            }
+            break;
+        case output_format::ndjson:
+            append_json_object(out, columns, row);
+            out += '\n';
+            break;
+        case output_format::csv:
+            for (std::size_t c = 0; c < row.size(); ++c) {
+                if (c) out += ',';
+                append_csv_value(out, row[c], columns[c].type);
+            }
+            out += "\r\n";
+            break;
+    }
+    first_row_ = false;
+}
+
+void row_encoder::rows(std::string& out, const model::table& t, std::size_t first, std::size_t last) {
+    last = std::min(last, t.rows.size());
+    for (std::size_t r = first; r < last; ++r) row(out, t.columns, t.rows[r]);
+}
+
+void row_encoder::end(std::string& out, long long time_ms, std::string_view next) {
+    switch (format_) {
+        case output_format::json:
+        case output_format::objects:
+            out += ']';
+            if (!next.empty()) {
+                out += ",\"next\":";
+                append_json_string(out, next);
+            }
+            out += ",\"time_ms\":";
+            out += std::to_string(time_ms);
+            out += '}';
+            break;
+        case output_format::ndjson:
+            if (!next.empty()) {
+                out += "{\"@next\":";
+                append_json_string(out, next);
+                out += "}\n";
+            }
+            break;
+        case output_format::csv:
+            break;
+    }
+}
+
+std::string encode_table(const model::table& t, output_format format, config::row_format shape, long long time_ms,
+                         std::string_view next) {
+    std::string out;
+    out.reserve(64 + t.rows.size() * (16 + 8 * t.columns.size()));
+    row_encoder e(format, shape);
+    e.begin(out, t.columns);
+    e.rows(out, t, 0, t.rows.size());
+    e.end(out, time_ms, next);
+    return out;
+}
+
+}  // namespace frost::api
