@@ -40,9 +40,10 @@ TEST(snapshots_config, loads_every_key) {
 
 TEST(snapshots_config, mistakes_name_file_line_and_key) {
     const std::pair<const char*, const char*> cases[] = {
-        {"  snapshots: {role: reader}\n", "t.yaml:8:14: serving.snapshots: url is required"},
-        {"  snapshots: {url: https://bucket/x/}\n", "t.yaml:8:20: serving.snapshots.url: expected s3://"},
-        {"  snapshots: {url: s3://Bad_Bucket/x/}\n", "t.yaml:8:20: serving.snapshots.url: the bucket name"},
+        // `snapshots:` is line 9 of the file (8 lines of `base` above it).
+        {"  snapshots: {role: reader}\n", "t.yaml:9:14: serving.snapshots: url is required"},
+        {"  snapshots: {url: https://bucket/x/}\n", "t.yaml:9:20: serving.snapshots.url: expected s3://"},
+        {"  snapshots: {url: s3://Bad_Bucket/x/}\n", "t.yaml:9:20: serving.snapshots.url: the bucket name"},
         {"  snapshots: {url: s3://bucket/x/, role: writer}\n", "serving.snapshots.role: expected reader, builder or both"},
         {"  snapshots: {url: s3://bucket/x/, poll: soon}\n", "serving.snapshots.poll: expected a duration"},
         {"  snapshots: {url: s3://bucket/x/, poll: 10ms}\n", "serving.snapshots.poll: at least 1s"},
