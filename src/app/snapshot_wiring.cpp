@@ -1,7 +1,7 @@
 #include "app/snapshot_wiring.hpp"
 
-#include <boost/json.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/json.hpp>
 
 #include <iostream>
 

@@ -34,8 +34,7 @@ model::result<s3_location> parse_s3_url(std::string_view url) {
     std::string_view prefix = url.substr(slash + 1);
     if (prefix.size() > 512) return url_error("the prefix is longer than 512 characters");
     for (unsigned char c : prefix)
-        if (!safe_key_char(c))
-            return url_error("the prefix may hold only letters, digits, '/' and !-_.*'()");
+        if (!safe_key_char(c)) return url_error("the prefix may hold only letters, digits, '/' and !-_.*'()");
     if (prefix.empty()) return loc;
     loc.prefix = std::string(prefix);
     if (loc.prefix.back() != '/') loc.prefix += '/';

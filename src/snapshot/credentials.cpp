@@ -94,8 +94,7 @@ bool plausible_key(std::string_view s) {
 
 std::optional<std::chrono::system_clock::time_point> parse_iso8601(std::string_view t) {
     // YYYY-MM-DDTHH:MM:SS[.fff][Z|+00:00]
-    if (t.size() < 19 || t[4] != '-' || t[7] != '-' || (t[10] != 'T' && t[10] != ' ') || t[13] != ':' ||
-        t[16] != ':')
+    if (t.size() < 19 || t[4] != '-' || t[7] != '-' || (t[10] != 'T' && t[10] != ' ') || t[13] != ':' || t[16] != ':')
         return std::nullopt;
     auto num = [&](std::size_t pos, std::size_t len, int lo, int hi) -> std::optional<int> {
         int v = 0;
@@ -188,8 +187,7 @@ credentials_chain::credentials_chain(credential_sources sources, std::chrono::se
 
 model::result<aws_credentials> credentials_chain::get() {
     std::lock_guard lock(mutex_);
-    if (cached_ && (!cached_->expires() ||
-                    std::chrono::system_clock::now() + refresh_margin_ < cached_->expiration))
+    if (cached_ && (!cached_->expires() || std::chrono::system_clock::now() + refresh_margin_ < cached_->expiration))
         return *cached_;
     auto fresh = resolve();
     if (!fresh) {

@@ -25,8 +25,8 @@ struct aws_credentials {
 /// their own lookup and loopback endpoints.
 struct credential_sources {
     std::function<std::string(std::string_view)> env;  ///< reads a variable ("" when unset)
-    std::string ecs_base = "http://169.254.170.2";       ///< prefix of AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
-    std::string region = "us-east-1";                    ///< for STS's regional endpoint
+    std::string ecs_base = "http://169.254.170.2";     ///< prefix of AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
+    std::string region = "us-east-1";                  ///< for STS's regional endpoint
     std::chrono::milliseconds timeout{5'000};
     /// The process environment: `getenv`, region from AWS_REGION / AWS_DEFAULT_REGION.
     static credential_sources from_environment();

@@ -77,7 +77,8 @@ std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
         // A new status line (after a 100 Continue): forget the previous headers.
         t->reply->headers.clear();
         const auto sp = line.find(' ');
-        t->status = sp == std::string_view::npos ? 0 : std::strtol(std::string(line.substr(sp + 1, 3)).c_str(), nullptr, 10);
+        t->status =
+            sp == std::string_view::npos ? 0 : std::strtol(std::string(line.substr(sp + 1, 3)).c_str(), nullptr, 10);
         return len;
     }
     const auto colon = line.find(':');

@@ -14,11 +14,11 @@ struct http_request {
     std::string method = "GET";  ///< GET, HEAD, PUT or POST
     std::string url;
     std::vector<std::pair<std::string, std::string>> headers;
-    std::string body;         ///< sent with PUT/POST when `body_file` is empty
-    std::string body_file;    ///< PUT: the body is streamed from this file
-    std::string sink_file;    ///< GET: a 200 body is written to this file instead of memory
-    std::string aws_sigv4;    ///< libcurl's `CURLOPT_AWS_SIGV4` ("aws:amz:<region>:s3"); empty: unsigned
-    std::string userpwd;      ///< "<key id>:<secret>" for signing; never logged
+    std::string body;       ///< sent with PUT/POST when `body_file` is empty
+    std::string body_file;  ///< PUT: the body is streamed from this file
+    std::string sink_file;  ///< GET: a 200 body is written to this file instead of memory
+    std::string aws_sigv4;  ///< libcurl's `CURLOPT_AWS_SIGV4` ("aws:amz:<region>:s3"); empty: unsigned
+    std::string userpwd;    ///< "<key id>:<secret>" for signing; never logged
     std::chrono::milliseconds timeout{60'000};
     std::size_t max_body = 16u << 20;  ///< an in-memory body larger than this fails the exchange
 };

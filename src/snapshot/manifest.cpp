@@ -81,7 +81,8 @@ model::result<manifest> parse_manifest(std::string_view json) {
     m.as_of = std::chrono::system_clock::time_point(std::chrono::milliseconds(as_of->as_int64()));
     m.version = std::string(version->as_string());
     // The version names the file's digest, so a manifest cannot point at another file's name.
-    if (m.version != version_name(m.as_of, m.sha256)) return manifest_error("version does not match as_of_ms and sha256");
+    if (m.version != version_name(m.as_of, m.sha256))
+        return manifest_error("version does not match as_of_ms and sha256");
     for (const auto& [name, rv] : rollups->as_object()) {
         if (!rv.is_int64() || rv.as_int64() <= 0) return manifest_error("rollup versions must be positive numbers");
         m.rollups[std::string(name)] = static_cast<std::uint64_t>(rv.as_int64());

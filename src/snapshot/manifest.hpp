@@ -17,7 +17,7 @@ inline constexpr std::string_view manifest_key = "latest.json";
 /// by version (`snapshots/<version>.duckdb`), so the manifest is the only object ever replaced.
 struct manifest {
     std::string version;  ///< "<as_of epoch ms, 13 digits>-<first 16 hex of the SHA-256>": sorts by age
-    std::chrono::system_clock::time_point as_of;  ///< the oldest source read among its rollups
+    std::chrono::system_clock::time_point as_of;   ///< the oldest source read among its rollups
     std::map<std::string, std::uint64_t> rollups;  ///< rollup name -> its version in the file
     std::string sha256;                            ///< of the whole file, lower-case hex
     std::uint64_t size = 0;                        ///< bytes

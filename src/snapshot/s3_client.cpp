@@ -40,7 +40,8 @@ std::string describe_error(long status, const std::string& body) {
         const std::string open = "<" + std::string(name) + ">", close = "</" + std::string(name) + ">";
         const auto a = body.find(open);
         const auto b = a == std::string::npos ? a : body.find(close, a);
-        return b == std::string::npos ? std::string() : body.substr(a + open.size(), std::min<std::size_t>(b - a - open.size(), 200));
+        return b == std::string::npos ? std::string()
+                                      : body.substr(a + open.size(), std::min<std::size_t>(b - a - open.size(), 200));
     };
     std::string out = "HTTP " + std::to_string(status);
     if (auto code = tag("Code"); !code.empty()) out += " " + code;

@@ -32,7 +32,9 @@ struct removed_on_exit {
     }
 };
 
-bool conflict(long status) { return status == 412 || status == 409; }
+bool conflict(long status) {
+    return status == 412 || status == 409;
+}
 
 }  // namespace
 
@@ -61,8 +63,7 @@ model::result<publish_outcome> snapshot_publisher::publish(const std::string& fi
 
     // Immutable: create only. 412 means this very file (same digest, same name) is there already.
     auto put = s3_->put_file(m.key(), pinned.path, m.sha256, put_condition::absent);
-    if (!put.ok() && !conflict(put.status))
-        return sharing_error("cannot upload " + m.key() + ": " + put.error);
+    if (!put.ok() && !conflict(put.status)) return sharing_error("cannot upload " + m.key() + ": " + put.error);
 
     const std::string body = to_json(m);
     for (int attempt = 0; attempt < 10; ++attempt) {
@@ -165,9 +166,8 @@ poll_result snapshot_reader::poll() {
 }
 
 poll_result snapshot_reader::download_and_install(const manifest& m, const std::string& etag) {
-    const std::string file = (std::filesystem::path(dir_) / ("frost-snapshot-" + m.version + "-" + unique_suffix() +
-                                                             ".duckdb"))
-                                 .string();
+    const std::string file =
+        (std::filesystem::path(dir_) / ("frost-snapshot-" + m.version + "-" + unique_suffix() + ".duckdb")).string();
     removed_on_exit cleanup{file};
     const auto started = std::chrono::steady_clock::now();
     auto got = s3_->get(m.key(), {}, file);
@@ -185,9 +185,9 @@ poll_result snapshot_reader::download_and_install(const manifest& m, const std::
     if (!digest || digest.value().size != m.size || digest.value().sha256 != m.sha256) {
         rejected_.insert(m.version);
         spdlog::error("snapshot {} rejected: {} (expected {} bytes, SHA-256 {}); still serving {}", m.version,
-                      !digest ? digest.error().message
-                              : "got " + std::to_string(digest.value().size) + " bytes, SHA-256 " +
-                                    digest.value().sha256,
+                      !digest
+                          ? digest.error().message
+                          : "got " + std::to_string(digest.value().size) + " bytes, SHA-256 " + digest.value().sha256,
                       m.size, m.sha256, installed_.empty() ? "(none)" : installed_);
         return poll_result::rejected;
     }

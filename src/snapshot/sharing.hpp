@@ -18,8 +18,8 @@ namespace frost::snapshot {
 
 /// What one publish did.
 struct publish_outcome {
-    manifest published;     ///< the snapshot uploaded
-    bool current = false;   ///< the manifest now names it (false: a newer one was there already)
+    manifest published;            ///< the snapshot uploaded
+    bool current = false;          ///< the manifest now names it (false: a newer one was there already)
     std::string manifest_version;  ///< the version the manifest names afterwards
     int conflicts = 0;             ///< conditional writes refused (412/409) and re-read
 };
@@ -41,8 +41,7 @@ public:
 
     /// Publishes the store's serving file as it is now (rollup versions and as-of time read
     /// from the store). Fails when the store keeps its rollups in memory or one is unbuilt.
-    [[nodiscard]] model::result<publish_outcome> publish_store(rollup::serving_store& store,
-                                                               const std::string& file);
+    [[nodiscard]] model::result<publish_outcome> publish_store(rollup::serving_store& store, const std::string& file);
 
 private:
     std::shared_ptr<s3_client> s3_;

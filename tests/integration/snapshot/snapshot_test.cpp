@@ -99,7 +99,8 @@ endpoints:
     sql: select count(*)::BIGINT as n, max(v) as hi from r
 serving:
   path: )" + serving_path + R"(
-  snapshots: {url: "s3://)" + bucket + "/" + prefix + R"(", role: )" + role + R"(, poll: 1s, fallback_build: )" +
+  snapshots: {url: "s3://)" + bucket +
+                             "/" + prefix + R"(", role: )" + role + R"(, poll: 1s, fallback_build: )" +
                              (fallback ? "true" : "false") + "}\n";
     auto cfg = config::load_text(text, "snapshot_test.yaml", "/");
     if (!cfg) throw std::runtime_error(cfg.error().message);
@@ -177,8 +178,8 @@ TEST(snapshots, builder_publishes_and_two_readers_serve_it_without_querying_the_
         reader.agent->start(false);
         EXPECT_EQ(reader.read(), builder.read()) << name;
         EXPECT_EQ(reader.store->current("r").version, builder.store->current("r").version);
-        EXPECT_EQ(reader.store->current("r").built_at, std::chrono::time_point_cast<std::chrono::milliseconds>(
-                                                           builder.store->current("r").built_at));
+        EXPECT_EQ(reader.store->current("r").built_at,
+                  std::chrono::time_point_cast<std::chrono::milliseconds>(builder.store->current("r").built_at));
         EXPECT_EQ(reader.source->calls.load(), 0) << name << " queried its source";
         EXPECT_EQ(reader.store->source_queries(), 0u);
     }
@@ -295,9 +296,8 @@ TEST(snapshots, two_racing_builders_leave_a_consistent_manifest_naming_the_newes
     ta.join();
     tb.join();
     ASSERT_EQ(all.size(), 12u);
-    const auto newest = *std::max_element(all.begin(), all.end(), [](const manifest& x, const manifest& y) {
-        return newer(y, x);
-    });
+    const auto newest =
+        *std::max_element(all.begin(), all.end(), [](const manifest& x, const manifest& y) { return newer(y, x); });
     const auto m = current_manifest(prefix);
     EXPECT_EQ(m.version, newest.version) << "conflicts seen: " << conflicts;
     // The object it names is there and is what the manifest says.

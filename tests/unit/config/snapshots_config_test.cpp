@@ -40,10 +40,12 @@ TEST(snapshots_config, loads_every_key) {
 
 TEST(snapshots_config, mistakes_name_file_line_and_key) {
     const std::pair<const char*, const char*> cases[] = {
-        {"  snapshots: {role: reader}\n", "t.yaml:8:14: serving.snapshots: url is required"},
-        {"  snapshots: {url: https://bucket/x/}\n", "t.yaml:8:20: serving.snapshots.url: expected s3://"},
-        {"  snapshots: {url: s3://Bad_Bucket/x/}\n", "t.yaml:8:20: serving.snapshots.url: the bucket name"},
-        {"  snapshots: {url: s3://bucket/x/, role: writer}\n", "serving.snapshots.role: expected reader, builder or both"},
+        // `snapshots:` is line 9 of the file (8 lines of `base` above it).
+        {"  snapshots: {role: reader}\n", "t.yaml:9:14: serving.snapshots: url is required"},
+        {"  snapshots: {url: https://bucket/x/}\n", "t.yaml:9:20: serving.snapshots.url: expected s3://"},
+        {"  snapshots: {url: s3://Bad_Bucket/x/}\n", "t.yaml:9:20: serving.snapshots.url: the bucket name"},
+        {"  snapshots: {url: s3://bucket/x/, role: writer}\n",
+         "serving.snapshots.role: expected reader, builder or both"},
         {"  snapshots: {url: s3://bucket/x/, poll: soon}\n", "serving.snapshots.poll: expected a duration"},
         {"  snapshots: {url: s3://bucket/x/, poll: 10ms}\n", "serving.snapshots.poll: at least 1s"},
         {"  snapshots: {url: s3://bucket/x/, fallback_build: maybe}\n", "serving.snapshots.fallback_build"},
@@ -54,8 +56,8 @@ TEST(snapshots_config, mistakes_name_file_line_and_key) {
         ASSERT_FALSE(c) << yaml;
         EXPECT_NE(c.error().message.find(expected), std::string::npos) << c.error().message;
     }
-    auto no_path = load_text(base.substr(0, base.find("  path:")) + "  snapshots: {url: s3://bucket/x/, role: builder}\n",
-                             "t.yaml", "/srv");
+    auto no_path = load_text(
+        base.substr(0, base.find("  path:")) + "  snapshots: {url: s3://bucket/x/, role: builder}\n", "t.yaml", "/srv");
     ASSERT_FALSE(no_path);
     EXPECT_NE(no_path.error().message.find("set serving.path"), std::string::npos) << no_path.error().message;
 }

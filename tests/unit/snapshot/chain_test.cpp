@@ -6,9 +6,9 @@
 #include <fstream>
 #include <map>
 
+#include "codec/utc_time.hpp"
 #include "fake_http.hpp"
 #include "snapshot/credentials.hpp"
-#include "codec/utc_time.hpp"
 
 namespace {
 
@@ -144,12 +144,13 @@ TEST(credentials_chain, container_failure_never_quotes_its_answer) {
 
 TEST(credentials_chain, web_identity_calls_sts_assume_role_with_web_identity) {
     fake_http sts([](const seen_request&) {
-        return canned_answer{200, "<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult><Credentials>"
-                                  "<AccessKeyId>ASIAWEB</AccessKeyId><SecretAccessKey>websecret</SecretAccessKey>"
-                                  "<SessionToken>webtoken</SessionToken><Expiration>" +
-                                      iso_in(std::chrono::hours(1)) +
-                                      "</Expiration></Credentials></AssumeRoleWithWebIdentityResult>"
-                                      "</AssumeRoleWithWebIdentityResponse>"};
+        return canned_answer{200,
+                             "<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult><Credentials>"
+                             "<AccessKeyId>ASIAWEB</AccessKeyId><SecretAccessKey>websecret</SecretAccessKey>"
+                             "<SessionToken>webtoken</SessionToken><Expiration>" +
+                                 iso_in(std::chrono::hours(1)) +
+                                 "</Expiration></Credentials></AssumeRoleWithWebIdentityResult>"
+                                 "</AssumeRoleWithWebIdentityResponse>"};
     });
     const auto token = temp_file("frost-web-token", "eyJhbGciOi.jwt+token/x=\n");
     snapshot::credentials_chain chain(sources_with({{"AWS_WEB_IDENTITY_TOKEN_FILE", token},
@@ -168,7 +169,8 @@ TEST(credentials_chain, web_identity_calls_sts_assume_role_with_web_identity) {
     const auto& body = seen[0].body;
     EXPECT_NE(body.find("Action=AssumeRoleWithWebIdentity"), std::string::npos) << body;
     EXPECT_NE(body.find("Version=2011-06-15"), std::string::npos);
-    EXPECT_NE(body.find("RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Ffrost%20reader"), std::string::npos) << body;
+    EXPECT_NE(body.find("RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Ffrost%20reader"), std::string::npos)
+        << body;
     EXPECT_NE(body.find("RoleSessionName=frost-test"), std::string::npos);
     EXPECT_NE(body.find("WebIdentityToken=eyJhbGciOi.jwt%2Btoken%2Fx%3D"), std::string::npos) << body;
     std::filesystem::remove(token);

@@ -110,8 +110,8 @@ private:
                 std::lock_guard lock(mutex_);
                 seen_.push_back(r);
             }
-            std::string res = "HTTP/1.1 " + std::to_string(a.status) + " X\r\nContent-Length: " +
-                              std::to_string(a.body.size()) + "\r\nConnection: close\r\n";
+            std::string res = "HTTP/1.1 " + std::to_string(a.status) +
+                              " X\r\nContent-Length: " + std::to_string(a.body.size()) + "\r\nConnection: close\r\n";
             for (const auto& [k, v] : a.headers) res += k + ": " + v + "\r\n";
             res += "\r\n" + (r.method == "HEAD" ? std::string() : a.body);
             (void)::send(c, res.data(), res.size(), MSG_NOSIGNAL);

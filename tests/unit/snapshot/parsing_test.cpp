@@ -58,10 +58,10 @@ TEST(s3_url, parses_bucket_and_prefix) {
 }
 
 TEST(s3_url, refuses_bad_urls) {
-    for (const char* bad : {"", "s3:/bucket/", "https://bucket/x/", "s3://", "s3://ab/", "s3://UPPER/x/",
-                            "s3://-bucket/x/", "s3://bucket-/x/", "s3://bu_cket/x/", "s3://bucket/a//b/",
-                            "s3://bucket/../x/", "s3://bucket/a/./b", "s3://bucket/sp ace/", "s3://bucket/a?b",
-                            "s3://bucket/a#b", "s3://bucket/%2e%2e/", "s3://bucket//"}) {
+    for (const char* bad :
+         {"", "s3:/bucket/", "https://bucket/x/", "s3://", "s3://ab/", "s3://UPPER/x/", "s3://-bucket/x/",
+          "s3://bucket-/x/", "s3://bu_cket/x/", "s3://bucket/a//b/", "s3://bucket/../x/", "s3://bucket/a/./b",
+          "s3://bucket/sp ace/", "s3://bucket/a?b", "s3://bucket/a#b", "s3://bucket/%2e%2e/", "s3://bucket//"}) {
         EXPECT_FALSE(config::parse_s3_url(bad)) << bad;
     }
     EXPECT_FALSE(config::parse_s3_url("s3://" + std::string(64, 'a') + "/x/"));
@@ -181,7 +181,8 @@ TEST(credentials_parsing, sts_xml) {
     EXPECT_EQ(c.value().session_token, "FwoGZX&token");
     EXPECT_EQ(c.value().expiration, std::chrono::sys_days(std::chrono::year(2026) / 12 / 2) + std::chrono::hours(2));
     auto e = snapshot::parse_sts_credentials(
-        "<ErrorResponse><Error><Code>ExpiredTokenException</Code><Message>Token expired</Message></Error></ErrorResponse>");
+        "<ErrorResponse><Error><Code>ExpiredTokenException</Code><Message>Token "
+        "expired</Message></Error></ErrorResponse>");
     ASSERT_FALSE(e);
     EXPECT_NE(e.error().message.find("ExpiredTokenException"), std::string::npos);
 }

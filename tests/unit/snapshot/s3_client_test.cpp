@@ -70,9 +70,12 @@ TEST(s3_client, put_is_signed_with_the_payload_digest) {
 }
 
 TEST(s3_client, create_only_put_and_file_upload) {
-    fake_http fake([](const seen_request&) { return canned_answer{412, "<Error><Code>PreconditionFailed</Code></Error>"}; });
+    fake_http fake([](const seen_request&) {
+        return canned_answer{412, "<Error><Code>PreconditionFailed</Code></Error>"};
+    });
     auto c = client_for(fake);
-    const auto path = (std::filesystem::temp_directory_path() / ("frost-s3-upload-" + std::to_string(::getpid()))).string();
+    const auto path =
+        (std::filesystem::temp_directory_path() / ("frost-s3-upload-" + std::to_string(::getpid()))).string();
     std::string bytes(100'000, 'x');
     bytes[5] = '\0';
     std::ofstream(path, std::ios::binary) << bytes;
@@ -111,7 +114,8 @@ TEST(s3_client, conditional_get_and_download_to_a_file) {
 TEST(s3_client, retries_503_but_not_403) {
     std::atomic<int> calls{0};
     fake_http fake([&](const seen_request& r) {
-        if (r.target.ends_with("/slow")) return ++calls < 3 ? canned_answer{503, "<Error><Code>SlowDown</Code></Error>"} : canned_answer{200, "ok"};
+        if (r.target.ends_with("/slow"))
+            return ++calls < 3 ? canned_answer{503, "<Error><Code>SlowDown</Code></Error>"} : canned_answer{200, "ok"};
         return canned_answer{403, "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"};
     });
     auto c = client_for(fake);
