@@ -198,6 +198,8 @@ int run(int argc, char** argv) {
     sync->add_option("-c,--config", config_path, "Config file (env FROST_CONFIG)");
     std::vector<std::string> sync_only;
     sync->add_option("-r,--rollup", sync_only, "Only this rollup (repeatable); default all");
+    bool sync_full = false;
+    sync->add_flag("--full", sync_full, "Rebuild incremental rollups whole instead of their lookback window");
 
     auto* lambda =
         cli.add_subcommand("lambda", "Answer AWS Lambda events (automatic when AWS_LAMBDA_RUNTIME_API is set)");
@@ -216,7 +218,7 @@ int run(int argc, char** argv) {
     if (*seed) return run_seed(out, trips, seed_value, if_missing, memory_limit);
     if (*check) return run_check(config_path, check_build);
     if (*lambda) return app::run_lambda(config_path);
-    if (*sync) return app::run_sync(config_path, sync_only);
+    if (*sync) return app::run_sync(config_path, sync_only, sync_full);
     if (*openapi) return app::run_openapi_verb(config_path, openapi_options);
     if (*load) return app::run_load_verb(*load, load_options);
     return 1;
