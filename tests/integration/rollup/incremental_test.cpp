@@ -13,6 +13,9 @@
 #include <set>
 #include <thread>
 
+#include "api/service.hpp"
+#include "api/worker_pool.hpp"
+#include "app/guard_rails.hpp"
 #include "emulators/snowflake/emulator.hpp"
 #include "integration/snowflake/fixture.hpp"
 #include "rollup/serving_store.hpp"
@@ -69,6 +72,7 @@ std::string make_events_db(const std::filesystem::path& dir) {
 // The store's config: `inc` refreshes incrementally (lookback 2d), `oracle` always in full.
 config::config make_config(const std::string& serving_path) {
     const std::string text = R"(
+server: {access_log: false}
 sources:
   wh: {type: duckdb, path: ":memory:"}
 rollups:
@@ -89,7 +93,12 @@ rollups:
 endpoints:
   - path: /inc
     rollup: inc
-    sql: select * from inc
+    sql: select * from inc where day >= '2020-01-01'::DATE
+  - path: /live
+    source: wh
+    sql:
+      duckdb: select count(*)::BIGINT as n from demo.events
+      snowflake: select count(*) as n from demo.events
 )";
     auto cfg = config::load_text(text, "incremental_test.yaml", "/");
     if (!cfg) throw std::runtime_error(cfg.error().message);
@@ -335,6 +344,79 @@ TEST(incremental_rollup, a_failed_first_build_is_retried_with_backoff_from_one_s
         std::this_thread::sleep_for(50ms);
     EXPECT_EQ(store.value()->current("inc").version, 1u);
     EXPECT_LT(std::chrono::steady_clock::now() - started, 10s);  // not the 60 minutes of `refresh`
+}
+
+// The value of one series in a /metrics text (-1 when absent).
+double metric(const std::string& text, const std::string& series) {
+    const auto at = text.find("\n" + series + " ");
+    if (at == std::string::npos) return -1;
+    return std::stod(text.substr(at + series.size() + 2));
+}
+
+// Issue 12's goal, stated in docs/operations.md: rollup-backed calls make 0 warehouse statements.
+// The emulator's own execution count is the oracle; /metrics must agree with it.
+TEST(rollup_cost, rollup_routes_make_zero_warehouse_statements_and_metrics_count_the_rest) {
+    temp_dir dir("cost");
+    emu::emulator_options o;
+    o.database_path = make_events_db(dir.path);
+    o.public_keys_pem = {frost::testing::snowflake_keys::keys().public_pem};
+    o.sync_wait = 200ms;
+    emu::emulator e(o);
+    auto wh = frost::source::snowflake::snowflake_source::open("wh", sft::resolved_settings(e));
+    ASSERT_TRUE(wh) << wh.error().message;
+    std::shared_ptr<frost::source::source> src(std::move(wh).value());
+    const auto cfg = std::make_shared<const config::config>(make_config(""));
+    auto opened = serving_store::open(*cfg, {{"wh", src}}, manual);
+    ASSERT_TRUE(opened) << opened.error().message;
+    auto store = opened.value();
+    api::worker_pool workers(2, 64);
+    auto svc = api::service::create(cfg, {{"wh", src}}, workers, store);
+    ASSERT_TRUE(svc) << svc.error().message;
+    auto rails = app::install_guard_rails(cfg, *svc.value(), workers, nullptr);
+    ASSERT_TRUE(rails) << rails.error().message;
+    auto scrape = [&] {
+        api::request r;
+        r.target = "/metrics";
+        return std::string(svc.value()->handle_sync(std::move(r)).body_view());
+    };
+    const std::string live = R"(frost_warehouse_statements_total{source="wh",purpose="live"})";
+    const std::string full = R"(frost_warehouse_statements_total{source="wh",purpose="rollup_full"})";
+    const std::string incremental = R"(frost_warehouse_statements_total{source="wh",purpose="rollup_incremental"})";
+
+    const auto executions = e.executions();
+    const auto before = scrape();
+    EXPECT_GE(metric(before, full), 2.0);  // the two first builds
+    for (int i = 0; i < 200; ++i) {
+        api::request r;
+        r.target = "/inc";
+        const auto res = svc.value()->handle_sync(std::move(r));
+        ASSERT_EQ(res.status, 200);
+        ASSERT_EQ(res.header("X-Data-Version"), "inc@1");
+    }
+    EXPECT_EQ(e.executions(), executions);  // not one statement reached the warehouse
+    const auto after = scrape();
+    EXPECT_EQ(metric(after, live), metric(before, live));
+    EXPECT_EQ(metric(after, full), metric(before, full));
+    EXPECT_EQ(metric(after, incremental), metric(before, incremental));
+
+    // A live call is one statement, an incremental refresh another: both counted, by purpose.
+    api::request r;
+    r.target = "/live";
+    ASSERT_EQ(svc.value()->handle_sync(std::move(r)).status, 200);
+    ASSERT_TRUE(store->refresh("inc"));
+    EXPECT_EQ(e.executions(), executions + 2);
+    const auto last = scrape();
+    EXPECT_EQ(metric(last, live), metric(before, live) + 1);
+    EXPECT_EQ(metric(last, incremental), metric(before, incremental) + 1);
+    EXPECT_EQ(metric(last, R"(frost_rollup_refresh_outcomes_total{rollup="inc",kind="incremental",outcome="ok"})"), 1.0);
+    EXPECT_EQ(metric(last, R"(frost_rollup_refresh_outcomes_total{rollup="inc",kind="full",outcome="ok"})"), 1.0);
+    EXPECT_EQ(metric(last, R"(frost_rollup_last_refresh_rows_fetched{rollup="inc"})"), 3.0);  // days 28..30
+    EXPECT_EQ(metric(last, R"(frost_rollup_last_refresh_ok{rollup="inc"})"), 1.0);
+    EXPECT_GE(metric(last, R"(frost_rollup_last_refresh_seconds{rollup="inc"})"), 0.0);
+    EXPECT_GE(metric(last, R"(frost_rollup_age_seconds{rollup="inc"})"), 0.0);
+    EXPECT_GT(metric(last, R"(frost_warehouse_rows_received_total{source="wh",purpose="rollup_incremental"})"), 0.0);
+    EXPECT_GT(metric(last, R"(frost_warehouse_bytes_received_total{source="wh",purpose="rollup_full"})"), 0.0);
+    EXPECT_GT(metric(last, R"(frost_warehouse_seconds_total{source="wh",purpose="live"})"), 0.0);
 }
 
 }  // namespace
