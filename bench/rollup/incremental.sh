@@ -25,15 +25,16 @@ sed -e "s|path: ../data/citibike.duckdb|path: $tmp/citibike.duckdb|" \
     -e "s|path: ../data/serving.duckdb|path: $tmp/serving.duckdb|" config/frost.yaml >"$tmp/frost.yaml"
 grep -q "$tmp/citibike.duckdb" "$tmp/frost.yaml" || { echo "config/frost.yaml: source path not found" >&2; exit 1; }
 
-sync() {  # prints: kind rows_fetched seconds
+sync() {  # prints: kind rows_fetched refresh_seconds source_seconds
   local line
   line=$("$FROST" sync --config "$tmp/frost.yaml" "$@" 2>&1 | grep trips_by_day | tail -1)
   echo "$line" >&2
-  local kind rows secs
+  local kind rows secs source
   kind=$(sed -E 's/.*; (incremental|full).*/\1/' <<<"$line")
   rows=$(sed -E 's/.*: ([0-9]+) rows \(.*/\1/' <<<"$line")
   secs=$(sed -E 's/.* in ([0-9.]+) s;.*/\1/' <<<"$line")
-  echo "$kind $rows $secs"
+  source=$(sed -E 's/.*; source ([0-9.]+) s$/\1/' <<<"$line")
+  echo "$kind $rows $secs $source"
 }
 
 sync >/dev/null  # the first build is full
@@ -50,20 +51,20 @@ per_day=$((n / 2526 + 1))
 } >"$tmp/202005-day.csv"
 "$FROST" load trips "$tmp/202005-day.csv" --into "$tmp/citibike.duckdb" >/dev/null 2>&1
 
-echo "| run | incremental: rows fetched | incremental: s | full: rows fetched | full: s |"
-echo "|---|---:|---:|---:|---:|"
-inc_times=() full_times=()
+echo "| run | incremental: rows fetched | incremental: refresh s | incremental: source s | full: rows fetched | full: refresh s | full: source s |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
+inc_times=() full_times=() inc_src=() full_src=()
 for i in $(seq "$RUNS"); do
-  read -r ik ir is < <(sync)
-  read -r fk fr fs < <(sync --full)
+  read -r ik ir is isrc < <(sync)
+  read -r fk fr fs fsrc < <(sync --full)
   [ "$ik" = incremental ] && [ "$fk" = full ] || { echo "unexpected refresh kinds: $ik $fk" >&2; exit 1; }
-  inc_times+=("$is") full_times+=("$fs")
-  echo "| $i | $ir | $is | $fr | $fs |"
+  inc_times+=("$is") full_times+=("$fs") inc_src+=("$isrc") full_src+=("$fsrc")
+  echo "| $i | $ir | $is | $isrc | $fr | $fs | $fsrc |"
 done
-python3 - "${inc_times[*]}" "${full_times[*]}" <<'PY'
+python3 - "${inc_times[*]}" "${full_times[*]}" "${inc_src[*]}" "${full_src[*]}" <<'PY'
 import statistics, sys
-inc = [float(x) for x in sys.argv[1].split()]
-full = [float(x) for x in sys.argv[2].split()]
-mi, mf = statistics.median(inc), statistics.median(full)
-print(f"median refresh: incremental {mi:.2f} s, full {mf:.2f} s; incremental takes {mi / mf:.3f}x of a full rebuild's time (1/{mf / mi:.0f})")
+med = lambda s: statistics.median(float(x) for x in s.split())
+mi, mf, si, sf = (med(a) for a in sys.argv[1:5])
+print(f"median refresh: incremental {mi:.2f} s, full {mf:.2f} s: {mi / mf:.3f}x (1/{mf / mi:.1f})")
+print(f"median source time: incremental {si:.2f} s, full {sf:.2f} s: {si / sf:.3f}x (1/{sf / max(si, 0.005):.1f})")
 PY

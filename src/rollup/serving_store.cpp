@@ -665,7 +665,9 @@ model::result<std::uint64_t> serving_store::build_and_swap(rollup_state& r, cons
     frost::source::query q{r.sql, params, model::deadline::after(std::chrono::minutes(30)), tag, r.cfg.max_rows};
     source_queries_.fetch_add(1);
     const auto query_started = std::chrono::steady_clock::now();
-    auto result = r.src->run_detached(q);
+    // A full build scans the history: detached, so its working memory is handed back. The
+    // window's scan is small and gains from the source's warm instance.
+    auto result = win ? r.src->run(q) : r.src->run_detached(q);
     report.source_time = std::chrono::steady_clock::now() - query_started;
     frost::source::process_usage().record(
         r.src->name(), win ? frost::source::purpose::rollup_incremental : frost::source::purpose::rollup_full, result,
