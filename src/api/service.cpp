@@ -436,9 +436,9 @@ service::answer service::run_query(const route& rt, const std::vector<source::pa
             }
         } else {
             table = rt.src->run(q);
-            source::process_usage().record(rt.src->name(), source::purpose::live, table,
-                                           std::chrono::duration_cast<std::chrono::nanoseconds>(model::clock::now() -
-                                                                                                query_started));
+            source::process_usage().record(
+                rt.src->name(), source::purpose::live, table,
+                std::chrono::duration_cast<std::chrono::nanoseconds>(model::clock::now() - query_started));
         }
         a.query_time = model::clock::now() - query_started;
         if (!table) {

@@ -103,8 +103,8 @@ struct cache_config {
 /// source only for rows whose `key` is at least the watermark (the largest key held) minus
 /// `lookback`, bound to `$since` in the rollup's SQL, and replaces those keys (docs/caching.md).
 struct incremental_config {
-    std::string key;                            ///< a DATE or TIMESTAMP column of the rollup's result
-    std::chrono::milliseconds lookback{0};      ///< how far behind the watermark rows are re-fetched
+    std::string key;                        ///< a DATE or TIMESTAMP column of the rollup's result
+    std::chrono::milliseconds lookback{0};  ///< how far behind the watermark rows are re-fetched
 };
 
 /// A rollup (`rollups:`): an aggregate table built from a source's SQL into Frost's local

@@ -539,7 +539,8 @@ void read_incremental(const reader& r, const YAML::Node& node, const std::string
         if (!inc.IsMap()) r.fail(inc, at, "expected a mapping {key: <column>, lookback: <duration>}");
         r.only_keys(inc, at, {"key", "lookback"});
         if (!inc["key"]) r.fail(inc, at, "missing key \"key\" (the DATE or TIMESTAMP column the watermark is kept on)");
-        if (!inc["lookback"]) r.fail(inc, at, "missing key \"lookback\" (e.g. 3d: how far behind the watermark to re-fetch)");
+        if (!inc["lookback"])
+            r.fail(inc, at, "missing key \"lookback\" (e.g. 3d: how far behind the watermark to re-fetch)");
         incremental_config ic;
         ic.key = r.text(inc["key"], at + ".key");
         if (!valid_identifier(ic.key)) r.fail(inc["key"], at + ".key", "expected a column name (letters, digits, _)");
@@ -558,7 +559,8 @@ void read_incremental(const reader& r, const YAML::Node& node, const std::string
             for (const auto& kv : sql) require_since(kv.second, where + ".sql." + kv.first.as<std::string>());
     }
     if (const auto& full = node["full_refresh"]) {
-        if (!c.incremental) r.fail(full, where + ".full_refresh", "full_refresh needs incremental (every refresh is full)");
+        if (!c.incremental)
+            r.fail(full, where + ".full_refresh", "full_refresh needs incremental (every refresh is full)");
         c.full_refresh = long_duration(r, full, where + ".full_refresh");
         if (*c.full_refresh < c.refresh)
             r.fail(full, where + ".full_refresh", "full_refresh must not be shorter than refresh");

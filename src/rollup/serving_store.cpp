@@ -465,7 +465,7 @@ refresh_stats serving_store::stats(std::string_view rollup) const {
 }
 
 model::result<std::optional<serving_store::window>> serving_store::incremental_window(const rollup_state& r,
-                                                                                     std::string& why_full) const {
+                                                                                      std::string& why_full) const {
     if (!r.cfg.incremental) return std::optional<window>();
     std::uint64_t held = 0;
     {
@@ -501,7 +501,8 @@ model::result<std::optional<serving_store::window>> serving_store::incremental_w
         why_full = "the held version is empty";
         return std::optional<window>();
     }
-    return store_error("rollup " + r.cfg.name + ": incremental key \"" + inc.key + "\" is not a DATE or TIMESTAMP column");
+    return store_error("rollup " + r.cfg.name + ": incremental key \"" + inc.key +
+                       "\" is not a DATE or TIMESTAMP column");
 }
 
 model::result<serving_store::generation> serving_store::write_generation(const rollup_state& r,
@@ -623,7 +624,8 @@ model::result<std::size_t> check_key(const std::string& rollup, const config::in
     std::size_t col = 0;
     while (col < t.columns.size() && !same_name(t.columns[col].name, inc.key)) ++col;
     if (col == t.columns.size())
-        return store_error("rollup " + rollup + ": the incremental key \"" + inc.key + "\" is not a column of its result");
+        return store_error("rollup " + rollup + ": the incremental key \"" + inc.key +
+                           "\" is not a column of its result");
     const auto type = t.columns[col].type;
     if (type != model::column_type::date && type != model::column_type::timestamp)
         return store_error("rollup " + rollup + ": the incremental key \"" + inc.key +
@@ -635,8 +637,7 @@ model::result<std::size_t> check_key(const std::string& rollup, const config::in
                                std::to_string(i + 1) + "; it must never be");
         if (since && before(v, *since))
             return store_error("rollup " + rollup + ": the source returned a row with " + inc.key +
-                               " before $since; its SQL must filter on $since (e.g. where " + inc.key +
-                               " >= $since)");
+                               " before $since; its SQL must filter on $since (e.g. where " + inc.key + " >= $since)");
     }
     return col;
 }

@@ -46,12 +46,12 @@ enum class refresh_kind {
 /// What one refresh did, for `frost sync`, metrics and logs.
 struct refresh_report {
     bool ok = false;
-    bool incremental = false;              ///< only rows with key >= `since` were fetched
-    std::string since;                     ///< the `$since` bound, as text (incremental rollups)
-    std::string why_full;                  ///< why an incremental rollup was rebuilt in full
-    std::uint64_t rows_fetched = 0;        ///< rows received from the source
-    std::uint64_t bytes_fetched = 0;       ///< their size as held (`source::result_bytes`)
-    std::uint64_t rows_held = 0;           ///< rows of the rollup in the new version
+    bool incremental = false;                 ///< only rows with key >= `since` were fetched
+    std::string since;                        ///< the `$since` bound, as text (incremental rollups)
+    std::string why_full;                     ///< why an incremental rollup was rebuilt in full
+    std::uint64_t rows_fetched = 0;           ///< rows received from the source
+    std::uint64_t bytes_fetched = 0;          ///< their size as held (`source::result_bytes`)
+    std::uint64_t rows_held = 0;              ///< rows of the rollup in the new version
     std::chrono::nanoseconds source_time{0};  ///< waiting for the source's answer
     std::chrono::nanoseconds duration{0};     ///< the whole refresh, query to swap
     std::chrono::system_clock::time_point finished{};
@@ -152,7 +152,7 @@ private:
         std::chrono::steady_clock::time_point next_refresh{};
         /// When the next scheduled refresh of an incremental rollup is a full one.
         std::chrono::steady_clock::time_point next_full = std::chrono::steady_clock::time_point::max();
-        std::chrono::milliseconds retry_delay{1000};       ///< next wait after a failed first build
+        std::chrono::milliseconds retry_delay{1000};  ///< next wait after a failed first build
         refresh_stats stats;
     };
     /// Where an incremental refresh starts: `since` bound, and the text shown for it.

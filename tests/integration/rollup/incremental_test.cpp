@@ -109,8 +109,8 @@ endpoints:
 
 // A rollup's rows as text lines, ordered by day: the comparison is of values, not of types.
 std::vector<std::string> lines(serving_store& store, const std::string& rollup) {
-    const std::string sql = "select day::VARCHAR || '|' || n::VARCHAR || '|' || total::VARCHAR from " + rollup +
-                            " order by day";
+    const std::string sql =
+        "select day::VARCHAR || '|' || n::VARCHAR || '|' || total::VARCHAR from " + rollup + " order by day";
     frost::source::query q{sql, {}, model::deadline::after(10s), "test", 100'000};
     auto t = store.run(q);
     if (!t) throw std::runtime_error(t.error().message);
@@ -135,7 +135,8 @@ void run_rounds(frost::source::source& src, serving_store& store, std::uint64_t 
     std::int32_t last = first + 29;  // the source's largest day, tracked here
     std::int64_t next_v = 1000;
     ASSERT_EQ(lines(store, "inc"), lines(store, "oracle"));
-    const auto ledger_before = frost::source::process_usage().total(src.name(), frost::source::purpose::rollup_incremental);
+    const auto ledger_before =
+        frost::source::process_usage().total(src.name(), frost::source::purpose::rollup_incremental);
     int incremental_refreshes = 0;
     for (int round = 0; round < 100; ++round) {
         const std::int32_t watermark = last;  // what `inc` holds now
@@ -147,8 +148,8 @@ void run_rounds(frost::source::source& src, serving_store& store, std::uint64_t 
             const std::int32_t d = new_day ? watermark + std::uniform_int_distribution<int>(1, 3)(rng)
                                            : std::uniform_int_distribution<std::int32_t>(since, watermark)(rng);
             last = std::max(last, d);
-            values += (values.empty() ? "" : ", ") + std::string("(") + day_text(d) + ", " + std::to_string(next_v++) +
-                      ")";
+            values +=
+                (values.empty() ? "" : ", ") + std::string("(") + day_text(d) + ", " + std::to_string(next_v++) + ")";
         }
         if (!values.empty()) exec(src, "insert into demo.events values " + values);
         if (std::uniform_int_distribution<int>(0, 2)(rng) == 0) {
@@ -202,7 +203,8 @@ void run_rounds(frost::source::source& src, serving_store& store, std::uint64_t 
     const auto stats = store.stats("inc");
     EXPECT_EQ(stats.incremental_ok, static_cast<std::uint64_t>(incremental_refreshes));
     EXPECT_EQ(stats.incremental_failed, 0u);
-    const auto ledger_after = frost::source::process_usage().total(src.name(), frost::source::purpose::rollup_incremental);
+    const auto ledger_after =
+        frost::source::process_usage().total(src.name(), frost::source::purpose::rollup_incremental);
     EXPECT_EQ(ledger_after.statements - ledger_before.statements, static_cast<std::uint64_t>(incremental_refreshes));
 }
 
@@ -408,7 +410,8 @@ TEST(rollup_cost, rollup_routes_make_zero_warehouse_statements_and_metrics_count
     const auto last = scrape();
     EXPECT_EQ(metric(last, live), metric(before, live) + 1);
     EXPECT_EQ(metric(last, incremental), metric(before, incremental) + 1);
-    EXPECT_EQ(metric(last, R"(frost_rollup_refresh_outcomes_total{rollup="inc",kind="incremental",outcome="ok"})"), 1.0);
+    EXPECT_EQ(metric(last, R"(frost_rollup_refresh_outcomes_total{rollup="inc",kind="incremental",outcome="ok"})"),
+              1.0);
     EXPECT_EQ(metric(last, R"(frost_rollup_refresh_outcomes_total{rollup="inc",kind="full",outcome="ok"})"), 1.0);
     EXPECT_EQ(metric(last, R"(frost_rollup_last_refresh_rows_fetched{rollup="inc"})"), 3.0);  // days 28..30
     EXPECT_EQ(metric(last, R"(frost_rollup_last_refresh_ok{rollup="inc"})"), 1.0);

@@ -14,7 +14,8 @@ std::string with_rollup(const std::string& extra, const std::string& sql = "sele
            "rollups:\n"
            "  daily:\n"
            "    source: db\n"
-           "    sql: " + sql + "\n" + extra +
+           "    sql: " +
+           sql + "\n" + extra +
            "endpoints:\n"
            "  - path: /x\n"
            "    rollup: daily\n"
@@ -22,8 +23,9 @@ std::string with_rollup(const std::string& extra, const std::string& sql = "sele
 }
 
 TEST(incremental_config, parses_key_lookback_in_days_and_full_refresh) {
-    auto cfg = load_text(with_rollup("    incremental: {key: day, lookback: 3d}\n    refresh: 5m\n    full_refresh: 24h\n"),
-                         "t.yaml", "/");
+    auto cfg =
+        load_text(with_rollup("    incremental: {key: day, lookback: 3d}\n    refresh: 5m\n    full_refresh: 24h\n"),
+                  "t.yaml", "/");
     ASSERT_TRUE(cfg) << cfg.error().message;
     const auto& r = cfg.value().rollups.at(0);
     ASSERT_TRUE(r.incremental);
@@ -33,7 +35,8 @@ TEST(incremental_config, parses_key_lookback_in_days_and_full_refresh) {
     ASSERT_TRUE(r.full_refresh);
     EXPECT_EQ(*r.full_refresh, std::chrono::hours(24));
 
-    auto hours = load_text(with_rollup("    incremental: {key: day, lookback: 36h}\n    full_refresh: 7d\n"), "t.yaml", "/");
+    auto hours =
+        load_text(with_rollup("    incremental: {key: day, lookback: 36h}\n    full_refresh: 7d\n"), "t.yaml", "/");
     ASSERT_TRUE(hours) << hours.error().message;
     EXPECT_EQ(hours.value().rollups.at(0).incremental->lookback, std::chrono::hours(36));
     EXPECT_EQ(*hours.value().rollups.at(0).full_refresh, std::chrono::hours(24 * 7));
@@ -59,7 +62,8 @@ TEST(incremental_config, mistakes_are_refused_with_file_line_and_key) {
         {"    incremental: {key: day}\n", since_sql, "t.yaml:7:", "missing key \"lookback\""},
         {"    incremental: {lookback: 3d}\n", since_sql, "t.yaml:7:", "missing key \"key\""},
         {"    incremental: {key: day, lookback: 3d, window: 2}\n", since_sql, "t.yaml:7:", "unknown key \"window\""},
-        {"    incremental: {key: day, lookback: 3 days}\n", since_sql, "t.yaml:7:", "rollups.daily.incremental.lookback"},
+        {"    incremental: {key: day, lookback: 3 days}\n", since_sql,
+         "t.yaml:7:", "rollups.daily.incremental.lookback"},
         {"    incremental: {key: day, lookback: 1000000d}\n", since_sql, "t.yaml:7:", "at most 99999d"},
         {"    incremental: {key: \"day; drop\", lookback: 3d}\n", since_sql, "t.yaml:7:", "expected a column name"},
         {"    incremental: day\n", since_sql, "t.yaml:7:", "expected a mapping"},
@@ -67,8 +71,8 @@ TEST(incremental_config, mistakes_are_refused_with_file_line_and_key) {
         {"    incremental: {key: day, lookback: 3d}\n", "select day from t where day >= $since and x = $other",
          "t.yaml:6:", "$other is not allowed"},
         {"    full_refresh: 24h\n", "select 1 as day", "t.yaml:7:", "full_refresh needs incremental"},
-        {"    incremental: {key: day, lookback: 3d}\n    refresh: 2h\n    full_refresh: 1h\n", since_sql, "t.yaml:9:",
-         "must not be shorter than refresh"},
+        {"    incremental: {key: day, lookback: 3d}\n    refresh: 2h\n    full_refresh: 1h\n", since_sql,
+         "t.yaml:9:", "must not be shorter than refresh"},
         {"", since_sql, "t.yaml:6:", "$since is not allowed"},  // $since without incremental
     };
     for (const auto& c : cases) {
