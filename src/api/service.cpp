@@ -14,6 +14,7 @@
 #include "cache/entry_reply.hpp"
 #include "codec/utc_time.hpp"
 #include "rollup/serving_store.hpp"
+#include "source/usage.hpp"
 
 namespace frost::api {
 
@@ -483,6 +484,9 @@ service::answer service::run_query(const route& rt, const std::vector<source::pa
             }
         } else {
             table = rt.src->run(q);
+            source::process_usage().record(
+                rt.src->name(), source::purpose::live, table,
+                std::chrono::duration_cast<std::chrono::nanoseconds>(model::clock::now() - query_started));
         }
         a.query_time = model::clock::now() - query_started;
         if (!table) {

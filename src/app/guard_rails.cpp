@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "app/cost_metrics.hpp"
 #include "rollup/serving_store.hpp"
 #include "source/breaker.hpp"
 
@@ -31,6 +32,7 @@ void add_cache_and_rollup_gauges(api::service& svc, observe::metrics& m, observe
         return all > 0 ? hits / all : 0.0;
     });
 
+    add_cost_metrics(svc, m);
     const rollup::serving_store* store = svc.serving_store();
     if (!store) return;
     m.add_counter(

@@ -240,6 +240,8 @@ int run(int argc, char** argv) {
     sync->add_option("-r,--rollup", sync_only, "Only this rollup (repeatable); default all");
     bool sync_publish = false;
     sync->add_flag("--publish", sync_publish, "Then publish the serving file to serving.snapshots (S3)");
+    bool sync_full = false;
+    sync->add_flag("--full", sync_full, "Rebuild incremental rollups whole instead of their lookback window");
 
     auto* lambda =
         cli.add_subcommand("lambda", "Answer AWS Lambda events (automatic when AWS_LAMBDA_RUNTIME_API is set)");
@@ -261,7 +263,7 @@ int run(int argc, char** argv) {
         std::signal(SIGHUP, SIG_IGN);
         return app::run_lambda(config_path);
     }
-    if (*sync) return app::run_sync(config_path, sync_only, sync_publish);
+    if (*sync) return app::run_sync(config_path, sync_only, sync_full, sync_publish);
     if (*openapi) return app::run_openapi_verb(config_path, openapi_options);
     if (*load) return app::run_load_verb(*load, load_options);
     return 1;

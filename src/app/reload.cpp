@@ -39,12 +39,22 @@ bool same_source(const config::source_config& a, const config::source_config& b)
 
 bool same_rollups(const config::config& a, const config::config& b) {
     if (std::tie(a.serving.path, a.serving.options) != std::tie(b.serving.path, b.serving.options)) return false;
+    // Snapshot sharing feeds the store: a change to it is a change to the store.
+    const auto &sa = a.serving.snapshots, &sb = b.serving.snapshots;
+    if (sa.has_value() != sb.has_value()) return false;
+    if (sa && std::tie(sa->url, sa->role, sa->poll, sa->fallback_build) !=
+                  std::tie(sb->url, sb->role, sb->poll, sb->fallback_build))
+        return false;
     if (a.rollups.size() != b.rollups.size()) return false;
     // Every field of `rollup_config`, as above.
     for (std::size_t i = 0; i < a.rollups.size(); ++i) {
         const auto &x = a.rollups[i], &y = b.rollups[i];
-        if (std::tie(x.name, x.source, x.sql, x.refresh, x.max_rows) !=
-            std::tie(y.name, y.source, y.sql, y.refresh, y.max_rows))
+        if (std::tie(x.name, x.source, x.sql, x.refresh, x.max_rows, x.full_refresh) !=
+            std::tie(y.name, y.source, y.sql, y.refresh, y.max_rows, y.full_refresh))
+            return false;
+        if (x.incremental.has_value() != y.incremental.has_value()) return false;
+        if (x.incremental && std::tie(x.incremental->key, x.incremental->lookback) !=
+                                 std::tie(y.incremental->key, y.incremental->lookback))
             return false;
     }
     return true;

@@ -118,6 +118,14 @@ struct cache_config {
     std::size_t min_gzip_bytes = 256;   ///< smaller answers are not compressed
 };
 
+/// Incremental refresh of a rollup (`incremental: {key: day, lookback: 3d}`): a refresh asks the
+/// source only for rows whose `key` is at least the watermark (the largest key held) minus
+/// `lookback`, bound to `$since` in the rollup's SQL, and replaces those keys (docs/caching.md).
+struct incremental_config {
+    std::string key;                        ///< a DATE or TIMESTAMP column of the rollup's result
+    std::chrono::milliseconds lookback{0};  ///< how far behind the watermark rows are re-fetched
+};
+
 /// A rollup (`rollups:`): an aggregate table built from a source's SQL into Frost's local
 /// serving database, refreshed on a schedule and swapped in atomically.
 struct rollup_config {
@@ -126,10 +134,12 @@ struct rollup_config {
     std::map<std::string, std::string> sql;  ///< dialect -> SQL ("" for the source's own)
     std::chrono::milliseconds refresh{std::chrono::minutes(60)};
     std::size_t max_rows = 1'000'000;
+    std::optional<incremental_config> incremental;  ///< absent: every refresh is a full rebuild
+    /// With `incremental`: how often a refresh is a full rebuild instead (absent: only the first
+    /// build, a missing or unreadable store, and `frost sync --full`).
+    std::optional<std::chrono::milliseconds> full_refresh;
 };
 
-/// Frost's own DuckDB file holding the rollups (`serving:`). An empty path keeps them in
-/// memory (rebuilt at every start).
 /// Who a process is in snapshot sharing (`serving.snapshots.role`, docs/snapshots.md).
 enum class snapshot_role { reader, builder, both };
 
@@ -142,6 +152,8 @@ struct snapshot_config {
     bool fallback_build = false;        ///< a reader with no snapshot to read builds rollups itself
 };
 
+/// Frost's own DuckDB file holding the rollups (`serving:`). An empty path keeps them in
+/// memory (rebuilt at every start).
 struct serving_config {
     std::string path;
     std::map<std::string, std::string> options;  ///< DuckDB settings for the serving database

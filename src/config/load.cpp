@@ -582,11 +582,58 @@ void check_placeholders(const reader& r, const YAML::Node& sql_node, const std::
     }
 }
 
+// A duration that may also be whole days (`3d`), for lookbacks and full-refresh intervals.
+std::chrono::milliseconds long_duration(const reader& r, const YAML::Node& node, const std::string& where) {
+    const auto text = r.text(node, where);
+    if (text.size() > 1 && text.back() == 'd') {
+        const auto days = codec::parse_duration(text.substr(0, text.size() - 1) + "h");
+        if (days && text.size() <= 6) return *days * 24;  // at most 99999d: far inside milliseconds' range
+        r.fail(node, where, "expected a duration like 30m, 12h or 3d (at most 99999d)");
+    }
+    return r.duration(node, where);
+}
+
+// `incremental:` and `full_refresh:` of a rollup. Each SQL text must use $since: without it a
+// refresh would fetch everything and then keep only the window, silently doubling nothing but cost.
+void read_incremental(const reader& r, const YAML::Node& node, const std::string& where, rollup_config& c) {
+    if (const auto& inc = node["incremental"]) {
+        const std::string at = where + ".incremental";
+        if (!inc.IsMap()) r.fail(inc, at, "expected a mapping {key: <column>, lookback: <duration>}");
+        r.only_keys(inc, at, {"key", "lookback"});
+        if (!inc["key"]) r.fail(inc, at, "missing key \"key\" (the DATE or TIMESTAMP column the watermark is kept on)");
+        if (!inc["lookback"])
+            r.fail(inc, at, "missing key \"lookback\" (e.g. 3d: how far behind the watermark to re-fetch)");
+        incremental_config ic;
+        ic.key = r.text(inc["key"], at + ".key");
+        if (!valid_identifier(ic.key)) r.fail(inc["key"], at + ".key", "expected a column name (letters, digits, _)");
+        ic.lookback = long_duration(r, inc["lookback"], at + ".lookback");
+        c.incremental = ic;
+        const auto& sql = node["sql"];
+        auto require_since = [&](const YAML::Node& text_node, const std::string& sql_at) {
+            const auto found = find_placeholders(text_node.Scalar());
+            if (std::none_of(found.begin(), found.end(), [](const placeholder& p) { return p.name == "since"; }))
+                r.fail(text_node, sql_at,
+                       "an incremental rollup's SQL filters on $since (e.g. where day >= $since); "
+                       "see docs/caching.md");
+        };
+        if (sql && sql.IsScalar()) require_since(sql, where + ".sql");
+        if (sql && sql.IsMap())
+            for (const auto& kv : sql) require_since(kv.second, where + ".sql." + kv.first.as<std::string>());
+    }
+    if (const auto& full = node["full_refresh"]) {
+        if (!c.incremental)
+            r.fail(full, where + ".full_refresh", "full_refresh needs incremental (every refresh is full)");
+        c.full_refresh = long_duration(r, full, where + ".full_refresh");
+        if (*c.full_refresh < c.refresh)
+            r.fail(full, where + ".full_refresh", "full_refresh must not be shorter than refresh");
+    }
+}
+
 rollup_config read_rollup(const reader& r, const std::string& name, const YAML::Node& node) {
     const std::string where = "rollups." + name;
     if (!valid_identifier(name) || name.starts_with("frost_"))
         r.fail(node, where, "rollup names are letters, digits and _ and do not start with frost_");
-    r.only_keys(node, where, {"source", "sql", "refresh", "max_rows"});
+    r.only_keys(node, where, {"source", "sql", "refresh", "max_rows", "incremental", "full_refresh"});
     rollup_config c;
     c.name = name;
     if (!node["source"]) r.fail(node, where, "missing key \"source\"");
@@ -607,7 +654,12 @@ rollup_config read_rollup(const reader& r, const std::string& name, const YAML::
     }
     if (node["refresh"]) c.refresh = r.duration(node["refresh"], where + ".refresh");
     if (c.refresh.count() < 1000) r.fail(node["refresh"], where + ".refresh", "refresh at most once a second");
-    check_placeholders(r, sql, {}, where + ".sql", "allowed: a rollup's SQL runs with no parameters");
+    read_incremental(r, node, where, c);
+    if (c.incremental)
+        check_placeholders(r, sql, {"since"}, where + ".sql",
+                           "allowed: an incremental rollup's SQL takes only $since (the watermark minus the lookback)");
+    else
+        check_placeholders(r, sql, {}, where + ".sql", "allowed: a rollup's SQL runs with no parameters");
     if (node["max_rows"]) c.max_rows = r.integer<std::size_t>(node["max_rows"], where + ".max_rows", 1, 100'000'000);
     return c;
 }

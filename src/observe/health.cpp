@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "observe/access_log.hpp"
+#include "source/usage.hpp"
 
 namespace frost::observe {
 
@@ -53,7 +54,10 @@ void health::probe_all() {
         } else {
             try {
                 source::query q{"select 1", {}, model::deadline::after(probe_timeout_), "health-probe", 10};
+                const auto started = std::chrono::steady_clock::now();
                 auto r = src->run(q);
+                source::process_usage().record(name, source::purpose::probe, r,
+                                               std::chrono::steady_clock::now() - started);
                 if (!r) error = std::string(model::code_name(r.error().code)) + ": " + r.error().message.substr(0, 200);
             } catch (const std::exception& e) {
                 error = std::string("probe failed: ") + e.what();

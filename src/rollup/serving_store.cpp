@@ -8,12 +8,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <iterator>
 
 #include "codec/fnv.hpp"
 #include "source/duckdb/catalog.hpp"
+#include "source/usage.hpp"
 
 namespace frost::rollup {
 
@@ -259,6 +262,8 @@ model::result<std::shared_ptr<serving_store>> serving_store::open(const config::
 
     const auto now = std::chrono::steady_clock::now();
     for (auto& [name, st] : store->rollups_) {
+        // A held version's full rebuild is counted from the start (the store keeps no full-build time).
+        if (st.cfg.full_refresh) st.next_full = now + *st.cfg.full_refresh;
         if (st.version.version == 0) {
             if (options.build_missing) {
                 if (auto built = store->refresh(name); !built) {
@@ -271,10 +276,14 @@ model::result<std::shared_ptr<serving_store>> serving_store::open(const config::
                     spdlog::warn("rollup {}: first build failed: {}", name, built.error().message);
                 }
             }
-            st.next_refresh = now + (st.version.version ? st.cfg.refresh : std::chrono::milliseconds(30'000));
+            // A failed first build is retried after 1 s, then 2 s, 4 s ... up to the refresh interval.
+            st.next_refresh = now + (st.version.version ? st.cfg.refresh : std::min(st.retry_delay, st.cfg.refresh));
+            if (st.version.version == 0) st.retry_delay = std::min(st.retry_delay * 2, st.cfg.refresh);
         } else {
-            st.next_refresh =
-                options.refresh_on_start || loaded_since(*st.src, st.version.built_at) ? now : now + st.cfg.refresh;
+            const bool loaded = loaded_since(*st.src, st.version.built_at);
+            // `frost load` may have added any month of history, not only the lookback window.
+            if (loaded) st.next_full = now;
+            st.next_refresh = options.refresh_on_start || loaded ? now : now + st.cfg.refresh;
         }
     }
     if (options.schedule && !store->rollups_.empty())
@@ -310,6 +319,14 @@ model::result<model::done> serving_store::open_file(bool memory_fallback) {
     if (!db) {
         auto e = std::move(db).error();
         e.message = "serving database " + path + ": " + e.message;
+        // We hold the lock, so the file is ours and unreadable (damaged): set it aside and
+        // rebuild every rollup in full, rather than serve nothing or only from memory.
+        std::filesystem::rename(path, path + ".corrupt", ec);
+        if (!ec) {
+            std::filesystem::remove(path + ".wal", ec);
+            spdlog::warn("{}; moved it to {}.corrupt, rebuilding every rollup", e.message, path);
+            return model::done{};
+        }
         if (!memory_fallback) return e;
         spdlog::warn("{}; keeping rollups in memory, rebuilt at every start", e.message);
         serving_.path.clear();
@@ -403,7 +420,8 @@ model::result<serving_store::versioned_table> serving_store::run_versioned(const
     }
 }
 
-model::result<version_info> serving_store::refresh(std::string_view rollup, const progress_fn& progress) {
+model::result<version_info> serving_store::refresh(std::string_view rollup, const progress_fn& progress,
+                                                   refresh_kind kind) {
     std::lock_guard refresh_lock(refresh_mutex_);
     rollup_state* st = nullptr;
     {
@@ -414,10 +432,18 @@ model::result<version_info> serving_store::refresh(std::string_view rollup, cons
                 model::error_code::not_found, "no rollup named \"" + std::string(rollup) + "\"", {}, {}};
         st = &it->second;  // map nodes are stable; only refresh (serialised) changes `version`
     }
-    auto built = build_and_swap(*st, progress);
+    refresh_report report;
+    const auto started = std::chrono::steady_clock::now();
+    auto built = build_and_swap(*st, progress, kind, report);
+    report.duration = std::chrono::steady_clock::now() - started;
+    report.finished = std::chrono::system_clock::now();
     std::unique_lock state_lock(state_mutex_);
+    auto& stats = st->stats;
     if (!built) {
         failed_refreshes_.fetch_add(1);
+        ++(report.incremental ? stats.incremental_failed : stats.full_failed);
+        report.error = built.error().message;
+        stats.last = std::move(report);
         if (st->version.version != 0) st->version.stale = true;
         st->version.last_error = built.error().message;
         spdlog::warn("rollup {}: refresh failed, still serving version {}: {}", rollup, st->version.version,
@@ -426,6 +452,17 @@ model::result<version_info> serving_store::refresh(std::string_view rollup, cons
         return std::move(built).error();
     }
     refreshes_.fetch_add(1);
+    ++(report.incremental ? stats.incremental_ok : stats.full_ok);
+    report.ok = true;
+    report.rows_held = built.value();
+    if (!report.incremental)
+        st->next_full = st->cfg.full_refresh ? std::chrono::steady_clock::now() + *st->cfg.full_refresh
+                                             : std::chrono::steady_clock::time_point::max();
+    spdlog::info("rollup {}: version {} ({}{}{}), {} rows fetched, {} held, in {:.3f} s", rollup, st->version.version,
+                 report.incremental ? "incremental since " : "full", report.since,
+                 report.why_full.empty() ? "" : ": " + report.why_full, report.rows_fetched, report.rows_held,
+                 std::chrono::duration<double>(report.duration).count());
+    stats.last = std::move(report);
     if (progress) progress(rollup, refresh_stage::done, built.value());
     auto done = st->version;
     if (observer_ && !serving_.path.empty()) {
@@ -433,6 +470,53 @@ model::result<version_info> serving_store::refresh(std::string_view rollup, cons
         observer_(serving_.path);
     }
     return done;
+}
+
+refresh_stats serving_store::stats(std::string_view rollup) const {
+    std::lock_guard lock(state_mutex_);
+    auto it = rollups_.find(rollup);
+    return it == rollups_.end() ? refresh_stats{} : it->second.stats;
+}
+
+model::result<std::optional<serving_store::window>> serving_store::incremental_window(const rollup_state& r,
+                                                                                      std::string& why_full) const {
+    if (!r.cfg.incremental) return std::optional<window>();
+    std::uint64_t held = 0;
+    {
+        std::lock_guard lock(state_mutex_);
+        held = r.version.version;
+    }
+    auto db = live();
+    if (held == 0 || !db) {
+        why_full = "no version held yet";
+        return std::optional<window>();
+    }
+    const auto& inc = *r.cfg.incremental;
+    const std::string sql = "SELECT max(" + quote_identifier(inc.key) + ") FROM " + quote_identifier(r.cfg.name);
+    frost::source::query q{sql, {}, model::deadline::after(std::chrono::minutes(1)), "rollup:watermark", 1};
+    auto max = db->run(q);
+    if (!max || max.value().rows.size() != 1) {
+        // A damaged or foreign table: a full build replaces it.
+        why_full = "the held version's watermark cannot be read" + (max ? std::string() : ": " + max.error().message);
+        return std::optional<window>();
+    }
+    const auto& wm = max.value().rows[0][0];
+    if (const auto* d = std::get_if<model::date>(&wm)) {
+        constexpr std::int64_t day_ms = 86'400'000;
+        const auto days = static_cast<std::int32_t>((inc.lookback.count() + day_ms - 1) / day_ms);
+        const model::date since{d->days - days};
+        return std::optional<window>(window{since, model::format_date(since)});
+    }
+    if (const auto* t = std::get_if<model::timestamp>(&wm)) {
+        const model::timestamp since{t->micros - inc.lookback.count() * 1000};
+        return std::optional<window>(window{since, model::format_timestamp(since)});
+    }
+    if (std::holds_alternative<std::monostate>(wm)) {
+        why_full = "the held version is empty";
+        return std::optional<window>();
+    }
+    return store_error("rollup " + r.cfg.name + ": incremental key \"" + inc.key +
+                       "\" is not a DATE or TIMESTAMP column");
 }
 
 model::result<serving_store::generation> serving_store::write_generation(const rollup_state& r,
@@ -497,6 +581,8 @@ model::result<serving_store::generation> serving_store::write_generation(const r
         }
     }
 
+    // The rollup's rows and its version record go in together: one transaction.
+    if (auto rc = c.execute("BEGIN TRANSACTION"); !rc) return std::move(rc).error();
     if (auto w = write_table(c, r.cfg.name, table, progress); !w) return std::move(w).error();
     if (progress) progress(r.cfg.name, refresh_stage::validating, table.rows.size());
     if (auto rc = c.execute("INSERT INTO " + std::string(meta_table) + " VALUES (" + quote_literal(r.cfg.name) + ", " +
@@ -504,6 +590,7 @@ model::result<serving_store::generation> serving_store::write_generation(const r
                             std::to_string(table.rows.size()) + ", " + quote_literal(r.sql_hash) + ")");
         !rc)
         return std::move(rc).error();
+    if (auto rc = c.execute("COMMIT"); !rc) return std::move(rc).error();
     if (!on_disk) return next;
 
     // Everything on disk before the swap: a checkpoint that fails (no space) fails this
@@ -522,17 +609,127 @@ model::result<serving_store::generation> serving_store::write_generation(const r
     return generation(std::move(reopened).value());
 }
 
-model::result<std::uint64_t> serving_store::build_and_swap(rollup_state& r, const progress_fn& progress) {
+namespace {
+
+// `$since` of a full build of an incremental rollup: before every date, so the same SQL
+// (`where day >= $since`) returns every row.
+const model::value full_since = model::date{model::days_from_civil(1, 1, 1)};
+
+bool same_name(std::string_view a, std::string_view b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+        return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+    });
+}
+
+// Whether key `v` lies before `since` (both of the key's type: DATE or TIMESTAMP).
+bool before(const model::value& v, const model::value& since) {
+    if (const auto* d = std::get_if<model::date>(&v))
+        if (const auto* s = std::get_if<model::date>(&since)) return *d < *s;
+    if (const auto* t = std::get_if<model::timestamp>(&v))
+        if (const auto* s = std::get_if<model::timestamp>(&since)) return *t < *s;
+    return false;
+}
+
+// Checks what an incremental rollup's SQL returned: its key column exists, is a DATE or
+// TIMESTAMP, is never NULL, and (incremental) no row lies before `since`.
+model::result<std::size_t> check_key(const std::string& rollup, const config::incremental_config& inc,
+                                     const model::table& t, const model::value* since) {
+    // Case-insensitive, like the serving database's SQL: Snowflake names unquoted columns in upper case.
+    std::size_t col = 0;
+    while (col < t.columns.size() && !same_name(t.columns[col].name, inc.key)) ++col;
+    if (col == t.columns.size())
+        return store_error("rollup " + rollup + ": the incremental key \"" + inc.key +
+                           "\" is not a column of its result");
+    const auto type = t.columns[col].type;
+    if (type != model::column_type::date && type != model::column_type::timestamp)
+        return store_error("rollup " + rollup + ": the incremental key \"" + inc.key +
+                           "\" must be a DATE or TIMESTAMP column");
+    for (std::size_t i = 0; i < t.rows.size(); ++i) {
+        const auto& v = t.rows[i][col];
+        if (std::holds_alternative<std::monostate>(v))
+            return store_error("rollup " + rollup + ": the incremental key \"" + inc.key + "\" is NULL in row " +
+                               std::to_string(i + 1) + "; it must never be");
+        if (since && before(v, *since))
+            return store_error("rollup " + rollup + ": the source returned a row with " + inc.key +
+                               " before $since; its SQL must filter on $since (e.g. where " + inc.key + " >= $since)");
+    }
+    return col;
+}
+
+}  // namespace
+
+model::result<std::uint64_t> serving_store::build_and_swap(rollup_state& r, const progress_fn& progress,
+                                                           refresh_kind kind, refresh_report& report) {
     const std::string& name = r.cfg.name;
     if (progress) progress(name, refresh_stage::querying, 0);
+    std::optional<window> win;
+    if (kind == refresh_kind::automatic) {
+        auto w = incremental_window(r, report.why_full);
+        if (!w) return std::move(w).error();
+        win = std::move(w).value();
+    } else if (r.cfg.incremental) {
+        report.why_full = "full refresh requested";
+    }
+    report.incremental = win.has_value();
+    if (win) report.since = win->text;
+
     const auto as_of = std::chrono::system_clock::now();
     const std::string tag = "rollup:" + name;
-    frost::source::query q{r.sql, {}, model::deadline::after(std::chrono::minutes(30)), tag, r.cfg.max_rows};
+    std::vector<frost::source::parameter> params;
+    if (r.cfg.incremental) params.push_back({"since", win ? win->since : full_since});
+    frost::source::query q{r.sql, params, model::deadline::after(std::chrono::minutes(30)), tag, r.cfg.max_rows};
     source_queries_.fetch_add(1);
-    auto result = r.src->run_detached(q);
+    const auto query_started = std::chrono::steady_clock::now();
+    // A full build scans the history: detached, so its working memory is handed back. The
+    // window's scan is small and gains from the source's warm instance.
+    auto result = win ? r.src->run(q) : r.src->run_detached(q);
+    report.source_time = std::chrono::steady_clock::now() - query_started;
+    frost::source::process_usage().record(
+        r.src->name(), win ? frost::source::purpose::rollup_incremental : frost::source::purpose::rollup_full, result,
+        report.source_time);
     if (!result) return std::move(result).error();
-    const auto& table = result.value();
+    auto& table = result.value();
+    report.rows_fetched = table.rows.size();
+    report.bytes_fetched = frost::source::result_bytes(table);
     if (table.columns.empty()) return store_error("rollup " + name + ": the SQL returned no columns");
+    if (r.cfg.incremental) {
+        auto key = check_key(name, *r.cfg.incremental, table, win ? &win->since : nullptr);
+        if (!key) return std::move(key).error();
+    }
+
+    if (win) {
+        // The new version: the held rows before the window, then every fetched row. Keys inside
+        // the window that the source no longer has are thereby dropped.
+        const std::string kept_sql = "SELECT * FROM " + quote_identifier(name) + " WHERE " +
+                                     quote_identifier(r.cfg.incremental->key) + " < $since";
+        const std::vector<frost::source::parameter> kept_params{{"since", win->since}};
+        auto db = live();
+        auto kept = db ? db->run({kept_sql, kept_params, model::deadline::after(std::chrono::minutes(10)),
+                                  "rollup:kept", r.cfg.max_rows})
+                       : model::result<model::table>(store_error("no serving database"));
+        if (!kept) return std::move(kept).error();
+        auto& old = kept.value();
+        bool same_columns = old.columns.size() == table.columns.size();
+        for (std::size_t i = 0; same_columns && i < old.columns.size(); ++i)
+            same_columns = same_name(old.columns[i].name, table.columns[i].name);
+        if (!same_columns) {
+            // The SQL's result changed shape (it cannot have: the SQL hash guards it), or the
+            // table was altered: rebuild it whole rather than merge mismatched rows.
+            refresh_report full;
+            full.why_full = "the held version's columns differ from the result's";
+            auto rebuilt = build_and_swap(r, progress, refresh_kind::full, full);
+            full.source_time += report.source_time;
+            report = std::move(full);
+            return rebuilt;
+        }
+        if (old.rows.size() + table.rows.size() > r.cfg.max_rows)
+            return store_error("rollup " + name + ": more than max_rows (" + std::to_string(r.cfg.max_rows) +
+                               ") rows after the merge");
+        old.rows.reserve(old.rows.size() + table.rows.size());
+        std::move(table.rows.begin(), table.rows.end(), std::back_inserter(old.rows));
+        old.columns = std::move(table.columns);
+        table = std::move(old);
+    }
 
     if (progress) progress(name, refresh_stage::writing, 0);
     std::uint64_t next_version;
@@ -578,13 +775,28 @@ void serving_store::schedule_loop() {
         if (due_name.empty()) break;
         if (schedule_cv_.wait_until(lock, due, [this] { return stopping_; })) break;
         if (std::chrono::steady_clock::now() < due) continue;
+        auto kind = refresh_kind::automatic;
+        {
+            std::lock_guard state_lock(state_mutex_);
+            const auto& st = rollups_.find(due_name)->second;
+            if (st.cfg.incremental && std::chrono::steady_clock::now() >= st.next_full) kind = refresh_kind::full;
+        }
         lock.unlock();
-        auto done = refresh(due_name);
+        auto done = refresh(due_name, {}, kind);
         lock.lock();
         std::lock_guard state_lock(state_mutex_);
         auto& st = rollups_.find(due_name)->second;
-        const auto retry = std::min<std::chrono::milliseconds>(st.cfg.refresh, std::chrono::seconds(30));
-        st.next_refresh = std::chrono::steady_clock::now() + (done ? st.cfg.refresh : retry);
+        const auto now = std::chrono::steady_clock::now();
+        if (done) {
+            st.retry_delay = std::chrono::seconds(1);
+            st.next_refresh = now + st.cfg.refresh;
+        } else if (st.version.version == 0) {
+            // Nothing to serve until a build succeeds: retry soon, backing off up to the interval.
+            st.next_refresh = now + st.retry_delay;
+            st.retry_delay = std::min(st.retry_delay * 2, st.cfg.refresh);
+        } else {
+            st.next_refresh = now + std::min<std::chrono::milliseconds>(st.cfg.refresh, std::chrono::seconds(30));
+        }
     }
 }
 

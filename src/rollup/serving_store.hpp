@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -35,6 +36,33 @@ enum class refresh_stage { querying, writing, validating, swapping, done, failed
 
 /// Told of each stage of a refresh, with the rows seen so far; called on the refreshing thread.
 using progress_fn = std::function<void(std::string_view rollup, refresh_stage stage, std::uint64_t rows)>;
+
+/// What a refresh is asked to do.
+enum class refresh_kind {
+    automatic,  ///< incremental when the rollup is configured so and a version is held; else full
+    full,       ///< rebuild from the whole source (`full_refresh`, `frost sync --full`)
+};
+
+/// What one refresh did, for `frost sync`, metrics and logs.
+struct refresh_report {
+    bool ok = false;
+    bool incremental = false;                 ///< only rows with key >= `since` were fetched
+    std::string since;                        ///< the `$since` bound, as text (incremental rollups)
+    std::string why_full;                     ///< why an incremental rollup was rebuilt in full
+    std::uint64_t rows_fetched = 0;           ///< rows received from the source
+    std::uint64_t bytes_fetched = 0;          ///< their size as held (`source::result_bytes`)
+    std::uint64_t rows_held = 0;              ///< rows of the rollup in the new version
+    std::chrono::nanoseconds source_time{0};  ///< waiting for the source's answer
+    std::chrono::nanoseconds duration{0};     ///< the whole refresh, query to swap
+    std::chrono::system_clock::time_point finished{};
+    std::string error;  ///< why it failed
+};
+
+/// A rollup's refresh history since the store opened.
+struct refresh_stats {
+    std::uint64_t full_ok = 0, full_failed = 0, incremental_ok = 0, incremental_failed = 0;
+    refresh_report last;  ///< the latest refresh (`finished` is the epoch before the first)
+};
 
 /// How `open` behaves.
 struct store_options {
@@ -93,9 +121,15 @@ public:
     /// The current version of a rollup (version 0 when unknown or never built).
     [[nodiscard]] version_info current(std::string_view rollup) const;
 
-    /// Rebuilds one rollup now from its source and swaps it in. On failure the old version
-    /// stays and is marked stale. Refreshes run one at a time.
-    model::result<version_info> refresh(std::string_view rollup, const progress_fn& progress = {});
+    /// Refreshes one rollup now from its source and swaps the new version in. An incremental
+    /// rollup (`kind` automatic, a version held) fetches only rows with key >= watermark −
+    /// lookback and replaces those keys; otherwise the whole rollup is rebuilt. On failure the
+    /// old version stays and is marked stale. Refreshes run one at a time.
+    model::result<version_info> refresh(std::string_view rollup, const progress_fn& progress = {},
+                                        refresh_kind kind = refresh_kind::automatic);
+
+    /// Refresh counts and the latest refresh's figures of a rollup (empty when unknown).
+    [[nodiscard]] refresh_stats stats(std::string_view rollup) const;
 
     /// Told of each successful refresh, on the refreshing thread, with the path of the serving
     /// file just swapped in. No other refresh or install runs during the call, so the file stays
@@ -139,12 +173,23 @@ private:
         std::string sql_hash;
         version_info version;
         std::chrono::steady_clock::time_point next_refresh{};
+        /// When the next scheduled refresh of an incremental rollup is a full one.
+        std::chrono::steady_clock::time_point next_full = std::chrono::steady_clock::time_point::max();
+        std::chrono::milliseconds retry_delay{1000};  ///< next wait after a failed first build
+        refresh_stats stats;
+    };
+    /// Where an incremental refresh starts: `since` bound, and the text shown for it.
+    struct window {
+        model::value since;
+        std::string text;
     };
 
     serving_store(config::serving_config serving, frost::source::source_map sources);
     model::result<model::done> open_file(bool memory_fallback);
     model::result<model::done> load_persisted();
-    model::result<std::uint64_t> build_and_swap(rollup_state& r, const progress_fn& progress);
+    model::result<std::uint64_t> build_and_swap(rollup_state& r, const progress_fn& progress, refresh_kind kind,
+                                                refresh_report& report);
+    model::result<std::optional<window>> incremental_window(const rollup_state& r, std::string& why_full) const;
     model::result<generation> write_generation(const rollup_state& r, const model::table& table, std::uint64_t version,
                                                std::chrono::system_clock::time_point as_of,
                                                const progress_fn& progress);

@@ -32,7 +32,7 @@ public:
     [[nodiscard]] std::string_view name() const override { return name_; }
     [[nodiscard]] std::string_view dialect() const override { return "duckdb"; }
     [[nodiscard]] model::result<model::table> run(const query& q) override;
-    /// Over a read-only file, runs `q` (no parameters) on a short-lived read-only instance of
+    /// Over a read-only file, runs `q` (its parameters bound) on a short-lived read-only instance of
     /// the same file, whose buffer pool is handed back when it closes; otherwise `run`.
     [[nodiscard]] model::result<model::table> run_detached(const query& q) override;
     /// Streams DuckDB's result chunk by chunk (a streaming result: rows are computed as they

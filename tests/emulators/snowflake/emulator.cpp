@@ -824,7 +824,7 @@ emulator::emulator(emulator_options options) : state_(std::make_unique<state>())
     s.options = std::move(options);
     s.partition_rows = s.options.partition_rows;
     s.sync_wait = s.options.sync_wait;
-    s.db = std::make_unique<engine>(s.options.database_path, s.options.database_name);
+    s.db = std::make_unique<engine>(s.options.database_path, s.options.database_name, s.options.writable);
     s.verifier = std::make_unique<jwt_verifier>(s.options.account, s.options.user, s.options.public_keys_pem);
     const tcp::endpoint ep(net::ip::make_address("127.0.0.1"), s.options.port);
     s.acceptor.open(ep.protocol());

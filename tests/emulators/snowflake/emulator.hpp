@@ -13,7 +13,8 @@ namespace frost::emulators::snowflake {
 
 /// How the emulator is set up. Defaults suit tests; the executable maps flags onto these.
 struct emulator_options {
-    std::string database_path;                     ///< DuckDB file, opened read-only
+    std::string database_path;  ///< DuckDB file, opened read-only unless `writable`
+    bool writable = false;      ///< attach the file read-write: tests change the "warehouse" with INSERT and DELETE
     std::string database_name = "DATA_APPS_DEMO";  ///< the Snowflake database it plays
     std::string account = "TESTORG-TESTACCOUNT";   ///< JWT account, as in claims (upper case)
     std::string user = "FROST";                    ///< JWT user, upper case

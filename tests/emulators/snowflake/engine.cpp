@@ -411,7 +411,8 @@ std::string engine::translate(std::string_view s) {
     return out;
 }
 
-engine::engine(const std::string& path, const std::string& database_name) : database_name_(database_name) {
+engine::engine(const std::string& path, const std::string& database_name, bool writable)
+    : database_name_(database_name) {
     char* err = nullptr;
     if (duckdb_open_ext(":memory:", &db_, nullptr, &err) == DuckDBError) {
         std::string m = err ? err : "unknown";
@@ -429,7 +430,8 @@ engine::engine(const std::string& path, const std::string& database_name) : data
         escaped += c;
     }
     result_handle r;
-    const std::string attach = "ATTACH '" + escaped + "' AS " + quote_ident(lower(database_name)) + " (READ_ONLY)";
+    const std::string attach =
+        "ATTACH '" + escaped + "' AS " + quote_ident(lower(database_name)) + (writable ? "" : " (READ_ONLY)");
     const bool failed = duckdb_query(con, attach.c_str(), &r.res) == DuckDBError;
     r.filled = true;
     if (failed) {

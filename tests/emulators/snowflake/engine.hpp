@@ -45,9 +45,10 @@ struct execution {
 /// way. Thread-safe: each call uses its own connection.
 class engine {
 public:
-    /// Opens `path` read-only as catalog `database_name` (case-insensitive, like Snowflake's
-    /// unquoted names). Throws std::runtime_error when DuckDB cannot open it.
-    engine(const std::string& path, const std::string& database_name);
+    /// Opens `path` read-only (read-write when `writable`) as catalog `database_name`
+    /// (case-insensitive, like Snowflake's unquoted names). Throws std::runtime_error when
+    /// DuckDB cannot open it.
+    engine(const std::string& path, const std::string& database_name, bool writable = false);
     ~engine();
     engine(const engine&) = delete;
     engine& operator=(const engine&) = delete;

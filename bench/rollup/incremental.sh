@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Incremental vs full rollup refresh (issue 12): rows fetched from the source per refresh and
+# refresh time, on a `frost seed` database plus one appended day (2020-05-01, loaded with
+# `frost load` as a Citi Bike file of the current layout).
+#
+# Usage: bench/rollup/incremental.sh [TRIPS=10M] [RUNS=3]   (needs `make build`; temp folder)
+#
+# Steps: seed TRIPS trips; `frost sync` (first build: full); append one day; then RUNS times,
+# alternating: `frost sync` (incremental: the 3-day lookback window) and `frost sync --full`.
+# Prints each refresh's figures and the medians' ratio. The rollup is config/frost.yaml's
+# trips_by_day (key day, lookback 3d).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+TRIPS=${1:-10M}
+RUNS=${2:-3}
+BUILD=${BUILD:-build}
+FROST="$BUILD/src/app/frost"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+"$FROST" seed --trips "$TRIPS" --out "$tmp/citibike.duckdb" >/dev/null 2>&1
+
+# The shipped config, pointed at this database and a serving file in the temp folder.
+sed -e "s|path: ../data/citibike.duckdb|path: $tmp/citibike.duckdb|" \
+    -e "s|path: ../data/serving.duckdb|path: $tmp/serving.duckdb|" config/frost.yaml >"$tmp/frost.yaml"
+grep -q "$tmp/citibike.duckdb" "$tmp/frost.yaml" || { echo "config/frost.yaml: source path not found" >&2; exit 1; }
+
+sync() {  # prints: kind rows_fetched refresh_seconds source_seconds
+  local line
+  line=$("$FROST" sync --config "$tmp/frost.yaml" "$@" 2>&1 | grep trips_by_day | tail -1)
+  echo "$line" >&2
+  local kind rows secs source
+  kind=$(sed -E 's/.*; (incremental|full).*/\1/' <<<"$line")
+  rows=$(sed -E 's/.*: ([0-9]+) rows \(.*/\1/' <<<"$line")
+  secs=$(sed -E 's/.* in ([0-9.]+) s;.*/\1/' <<<"$line")
+  source=$(sed -E 's/.*; source ([0-9.]+) s$/\1/' <<<"$line")
+  echo "$kind $rows $secs $source"
+}
+
+sync >/dev/null  # the first build is full
+
+# One more day of trips: about the seed's daily average, in the ride_id layout (Feb 2021 on).
+n=$(python3 -c "s='$TRIPS'.upper(); m={'K':10**3,'M':10**6,'G':10**9}; print(int(float(s[:-1])*m[s[-1]]) if s[-1] in m else int(s))")
+per_day=$((n / 2526 + 1))
+{
+  echo "ride_id,rideable_type,started_at,ended_at,start_station_name,start_station_id,end_station_name,end_station_id,start_lat,start_lng,end_lat,end_lng,member_casual"
+  awk -v n="$per_day" 'BEGIN { for (i = 0; i < n; i++) {
+      s = int(i * 86000 / n); e = s + 600;
+      printf "R%08d,classic_bike,2020-05-01 %02d:%02d:%02d,2020-05-01 %02d:%02d:%02d,A,%d,B,%d,40.7,-74.0,40.7,-74.0,member\n",
+        i, s / 3600, (s % 3600) / 60, s % 60, e / 3600 % 24, (e % 3600) / 60, e % 60, 100 + i % 50, 200 + i % 50 } }'
+} >"$tmp/202005-day.csv"
+"$FROST" load trips "$tmp/202005-day.csv" --into "$tmp/citibike.duckdb" >/dev/null 2>&1
+
+echo "| run | incremental: rows fetched | incremental: refresh s | incremental: source s | full: rows fetched | full: refresh s | full: source s |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
+inc_times=() full_times=() inc_src=() full_src=()
+for i in $(seq "$RUNS"); do
+  read -r ik ir is isrc < <(sync)
+  read -r fk fr fs fsrc < <(sync --full)
+  [ "$ik" = incremental ] && [ "$fk" = full ] || { echo "unexpected refresh kinds: $ik $fk" >&2; exit 1; }
+  inc_times+=("$is") full_times+=("$fs") inc_src+=("$isrc") full_src+=("$fsrc")
+  echo "| $i | $ir | $is | $isrc | $fr | $fs | $fsrc |"
+done
+python3 - "${inc_times[*]}" "${full_times[*]}" "${inc_src[*]}" "${full_src[*]}" <<'PY'
+import statistics, sys
+med = lambda s: statistics.median(float(x) for x in s.split())
+mi, mf, si, sf = (med(a) for a in sys.argv[1:5])
+print(f"median refresh: incremental {mi:.2f} s, full {mf:.2f} s: {mi / mf:.3f}x (1/{mf / mi:.1f})")
+print(f"median source time: incremental {si:.2f} s, full {sf:.2f} s: {si / sf:.3f}x (1/{sf / max(si, 0.005):.1f})")
+PY
