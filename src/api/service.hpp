@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "api/formats.hpp"
 #include "api/request.hpp"
 #include "api/response.hpp"
 #include "api/worker_pool.hpp"
@@ -110,6 +111,10 @@ private:
         std::optional<model::error> error;
         model::clock::duration query_time{};
     };
+    /// How one request wants its rows rendered, chosen before the query (docs/formats.md).
+    struct render_plan {
+        output_format format = output_format::json;
+    };
     /// A rendered answer with the headers that describe it (content type, data version).
     struct answer {
         int status = 200;
@@ -126,12 +131,16 @@ private:
     [[nodiscard]] const route* find_route(std::string_view path) const;
     void serve_builtin(exchange& x, const std::string& path);
     [[nodiscard]] bool admit(exchange& x, const route& rt);
-    void serve_cached(const exchange_ptr& x, const route& rt, std::vector<source::parameter> params);
-    void serve_live(const exchange_ptr& x, const route& rt, std::vector<source::parameter> params);
+    void serve_cached(const exchange_ptr& x, const route& rt, std::vector<source::parameter> params,
+                      const render_plan& plan);
+    void serve_live(const exchange_ptr& x, const route& rt, std::vector<source::parameter> params,
+                    const render_plan& plan);
     void launch_fill(const route& rt, const std::string& key, std::vector<source::parameter> params,
-                     model::deadline deadline, model::clock::time_point started, std::string request_id);
+                     model::deadline deadline, model::clock::time_point started, std::string request_id,
+                     const render_plan& plan);
     answer run_query(const route& rt, const std::vector<source::parameter>& params, std::string_view request_id,
-                     model::deadline deadline, model::clock::time_point started, std::stop_token stop) const;
+                     model::deadline deadline, model::clock::time_point started, std::stop_token stop,
+                     const render_plan& plan) const;
 
     /// Sends `res` unless the exchange was answered already: Server-Timing, observers, `done`.
     void reply(exchange& x, response res) const;

@@ -616,6 +616,8 @@ endpoint_config read_endpoint(const reader& r, const YAML::Node& node, const std
 
     std::set<std::string> names;
     auto claim = [&](const std::string& name, const YAML::Node& n) {
+        if (name == "format")
+            r.fail(n, at, "the query parameter name \"format\" is reserved: it chooses the answer's format (docs/formats.md)");
         if (!names.insert(name).second) r.fail(n, at, "the query parameter name \"" + name + "\" is used twice");
     };
     for (std::size_t i = 0; i < e.params.size(); ++i) {
