@@ -177,6 +177,14 @@ model::result<std::unique_ptr<service>> service::create(std::shared_ptr<const co
             r.sql = *sql;
         }
         s->routes_.emplace(e.path, std::move(r));
+        if (e.paginate && !s->cursors_) {
+            bool generated = false;
+            s->cursors_ = std::make_unique<cursor_signer>(
+                cursor_signer::with_key_or_random(s->cfg_->server.cursor_key, generated));
+            if (generated)
+                spdlog::warn("pagination: no cursor key configured (FROST_CURSOR_KEY or server.cursor_key), generated a "
+                             "random one: cursors stop working at restart and differ between instances");
+        }
     }
     return s;
 }
@@ -270,15 +278,33 @@ void service::dispatch(const exchange_ptr& x) {
     }
     auto format_value = take_format_param(query);
     if (!format_value) return reply_error(*x, format_value.error());
+    std::optional<page_request> page;
+    if (rt->endpoint->paginate) {
+        auto p = take_page_params(*rt->endpoint->paginate, query);
+        if (!p) return reply_error(*x, p.error());
+        page = std::move(p).value();
+    }
     auto params = bind_params(*rt->endpoint, query, thread_rng());
     if (!params) return reply_error(*x, params.error());
+    render_plan plan;
+    if (page) {
+        // The cursor is bound to the endpoint's own parameters; the page parameters come after.
+        auto context = cursor_context(rt->endpoint->path, params.value());
+        std::vector<model::value> after;
+        if (page->cursor) {
+            auto v = cursors_->verify(context, *page->cursor, rt->endpoint->paginate->key.size());
+            if (!v) return reply_error(*x, v.error());
+            after = std::move(v).value();
+        }
+        bind_page(params.value(), *rt->endpoint->paginate, after, page->limit);
+        plan.paging = render_plan::page{page->limit, std::move(context), x->req.target};
+    }
 
     if (rt->static_body) {
         auto r = json_response(200, {});
         r.shared_body = rt->static_body;
         return reply(*x, std::move(r));
     }
-    render_plan plan;
     const auto& chosen = format_value.value();
     auto format = negotiate_format(x->req.header("accept"), chosen ? std::optional<std::string_view>(*chosen)
                                                                    : std::optional<std::string_view>());
@@ -488,15 +514,29 @@ service::answer service::run_query(const route& rt, const std::vector<source::pa
             a.error = e;
             return a;
         }
-        if (plan.format == output_format::json) {
+        std::string next;
+        if (plan.paging) {
+            auto last = cut_page(table.value(), *rt.endpoint->paginate, plan.paging->limit);
+            if (!last) {
+                spdlog::error("{} {}: {}", request_id, rt.endpoint->path, last.error().message);
+                a.error = std::move(last).error();
+                return a;
+            }
+            if (last.value()) next = cursors_->sign(plan.paging->context, *last.value());
+        }
+        if (plan.format == output_format::json && next.empty()) {
             a.body = render_envelope(table.value(), rt.endpoint->format, elapsed_ms(started));
         } else {
-            a.body = encode_table(table.value(), plan.format, rt.endpoint->format, elapsed_ms(started));
+            a.body = encode_table(table.value(), plan.format, rt.endpoint->format, elapsed_ms(started), next);
         }
         a.headers = json_response(200, {}).headers;
         for (auto& [name, value] : a.headers)
             if (name == "Content-Type") value = content_type(plan.format);
         a.headers.emplace_back("Vary", std::string(vary_value));
+        if (!next.empty()) {
+            a.headers.emplace_back("Link", next_link(plan.paging->target, next));
+            a.headers.emplace_back("Access-Control-Expose-Headers", "Link");
+        }
         if (rt.rollups) {
             a.headers.emplace_back("X-Data-Version", rt.endpoint->rollup + "@" + std::to_string(version.version));
             a.headers.emplace_back("X-Data-As-Of", codec::format_utc(version.built_at));

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "api/formats.hpp"
+#include "api/pagination.hpp"
 #include "api/request.hpp"
 #include "api/response.hpp"
 #include "api/worker_pool.hpp"
@@ -114,6 +115,14 @@ private:
     /// How one request wants its rows rendered, chosen before the query (docs/formats.md).
     struct render_plan {
         output_format format = output_format::json;
+        /// Set on a paginated endpoint: the page size, the cursor's context, the request target
+        /// (for the next page's link).
+        struct page {
+            std::size_t limit = 0;
+            std::string context;
+            std::string target;
+        };
+        std::optional<page> paging;
     };
     /// A rendered answer with the headers that describe it (content type, data version).
     struct answer {
@@ -165,6 +174,7 @@ private:
     std::unique_ptr<cache::response_cache> cache_;
     cache::single_flight<cached_outcome> flights_;
     std::shared_ptr<rollup::serving_store> serving_;
+    std::unique_ptr<cursor_signer> cursors_;  ///< set when an endpoint paginates
 };
 
 /// A JSON response with the seed's headers (content type, CORS).

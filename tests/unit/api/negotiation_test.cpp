@@ -355,5 +355,56 @@ TEST_F(negotiation, the_lambda_adapter_negotiates_the_same_way) {
               json_rows(body(call("/trips/monthly"))));
 }
 
+// The example paginated endpoint of config/frost.yaml: walking its pages gives DuckDB's answer
+// to the same question, every station exactly once, in order, whatever the page size and format.
+TEST_F(negotiation, walking_the_example_paginated_endpoint_gives_every_station_once) {
+    const auto expected = oracle(
+        "select start_station_id, count(*)::BIGINT, round(avg(tripduration), 1) from demo.trips "
+        "where start_station_id is not null and starttime >= date '2014-01-01' and starttime < date '2016-12-31' + 1 "
+        "group by 1 order by 1");
+    ASSERT_GT(expected.size(), 20u);
+    for (const std::string format : {"json", "csv", "ndjson"}) {
+        std::vector<row> walked;
+        std::string next;
+        int pages = 0;
+        do {
+            std::string target = "/stations/totals?start_range=2014-01-01&end_range=2016-12-31&limit=37&format=" + format;
+            if (!next.empty()) target += "&cursor=" + next;
+            const auto r = call(target);
+            ASSERT_EQ(r.status, 200) << body(r);
+            std::vector<std::string> names;
+            std::vector<row> rows;
+            next.clear();
+            if (format == "json") {
+                rows = json_rows(body(r));
+                const auto v = boost::json::parse(body(r));
+                if (const auto* n = v.as_object().if_contains("next")) next = n->as_string();
+            } else if (format == "csv") {
+                rows = csv_rows(body(r), names);
+            } else {
+                rows = ndjson_rows(body(r), names);
+                if (!rows.empty() && names == std::vector<std::string>{"@next"}) {
+                    next = rows.back()[0];
+                    rows.pop_back();
+                }
+            }
+            const auto link = std::string(r.header("Link"));
+            if (format == "csv" && !link.empty()) next = link.substr(link.find("cursor=") + 7, link.find('>') - link.find("cursor=") - 7);
+            EXPECT_EQ(link.empty(), next.empty()) << link;
+            walked.insert(walked.end(), rows.begin(), rows.end());
+            ASSERT_LT(++pages, 1000);
+        } while (!next.empty());
+        EXPECT_EQ(walked, expected) << format;
+        EXPECT_EQ(pages, static_cast<int>((expected.size() + 36) / 37)) << format;
+    }
+    // A tampered cursor is a 400.
+    const auto first = call("/stations/totals?limit=5");
+    auto next = std::string(boost::json::parse(body(first)).at("next").as_string());
+    next[next.size() / 2] = next[next.size() / 2] == 'x' ? 'y' : 'x';
+    const auto r = call("/stations/totals?limit=5&cursor=" + next);
+    EXPECT_EQ(r.status, 400);
+    EXPECT_EQ(boost::json::parse(body(r)).at("code").as_string(), "FR400");
+}
+
 }  // namespace
 }  // namespace frost::testing
