@@ -6,6 +6,7 @@
 #include <variant>
 
 #include "api/render.hpp"
+#include "codec/http_tokens.hpp"
 #include "codec/utf8.hpp"
 
 namespace frost::api {
@@ -77,6 +78,44 @@ std::string_view media_type(output_format f) noexcept {
 
 std::string_view content_type(output_format f) noexcept {
     return f == output_format::csv ? "text/csv; charset=utf-8" : media_type(f);
+}
+
+std::string offered_media_types() {
+    std::string out;
+    for (auto f : all_output_formats) {
+        if (!out.empty()) out += ", ";
+        out += media_type(f);
+    }
+    return out;
+}
+
+model::result<output_format> negotiate_format(std::string_view accept, std::optional<std::string_view> format_value) {
+    if (format_value) {
+        if (auto f = parse_format_name(*format_value)) return *f;
+        std::string shown(format_value->substr(0, 32));
+        if (!codec::valid_utf8(shown)) shown = "(not UTF-8)";
+        return model::error{model::error_code::bad_parameter,
+                            "parameter format: expected json, objects, ndjson or csv, got \"" + shown + "\"",
+                            {},
+                            "leave it out to choose by the Accept header"};
+    }
+    const auto ranges = codec::parse_accept(accept);
+    if (ranges.empty()) return output_format::json;
+    int best_q = 0;
+    std::optional<output_format> best;
+    for (auto f : all_output_formats) {
+        const auto type = media_type(f);
+        const auto slash = type.find('/');
+        const int q = codec::accept_quality(ranges, type.substr(0, slash), type.substr(slash + 1));
+        if (q > best_q) {
+            best_q = q;
+            best = f;
+        }
+    }
+    if (best) return *best;
+    return model::error{model::error_code::not_acceptable, "none of the media types in Accept can be served here",
+                        "offered: " + offered_media_types(),
+                        "send one of them in Accept, or choose with ?format=json|objects|ndjson|csv"};
 }
 
 void append_csv_text(std::string& out, std::string_view s) {

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "config/config.hpp"
+#include "model/error.hpp"
 #include "model/value.hpp"
 
 namespace frost::api {
@@ -34,6 +35,24 @@ inline constexpr output_format all_output_formats[] = {output_format::json, outp
 
 /// The `Content-Type` header of an answer in `f` (`text/csv; charset=utf-8` for CSV).
 [[nodiscard]] std::string_view content_type(output_format f) noexcept;
+
+/// The name of the query parameter that chooses a format; reserved in every endpoint.
+inline constexpr std::string_view format_param = "format";
+
+/// Chooses the format of an answer (docs/formats.md):
+/// - `format_value`, the `format` query parameter when given, wins: `json`, `objects`, `ndjson`
+///   or `csv`; anything else is a 400 (`bad_parameter`) naming the four;
+/// - else `accept`, the `Accept` header (RFC 9110 §12.5.1, `codec::parse_accept`): each format's
+///   media type takes the q-value of the most specific range matching it; the highest above zero
+///   wins, ties going to the order of `all_output_formats` (so `*/*` and `application/*` mean
+///   `json`); none above zero is a 406 (`not_acceptable`) whose details list the offered types;
+/// - an absent or empty `Accept`, or one with no well-formed member, means `json`.
+/// Pure; thread-safe.
+[[nodiscard]] model::result<output_format> negotiate_format(std::string_view accept,
+                                                            std::optional<std::string_view> format_value);
+
+/// The offered media types, comma-separated, in preference order (406 details, docs).
+[[nodiscard]] std::string offered_media_types();
 
 /// Appends one cell as a CSV field (RFC 4180): quoted only when it holds a comma, a double quote,
 /// CR or LF, or is the empty string (so an empty text stays apart from NULL); quotes doubled.

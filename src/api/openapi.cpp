@@ -8,6 +8,8 @@
 #include <charconv>
 #include <set>
 
+#include "api/formats.hpp"
+#include "api/pagination.hpp"
 #include "cache/http_caching.hpp"
 #include "model/error.hpp"
 #include "rollup/serving_store.hpp"
@@ -52,6 +54,8 @@ std::string status_text(int status) {
             return "Forbidden: the credentials do not allow this endpoint";
         case 404:
             return "Not found";
+        case 406:
+            return "Not acceptable: Accept names none of the offered media types (listed in details)";
         case 414:
             return "URI too long";
         case 429:
@@ -371,6 +375,31 @@ void add_date_range(json::array& params, json::object& operation, const config::
     operation["x-frost-date-range"] = std::move(ext);
 }
 
+// The reserved `format` parameter, and `limit` and `cursor` on a paginated endpoint.
+void add_format_params(json::array& params, const config::endpoint_config& e) {
+    json::object format;
+    format["type"] = "string";
+    json::array names;
+    for (auto f : all_output_formats) names.emplace_back(format_name(f));
+    format["enum"] = std::move(names);
+    params.push_back(query_param(std::string(format_param), false,
+                                 "The answer's format; overrides `Accept` (`json` is the default envelope).",
+                                 std::move(format)));
+    if (!e.paginate) return;
+    json::object limit;
+    limit["type"] = "integer";
+    limit["minimum"] = 1;
+    limit["maximum"] = e.paginate->max_page_size;
+    limit["default"] = e.paginate->page_size;
+    params.push_back(query_param(std::string(limit_param), false, "Rows per page.", std::move(limit)));
+    json::object cursor;
+    cursor["type"] = "string";
+    params.push_back(query_param(std::string(cursor_param), false,
+                                 "The previous page's `next` cursor, unchanged; absent for the first page. Valid only "
+                                 "with the same other parameters.",
+                                 std::move(cursor)));
+}
+
 json::object error_ref(const std::string& name) {
     json::object o;
     o["$ref"] = "#/components/responses/" + name;
@@ -504,6 +533,9 @@ void add_report_headers(json::object& headers, const config::endpoint_config& e)
         headers["X-Data-Stale"] =
             string_header("`true` when the last refresh of the rollup failed and an older version answered.");
     headers["Server-Timing"] = string_header("Time spent on the server, and the cache outcome when cached.");
+    headers["Vary"] = string_header("`Accept, Accept-Encoding`: the format and the compression are negotiated.");
+    if (e.paginate)
+        headers["Link"] = string_header("`<...cursor=...>; rel=\"next\"` when another page follows (RFC 8288).");
     if (e.cache.ttl.count() > 0) {
         headers["Cache-Control"] = string_header("`" + cache::cache_control(e.cache) + "`");
         headers["ETag"] = string_header("Strong validator of this representation; send it back in `If-None-Match`.");
@@ -529,12 +561,60 @@ json::object envelope_schema(const config::endpoint_config& e, const std::string
     time_ms["minimum"] = 0;
     time_ms["description"] = "Milliseconds from the request's arrival to its answer, on the server.";
     props["time_ms"] = std::move(time_ms);
+    if (e.paginate) {
+        json::object next;
+        next["type"] = "string";
+        next["description"] = "The cursor to the next page (send it back as `cursor`); absent on the last page.";
+        props["next"] = std::move(next);
+    }
     envelope["properties"] = std::move(props);
     json::array req;
     req.emplace_back("result");
     req.emplace_back("time_ms");
     envelope["required"] = std::move(req);
     return envelope;
+}
+
+// The media types other than the default JSON a report is offered in (docs/formats.md), each with
+// its schema: the objects envelope, NDJSON lines and CSV text.
+void add_other_formats(json::object& content, const config::endpoint_config& e, const std::string& name,
+                       const openapi_options& opts, json::object& schemas) {
+    auto it = opts.columns.find(e.path);
+    const auto* cols = it == opts.columns.end() ? nullptr : &it->second;
+    auto as_objects = e;
+    as_objects.format = config::row_format::objects;
+    schemas[name + "ObjectRow"] = row_schema(as_objects, cols);
+    schemas[name + "ObjectsResponse"] = envelope_schema(as_objects, name + "Object");
+    {
+        json::object media, ref;
+        ref["$ref"] = "#/components/schemas/" + name + "ObjectsResponse";
+        media["schema"] = std::move(ref);
+        content[std::string(media_type(output_format::objects))] = std::move(media);
+    }
+    std::string names;
+    if (cols)
+        for (const auto& c : *cols) names += (names.empty() ? "" : ",") + c.name;
+    {
+        json::object media, schema;
+        schema["type"] = "string";
+        schema["description"] = "One JSON object per line, each a `" + name + "ObjectRow`, each line ended by `\\n`" +
+                                std::string(e.paginate ? "; when another page follows, a last line `{\"@next\": cursor}`"
+                                                       : "") +
+                                ".";
+        schema["contentMediaType"] = "application/x-ndjson";
+        media["schema"] = std::move(schema);
+        content[std::string(media_type(output_format::ndjson))] = std::move(media);
+    }
+    {
+        json::object media, schema;
+        schema["type"] = "string";
+        schema["description"] =
+            "RFC 4180 CSV, UTF-8: a header row" + (names.empty() ? std::string() : " (`" + names + "`)") +
+            ", then one record per row, CRLF-ended; quoted only where needed; NULL is an empty field; dates ISO." +
+            std::string(e.paginate ? " The next page's cursor is in the `Link` header." : "");
+        media["schema"] = std::move(schema);
+        content[std::string(media_type(output_format::csv))] = std::move(media);
+    }
 }
 
 // The 200 answer of an endpoint; a report's envelope and row go into `schemas`.
@@ -552,15 +632,17 @@ json::object success_response(const config::endpoint_config& e, const std::strin
         }
     } else {
         auto it = opts.columns.find(e.path);
-        schemas[name + "Row"] = row_schema(e, it == opts.columns.end() ? nullptr : &it->second);
+        const auto* cols = it == opts.columns.end() ? nullptr : &it->second;
+        schemas[name + "Row"] = row_schema(e, cols);
         schemas[name + "Response"] = envelope_schema(e, name);
         json::object ref;
         ref["$ref"] = "#/components/schemas/" + name + "Response";
         media["schema"] = std::move(ref);
-        ok["description"] = "The report";
+        ok["description"] = "The report, in the format chosen by `format` or `Accept` (docs/formats.md)";
     }
     json::object content;
-    content["application/json"] = std::move(media);
+    content[std::string(media_type(output_format::json))] = std::move(media);
+    if (!e.static_body) add_other_formats(content, e, name, opts, schemas);
     ok["content"] = std::move(content);
     auto headers = cors_headers();
     if (!e.static_body) add_report_headers(headers, e);
@@ -665,7 +747,7 @@ json::object build_openapi(const config::config& cfg, const openapi_options& opt
     bool any_rate_limit = false;
     for (const auto& e : cfg.endpoints) any_rate_limit = any_rate_limit || rate_limited(cfg, e);
     // 414 and 431 come from the HTTP server, before routing: every operation can get them.
-    std::vector<int> statuses{400, 414, 431, 500, 502, 503, 504};
+    std::vector<int> statuses{400, 406, 414, 431, 500, 502, 503, 504};
     if (!schemes.empty()) {
         statuses.push_back(401);
         statuses.push_back(403);
@@ -707,6 +789,7 @@ json::object build_openapi(const config::config& cfg, const openapi_options& opt
                 params.push_back(query_param(a, false, "Another name for `" + p.name + "`.", param_schema(p)));
         }
         if (e.date_range) add_date_range(params, op, *e.date_range);
+        if (!e.static_body) add_format_params(params, e);
         if (!params.empty()) op["parameters"] = std::move(params);
 
         json::object responses;
@@ -719,7 +802,7 @@ json::object build_openapi(const config::config& cfg, const openapi_options& opt
         const auto mode = mode_of(cfg, e);
         const bool needs_auth = mode != config::auth_mode::none;
         std::set<int> failures{414, 431};
-        if (!e.static_body) failures.insert({400, 500, 502, 503, 504});
+        if (!e.static_body) failures.insert({400, 406, 500, 502, 503, 504});
         if (e.static_body && e.strict) failures.insert(400);  // an unknown query parameter
         if (needs_auth) failures.insert({401, 403});
         if (rate_limited(cfg, e)) failures.insert(429);
@@ -842,6 +925,7 @@ result_columns describe_results(const config::config& cfg, const source_map& sou
             params.push_back({e.date_range->start, std::monostate{}});
             params.push_back({e.date_range->end, std::monostate{}});
         }
+        if (e.paginate) bind_page(params, *e.paginate, {}, 0);
         source::query q{probe, params, model::deadline::after(per_query), e.path, 1};
         auto table = src->run(q);
         if (!table) {

@@ -42,6 +42,27 @@ std::string failure_text(const std::exception_ptr& failure) {
 
 // The answer to a job the worker pool did not start. An abandoned job's answer goes to a closed
 // connection; it still goes through `reply` so observers count it.
+// Every answer of a configured query endpoint depends on Accept (its format) as well as on
+// Accept-Encoding (its compression).
+constexpr std::string_view vary_value = "Accept, Accept-Encoding";
+
+// Takes the reserved `format` parameter out of the query pairs, so the endpoint's own binding
+// never sees it. Given twice is a 400.
+model::result<std::optional<std::string>> take_format_param(query_pairs& query) {
+    std::optional<std::string> value;
+    for (auto it = query.begin(); it != query.end();) {
+        if (it->first != format_param) {
+            ++it;
+            continue;
+        }
+        if (value)
+            return model::error{model::error_code::bad_parameter, "parameter format is given more than once", {}, {}};
+        value = std::move(it->second);
+        it = query.erase(it);
+    }
+    return value;
+}
+
 model::error dropped_error(worker_pool::drop_reason why) {
     if (why == worker_pool::drop_reason::abandoned)
         return {model::error_code::timeout, "the client closed the connection before the query started", {}, {}};
@@ -160,6 +181,14 @@ model::result<std::unique_ptr<service>> service::create(std::shared_ptr<const co
             r.sql = *sql;
         }
         s->routes_.emplace(e.path, std::move(r));
+        if (e.paginate && !s->cursors_) {
+            bool generated = false;
+            s->cursors_ = std::make_unique<cursor_signer>(
+                cursor_signer::with_key_or_random(s->cfg_->server.cursor_key, generated));
+            if (generated)
+                spdlog::warn("pagination: no cursor key configured (FROST_CURSOR_KEY or server.cursor_key), generated a "
+                             "random one: cursors stop working at restart and differ between instances");
+        }
     }
     return s;
 }
@@ -257,8 +286,29 @@ void service::dispatch(const exchange_ptr& x) {
         std::erase_if(query, [&n = name](const auto& pair) { return pair.first == n; });
         query.emplace_back(name, value);
     }
+    auto format_value = take_format_param(query);
+    if (!format_value) return reply_error(*x, format_value.error());
+    std::optional<page_request> page;
+    if (rt->endpoint->paginate) {
+        auto p = take_page_params(*rt->endpoint->paginate, query);
+        if (!p) return reply_error(*x, p.error());
+        page = std::move(p).value();
+    }
     auto params = bind_params(*rt->endpoint, query, thread_rng());
     if (!params) return reply_error(*x, params.error());
+    render_plan plan;
+    if (page) {
+        // The cursor is bound to the endpoint's own parameters; the page parameters come after.
+        auto context = cursor_context(rt->endpoint->path, params.value());
+        std::vector<model::value> after;
+        if (page->cursor) {
+            auto v = cursors_->verify(context, *page->cursor, rt->endpoint->paginate->key.size());
+            if (!v) return reply_error(*x, v.error());
+            after = std::move(v).value();
+        }
+        bind_page(params.value(), *rt->endpoint->paginate, after, page->limit);
+        plan.paging = render_plan::page{page->limit, std::move(context), x->req.target};
+    }
 
     if (rt->static_body) {
         auto r = json_response(200, {});
@@ -266,13 +316,22 @@ void service::dispatch(const exchange_ptr& x) {
         return reply(*x, std::move(r));
     }
     if (export_as) return serve_stream(x, *rt, std::move(params).value(), *export_as);
+    const auto& chosen = format_value.value();
+    auto format = negotiate_format(x->req.header("accept"), chosen ? std::optional<std::string_view>(*chosen)
+                                                                   : std::optional<std::string_view>());
+    if (!format) {
+        auto r = error_response(format.error(), x->req.request_id, cfg_->server.expose_errors);
+        r.headers.emplace_back("Vary", std::string(vary_value));
+        return reply(*x, std::move(r));
+    }
+    plan.format = format.value();
     // A random range is never asked twice: caching it would only push real answers out.
     bool random = false;
     if (rt->endpoint->date_range && rt->endpoint->date_range->random_param)
         for (const auto& [k, v] : query) random = random || k == *rt->endpoint->date_range->random_param;
-    if (rt->endpoint->cache.ttl.count() > 0 && !random) return serve_cached(x, *rt, std::move(params).value());
+    if (rt->endpoint->cache.ttl.count() > 0 && !random) return serve_cached(x, *rt, std::move(params).value(), plan);
     if (rt->endpoint->cache.ttl.count() > 0) x->stats.cache = "bypass";
-    serve_live(x, *rt, std::move(params).value());
+    serve_live(x, *rt, std::move(params).value(), plan);
 }
 
 const service::route* service::find_route(std::string_view path) const {
@@ -318,7 +377,8 @@ bool service::admit(exchange& x, const route& rt) {
     return true;
 }
 
-void service::serve_cached(const exchange_ptr& x, const route& rt, std::vector<source::parameter> params) {
+void service::serve_cached(const exchange_ptr& x, const route& rt, std::vector<source::parameter> params,
+                           const render_plan& plan) {
     const auto now = model::clock::now();
     // One key buffer per thread, so a hit allocates no key.
     thread_local std::string key;
@@ -327,7 +387,9 @@ void service::serve_cached(const exchange_ptr& x, const route& rt, std::vector<s
         const auto v = rt.rollups->current(rt.endpoint->rollup);
         version = cache::data_version{static_cast<std::int64_t>(v.version), v.stale};
     }
-    cache::encode_key(key, rt.endpoint->path, params, version);
+    // The seed's JSON keeps the key it always had; every other format is keyed apart.
+    cache::encode_key(key, rt.endpoint->path, params, version,
+                      plan.format == output_format::json ? std::string_view() : format_name(plan.format));
 
     auto found = cache_->find(key, now);
     if (found.state == cache::freshness::fresh) {
@@ -337,7 +399,8 @@ void service::serve_cached(const exchange_ptr& x, const route& rt, std::vector<s
     if (found.state == cache::freshness::stale_revalidate) {
         x->stats.cache = "stale";
         if (flights_.join(key, {}))
-            launch_fill(rt, key, params, model::deadline::after(cfg_->server.request_timeout), now, x->req.request_id);
+            launch_fill(rt, key, params, model::deadline::after(cfg_->server.request_timeout), now, x->req.request_id,
+                        plan);
         return reply(*x, cached_response(*found.e, x->req, "stale"));
     }
     x->stats.cache = "miss";
@@ -356,13 +419,14 @@ void service::serve_cached(const exchange_ptr& x, const route& rt, std::vector<s
             }
         });
     });
-    if (leader) launch_fill(rt, key, std::move(params), x->req.deadline, now, x->req.request_id);
+    if (leader) launch_fill(rt, key, std::move(params), x->req.deadline, now, x->req.request_id, plan);
 }
 
-void service::serve_live(const exchange_ptr& x, const route& rt, std::vector<source::parameter> params) {
-    auto job = [this, &rt, x, params = std::move(params)] {
+void service::serve_live(const exchange_ptr& x, const route& rt, std::vector<source::parameter> params,
+                         const render_plan& plan) {
+    auto job = [this, &rt, x, params = std::move(params), plan] {
         guarded(*x, [&] {
-            auto a = run_query(rt, params, x->req.request_id, x->req.deadline, x->stats.started, x->req.stop);
+            auto a = run_query(rt, params, x->req.request_id, x->req.deadline, x->stats.started, x->req.stop, plan);
             x->stats.query_time = a.query_time;
             x->stats.source = rt.src->name();
             if (a.error) return reply_error(*x, *a.error);
@@ -421,18 +485,22 @@ void service::serve_stream(const exchange_ptr& x, const route& rt, std::vector<s
 }
 
 void service::launch_fill(const route& rt, const std::string& key, std::vector<source::parameter> params,
-                          model::deadline deadline, model::clock::time_point started, std::string request_id) {
-    auto job = [this, &rt, key, params = std::move(params), deadline, started, request_id] {
+                          model::deadline deadline, model::clock::time_point started, std::string request_id,
+                          const render_plan& plan) {
+    auto job = [this, &rt, key, params = std::move(params), deadline, started, request_id, plan] {
         cached_outcome o;
         // Every waiter of this key hangs on `complete`: it must run whatever happens here.
         try {
-            auto a = run_query(rt, params, request_id, deadline, started, {});
+            auto a = run_query(rt, params, request_id, deadline, started, {}, plan);
             o.query_time = a.query_time;
             if (a.error) {
                 o.error = std::move(a.error);
             } else {
+                // The seed's JSON keeps its ETags; every other format's carry its name.
+                const std::string tag =
+                    plan.format == output_format::json ? std::string() : "-" + std::string(format_name(plan.format));
                 o.entry = cache::make_entry(key, a.status, std::move(a.body), a.headers, rt.endpoint->cache,
-                                            cfg_->cache.min_gzip_bytes, model::clock::now());
+                                            cfg_->cache.min_gzip_bytes, model::clock::now(), tag);
                 cache_->insert(o.entry);
             }
         } catch (...) {
@@ -466,7 +534,8 @@ void service::launch_fill(const route& rt, const std::string& key, std::vector<s
 
 service::answer service::run_query(const route& rt, const std::vector<source::parameter>& params,
                                    std::string_view request_id, model::deadline deadline,
-                                   model::clock::time_point started, std::stop_token stop) const {
+                                   model::clock::time_point started, std::stop_token stop,
+                                   const render_plan& plan) const {
     answer a;
     try {
         const auto query_started = model::clock::now();
@@ -497,8 +566,29 @@ service::answer service::run_query(const route& rt, const std::vector<source::pa
             a.error = e;
             return a;
         }
-        a.body = render_envelope(table.value(), rt.endpoint->format, elapsed_ms(started));
+        std::string next;
+        if (plan.paging) {
+            auto last = cut_page(table.value(), *rt.endpoint->paginate, plan.paging->limit);
+            if (!last) {
+                spdlog::error("{} {}: {}", request_id, rt.endpoint->path, last.error().message);
+                a.error = std::move(last).error();
+                return a;
+            }
+            if (last.value()) next = cursors_->sign(plan.paging->context, *last.value());
+        }
+        if (plan.format == output_format::json && next.empty()) {
+            a.body = render_envelope(table.value(), rt.endpoint->format, elapsed_ms(started));
+        } else {
+            a.body = encode_table(table.value(), plan.format, rt.endpoint->format, elapsed_ms(started), next);
+        }
         a.headers = json_response(200, {}).headers;
+        for (auto& [name, value] : a.headers)
+            if (name == "Content-Type") value = content_type(plan.format);
+        a.headers.emplace_back("Vary", std::string(vary_value));
+        if (!next.empty()) {
+            a.headers.emplace_back("Link", next_link(plan.paging->target, next));
+            a.headers.emplace_back("Access-Control-Expose-Headers", "Link");
+        }
         if (rt.rollups) {
             a.headers.emplace_back("X-Data-Version", rt.endpoint->rollup + "@" + std::to_string(version.version));
             a.headers.emplace_back("X-Data-As-Of", codec::format_utc(version.built_at));

@@ -9,6 +9,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "api/formats.hpp"
+#include "api/pagination.hpp"
 #include "api/request.hpp"
 #include "api/response.hpp"
 #include "api/stream_export.hpp"
@@ -111,6 +113,18 @@ private:
         std::optional<model::error> error;
         model::clock::duration query_time{};
     };
+    /// How one request wants its rows rendered, chosen before the query (docs/formats.md).
+    struct render_plan {
+        output_format format = output_format::json;
+        /// Set on a paginated endpoint: the page size, the cursor's context, the request target
+        /// (for the next page's link).
+        struct page {
+            std::size_t limit = 0;
+            std::string context;
+            std::string target;
+        };
+        std::optional<page> paging;
+    };
     /// A rendered answer with the headers that describe it (content type, data version).
     struct answer {
         int status = 200;
@@ -127,14 +141,18 @@ private:
     [[nodiscard]] const route* find_route(std::string_view path) const;
     void serve_builtin(exchange& x, const std::string& path);
     [[nodiscard]] bool admit(exchange& x, const route& rt);
-    void serve_cached(const exchange_ptr& x, const route& rt, std::vector<source::parameter> params);
-    void serve_live(const exchange_ptr& x, const route& rt, std::vector<source::parameter> params);
+    void serve_cached(const exchange_ptr& x, const route& rt, std::vector<source::parameter> params,
+                      const render_plan& plan);
+    void serve_live(const exchange_ptr& x, const route& rt, std::vector<source::parameter> params,
+                    const render_plan& plan);
     /// A `stream: true` endpoint: the rows go out as the source produces them (never cached).
     void serve_stream(const exchange_ptr& x, const route& rt, std::vector<source::parameter> params, export_format f);
     void launch_fill(const route& rt, const std::string& key, std::vector<source::parameter> params,
-                     model::deadline deadline, model::clock::time_point started, std::string request_id);
+                     model::deadline deadline, model::clock::time_point started, std::string request_id,
+                     const render_plan& plan);
     answer run_query(const route& rt, const std::vector<source::parameter>& params, std::string_view request_id,
-                     model::deadline deadline, model::clock::time_point started, std::stop_token stop) const;
+                     model::deadline deadline, model::clock::time_point started, std::stop_token stop,
+                     const render_plan& plan) const;
 
     /// Sends `res` unless the exchange was answered already: Server-Timing, observers, `done`.
     void reply(exchange& x, response res) const;
@@ -159,6 +177,7 @@ private:
     std::unique_ptr<cache::response_cache> cache_;
     cache::single_flight<cached_outcome> flights_;
     std::shared_ptr<rollup::serving_store> serving_;
+    std::unique_ptr<cursor_signer> cursors_;  ///< set when an endpoint paginates
 };
 
 /// A JSON response with the seed's headers (content type, CORS).

@@ -41,7 +41,7 @@ void append_key_value(std::string& key, const model::value& v) {
 }
 
 void encode_key(std::string& key, std::string_view endpoint, std::span<const source::parameter> params,
-                const std::optional<data_version>& version) {
+                const std::optional<data_version>& version, std::string_view variant) {
     key.clear();
     key += endpoint;
     for (const auto& p : params) {
@@ -54,6 +54,11 @@ void encode_key(std::string& key, std::string_view endpoint, std::span<const sou
     if (version) {
         append_key_value(key, version->version);
         if (version->stale) key += '!';
+    }
+    if (!variant.empty()) {
+        // After the version field, which is empty or starts with a type tag: never U+001F.
+        key += '\x1f';
+        key += variant;
     }
 }
 

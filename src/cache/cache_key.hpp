@@ -24,11 +24,13 @@ void append_key_value(std::string& key, const model::value& v);
 
 /// Writes the cache key of an answer into `key`: the endpoint path, then each bound parameter
 /// as `name=value` (in the canonical order `api::bind_params` produces), then the data
-/// version when the endpoint reads a rollup; fields are separated by U+001F. Two requests
-/// share a key exactly when they bind the same values on the same endpoint at the same data
-/// version. `key` is cleared first and its capacity kept, so a caller that reuses one buffer
-/// per thread allocates nothing on a hit. Thread-safe for distinct `key` buffers.
+/// version when the endpoint reads a rollup, then `variant` when not empty (the representation,
+/// e.g. the output format `csv`: the default one has none); fields are separated by U+001F. Two
+/// requests share a key exactly when they bind the same values on the same endpoint at the same
+/// data version and ask for the same variant. `key` is cleared first and its capacity kept, so
+/// a caller that reuses one buffer per thread allocates nothing on a hit. Thread-safe for
+/// distinct `key` buffers.
 void encode_key(std::string& key, std::string_view endpoint, std::span<const source::parameter> params,
-                const std::optional<data_version>& version);
+                const std::optional<data_version>& version, std::string_view variant = {});
 
 }  // namespace frost::cache

@@ -52,10 +52,10 @@ void fit(std::string& s) {
     if (s.capacity() > s.size() + s.size() / 8 + 16) s = std::string(s.data(), s.size());
 }
 
-void add_common(header_list& set, const std::string& control, const std::string& tag) {
+void add_common(header_list& set, const std::string& control, const std::string& tag, bool vary) {
     if (!control.empty()) set.emplace_back("Cache-Control", control);
     set.emplace_back("ETag", tag);
-    set.emplace_back("Vary", "Accept-Encoding");
+    if (vary) set.emplace_back("Vary", "Accept-Encoding");
 }
 
 }  // namespace
@@ -68,16 +68,16 @@ std::size_t entry::footprint() const noexcept {
 
 std::shared_ptr<const entry> make_entry(std::string key, int status, std::string body, const header_list& extra,
                                         const config::cache_policy& policy, std::size_t min_gzip,
-                                        model::clock::time_point now) {
+                                        model::clock::time_point now, std::string_view etag_suffix) {
     auto e = std::make_shared<entry>();
     e->key = std::move(key);
     fit(e->key);
     e->status = status;
-    e->etag = strong_etag(body);
+    e->etag = strong_etag(body, etag_suffix);
     if (body.size() >= min_gzip) {
         if (auto z = codec::gzip(body); z && z->size() < body.size()) {
             fit(*z);
-            e->gzip_etag = strong_etag(body, "-gz");
+            e->gzip_etag = strong_etag(body, std::string(etag_suffix) + "-gz");
             e->gzip_body = std::make_shared<const std::string>(std::move(*z));
         }
     }
@@ -88,15 +88,17 @@ std::shared_ptr<const entry> make_entry(std::string key, int status, std::string
     e->identity_headers.reserve(extra.size() + 3);
     e->not_modified_headers.reserve(extra.size() + 3);
     if (e->gzip_body) e->gzip_headers.reserve(extra.size() + 4);
+    bool own_vary = false;
     for (const auto& h : extra) {
         e->identity_headers.push_back(h);
         if (e->gzip_body) e->gzip_headers.push_back(h);
         if (h.first != "Content-Type") e->not_modified_headers.push_back(h);
+        own_vary = own_vary || h.first == "Vary";
     }
-    add_common(e->identity_headers, control, e->etag);
-    add_common(e->not_modified_headers, control, e->etag);
+    add_common(e->identity_headers, control, e->etag, !own_vary);
+    add_common(e->not_modified_headers, control, e->etag, !own_vary);
     if (e->gzip_body) {
-        add_common(e->gzip_headers, control, e->gzip_etag);
+        add_common(e->gzip_headers, control, e->gzip_etag, !own_vary);
         e->gzip_headers.emplace_back("Content-Encoding", "gzip");
     }
     e->created = now;

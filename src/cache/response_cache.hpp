@@ -48,10 +48,14 @@ struct entry {
 /// Builds an entry from identity bytes: computes the gzip form (when at least `min_gzip`
 /// bytes and smaller), both ETags and the three header sets. `extra` headers (content type,
 /// CORS, data version) go first into every set; `not_modified_headers` leave out
-/// Content-Type (a 304 has no body).
+/// Content-Type (a 304 has no body). Each set gets `Vary: Accept-Encoding` unless `extra` has
+/// its own `Vary` (which then must name Accept-Encoding). `etag_suffix` goes into both ETags
+/// (before the gzip form's `-gz`), so answers in different representations never share an ETag
+/// even when their bytes are equal.
 [[nodiscard]] std::shared_ptr<const entry> make_entry(std::string key, int status, std::string body,
                                                       const header_list& extra, const config::cache_policy& policy,
-                                                      std::size_t min_gzip, model::clock::time_point now);
+                                                      std::size_t min_gzip, model::clock::time_point now,
+                                                      std::string_view etag_suffix = {});
 
 /// Builds an entry that never expires from forms computed elsewhere (the web pages and the
 /// OpenAPI document, built once at start-up): `headers` go into every set (Content-Type is

@@ -27,6 +27,16 @@ std::optional<int> parse_qvalue(std::string_view v) noexcept {
     return whole * 1000 + thousandths;
 }
 
+// An RFC 9110 token (§5.6.2): one or more tchars.
+bool is_token(std::string_view s) noexcept {
+    if (s.empty()) return false;
+    for (char c : s) {
+        const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (!alnum && std::string_view("!#$%&'*+-.^_`|~").find(c) == std::string_view::npos) return false;
+    }
+    return true;
+}
+
 }  // namespace
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
@@ -77,6 +87,58 @@ bool accepts_gzip(std::string_view header) noexcept {
     // Identity not named is acceptable but preferred least (RFC 9110 §12.5.3 gives it no q-value).
     const int identity = identity_q >= 0 ? identity_q : star_q >= 0 ? star_q : 0;
     return gzip > 0 && gzip >= identity;
+}
+
+std::vector<media_range> parse_accept(std::string_view header) {
+    std::vector<media_range> out;
+    while (!header.empty()) {
+        const auto comma = header.find(',');
+        auto member = header.substr(0, comma);
+        header = comma == std::string_view::npos ? std::string_view{} : header.substr(comma + 1);
+        const auto semi = member.find(';');
+        const auto range = trim(member.substr(0, semi));
+        if (range.empty()) continue;
+        const auto slash = range.find('/');
+        if (slash == std::string_view::npos) continue;
+        media_range m{range.substr(0, slash), range.substr(slash + 1), 1000};
+        if (!is_token(m.type) || !is_token(m.subtype) || (m.type == "*" && m.subtype != "*")) continue;
+        bool good = true;
+        auto params = semi == std::string_view::npos ? std::string_view{} : member.substr(semi + 1);
+        while (!params.empty()) {
+            const auto next = params.find(';');
+            const auto p = trim(params.substr(0, next));
+            params = next == std::string_view::npos ? std::string_view{} : params.substr(next + 1);
+            const auto eq = p.find('=');
+            if (eq == std::string_view::npos || !iequals(trim(p.substr(0, eq)), "q")) continue;
+            const auto q = parse_qvalue(trim(p.substr(eq + 1)));
+            good = q.has_value();
+            if (good) m.q = *q;
+            break;  // what follows the weight is an accept extension (RFC 7231 §5.3.2), not a media type parameter
+        }
+        if (good) out.push_back(m);
+    }
+    return out;
+}
+
+int accept_quality(std::span<const media_range> ranges, std::string_view type, std::string_view subtype) noexcept {
+    int best_rank = 0, best_q = -1;
+    for (const auto& r : ranges) {
+        int rank = 0;
+        if (r.type == "*" && r.subtype == "*")
+            rank = 1;
+        else if (iequals(r.type, type) && r.subtype == "*")
+            rank = 2;
+        else if (iequals(r.type, type) && iequals(r.subtype, subtype))
+            rank = 3;
+        if (rank == 0) continue;
+        if (rank > best_rank) {
+            best_rank = rank;
+            best_q = r.q;
+        } else if (rank == best_rank) {
+            best_q = std::max(best_q, r.q);
+        }
+    }
+    return best_q;
 }
 
 }  // namespace frost::codec

@@ -1,7 +1,9 @@
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace frost::codec {
 
@@ -27,5 +29,26 @@ namespace frost::codec {
 /// The one negotiation used by the HTTP server's cache path, the web assets and the Lambda
 /// adapter, so every transport picks the same encoding. Pure; thread-safe.
 [[nodiscard]] bool accepts_gzip(std::string_view accept_encoding) noexcept;
+
+/// One well-formed member of an `Accept` header (RFC 9110 §12.5.1): `type/subtype`, either of
+/// which may be `*` (`*/subtype` is not well-formed), and its q-value in thousandths (1000 when
+/// absent). Views into the header text.
+struct media_range {
+    std::string_view type;
+    std::string_view subtype;
+    int q = 1000;
+};
+
+/// The well-formed members of an `Accept` header value, in order. Members that are not
+/// `type/subtype` tokens or carry a malformed q-value are left out, as are empty members.
+/// Parameters other than `q` are read past and ignored, and so is everything after `q` (accept
+/// extensions). Pure; thread-safe; the result views into `accept`.
+[[nodiscard]] std::vector<media_range> parse_accept(std::string_view accept);
+
+/// The q-value (thousandths) that `ranges` give the media type `type/subtype` (compared
+/// ignoring ASCII case): that of the most specific range that matches it, `type/subtype` before
+/// `type/*` before `*/*`, the highest when several of the same rank match; -1 when none matches.
+[[nodiscard]] int accept_quality(std::span<const media_range> ranges, std::string_view type,
+                                 std::string_view subtype) noexcept;
 
 }  // namespace frost::codec

@@ -41,6 +41,9 @@ struct server_config {
     /// Off: a 5xx body holds the stable code, a generic message and the request id, and the
     /// text goes to the log under that id. For development; never on a public endpoint.
     bool expose_errors = false;
+    /// The HMAC-SHA256 key that signs pagination cursors (env FROST_CURSOR_KEY, at least 32
+    /// bytes). Empty: a random key is generated at start, so cursors die with the process.
+    std::string cursor_key;
 };
 
 /// The circuit breaker in front of a source (`breaker:` on a source; docs/configuration.md).
@@ -202,6 +205,16 @@ struct auth_config {
     bool trust_forwarded_for = false;  ///< take the client IP from X-Forwarded-For (behind a proxy only)
 };
 
+/// Keyset pagination of an endpoint (`paginate:`, docs/formats.md). Its SQL must use
+/// `$after_<key>` for each key column (NULL on the first page, the previous page's last key
+/// after) and `$page_limit` (the page size plus one: the extra row tells whether a next page
+/// exists), and order by the key.
+struct paginate_config {
+    std::vector<std::string> key;       ///< result columns, in `order by` order, never NULL
+    std::size_t page_size = 100;        ///< rows per page when the request gives no `limit`
+    std::size_t max_page_size = 1'000;  ///< the largest `limit` accepted
+};
+
 /// One HTTP route, declared in the config file.
 struct endpoint_config {
     std::string path;
@@ -226,6 +239,7 @@ struct endpoint_config {
     std::optional<rate_limit_config> rate_limit;  ///< overrides `auth.rate_limit`
     std::string rollup;                           ///< the rollup it reads: its SQL then runs on the serving database
     cache_policy cache;
+    std::optional<paginate_config> paginate;  ///< keyset pagination; the query parameters `limit` and `cursor`
 };
 
 /// The whole configuration: immutable once loaded, shared as `shared_ptr<const config>`.

@@ -203,7 +203,7 @@ server_config read_server(const reader& r, const YAML::Node& node) {
                  "write_timeout",
                  "admin_port",
                  "access_log",
-                 "expose_errors"});
+                 "expose_errors", "cursor_key"});
     if (node["host"]) s.host = r.text(node["host"], "server.host");
     if (node["port"]) s.port = r.integer<std::uint16_t>(node["port"], "server.port", 0, 65535);
     if (node["io_threads"]) s.io_threads = r.integer<unsigned>(node["io_threads"], "server.io_threads", 0, 256);
@@ -233,6 +233,10 @@ server_config read_server(const reader& r, const YAML::Node& node) {
     if (node["admin_port"]) s.admin_port = r.integer<std::uint16_t>(node["admin_port"], "server.admin_port", 0, 65535);
     if (node["access_log"]) s.access_log = r.boolean(node["access_log"], "server.access_log");
     if (node["expose_errors"]) s.expose_errors = r.boolean(node["expose_errors"], "server.expose_errors");
+    if (node["cursor_key"]) {
+        s.cursor_key = r.text(node["cursor_key"], "server.cursor_key");
+        if (s.cursor_key.size() < 32) r.fail(node["cursor_key"], "server.cursor_key", "a cursor key is at least 32 bytes");
+    }
     return s;
 }
 
@@ -629,6 +633,46 @@ void read_incremental(const reader& r, const YAML::Node& node, const std::string
     }
 }
 
+// Fails unless the SQL of `sql_node` (each dialect's) uses every name in `required`: a paginated
+// query that ignores its cursor would answer the first page forever.
+void require_placeholders(const reader& r, const YAML::Node& sql_node, const std::set<std::string>& required,
+                          const std::string& where) {
+    auto check = [&](const YAML::Node& text_node, const std::string& at) {
+        std::set<std::string> used;
+        for (const auto& p : find_placeholders(text_node.Scalar())) used.insert(p.name);
+        for (const auto& name : required)
+            if (!used.contains(name))
+                r.fail(text_node, at,
+                       "a paginated endpoint's SQL must use $" + name +
+                           " (keyset pagination: filter on $after_<key>, limit $page_limit; docs/formats.md)");
+    };
+    if (sql_node.IsScalar()) {
+        check(sql_node, where);
+    } else if (sql_node.IsMap()) {
+        for (const auto& kv : sql_node) check(kv.second, where + "." + kv.first.as<std::string>());
+    }
+}
+
+paginate_config read_paginate(const reader& r, const YAML::Node& node, const std::string& at, std::size_t max_rows) {
+    if (!node.IsMap()) r.fail(node, at, "expected a mapping {key: [columns], page_size: N, max_page_size: N}");
+    r.only_keys(node, at, {"key", "page_size", "max_page_size"});
+    paginate_config p;
+    if (!node["key"]) r.fail(node, at, "missing key \"key\" (the columns the SQL orders by)");
+    p.key = node["key"].IsScalar() ? std::vector<std::string>{r.text(node["key"], at + ".key")}
+                                   : r.text_list(node["key"], at + ".key");
+    if (p.key.empty()) r.fail(node["key"], at + ".key", "name at least one column");
+    for (const auto& k : p.key)
+        if (!valid_identifier(k)) r.fail(node["key"], at + ".key", "key columns are letters, digits and _");
+    // The query asks for one row more than a page, and a source refuses more than max_rows.
+    const auto most = std::max<std::size_t>(1, max_rows - 1);
+    if (node["max_page_size"])
+        p.max_page_size = r.integer<std::size_t>(node["max_page_size"], at + ".max_page_size", 1, most);
+    p.max_page_size = std::min(p.max_page_size, most);
+    if (node["page_size"]) p.page_size = r.integer<std::size_t>(node["page_size"], at + ".page_size", 1, p.max_page_size);
+    p.page_size = std::min(p.page_size, p.max_page_size);
+    return p;
+}
+
 rollup_config read_rollup(const reader& r, const std::string& name, const YAML::Node& node) {
     const std::string where = "rollups." + name;
     if (!valid_identifier(name) || name.starts_with("frost_"))
@@ -667,7 +711,8 @@ rollup_config read_rollup(const reader& r, const std::string& name, const YAML::
 endpoint_config read_endpoint(const reader& r, const YAML::Node& node, const std::string& where) {
     r.only_keys(node, where,
                 {"path", "summary", "description", "tags", "source", "sql", "params", "date_range", "strict", "format",
-                 "static", "max_rows", "rollup", "cache", "auth", "claims", "rate_limit", "stream", "max_export_rows"});
+                 "static", "max_rows", "rollup", "cache", "auth", "claims", "rate_limit", "stream", "max_export_rows",
+                 "paginate"});
     endpoint_config e;
     if (!node["path"]) r.fail(node, where, "missing key \"path\"");
     e.path = r.text(node["path"], where + ".path");
@@ -705,6 +750,8 @@ endpoint_config read_endpoint(const reader& r, const YAML::Node& node, const std
         r.fail(node["max_rows"], at + ".max_rows", "a streamed endpoint is bounded by max_export_rows, not max_rows");
     if (e.stream && node["cache"]) r.fail(node["cache"], at + ".cache", "streamed answers are never cached");
     if (e.stream && node["static"]) r.fail(node["stream"], at + ".stream", "a static endpoint cannot stream");
+    if (e.stream && node["paginate"])
+        r.fail(node["paginate"], at + ".paginate", "a streamed endpoint sends every row at once; it is not paged");
     if (const auto& st = node["static"]) {
         if (node["sql"] || node["source"]) r.fail(node, at, "a static endpoint has no source or sql");
         e.static_body = boost::json::serialize(to_json(st));
@@ -737,9 +784,12 @@ endpoint_config read_endpoint(const reader& r, const YAML::Node& node, const std
             e.params.push_back(read_param(r, ps[i], at + ".params[" + std::to_string(i) + "]"));
     }
     if (node["date_range"]) e.date_range = read_date_range(r, node["date_range"], at + ".date_range");
+    if (const auto& pg = node["paginate"]) e.paginate = read_paginate(r, pg, at + ".paginate", e.max_rows);
 
     std::set<std::string> names;
     auto claim = [&](const std::string& name, const YAML::Node& n) {
+        if (name == "format")
+            r.fail(n, at, "the query parameter name \"format\" is reserved: it chooses the answer's format (docs/formats.md)");
         if (!names.insert(name).second) r.fail(n, at, "the query parameter name \"" + name + "\" is used twice");
     };
     for (std::size_t i = 0; i < e.params.size(); ++i) {
@@ -753,6 +803,8 @@ endpoint_config read_endpoint(const reader& r, const YAML::Node& node, const std
         for (const auto& a : dr.end_aliases) claim(a, node["date_range"]);
         if (dr.random_param) claim(*dr.random_param, node["date_range"]);
     }
+    if (e.paginate)
+        for (const char* n : {"limit", "cursor"}) claim(n, node["paginate"]);
     for (const auto& [param, claim_name] : e.claims) {
         bool declared = false;
         for (const auto& p : e.params) declared = declared || p.name == param;
@@ -763,6 +815,12 @@ endpoint_config read_endpoint(const reader& r, const YAML::Node& node, const std
     for (const auto& p : e.params) bound.insert(p.name);
     if (e.date_range) bound.insert({e.date_range->start, e.date_range->end});
     for (const auto& [param, claim_name] : e.claims) bound.insert(param);
+    if (e.paginate) {
+        std::set<std::string> paging{"page_limit"};
+        for (const auto& k : e.paginate->key) paging.insert("after_" + k);
+        require_placeholders(r, sql, paging, at + ".sql");
+        bound.insert(paging.begin(), paging.end());
+    }
     std::string listed;
     for (const auto& b : bound) listed += (listed.empty() ? "" : ", ") + b;
     check_placeholders(r, sql, bound, at + ".sql",
@@ -916,6 +974,15 @@ model::result<model::done> apply_environment(config& cfg, const env_lookup& look
         auto n = number("FROST_IO_THREADS", *v, 256);
         if (!n) return std::move(n).error();
         cfg.server.io_threads = static_cast<unsigned>(n.value());
+    }
+    // FROST_CURSOR_KEY: the pagination cursors' HMAC key, kept out of the file.
+    if (auto v = env("FROST_CURSOR_KEY")) {
+        if (v->size() < 32)
+            return model::error{model::error_code::config_error,
+                                "FROST_CURSOR_KEY: a cursor key is at least 32 bytes (e.g. `openssl rand -hex 32`)",
+                                {},
+                                {}};
+        cfg.server.cursor_key = *v;
     }
     if (auto v = env("FROST_WORKERS")) {
         auto n = number("FROST_WORKERS", *v, 256);

@@ -91,6 +91,32 @@ test('the dashboard draws the three reports for a known date range', async () =>
   await page.close();
 });
 
+test('each chart has a Download CSV link for the range it shows, and it downloads those rows', async () => {
+  const page = await browser.newPage({ acceptDownloads: true });
+  const start = '2019-06-01';
+  const end = '2019-08-31';
+  await page.goto(`${baseUrl}/dashboard?start=${start}&end=${end}`);
+  await loaded(page, 0);
+  for (const r of REPORTS) {
+    const href = new URL(await page.getAttribute(`#csv-${r.key}`, 'href'));
+    assert.equal(href.pathname.endsWith(r.path), true, `${r.key} link path`);
+    assert.equal(href.searchParams.get('format'), 'csv');
+    assert.equal(href.searchParams.get('start_range'), start);
+    assert.equal(href.searchParams.get('end_range'), end);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click(`#csv-${r.key}`)]);
+    const { readFile } = await import('node:fs/promises');
+    const text = await readFile(await download.path(), 'utf8');
+    const lines = text.split('\r\n').filter((l) => l !== '');
+    const rows = await apiRows(r.path, start, end);
+    assert.equal(lines.length, rows.length + 1, `${r.key}: a header row and one record per row`);
+    const norm = (v) => (v !== '' && !Number.isNaN(Number(v)) ? Number(v) : String(v));  // 70.0 in CSV is 70 in JSON
+    assert.deepEqual(lines.slice(1).map((l) => l.split(',').map(norm)), rows.map((row) => row.map(norm)),
+      `${r.key}: the CSV rows are the JSON rows`);
+  }
+  assert.deepEqual(browser.problems, [], 'no console errors or failed loads');
+  await page.close();
+});
+
 test('changing the dates redraws every chart', async () => {
   const page = await browser.newPage();
   await page.goto(`${baseUrl}/dashboard`);

@@ -108,6 +108,12 @@ void fuzz_tokens(std::string_view in) {
     check(iequals(lowered, in) && lowered.size() == in.size());
     const auto t = trim(in);
     check(t.empty() || (t.front() != ' ' && t.front() != '\t' && t.back() != ' ' && t.back() != '\t'));
+    const auto ranges = parse_accept(in);
+    for (const auto& r : ranges) {
+        check(!r.type.empty() && !r.subtype.empty() && r.q >= 0 && r.q <= 1000);
+        check(r.type.data() >= in.data() && r.subtype.data() + r.subtype.size() <= in.data() + in.size());
+        check(accept_quality(ranges, r.type == "*" ? "a" : r.type, r.subtype == "*" ? "b" : r.subtype) >= 0);
+    }
 }
 
 void fuzz_duration(std::string_view in) {

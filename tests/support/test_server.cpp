@@ -53,6 +53,8 @@ config::config default_config(const std::string& db) {
     cfg.value().server.workers = 2;
     cfg.value().serving.path.clear();  // rollups in memory: parallel test processes never share a file
     cfg.value().server.shutdown_grace = std::chrono::seconds(2);
+    // One cursor key for every server a test starts, so two transports' pages compare equal.
+    cfg.value().server.cursor_key = "frost-tests-cursor-key-0123456789abcdef";
     return std::move(cfg).value();
 }
 

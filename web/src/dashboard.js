@@ -199,6 +199,12 @@ async function loadReport(report, query, generation) {
     (points.length ? points.map((p) => `${p.shown} ${fmt.format(p.count)}`).join(', ') : 'no trips in this range'));
   fillTable(report, points);
   $(`#card-${report.key} .overlay.empty`).hidden = points.length > 0;
+  // The same report as CSV, for the range the chart now shows (docs/formats.md).
+  const csv = new URLSearchParams(query.slice(1));
+  csv.set('format', 'csv');
+  const link = $(`#csv-${report.key}`);
+  link.href = new URL(`.${report.path}?${csv}`, window.location.href).href;
+  link.hidden = false;
   const server = typeof body.time_ms === 'number' ? `, server ${body.time_ms} ms` : '';
   const cache = res.headers.get('x-cache') ? ` (cache ${res.headers.get('x-cache')})` : '';
   setCard(report, 'ready', { time: `${ms} ms${server}${cache}` });

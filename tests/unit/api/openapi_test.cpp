@@ -336,6 +336,39 @@ TEST(openapi, names_stay_unique_when_paths_differ_only_in_punctuation) {
 }
 
 // Oracle: Boost.JSON's own compact writer; the pretty form must parse back to the same value.
+// Issue 11: every media type with its schema, the reserved `format`, and the paging parameters.
+TEST(openapi, every_query_endpoint_offers_every_format_and_paginated_ones_their_parameters) {
+    const auto cfg = config::load_file(default_yaml_path);
+    ASSERT_TRUE(cfg) << cfg.error().message;
+    const auto spec = spec_of(cfg.value());
+    for (const auto& e : cfg.value().endpoints) {
+        const auto& operation = op(spec, e.path);
+        if (e.static_body) {
+            EXPECT_EQ(param(operation, "format"), nullptr);
+            continue;
+        }
+        const auto& content =
+            resolve(spec, operation.at("responses").as_object().at("200")).at("content").as_object();
+        for (const char* type : {"application/json", "application/vnd.frost.objects+json", "application/x-ndjson",
+                                 "text/csv"}) {
+            ASSERT_TRUE(content.contains(type)) << e.path << " " << type;
+            EXPECT_TRUE(content.at(type).as_object().contains("schema")) << e.path << " " << type;
+        }
+        const auto& objects = resolve(spec, content.at("application/vnd.frost.objects+json").at("schema"));
+        const auto& row = resolve(spec, objects.at("properties").at("result").at("items"));
+        EXPECT_EQ(row.at("type").as_string(), "object") << e.path;
+        const auto* format = param(operation, "format");
+        ASSERT_NE(format, nullptr) << e.path;
+        EXPECT_EQ(format->at("schema").at("enum").as_array().size(), 4u);
+        EXPECT_TRUE(operation.at("responses").as_object().contains("406")) << e.path;
+        EXPECT_EQ(param(operation, "limit") != nullptr, e.paginate.has_value()) << e.path;
+        EXPECT_EQ(param(operation, "cursor") != nullptr, e.paginate.has_value()) << e.path;
+        const auto& envelope = resolve(spec, content.at("application/json").at("schema"));
+        EXPECT_EQ(envelope.at("properties").as_object().contains("next"), e.paginate.has_value()) << e.path;
+    }
+    EXPECT_NE(param(op(spec, "/stations/totals"), "limit"), nullptr);
+}
+
 TEST(openapi, pretty_json_parses_back_to_the_same_value) {
     const auto cfg = load(read_file(default_yaml_path));
     const auto doc = build_openapi(cfg, {});

@@ -62,5 +62,32 @@ TEST(accept_encoding, follows_rfc_9110) {
     for (const auto& c : cases) EXPECT_EQ(accepts_gzip(c.header), c.gzip) << '"' << c.header << '"';
 }
 
+TEST(http_tokens, accept_ranges_parse_with_their_weights) {
+    const auto r = parse_accept("text/csv;q=0.5, application/*;charset=utf-8;q=0.25;ext=1 , */*;q=0, bad, a/b;q=2, ,x/*");
+    ASSERT_EQ(r.size(), 4u);
+    EXPECT_EQ(r[0].type, "text");
+    EXPECT_EQ(r[0].subtype, "csv");
+    EXPECT_EQ(r[0].q, 500);
+    EXPECT_EQ(r[1].subtype, "*");
+    EXPECT_EQ(r[1].q, 250);
+    EXPECT_EQ(r[2].q, 0);
+    EXPECT_EQ(r[3].type, "x");
+    EXPECT_EQ(r[3].q, 1000);
+    EXPECT_TRUE(parse_accept("").empty());
+    EXPECT_TRUE(parse_accept("*/json, text/").empty());  // `*/x` and an empty subtype are not media ranges
+}
+
+TEST(http_tokens, the_most_specific_range_gives_the_quality) {
+    const auto r = parse_accept("*/*;q=0.1, text/*;q=0.5, text/csv;q=0, application/json");
+    EXPECT_EQ(accept_quality(r, "text", "csv"), 0);  // refused by name, despite text/* and */*
+    EXPECT_EQ(accept_quality(r, "text", "plain"), 500);
+    EXPECT_EQ(accept_quality(r, "application", "x-ndjson"), 100);
+    EXPECT_EQ(accept_quality(r, "APPLICATION", "JSON"), 1000);
+    const auto none = parse_accept("image/png");
+    EXPECT_EQ(accept_quality(none, "text", "csv"), -1);
+    const auto twice = parse_accept("text/csv;q=0.2, text/csv;q=0.7");
+    EXPECT_EQ(accept_quality(twice, "text", "csv"), 700);
+}
+
 }  // namespace
 }  // namespace frost::codec

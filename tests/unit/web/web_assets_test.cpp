@@ -9,6 +9,7 @@
 #include <random>
 
 #include "api/openapi.hpp"
+#include "api/pagination.hpp"
 #include "api/service.hpp"
 #include "api/worker_pool.hpp"
 #include "app/assemble.hpp"
@@ -231,6 +232,8 @@ TEST_F(mounted, described_columns_are_those_of_a_real_run) {
             params.push_back({e.date_range->start, std::monostate{}});
             params.push_back({e.date_range->end, std::monostate{}});
         }
+        // A paginated endpoint's SQL also takes its page placeholders (docs/formats.md): its first page.
+        if (e.paginate) api::bind_page(params, *e.paginate, {}, e.paginate->max_page_size);
         source::query q{sql, params, model::deadline::after(std::chrono::seconds(30)), e.path, 100'000};
         auto table = src->run(q);
         ASSERT_TRUE(table) << table.error().message;
