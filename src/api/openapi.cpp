@@ -597,10 +597,9 @@ void add_other_formats(json::object& content, const config::endpoint_config& e, 
     {
         json::object media, schema;
         schema["type"] = "string";
-        schema["description"] = "One JSON object per line, each a `" + name + "ObjectRow`, each line ended by `\\n`" +
-                                std::string(e.paginate ? "; when another page follows, a last line `{\"@next\": cursor}`"
-                                                       : "") +
-                                ".";
+        schema["description"] =
+            "One JSON object per line, each a `" + name + "ObjectRow`, each line ended by `\\n`" +
+            std::string(e.paginate ? "; when another page follows, a last line `{\"@next\": cursor}`" : "") + ".";
         schema["contentMediaType"] = "application/x-ndjson";
         media["schema"] = std::move(schema);
         content[std::string(media_type(output_format::ndjson))] = std::move(media);

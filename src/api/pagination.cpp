@@ -27,15 +27,17 @@ std::string hmac(std::string_view key, std::string_view context, std::string_vie
     message += payload;
     unsigned char out[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(message.data()),
-              message.size(), out, &len) ||
+    if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+              reinterpret_cast<const unsigned char*>(message.data()), message.size(), out, &len) ||
         len != mac_bytes)
         throw std::runtime_error("HMAC-SHA256 failed");
     return {reinterpret_cast<const char*>(out), len};
 }
 
 model::error invalid_cursor() {
-    return {model::error_code::bad_parameter, "parameter cursor is not valid for this query", {},
+    return {model::error_code::bad_parameter,
+            "parameter cursor is not valid for this query",
+            {},
             "use the cursor of the previous page unchanged, with the same parameters; leave it out for the first page"};
 }
 
@@ -166,8 +168,8 @@ model::result<page_request> take_page_params(const config::paginate_config& pagi
             continue;
         }
         if ((is_limit && limit_seen) || (is_cursor && page.cursor))
-            return model::error{model::error_code::bad_parameter,
-                                "parameter " + it->first + " is given more than once", {}, {}};
+            return model::error{
+                model::error_code::bad_parameter, "parameter " + it->first + " is given more than once", {}, {}};
         if (is_cursor) {
             page.cursor = std::move(it->second);
         } else {
@@ -176,11 +178,11 @@ model::result<page_request> take_page_params(const config::paginate_config& pagi
             const auto& v = it->second;
             auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
             if (ec != std::errc{} || p != v.data() + v.size() || n < 1 || n > paging.max_page_size)
-                return model::error{model::error_code::bad_parameter,
-                                    "parameter limit: expected a whole number from 1 to " +
-                                        std::to_string(paging.max_page_size),
-                                    {},
-                                    "leave it out for pages of " + std::to_string(paging.page_size) + " rows"};
+                return model::error{
+                    model::error_code::bad_parameter,
+                    "parameter limit: expected a whole number from 1 to " + std::to_string(paging.max_page_size),
+                    {},
+                    "leave it out for pages of " + std::to_string(paging.page_size) + " rows"};
             page.limit = n;
         }
         it = query.erase(it);
@@ -197,13 +199,12 @@ std::string cursor_context(std::string_view endpoint, std::span<const source::pa
 void bind_page(std::vector<source::parameter>& params, const config::paginate_config& paging,
                std::span<const model::value> after, std::size_t limit) {
     for (std::size_t i = 0; i < paging.key.size(); ++i)
-        params.push_back({std::string(after_prefix) + paging.key[i],
-                          i < after.size() ? after[i] : model::value{std::monostate{}}});
+        params.push_back(
+            {std::string(after_prefix) + paging.key[i], i < after.size() ? after[i] : model::value{std::monostate{}}});
     params.push_back({std::string(page_limit_param), static_cast<std::int64_t>(limit) + 1});
 }
 
-model::result<std::optional<std::vector<model::value>>> cut_page(model::table& t,
-                                                                 const config::paginate_config& paging,
+model::result<std::optional<std::vector<model::value>>> cut_page(model::table& t, const config::paginate_config& paging,
                                                                  std::size_t limit) {
     std::vector<std::size_t> columns;
     for (const auto& k : paging.key) {

@@ -186,8 +186,9 @@ model::result<std::unique_ptr<service>> service::create(std::shared_ptr<const co
             s->cursors_ = std::make_unique<cursor_signer>(
                 cursor_signer::with_key_or_random(s->cfg_->server.cursor_key, generated));
             if (generated)
-                spdlog::warn("pagination: no cursor key configured (FROST_CURSOR_KEY or server.cursor_key), generated a "
-                             "random one: cursors stop working at restart and differ between instances");
+                spdlog::warn(
+                    "pagination: no cursor key configured (FROST_CURSOR_KEY or server.cursor_key), generated a "
+                    "random one: cursors stop working at restart and differ between instances");
         }
     }
     return s;
@@ -317,8 +318,8 @@ void service::dispatch(const exchange_ptr& x) {
     }
     if (export_as) return serve_stream(x, *rt, std::move(params).value(), *export_as);
     const auto& chosen = format_value.value();
-    auto format = negotiate_format(x->req.header("accept"), chosen ? std::optional<std::string_view>(*chosen)
-                                                                   : std::optional<std::string_view>());
+    auto format = negotiate_format(
+        x->req.header("accept"), chosen ? std::optional<std::string_view>(*chosen) : std::optional<std::string_view>());
     if (!format) {
         auto r = error_response(format.error(), x->req.request_id, cfg_->server.expose_errors);
         r.headers.emplace_back("Vary", std::string(vary_value));
@@ -450,8 +451,8 @@ void service::serve_stream(const exchange_ptr& x, const route& rt, std::vector<s
                            export_format f) {
     auto job = [this, &rt, x, params = std::move(params), f] {
         guarded(*x, [&] {
-            const source::query q{rt.sql,           params, x->req.deadline, rt.endpoint->path,
-                                  rt.endpoint->max_export_rows, x->req.stop};
+            const source::query q{rt.sql,     params, x->req.deadline, rt.endpoint->path, rt.endpoint->max_export_rows,
+                                  x->req.stop};
             export_request er;
             er.query = &q;
             er.format = f;
@@ -470,8 +471,8 @@ void service::serve_stream(const exchange_ptr& x, const route& rt, std::vector<s
             if (!outcome.error) return;
             const auto& e = *outcome.error;
             spdlog::warn("{} {} export {}: {} ({}){}{}", x->req.request_id, rt.endpoint->path,
-                         outcome.answered ? "cut after " + std::to_string(outcome.rows) + " rows" : "failed",
-                         e.message, model::code_name(e.code), e.details.empty() ? "" : ": ", e.details);
+                         outcome.answered ? "cut after " + std::to_string(outcome.rows) + " rows" : "failed", e.message,
+                         model::code_name(e.code), e.details.empty() ? "" : ": ", e.details);
             if (!outcome.answered) reply_error(*x, e);
         });
     };

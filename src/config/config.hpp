@@ -228,7 +228,7 @@ struct endpoint_config {
     bool strict = true;  ///< unknown query parameters are a 400
     row_format format = row_format::arrays;
     std::optional<std::string> static_body;  ///< a fixed JSON answer (the seed's `GET /`)
-    std::size_t max_rows = 100'000;  ///< not for streamed endpoints: `max_export_rows` bounds those
+    std::size_t max_rows = 100'000;          ///< not for streamed endpoints: `max_export_rows` bounds those
     /// Rows are written as the source produces them (chunked transfer, CSV, NDJSON or JSON),
     /// never held whole and never cached (docs/formats.md, "Streaming").
     bool stream = false;

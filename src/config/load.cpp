@@ -203,7 +203,8 @@ server_config read_server(const reader& r, const YAML::Node& node) {
                  "write_timeout",
                  "admin_port",
                  "access_log",
-                 "expose_errors", "cursor_key"});
+                 "expose_errors",
+                 "cursor_key"});
     if (node["host"]) s.host = r.text(node["host"], "server.host");
     if (node["port"]) s.port = r.integer<std::uint16_t>(node["port"], "server.port", 0, 65535);
     if (node["io_threads"]) s.io_threads = r.integer<unsigned>(node["io_threads"], "server.io_threads", 0, 256);
@@ -235,7 +236,8 @@ server_config read_server(const reader& r, const YAML::Node& node) {
     if (node["expose_errors"]) s.expose_errors = r.boolean(node["expose_errors"], "server.expose_errors");
     if (node["cursor_key"]) {
         s.cursor_key = r.text(node["cursor_key"], "server.cursor_key");
-        if (s.cursor_key.size() < 32) r.fail(node["cursor_key"], "server.cursor_key", "a cursor key is at least 32 bytes");
+        if (s.cursor_key.size() < 32)
+            r.fail(node["cursor_key"], "server.cursor_key", "a cursor key is at least 32 bytes");
     }
     return s;
 }
@@ -449,7 +451,8 @@ date_range_config read_date_range(const reader& r, const YAML::Node& node, const
         if (d.random_to < d.random_from) r.fail(rnd, where + ".random", "to is before from");
     }
     if (node["max_days"]) d.max_days = r.integer<std::int32_t>(node["max_days"], where + ".max_days", 1, 3'660'000);
-    if (d.max_days && d.random_param) r.fail(node["max_days"], where + ".max_days", "max_days and random exclude each other");
+    if (d.max_days && d.random_param)
+        r.fail(node["max_days"], where + ".max_days", "max_days and random exclude each other");
     return d;
 }
 
@@ -481,7 +484,8 @@ snapshot_config read_snapshots(const reader& r, const YAML::Node& node) {
     snapshot_config c;
     if (!node["url"]) r.fail(node, "serving.snapshots", "url is required (s3://<bucket>/<prefix>/)");
     c.url = r.text(node["url"], "serving.snapshots.url");
-    if (auto parsed = parse_s3_url(c.url); !parsed) r.fail(node["url"], "serving.snapshots.url", parsed.error().message);
+    if (auto parsed = parse_s3_url(c.url); !parsed)
+        r.fail(node["url"], "serving.snapshots.url", parsed.error().message);
     if (const auto& role = node["role"]) {
         const auto v = r.text(role, "serving.snapshots.role");
         if (v == "reader")
@@ -497,7 +501,8 @@ snapshot_config read_snapshots(const reader& r, const YAML::Node& node) {
         c.poll = r.duration(node["poll"], "serving.snapshots.poll");
         if (c.poll < std::chrono::seconds(1)) r.fail(node["poll"], "serving.snapshots.poll", "at least 1s");
     }
-    if (node["fallback_build"]) c.fallback_build = r.boolean(node["fallback_build"], "serving.snapshots.fallback_build");
+    if (node["fallback_build"])
+        c.fallback_build = r.boolean(node["fallback_build"], "serving.snapshots.fallback_build");
     return c;
 }
 
@@ -668,7 +673,8 @@ paginate_config read_paginate(const reader& r, const YAML::Node& node, const std
     if (node["max_page_size"])
         p.max_page_size = r.integer<std::size_t>(node["max_page_size"], at + ".max_page_size", 1, most);
     p.max_page_size = std::min(p.max_page_size, most);
-    if (node["page_size"]) p.page_size = r.integer<std::size_t>(node["page_size"], at + ".page_size", 1, p.max_page_size);
+    if (node["page_size"])
+        p.page_size = r.integer<std::size_t>(node["page_size"], at + ".page_size", 1, p.max_page_size);
     p.page_size = std::min(p.page_size, p.max_page_size);
     return p;
 }
@@ -709,10 +715,9 @@ rollup_config read_rollup(const reader& r, const std::string& name, const YAML::
 }
 
 endpoint_config read_endpoint(const reader& r, const YAML::Node& node, const std::string& where) {
-    r.only_keys(node, where,
-                {"path", "summary", "description", "tags", "source", "sql", "params", "date_range", "strict", "format",
-                 "static", "max_rows", "rollup", "cache", "auth", "claims", "rate_limit", "stream", "max_export_rows",
-                 "paginate"});
+    r.only_keys(node, where, {"path",       "summary", "description", "tags",   "source",          "sql",     "params",
+                              "date_range", "strict",  "format",      "static", "max_rows",        "rollup",  "cache",
+                              "auth",       "claims",  "rate_limit",  "stream", "max_export_rows", "paginate"});
     endpoint_config e;
     if (!node["path"]) r.fail(node, where, "missing key \"path\"");
     e.path = r.text(node["path"], where + ".path");
@@ -743,8 +748,7 @@ endpoint_config read_endpoint(const reader& r, const YAML::Node& node, const std
     if (node["stream"]) e.stream = r.boolean(node["stream"], at + ".stream");
     if (node["max_export_rows"]) {
         if (!e.stream) r.fail(node["max_export_rows"], at + ".max_export_rows", "only for endpoints with stream: true");
-        e.max_export_rows =
-            r.integer<std::size_t>(node["max_export_rows"], at + ".max_export_rows", 1, 10'000'000'000);
+        e.max_export_rows = r.integer<std::size_t>(node["max_export_rows"], at + ".max_export_rows", 1, 10'000'000'000);
     }
     if (e.stream && node["max_rows"])
         r.fail(node["max_rows"], at + ".max_rows", "a streamed endpoint is bounded by max_export_rows, not max_rows");
@@ -789,7 +793,8 @@ endpoint_config read_endpoint(const reader& r, const YAML::Node& node, const std
     std::set<std::string> names;
     auto claim = [&](const std::string& name, const YAML::Node& n) {
         if (name == "format")
-            r.fail(n, at, "the query parameter name \"format\" is reserved: it chooses the answer's format (docs/formats.md)");
+            r.fail(n, at,
+                   "the query parameter name \"format\" is reserved: it chooses the answer's format (docs/formats.md)");
         if (!names.insert(name).second) r.fail(n, at, "the query parameter name \"" + name + "\" is used twice");
     };
     for (std::size_t i = 0; i < e.params.size(); ++i) {
@@ -1011,7 +1016,8 @@ model::result<model::done> apply_environment(config& cfg, const env_lookup& look
     // bucket named at deploy time (the Lambda templates pass theirs).
     if (auto v = env("FROST_SNAPSHOTS_URL")) {
         if (auto parsed = parse_s3_url(*v); !parsed)
-            return model::error{model::error_code::config_error, "FROST_SNAPSHOTS_URL: " + parsed.error().message, {}, {}};
+            return model::error{
+                model::error_code::config_error, "FROST_SNAPSHOTS_URL: " + parsed.error().message, {}, {}};
         if (!cfg.serving.snapshots) cfg.serving.snapshots = snapshot_config{};
         cfg.serving.snapshots->url = *v;
     }
@@ -1033,10 +1039,8 @@ model::result<model::done> apply_environment(config& cfg, const env_lookup& look
                 model::error_code::config_error, "FROST_SNAPSHOTS_ROLE: expected reader, builder or both", {}, {}};
     }
     if (cfg.serving.snapshots && cfg.serving.snapshots->role != snapshot_role::reader && cfg.serving.path.empty())
-        return model::error{model::error_code::config_error,
-                            "a snapshot builder publishes the serving file: set serving.path",
-                            {},
-                            {}};
+        return model::error{
+            model::error_code::config_error, "a snapshot builder publishes the serving file: set serving.path", {}, {}};
     for (auto& source : cfg.sources)
         if (auto resolved = resolve_snowflake(source, lookup); !resolved) return std::move(resolved).error();
     return model::done{};

@@ -38,7 +38,6 @@ api::response buffer_stream(api::response res, const std::string& request_id) {
     return res;
 }
 
-
 double ms_between(model::clock::time_point a, model::clock::time_point b) {
     return std::chrono::duration<double, std::milli>(b - a).count();
 }

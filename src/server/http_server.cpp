@@ -335,7 +335,7 @@ private:
         auto body = body_;
         body->pull([self = shared_from_this()](api::body_stream::piece p) {
             net::post(self->stream_.get_executor(),
-                          [self, p = std::move(p)]() mutable { self->on_piece(std::move(p)); });
+                      [self, p = std::move(p)]() mutable { self->on_piece(std::move(p)); });
         });
     }
 

@@ -75,9 +75,8 @@ public:
 private:
     struct exchange;
     /// Submits, polls until the result set is ready; `request_id` gets the id it used.
-    [[nodiscard]] model::result<result_set> wait_for_result(const statement_request& request,
-                                                            model::deadline deadline, const std::stop_token& stop,
-                                                            std::string& request_id);
+    [[nodiscard]] model::result<result_set> wait_for_result(const statement_request& request, model::deadline deadline,
+                                                            const std::stop_token& stop, std::string& request_id);
     [[nodiscard]] model::result<model::table> collect(result_set rs, const std::string& request_id,
                                                       std::size_t max_rows, model::deadline deadline);
     void cancel(const std::string& handle, const std::string& request_id);

@@ -94,8 +94,8 @@ model::table sample_table(std::mt19937& rng, std::size_t rows) {
         }
         row.emplace_back(model::decimal{static_cast<std::int64_t>(rng() % 2000) - 1000, 1});
         row.emplace_back(model::date{static_cast<std::int32_t>(rng() % 40000)});
-        row.emplace_back(model::timestamp{static_cast<std::int64_t>(rng() % 2'000'000'000) * 1'000'000 +
-                                          (rng() % 2 ? 0 : 123'000)});
+        row.emplace_back(
+            model::timestamp{static_cast<std::int64_t>(rng() % 2'000'000'000) * 1'000'000 + (rng() % 2 ? 0 : 123'000)});
         const double reals[] = {0.5, -1e300, 3.25, std::numeric_limits<double>::quiet_NaN(), 1.0 / 3.0};
         row.emplace_back(reals[rng() % 5]);
         row.emplace_back(rng() % 3 == 0 ? model::value{std::monostate{}} : model::value{rng() % 2 == 0});

@@ -201,10 +201,10 @@ TEST_F(negotiation, every_format_gives_the_json_rows_and_the_oracles_over_random
         if (b < a) std::swap(a, b);
         const auto from = model::format_date({a}), to = model::format_date({b});
         const std::string report = reports[i % 3];
-        const std::string target = (i % 4 == 3 ? "/sqlapi/trips/" : "/trips/") + report + "?start_range=" + from +
-                                   "&end_range=" + to;
-        const auto expected = oracle(
-            seed_sql(report, "where starttime::date between date '" + from + "' and date '" + to + "'"));
+        const std::string target =
+            (i % 4 == 3 ? "/sqlapi/trips/" : "/trips/") + report + "?start_range=" + from + "&end_range=" + to;
+        const auto expected =
+            oracle(seed_sql(report, "where starttime::date between date '" + from + "' and date '" + to + "'"));
 
         const auto json = call(target, "application/json");
         ASSERT_EQ(json.status, 200) << body(json);
@@ -259,8 +259,7 @@ TEST_F(negotiation, q_values_choose) {
     EXPECT_EQ(call(t, "text/csv;q=0.9, application/x-ndjson").header("Content-Type"), "application/x-ndjson");
     EXPECT_EQ(call(t, "application/json;q=0.1, text/csv").header("Content-Type"), "text/csv; charset=utf-8");
     EXPECT_EQ(call(t, "text/*").header("Content-Type"), "text/csv; charset=utf-8");
-    EXPECT_EQ(call(t, "*/*;q=0.5, application/json;q=0").header("Content-Type"),
-              "application/vnd.frost.objects+json");
+    EXPECT_EQ(call(t, "*/*;q=0.5, application/json;q=0").header("Content-Type"), "application/vnd.frost.objects+json");
 }
 
 TEST_F(negotiation, an_unsatisfiable_accept_is_a_406_in_json_listing_the_offered_types) {
@@ -368,7 +367,8 @@ TEST_F(negotiation, walking_the_example_paginated_endpoint_gives_every_station_o
         std::string next;
         int pages = 0;
         do {
-            std::string target = "/stations/totals?start_range=2014-01-01&end_range=2016-12-31&limit=37&format=" + format;
+            std::string target =
+                "/stations/totals?start_range=2014-01-01&end_range=2016-12-31&limit=37&format=" + format;
             if (!next.empty()) target += "&cursor=" + next;
             const auto r = call(target);
             ASSERT_EQ(r.status, 200) << body(r);
@@ -389,7 +389,8 @@ TEST_F(negotiation, walking_the_example_paginated_endpoint_gives_every_station_o
                 }
             }
             const auto link = std::string(r.header("Link"));
-            if (format == "csv" && !link.empty()) next = link.substr(link.find("cursor=") + 7, link.find('>') - link.find("cursor=") - 7);
+            if (format == "csv" && !link.empty())
+                next = link.substr(link.find("cursor=") + 7, link.find('>') - link.find("cursor=") - 7);
             EXPECT_EQ(link.empty(), next.empty()) << link;
             walked.insert(walked.end(), rows.begin(), rows.end());
             ASSERT_LT(++pages, 1000);

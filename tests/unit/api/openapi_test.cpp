@@ -347,10 +347,9 @@ TEST(openapi, every_query_endpoint_offers_every_format_and_paginated_ones_their_
             EXPECT_EQ(param(operation, "format"), nullptr);
             continue;
         }
-        const auto& content =
-            resolve(spec, operation.at("responses").as_object().at("200")).at("content").as_object();
-        for (const char* type : {"application/json", "application/vnd.frost.objects+json", "application/x-ndjson",
-                                 "text/csv"}) {
+        const auto& content = resolve(spec, operation.at("responses").as_object().at("200")).at("content").as_object();
+        for (const char* type :
+             {"application/json", "application/vnd.frost.objects+json", "application/x-ndjson", "text/csv"}) {
             ASSERT_TRUE(content.contains(type)) << e.path << " " << type;
             EXPECT_TRUE(content.at(type).as_object().contains("schema")) << e.path << " " << type;
         }

@@ -64,8 +64,8 @@ TEST(cursor, forged_foreign_or_damaged_cursors_are_refused) {
     // Another query's cursor (other parameters), a wrong arity, garbage.
     EXPECT_FALSE(s.verify("/rows\x1fmin_v=i5\x1f", c, 1));
     EXPECT_FALSE(s.verify(context, c, 2));
-    const std::vector<std::string> junk{"", ".", "abc", "abc.def", c + ".", c.substr(0, c.size() - 1),
-                                        std::string(5000, 'a')};
+    const std::vector<std::string> junk{
+        "", ".", "abc", "abc.def", c + ".", c.substr(0, c.size() - 1), std::string(5000, 'a')};
     for (const auto& j : junk) EXPECT_FALSE(s.verify(context, j, 1)) << j;
 }
 
@@ -141,8 +141,8 @@ endpoints:
         auto cfg = config::load_text(yaml, "pagination_test.yaml", "/");
         ASSERT_TRUE(cfg) << cfg.error().message;
         cfg.value().server.cursor_key = std::string(32, 's');
-        auto s = service::create(std::make_shared<const config::config>(std::move(cfg).value()), {{"rows", src_}},
-                                 workers_);
+        auto s =
+            service::create(std::make_shared<const config::config>(std::move(cfg).value()), {{"rows", src_}}, workers_);
         ASSERT_TRUE(s) << s.error().message;
         svc_ = std::move(s).value();
     }
@@ -316,16 +316,18 @@ endpoints:
     fails("    paginate: {key: [id]}\n    sql: select id from t where $after_id is null or id > $after_id\n",
           "$page_limit");
     fails("    paginate: {key: [id]}\n    sql: select id from t order by id limit $page_limit\n", "$after_id");
-    fails("    paginate: {key: [id]}\n    params: [{name: limit, type: integer}]\n"
-          "    sql: select id from t where id > $after_id limit $page_limit\n",
-          "limit");
+    fails(
+        "    paginate: {key: [id]}\n    params: [{name: limit, type: integer}]\n"
+        "    sql: select id from t where id > $after_id limit $page_limit\n",
+        "limit");
     fails("    params: [{name: format, type: string}]\n    sql: select $format\n", "reserved");
     fails("    paginate: {key: [id], bogus: 1}\n    sql: select 1 where $after_id limit $page_limit\n", "bogus");
     fails("    paginate: {key: [id], page_size: 0}\n    sql: select 1 where $after_id limit $page_limit\n",
           "page_size");
-    auto ok = config::load_text(head + "    paginate: {key: [id], page_size: 5}\n"
-                                       "    sql: select id from t where $after_id is null or id > $after_id "
-                                       "order by id limit $page_limit\n",
+    auto ok = config::load_text(head +
+                                    "    paginate: {key: [id], page_size: 5}\n"
+                                    "    sql: select id from t where $after_id is null or id > $after_id "
+                                    "order by id limit $page_limit\n",
                                 "p.yaml", "/");
     ASSERT_TRUE(ok) << ok.error().message;
     EXPECT_EQ(ok.value().endpoints[0].paginate->page_size, 5u);

@@ -63,7 +63,8 @@ TEST(accept_encoding, follows_rfc_9110) {
 }
 
 TEST(http_tokens, accept_ranges_parse_with_their_weights) {
-    const auto r = parse_accept("text/csv;q=0.5, application/*;charset=utf-8;q=0.25;ext=1 , */*;q=0, bad, a/b;q=2, ,x/*");
+    const auto r =
+        parse_accept("text/csv;q=0.5, application/*;charset=utf-8;q=0.25;ext=1 , */*;q=0, bad, a/b;q=2, ,x/*");
     ASSERT_EQ(r.size(), 4u);
     EXPECT_EQ(r[0].type, "text");
     EXPECT_EQ(r[0].subtype, "csv");
