@@ -14,7 +14,8 @@ test('the docs page lists every route of /openapi.json', async () => {
   await page.goto(`${baseUrl}/docs`);
   await page.waitForSelector('.opblock-summary-path', { timeout: 30_000 });
   const shown = await page.$$eval('.opblock-summary-path', (els) => els.map((e) => e.getAttribute('data-path')));
-  assert.deepEqual([...shown].sort(), Object.keys(spec.paths).sort());
+  // An operation with two tags is listed under each: compare the set of paths.
+  assert.deepEqual([...new Set(shown)].sort(), Object.keys(spec.paths).sort());
   assert.match(await page.textContent('.info .title'), /Frost API/);
   assert.deepEqual(browser.problems, [], 'no console errors or failed loads');
   await page.close();

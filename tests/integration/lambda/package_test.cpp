@@ -58,7 +58,10 @@ protected:
     static emu::process_spec bootstrap() {
         // Nothing from this process: only what Lambda sets, LD_LIBRARY_PATH deliberately empty.
         return {{(task() / "bootstrap").string()},
-                {"LD_LIBRARY_PATH=", "TMPDIR=" + (dir_ / "tmp").string()},
+                // The cursor key the test server uses (tests/support/test_server.cpp), as a deployment
+                // sets one for all its instances: paged answers carry the same signed cursor.
+                {"LD_LIBRARY_PATH=", "TMPDIR=" + (dir_ / "tmp").string(),
+                 "FROST_CURSOR_KEY=frost-tests-cursor-key-0123456789abcdef"},
                 task().string()};
     }
 

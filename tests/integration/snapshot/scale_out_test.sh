@@ -55,10 +55,10 @@ unset AWS_SESSION_TOKEN AWS_CONTAINER_CREDENTIALS_RELATIVE_URI AWS_CONTAINER_CRE
 # Five configs: the Snowflake example with a short refresh, its own serving file, and a role.
 make_config() {  # make_config <name> <role>
   sed -e "s|^  path: ../data/serving-snowflake.duckdb|  path: $work/serving-$1.duckdb\n  snapshots: {url: s3://frost-scale/scale/, role: $2, poll: 1s}|" \
-      -e "s|^    refresh: 60m|    refresh: ${interval}s|" \
+      -e "s|^    refresh: [0-9]*m$|    refresh: ${interval}s|" \
       -e "s|^  workers: 16|  workers: 2|" \
       "$repo/config/snowflake.example.yaml" > "$work/$1.yaml"
-  grep -q "role: $2" "$work/$1.yaml" || fail "could not derive the $1 config"
+  grep -q "role: $2" "$work/$1.yaml" && grep -q "refresh: ${interval}s" "$work/$1.yaml" || fail "could not derive the $1 config"
 }
 ports=()
 start() {  # start <name> <role>
