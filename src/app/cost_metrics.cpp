@@ -35,7 +35,9 @@ void add_cost_metrics(api::service& svc, observe::metrics& m) {
                                        std::string(frost::source::purpose_name(p)) + "\"";
             for (const auto& s : warehouse)
                 m.add_counter(
-                    s.name, s.help, [name, p, read = s.read] { return read(process_usage().total(name, p)); }, labels);
+                    s.name, s.help,
+                    [source_name = name, p, read = s.read] { return read(process_usage().total(source_name, p)); },
+                    labels);
         }
     }
 

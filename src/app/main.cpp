@@ -2,7 +2,6 @@
 #include <CLI/CLI.hpp>
 
 #include <pthread.h>
-#include <signal.h>
 #include <unistd.h>
 #include <atomic>
 #include <charconv>

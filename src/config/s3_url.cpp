@@ -43,7 +43,7 @@ model::result<s3_location> parse_s3_url(std::string_view url) {
         const auto end = rest.find('/');
         const auto segment = rest.substr(0, end);
         if (segment.empty() || segment == "." || segment == "..")
-            return url_error("the prefix has an empty, \".\" or \"..\" segment");
+            return url_error(R"(the prefix has an empty, "." or ".." segment)");
         rest.remove_prefix(end + 1);
     }
     return loc;

@@ -463,7 +463,7 @@ http_server::~http_server() {
 
 model::result<std::unique_ptr<http_server>> http_server::bind(const config::server_config& cfg, api::service& svc) {
     // Not owned: the caller keeps `svc` alive for the server's lifetime.
-    const std::shared_ptr<api::service> unowned(std::shared_ptr<api::service>(), &svc);
+    std::shared_ptr<api::service> unowned(std::shared_ptr<api::service>(), &svc);
     return bind(cfg, [unowned] { return unowned; });
 }
 

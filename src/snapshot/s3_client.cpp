@@ -127,7 +127,7 @@ std::string s3_client::url_of(std::string_view key) const {
     return "https://" + location_.bucket + ".s3." + endpoint_.region + ".amazonaws.com/" + path;
 }
 
-s3_answer s3_client::send(call c) {
+s3_answer s3_client::send(const call& c) {
     s3_answer out;
     std::chrono::milliseconds backoff(200);
     for (int attempt = 1;; ++attempt) {
@@ -171,7 +171,7 @@ s3_answer s3_client::get(std::string_view key, const std::string& if_none_match,
                          std::size_t max_body) {
     call c{"GET", std::string(key), {}, {}, {}, sink_file, sha256_hex(""), max_body};
     if (!if_none_match.empty()) c.headers.emplace_back("If-None-Match", if_none_match);
-    return send(std::move(c));
+    return send(c);
 }
 
 s3_answer s3_client::head(std::string_view key) {
@@ -190,14 +190,14 @@ s3_answer s3_client::put(std::string_view key, const std::string& body, const st
                          put_condition condition, const std::string& etag) {
     call c{"PUT", std::string(key), {{"Content-Type", content_type}}, body, {}, {}, sha256_hex(body), 1u << 20};
     add_condition(c.headers, condition, etag);
-    return send(std::move(c));
+    return send(c);
 }
 
 s3_answer s3_client::put_file(std::string_view key, const std::string& path, const std::string& sha256,
                               put_condition condition, const std::string& etag) {
     call c{"PUT", std::string(key), {{"Content-Type", "application/octet-stream"}}, {}, path, {}, sha256, 1u << 20};
     add_condition(c.headers, condition, etag);
-    return send(std::move(c));
+    return send(c);
 }
 
 }  // namespace frost::snapshot

@@ -67,7 +67,7 @@ public:
 
 private:
     struct call;
-    s3_answer send(call c);
+    s3_answer send(const call& c);
 
     s3_location location_;
     s3_endpoint endpoint_;
