@@ -447,9 +447,23 @@ void service::serve_live(const exchange_ptr& x, const route& rt, std::vector<sou
         reply_error(*x, {model::error_code::overloaded, "the server is busy; try again shortly", {}, {}});
 }
 
+service::~service() {
+    std::unique_lock lock(streams_mutex_);
+    streams_done_.wait(lock, [this] { return streams_running_ == 0; });
+}
+
 void service::serve_stream(const exchange_ptr& x, const route& rt, std::vector<source::parameter> params,
                            export_format f) {
-    auto job = [this, &rt, x, params = std::move(params), f] {
+    {
+        std::lock_guard lock(streams_mutex_);
+        ++streams_running_;
+    }
+    // Held by the job and its drop handler; released when the pool has run or dropped both.
+    std::shared_ptr<void> running(nullptr, [this](void*) {
+        std::lock_guard lock(streams_mutex_);
+        if (--streams_running_ == 0) streams_done_.notify_all();
+    });
+    auto job = [this, &rt, x, params = std::move(params), f, running] {
         guarded(*x, [&] {
             const source::query q{rt.sql,     params, x->req.deadline, rt.endpoint->path, rt.endpoint->max_export_rows,
                                   x->req.stop};
@@ -476,7 +490,7 @@ void service::serve_stream(const exchange_ptr& x, const route& rt, std::vector<s
             if (!outcome.answered) reply_error(*x, e);
         });
     };
-    auto dropped = [this, x](worker_pool::drop_reason why) {
+    auto dropped = [this, x, running](worker_pool::drop_reason why) {
         guarded(*x, [&] { reply_error(*x, dropped_error(why)); });
     };
     const auto deadline = x->req.deadline;

@@ -1,9 +1,12 @@
 #pragma once
 
+#include <condition_variable>
+#include <cstddef>
 #include <exception>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -60,6 +63,12 @@ public:
     /// the serving store (null when the config declares no rollups). Fails when the config
     /// names a source that is not in `sources`, reads a rollup with no store, or lacks SQL for
     /// its dialect. `workers` must outlive the service.
+    /// Waits for the streamed exports still running on the workers: they read this service's
+    /// routes after their answer's head went out, so they must finish before it goes.
+    ~service();
+    service(const service&) = delete;
+    service& operator=(const service&) = delete;
+
     static model::result<std::unique_ptr<service>> create(std::shared_ptr<const config::config> cfg, source_map sources,
                                                           worker_pool& workers,
                                                           std::shared_ptr<rollup::serving_store> rollups = nullptr);
@@ -162,6 +171,11 @@ private:
     template <typename Step>
     void guarded(exchange& x, Step&& step) const;
     void fail(exchange& x, const std::exception_ptr& failure) const;
+
+    /// Streamed exports posted and not yet finished or dropped (see `~service`).
+    std::mutex streams_mutex_;
+    std::condition_variable streams_done_;
+    std::size_t streams_running_ = 0;
 
     service(std::shared_ptr<const config::config> cfg, source_map sources, worker_pool& workers)
         : cfg_(std::move(cfg)), sources_(std::move(sources)), workers_(workers) {}

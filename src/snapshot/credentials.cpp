@@ -102,7 +102,7 @@ std::optional<std::chrono::system_clock::time_point> parse_iso8601(std::string_v
         if (ec != std::errc{} || p != t.data() + pos + len || v < lo || v > hi) return std::nullopt;
         return v;
     };
-    auto y = num(0, 4, 1970, 9999), mo = num(5, 2, 1, 12), d = num(8, 2, 1, 31), h = num(11, 2, 0, 23),
+    auto y = num(0, 4, 1970, 2200), mo = num(5, 2, 1, 12), d = num(8, 2, 1, 31), h = num(11, 2, 0, 23),
          mi = num(14, 2, 0, 59), s = num(17, 2, 0, 60);
     if (!y || !mo || !d || !h || !mi || !s) return std::nullopt;
     std::string_view rest = t.substr(19);

@@ -77,7 +77,9 @@ model::result<manifest> parse_manifest(std::string_view json) {
         m.size = size->as_uint64();
     else
         return manifest_error("size is not a positive whole number");
-    if (as_of->as_int64() < 0) return manifest_error("as_of_ms is negative");
+    // system_clock counts nanoseconds in 64 bits: it ends in 2262, so later times cannot be held.
+    if (as_of->as_int64() < 0 || as_of->as_int64() > 7'258'118'400'000)
+        return manifest_error("as_of_ms is outside 1970-2200");
     m.as_of = std::chrono::system_clock::time_point(std::chrono::milliseconds(as_of->as_int64()));
     m.version = std::string(version->as_string());
     // The version names the file's digest, so a manifest cannot point at another file's name.
