@@ -2,8 +2,8 @@
 # Validates deploy/serverless.yml and deploy/template.yaml with no AWS account and no network
 # to AWS (a CI step; about a minute, most of it the first npm install):
 #  1. installs the Serverless Framework v3 (pinned) from npm into deploy/.tools (git-ignored);
-#  2. runs `serverless package` on a copy of serverless.yml whose SSM reference is replaced by a
-#     placeholder: Serverless resolves ${ssm:...} while packaging and that needs AWS
+#  2. runs `serverless package` on a copy of serverless.yml whose SSM references are replaced by
+#     placeholders: Serverless resolves ${ssm:...} while packaging and that needs AWS
 #     credentials and network even with a default (shared/reference/aws-lambda.md §4.1); with
 #     no network namespace tools it still runs with every AWS_* variable removed;
 #  3. checks the CloudFormation it generated, and template.yaml (parsed with CloudFormation's
@@ -40,8 +40,9 @@ else
   (cd "$work/standin" && zip -q -X "$work/frost-lambda.zip" bootstrap)
 fi
 
-# The copy: the one SSM reference becomes a literal, and nothing else may still need AWS.
-sed -E "s|^( *SNOWFLAKE_PRIVATE_KEY:).*|\1 'validation-placeholder'|" deploy/serverless.yml > "$work/deploy/serverless.yml"
+# The copy: the two SSM references become literals, and nothing else may still need AWS.
+sed -E -e "s|^( *SNOWFLAKE_PRIVATE_KEY:).*|\1 'validation-placeholder'|" \
+  -e "s|^( *FROST_CURSOR_KEY:).*|\1 'validation-placeholder'|" deploy/serverless.yml > "$work/deploy/serverless.yml"
 if grep -nE '\$\{(ssm|aws|cf|s3):' "$work/deploy/serverless.yml" >&2; then
   echo "validate: serverless.yml has a reference that needs AWS at package time (above)" >&2
   exit 1
