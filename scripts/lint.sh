@@ -91,26 +91,32 @@ if [ "$do_tidy" = 1 ]; then
   fi
   # Every .cpp under src/ the build compiles; tests/ and bench/ are left out for CI's time budget
   # (docs/contributing.md). Headers are checked through them (HeaderFilterRegex).
-  mapfile -t tus < <(python3 - "$build/compile_commands.json" "$PWD" "${files[@]}" <<'EOF'
+  # A file compiled into several targets (the fuzzers' corpus runners build some of src/ again)
+  # has several entries, and clang-tidy checks it once per entry: keep the first of each, in a
+  # database of their own.
+  out=$(mktemp -d)
+  trap 'rm -rf "$out"' EXIT
+  mkdir -p "$out/db"
+  mapfile -t tus < <(python3 - "$build/compile_commands.json" "$PWD" "$out/db/compile_commands.json" "${files[@]}" <<'EOF'
 import json, os, sys
-db, root, only = sys.argv[1], sys.argv[2], {os.path.abspath(f) for f in sys.argv[3:]}
-seen = set()
+db, root, dest, only = sys.argv[1], sys.argv[2], sys.argv[3], {os.path.abspath(f) for f in sys.argv[4:]}
+seen, kept = set(), []
 for e in json.load(open(db)):
     f = os.path.normpath(os.path.join(e["directory"], e["file"]))
     if f.startswith(os.path.join(root, "src") + os.sep) and f not in seen and (not only or f in only):
         seen.add(f)
+        kept.append(e)
         print(f)
+json.dump(kept, open(dest, "w"))
 EOF
   )
   say "clang-tidy: ${#tus[@]} translation units of src/, $jobs at a time"
   if [ ${#tus[@]} -gt 0 ]; then
-    out=$(mktemp -d)
-    trap 'rm -rf "$out"' EXIT
     start=$(date +%s)
     # The compile commands are GCC's: clang does not know -Wno-restrict, and says so.
     printf '%s\n' "${tus[@]}" | xargs -P "$jobs" -I{} sh -c \
       '"$1" -p "$2" --quiet --extra-arg=-Wno-unknown-warning-option "$3" >"$4/$(echo "$3" | tr / _).log" 2>&1 ||
-       echo "$3" >>"$4/failed"' _ "$clang_tidy" "$build" {} "$out"
+       echo "$3" >>"$4/failed"' _ "$clang_tidy" "$out/db" {} "$out"
     # clang-tidy prints "N warnings generated" and suppression notes even when clean; keep findings.
     cat "$out"/*.log | grep -v -E '^[0-9]+ warnings? (and [0-9]+ errors? )?generated\.$|^Suppressed [0-9]+ warnings|^Use -header-filter|^$' >"$out/all" || true
     if [ -s "$out/failed" ]; then

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds every libFuzzer target with clang (ASan + UBSan) and fuzzes each for a while.
-#   tests/fuzz/run.sh            # 60 s per target (CI runs 30 s: .ci/run)
+#   tests/fuzz/run.sh            # 60 s per target (CI runs 15 s: .ci/run)
 #   FUZZ_SECONDS=1800 tests/fuzz/run.sh http_request   # one target, 30 min (nightly/manual)
 # New interesting inputs go to build-fuzz/corpus/<name>/ (not into the repo); a crash leaves
 # build-fuzz/artifacts/<name>/crash-* and fails the script: minimise it and add it to

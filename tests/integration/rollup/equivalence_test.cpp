@@ -14,6 +14,7 @@
 #include "rollup/serving_store.hpp"
 #include "source/duckdb/duckdb_source.hpp"
 #include "support/test_server.hpp"
+#include "support/sanitized.hpp"
 
 namespace frost::testing {
 namespace {
@@ -179,7 +180,7 @@ TEST(rollup_equivalence, trips_reports_match_the_seed_sql_over_raw_trips_for_ran
     std::uniform_int_distribution<std::int32_t> day(lo, hi);
     std::uniform_int_distribution<int> shape(0, 9);
     int compared = 0;
-    for (int i = 0; i < 210; ++i) {
+    for (int i = 0; i < frost::testing::rounds(210); ++i) {
         std::int32_t a = day(rng), b = day(rng);
         if (a > b) std::swap(a, b);
         switch (shape(rng)) {

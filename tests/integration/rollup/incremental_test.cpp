@@ -22,6 +22,7 @@
 #include "source/duckdb/duckdb_source.hpp"
 #include "source/snowflake/snowflake_source.hpp"
 #include "source/usage.hpp"
+#include "support/sanitized.hpp"
 
 namespace frost::rollup {
 namespace {
@@ -138,7 +139,7 @@ void run_rounds(frost::source::source& src, serving_store& store, std::uint64_t 
     const auto ledger_before =
         frost::source::process_usage().total(src.name(), frost::source::purpose::rollup_incremental);
     int incremental_refreshes = 0;
-    for (int round = 0; round < 100; ++round) {
+    for (int round = 0; round < frost::testing::rounds(100); ++round) {
         const std::int32_t watermark = last;  // what `inc` holds now
         const std::int32_t since = watermark - 2;
         std::string values;

@@ -18,6 +18,7 @@
 #include "config/config.hpp"
 #include "observe/access_log.hpp"
 #include "server/http_server.hpp"
+#include "support/sanitized.hpp"
 
 namespace {
 
@@ -72,7 +73,7 @@ TEST(access_log, an_http_burst_of_100k_requests_makes_100k_lines) {
 
     std::FILE* out = std::tmpfile();
     ASSERT_NE(out, nullptr);
-    constexpr std::size_t connections = 4, per_connection = 25'000;
+    constexpr std::size_t connections = 4, per_connection = frost::testing::rounds<std::size_t>(25'000);
     auto log = std::make_shared<frost::observe::access_log>(out, connections * per_connection);
     app->service->add_observer([log](const frost::api::request& req, const frost::api::response& res,
                                      const frost::api::request_stats& stats) { log->write(req, res, stats); });

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "source/duckdb/duckdb_source.hpp"
+#include "support/sanitized.hpp"
 
 namespace frost::source::duckdb {
 namespace {
@@ -70,7 +71,7 @@ TEST(duckdb_stream, rows_equal_the_whole_query_over_random_ranges) {
     std::mt19937 rng(11);
     std::uniform_int_distribution<int> day(0, 999);
     const std::string sql = "select i, k, s, d, day from t where day between $a and $b";
-    for (int round = 0; round < 12; ++round) {
+    for (int round = 0; round < frost::testing::rounds(12); ++round) {
         int a = day(rng), b = day(rng);
         if (b < a) std::swap(a, b);
         const std::vector<parameter> params{{"a", model::date{model::days_from_civil(2013, 6, 1) + a}},
