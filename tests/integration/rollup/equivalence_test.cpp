@@ -13,8 +13,8 @@
 #include "api/worker_pool.hpp"
 #include "rollup/serving_store.hpp"
 #include "source/duckdb/duckdb_source.hpp"
-#include "support/test_server.hpp"
 #include "support/sanitized.hpp"
+#include "support/test_server.hpp"
 
 namespace frost::testing {
 namespace {
