@@ -13,10 +13,10 @@
 #include <set>
 #include <thread>
 
-#include "emulator_processes.hpp"
 #include "rollup/serving_store.hpp"
 #include "snapshot/http_exchange.hpp"
 #include "snapshot/sharing.hpp"
+#include "support/s3_emulator.hpp"
 
 namespace frost::snapshot {
 namespace {
@@ -47,7 +47,7 @@ public:
 
 struct emulators {
     fs::path dir;
-    std::unique_ptr<frost::testing::listening_process> s3rver, front;
+    std::unique_ptr<frost::testing::s3_emulator> s3;
 };
 emulators* env = nullptr;
 
@@ -57,23 +57,11 @@ public:
         env = new emulators;
         env->dir = fs::temp_directory_path() / ("frost-snapshot-test-" + std::to_string(::getpid()));
         fs::create_directories(env->dir);
-        const std::string root = FROST_SOURCE_DIR;
-        env->s3rver = std::make_unique<frost::testing::listening_process>(
-            std::vector<std::string>{root + "/tests/emulators/s3/run-s3rver.sh", (env->dir / "s3").string(), bucket},
-            240s);
-        env->front = std::make_unique<frost::testing::listening_process>(
-            std::vector<std::string>{"python3", root + "/tests/emulators/s3_conditional/front.py", "--backend",
-                                     env->s3rver->base(), "--key-id", key_id, "--secret", secret},
-            30s);
-        ::setenv("AWS_ENDPOINT_URL_S3", env->front->base().c_str(), 1);
-        ::setenv("AWS_ACCESS_KEY_ID", key_id, 1);
-        ::setenv("AWS_SECRET_ACCESS_KEY", secret, 1);
-        ::unsetenv("AWS_SESSION_TOKEN");
-        ::setenv("AWS_REGION", "us-east-1", 1);
+        env->s3 = std::make_unique<frost::testing::s3_emulator>(env->dir / "s3", bucket, key_id, secret);
+        env->s3->export_environment();
     }
     void TearDown() override {
-        env->front.reset();
-        env->s3rver.reset();
+        env->s3.reset();
         std::error_code ec;
         fs::remove_all(env->dir, ec);
         delete env;
@@ -152,7 +140,7 @@ s3_client raw_client(const std::string& endpoint, const std::string& prefix, con
 }
 
 manifest current_manifest(const std::string& prefix) {
-    auto c = raw_client(env->front->base(), prefix, secret);
+    auto c = raw_client(env->s3->endpoint(), prefix, secret);
     auto got = c.get(manifest_key);
     if (got.status != 200) throw std::runtime_error("latest.json: " + got.error);
     auto m = parse_manifest(got.body);
@@ -208,13 +196,7 @@ TEST(snapshots, a_new_version_reaches_a_polling_reader_within_one_poll_interval)
 
 // Replaces the published snapshot object's bytes behind the front (s3rver takes any write).
 void overwrite_object(const std::string& prefix, const std::string& key, const std::string& bytes) {
-    http_request req;  // anonymous: s3rver knows only its own key id, and takes anonymous writes
-    req.method = "PUT";
-    req.url = env->s3rver->base() + "/" + bucket + "/" + prefix + key;
-    req.body = bytes;
-    req.headers = {{"Content-Type", "application/octet-stream"}};
-    auto put = perform(req);
-    ASSERT_EQ(put.status, 200) << put.transport_error << put.body;
+    ASSERT_NO_THROW(env->s3->put_unchecked(prefix + key, bytes));
 }
 
 std::string read_file(const std::string& path) {
@@ -261,7 +243,7 @@ TEST(snapshots, corrupt_or_truncated_snapshots_are_rejected_and_the_old_one_keep
 
 TEST(snapshots, conditional_manifest_writes_are_refused_on_a_stale_etag) {
     const auto prefix = unique_prefix();
-    auto c = raw_client(env->front->base(), prefix, secret);
+    auto c = raw_client(env->s3->endpoint(), prefix, secret);
     auto first = c.put(manifest_key, "{}", "application/json", put_condition::absent);
     ASSERT_TRUE(first.ok()) << first.error;
     EXPECT_EQ(c.put(manifest_key, "{}", "application/json", put_condition::absent).status, 412);
@@ -302,7 +284,7 @@ TEST(snapshots, two_racing_builders_leave_a_consistent_manifest_naming_the_newes
     EXPECT_EQ(m.version, newest.version) << "conflicts seen: " << conflicts;
     // The object it names is there and is what the manifest says.
     const auto file = (env->dir / ("race-" + std::to_string(::getpid()) + ".duckdb")).string();
-    auto c = raw_client(env->front->base(), prefix, secret);
+    auto c = raw_client(env->s3->endpoint(), prefix, secret);
     ASSERT_EQ(c.get(m.key(), {}, file).status, 200);
     auto d = digest_file(file);
     ASSERT_TRUE(d);
@@ -318,19 +300,19 @@ TEST(snapshots, two_racing_builders_leave_a_consistent_manifest_naming_the_newes
 
 TEST(snapshots, a_wrong_secret_is_refused_by_the_signature_check) {
     const auto prefix = unique_prefix();
-    auto wrong = raw_client(env->front->base(), prefix, "not-the-secret");
+    auto wrong = raw_client(env->s3->endpoint(), prefix, "not-the-secret");
     auto put = wrong.put(manifest_key, "{}", "application/json");
     EXPECT_EQ(put.status, 403);
     EXPECT_NE(put.error.find("SignatureDoesNotMatch"), std::string::npos) << put.error;
     EXPECT_EQ(put.error.find("not-the-secret"), std::string::npos);
-    auto right = raw_client(env->front->base(), prefix, secret);
+    auto right = raw_client(env->s3->endpoint(), prefix, secret);
     EXPECT_TRUE(right.put(manifest_key, "{}", "application/json").ok());
 }
 
 void front_control(const std::string& what) {
     http_request req;
     req.method = "POST";
-    req.url = env->front->base() + "/__front/" + what;
+    req.url = env->s3->endpoint() + "/__front/" + what;
     ASSERT_EQ(perform(req).status, 204);
 }
 
