@@ -21,6 +21,7 @@
 #include <regex>
 #include <thread>
 
+#include "data/schema.hpp"
 #include "data/zip_archive.hpp"
 #include "source/duckdb/database.hpp"
 
@@ -129,12 +130,9 @@ constexpr std::array<std::pair<const char*, const char*>, 15> weather_columns{{
     {"tot_snowdepth_mm", "DOUBLE"},
 }};
 
-constexpr const char* trips_ddl = R"sql(
-    CREATE SCHEMA IF NOT EXISTS demo;
-    CREATE TABLE IF NOT EXISTS demo.trips (
-        tripduration BIGINT, starttime TIMESTAMP, stoptime TIMESTAMP,
-        start_station_id BIGINT, end_station_id BIGINT, bikeid BIGINT,
-        usertype VARCHAR, birth_year BIGINT, gender BIGINT);
+// After data::tables_ddl: the columns a database seeded before they existed lacks (each ALTER
+// writes the column for every row once), and the ledger of loaded files.
+constexpr const char* loader_ddl = R"sql(
     ALTER TABLE demo.trips ADD COLUMN IF NOT EXISTS start_station_code VARCHAR;
     ALTER TABLE demo.trips ADD COLUMN IF NOT EXISTS end_station_code VARCHAR;
     ALTER TABLE demo.trips ADD COLUMN IF NOT EXISTS start_station_name VARCHAR;
@@ -146,12 +144,6 @@ constexpr const char* trips_ddl = R"sql(
     ALTER TABLE demo.trips ADD COLUMN IF NOT EXISTS ride_id VARCHAR;
     ALTER TABLE demo.trips ADD COLUMN IF NOT EXISTS rideable_type VARCHAR;
     ALTER TABLE demo.trips ADD COLUMN IF NOT EXISTS load_file_id INTEGER;
-    CREATE TABLE IF NOT EXISTS demo.weather (
-        state VARCHAR, observation_date DATE, day_of_year DECIMAL(3,0),
-        temp_min_f DECIMAL(5,1), temp_max_f DECIMAL(5,1), temp_avg_f DECIMAL(5,1),
-        temp_min_c DOUBLE, temp_max_c DOUBLE, temp_avg_c DOUBLE,
-        tot_precip_in DECIMAL(4,2), tot_snowfall_in DECIMAL(4,2), tot_snowdepth_in DECIMAL(4,1),
-        tot_precip_mm DECIMAL(8,1), tot_snowfall_mm DECIMAL(8,1), tot_snowdepth_mm DECIMAL(8,1));
     CREATE TABLE IF NOT EXISTS frost_loaded_files (
         id INTEGER, kind VARCHAR, name VARCHAR, sha256 VARCHAR, bytes BIGINT,
         rows BIGINT, bad_rows BIGINT, schema VARCHAR, loaded_at TIMESTAMP);
@@ -697,7 +689,8 @@ file_report file_loader::load(file_kind kind, const std::string& path, const loa
     };
 
     if (auto r = I.con->execute("BEGIN TRANSACTION"); !r) return fail(r.error());
-    if (auto r = I.con->execute(trips_ddl); !r) return fail(r.error());
+    if (auto r = I.con->execute(tables_ddl); !r) return fail(r.error());
+    if (auto r = I.con->execute(loader_ddl); !r) return fail(r.error());
     auto previous =
         I.con->execute("SELECT id::BIGINT, sha256 FROM frost_loaded_files WHERE kind = " + quote_literal(kind_name) +
                        " AND name = " + quote_literal(name));

@@ -9,6 +9,7 @@
 #include <numbers>
 #include <vector>
 
+#include "data/schema.hpp"
 #include "source/duckdb/database.hpp"
 
 namespace frost::data {
@@ -131,20 +132,7 @@ model::result<model::done> build_sample_database(const seed_options& options, co
         if (!con) return fail(std::move(con).error());
         auto& c = *con.value();
 
-        const char* ddl = R"sql(
-            CREATE SCHEMA demo;
-            CREATE TABLE demo.trips (
-                tripduration BIGINT, starttime TIMESTAMP, stoptime TIMESTAMP,
-                start_station_id BIGINT, end_station_id BIGINT, bikeid BIGINT,
-                usertype VARCHAR, birth_year BIGINT, gender BIGINT);
-            CREATE TABLE demo.weather (
-                state VARCHAR, observation_date DATE, day_of_year DECIMAL(3,0),
-                temp_min_f DECIMAL(5,1), temp_max_f DECIMAL(5,1), temp_avg_f DECIMAL(5,1),
-                temp_min_c DOUBLE, temp_max_c DOUBLE, temp_avg_c DOUBLE,
-                tot_precip_in DECIMAL(4,2), tot_snowfall_in DECIMAL(4,2), tot_snowdepth_in DECIMAL(4,1),
-                tot_precip_mm DECIMAL(8,1), tot_snowfall_mm DECIMAL(8,1), tot_snowdepth_mm DECIMAL(8,1));
-        )sql";
-        if (auto r = c.execute(ddl); !r) return fail(std::move(r).error());
+        if (auto r = c.execute(tables_ddl); !r) return fail(std::move(r).error());
 
         const auto weather = make_weather(options.seed);
         std::string insert = "INSERT INTO demo.weather VALUES ";
@@ -173,6 +161,10 @@ model::result<model::done> build_sample_database(const seed_options& options, co
             duckdb_appender& a;
             ~appender_guard() { duckdb_appender_destroy(&a); }
         } guard{appender};
+        // The nine seeded columns only; the others take their default, NULL.
+        for (const char* column : seeded_trip_columns)
+            if (duckdb_appender_add_column(appender, column) == DuckDBError)
+                return fail({model::error_code::internal, duckdb_appender_error(appender), {}, {}});
 
         duckdb_logical_type types[9];
         const duckdb_type ids[9] = {DUCKDB_TYPE_BIGINT,  DUCKDB_TYPE_TIMESTAMP, DUCKDB_TYPE_TIMESTAMP,

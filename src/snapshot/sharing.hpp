@@ -100,7 +100,9 @@ class snapshot_agent {
 public:
     /// Creates the S3 client from `cfg.serving.snapshots` and the environment (credentials chain,
     /// AWS_REGION, AWS_ENDPOINT_URL_S3). `start` runs the first poll or publish; `background`
-    /// starts the polling thread (not on Lambda, which polls between invocations).
+    /// starts the polling thread. On Lambda that thread runs only while the execution
+    /// environment is thawed, so a warm environment polls during the invocations that come
+    /// after `poll` has passed.
     [[nodiscard]] static model::result<std::unique_ptr<snapshot_agent>> create(
         const config::config& cfg, std::shared_ptr<rollup::serving_store> store);
     ~snapshot_agent();
@@ -110,7 +112,7 @@ public:
     /// Readers: the first poll (and the fallback build); builders: hooks the observer and
     /// publishes what the store serves. Never fails the process: problems are logged.
     void start(bool background);
-    /// One reader poll now (Lambda calls it between invocations when `poll` has passed).
+    /// One reader poll now, on the caller's thread (what the polling thread does each `poll`).
     poll_result poll_now();
     /// Publishes what the store serves now (`frost sync --publish`, the Lambda `sync` event).
     [[nodiscard]] model::result<publish_outcome> publish_now();
