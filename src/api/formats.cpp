@@ -30,14 +30,7 @@ void append_clean(std::string& out, std::string_view s, bool quoted) {
             ++i;
             continue;
         }
-        const std::size_t len = codec::utf8_sequence_length(s, i);
-        if (len != 0) {
-            out.append(s.data() + i, len);
-            i += len;
-        } else {
-            out += "\xef\xbf\xbd";
-            ++i;
-        }
+        i += codec::append_utf8_or_replacement(out, s, i);
     }
 }
 
