@@ -1,6 +1,7 @@
 #include "api/formats.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <type_traits>
 #include <variant>
@@ -29,15 +30,18 @@ void append_clean(std::string& out, std::string_view s, bool quoted) {
             ++i;
             continue;
         }
-        const std::size_t len = codec::utf8_sequence_length(s, i);
-        if (len != 0) {
-            out.append(s.data() + i, len);
-            i += len;
-        } else {
-            out += "\xef\xbf\xbd";
-            ++i;
-        }
+        i += codec::append_utf8_or_replacement(out, s, i);
     }
+}
+
+// The names of `formats` in their order: `sep` between them, `last_sep` before the last.
+std::string format_names(format_offer formats, std::string_view sep, std::string_view last_sep) {
+    std::string out;
+    for (std::size_t k = 0; k < formats.size(); ++k) {
+        if (k) out += k + 1 == formats.size() ? last_sep : sep;
+        out += format_name(formats[k]);
+    }
+    return out;
 }
 
 }  // namespace
@@ -80,30 +84,39 @@ std::string_view content_type(output_format f) noexcept {
     return f == output_format::csv ? "text/csv; charset=utf-8" : media_type(f);
 }
 
-std::string offered_media_types() {
+format_offer offered_formats(const config::endpoint_config& e) noexcept {
+    return e.stream ? format_offer(export_formats) : format_offer(all_output_formats);
+}
+
+std::string offered_media_types(format_offer offered) {
     std::string out;
-    for (auto f : all_output_formats) {
+    for (auto f : offered) {
         if (!out.empty()) out += ", ";
         out += media_type(f);
     }
     return out;
 }
 
-model::result<output_format> negotiate_format(std::string_view accept, std::optional<std::string_view> format_value) {
+model::result<output_format> negotiate_format(std::string_view accept, std::optional<std::string_view> format_value,
+                                              format_offer offered) {
+    assert(!offered.empty());
     if (format_value) {
-        if (auto f = parse_format_name(*format_value)) return *f;
+        if (auto f = parse_format_name(*format_value);
+            f && std::find(offered.begin(), offered.end(), *f) != offered.end())
+            return *f;
         std::string shown(format_value->substr(0, 32));
         if (!codec::valid_utf8(shown)) shown = "(not UTF-8)";
-        return model::error{model::error_code::bad_parameter,
-                            "parameter format: expected json, objects, ndjson or csv, got \"" + shown + "\"",
-                            {},
-                            "leave it out to choose by the Accept header"};
+        return model::error{
+            model::error_code::bad_parameter,
+            "parameter format: expected " + format_names(offered, ", ", " or ") + ", got \"" + shown + "\"",
+            {},
+            "leave it out to choose by the Accept header"};
     }
     const auto ranges = codec::parse_accept(accept);
-    if (ranges.empty()) return output_format::json;
+    if (ranges.empty()) return offered.front();
     int best_q = 0;
     std::optional<output_format> best;
-    for (auto f : all_output_formats) {
+    for (auto f : offered) {
         const auto type = media_type(f);
         const auto slash = type.find('/');
         const int q = codec::accept_quality(ranges, type.substr(0, slash), type.substr(slash + 1));
@@ -114,8 +127,8 @@ model::result<output_format> negotiate_format(std::string_view accept, std::opti
     }
     if (best) return *best;
     return model::error{model::error_code::not_acceptable, "none of the media types in Accept can be served here",
-                        "offered: " + offered_media_types(),
-                        "send one of them in Accept, or choose with ?format=json|objects|ndjson|csv"};
+                        "offered: " + offered_media_types(offered),
+                        "send one of them in Accept, or choose with ?format=" + format_names(offered, "|", "|")};
 }
 
 void append_csv_text(std::string& out, std::string_view s) {

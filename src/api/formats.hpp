@@ -39,20 +39,34 @@ inline constexpr output_format all_output_formats[] = {output_format::json, outp
 /// The name of the query parameter that chooses a format; reserved in every endpoint.
 inline constexpr std::string_view format_param = "format";
 
-/// Chooses the format of an answer (docs/formats.md):
-/// - `format_value`, the `format` query parameter when given, wins: `json`, `objects`, `ndjson`
-///   or `csv`; anything else is a 400 (`bad_parameter`) naming the four;
-/// - else `accept`, the `Accept` header (RFC 9110 §12.5.1, `codec::parse_accept`): each format's
-///   media type takes the q-value of the most specific range matching it; the highest above zero
-///   wins, ties going to the order of `all_output_formats` (so `*/*` and `application/*` mean
-///   `json`); none above zero is a 406 (`not_acceptable`) whose details list the offered types;
-/// - an absent or empty `Accept`, or one with no well-formed member, means `json`.
-/// Pure; thread-safe.
-[[nodiscard]] model::result<output_format> negotiate_format(std::string_view accept,
-                                                            std::optional<std::string_view> format_value);
+/// The formats one endpoint offers, in its order of preference: the first is its default (no
+/// `Accept`) and wins a tie in `Accept`.
+using format_offer = std::span<const output_format>;
 
-/// The offered media types, comma-separated, in preference order (406 details, docs).
-[[nodiscard]] std::string offered_media_types();
+/// What a streamed export (`stream: true`) offers: CSV, its default, before the envelopes and
+/// NDJSON, so that `*/*` and `text/*` mean `csv` and `application/*` means `json`.
+inline constexpr output_format export_formats[] = {output_format::csv, output_format::json, output_format::objects,
+                                                   output_format::ndjson};
+
+/// What `e` offers: `export_formats` when it streams (`stream: true`), else `all_output_formats`.
+[[nodiscard]] format_offer offered_formats(const config::endpoint_config& e) noexcept;
+
+/// Chooses the format of an answer among `offered` (docs/formats.md):
+/// - `format_value`, the `format` query parameter when given, wins: the name of an offered
+///   format; anything else is a 400 (`bad_parameter`) naming them;
+/// - else `accept`, the `Accept` header (RFC 9110 §12.5.1, `codec::parse_accept`): each offered
+///   format's media type takes the q-value of the most specific range matching it; the highest
+///   above zero wins, ties going to the order of `offered` (so for `all_output_formats`, `*/*`
+///   and `application/*` mean `json`); none above zero is a 406 (`not_acceptable`) whose details
+///   list the offered types;
+/// - an absent or empty `Accept`, or one with no well-formed member, means `offered.front()`.
+/// `offered` must not be empty. Pure; thread-safe.
+[[nodiscard]] model::result<output_format> negotiate_format(std::string_view accept,
+                                                            std::optional<std::string_view> format_value,
+                                                            format_offer offered = all_output_formats);
+
+/// The media types of `offered`, comma-separated, in its order (406 details, docs).
+[[nodiscard]] std::string offered_media_types(format_offer offered = all_output_formats);
 
 /// Appends one cell as a CSV field (RFC 4180): quoted only when it holds a comma, a double quote,
 /// CR or LF, or is the empty string (so an empty text stays apart from NULL); quotes doubled.

@@ -380,10 +380,12 @@ void add_format_params(json::array& params, const config::endpoint_config& e) {
     json::object format;
     format["type"] = "string";
     json::array names;
-    for (auto f : all_output_formats) names.emplace_back(format_name(f));
+    for (auto f : offered_formats(e)) names.emplace_back(format_name(f));
     format["enum"] = std::move(names);
+    if (e.stream) format["default"] = format_name(export_formats[0]);
     params.push_back(query_param(std::string(format_param), false,
-                                 "The answer's format; overrides `Accept` (`json` is the default envelope).",
+                                 e.stream ? "The export's format; overrides `Accept` (`csv` is the default)."
+                                          : "The answer's format; overrides `Accept` (`json` is the default envelope).",
                                  std::move(format)));
     if (!e.paginate) return;
     json::object limit;
@@ -522,6 +524,14 @@ json::object string_header(std::string_view description) {
 // What a report's answer carries beyond CORS: where its data comes from and, when the
 // endpoint is cached, its validators (api/service.cpp, cache/response_cache.cpp).
 void add_report_headers(json::object& headers, const config::endpoint_config& e) {
+    if (e.stream) {
+        // The head of a streamed export goes out before its rows (stream_export.cpp).
+        headers["X-Data-Version"] = string_header("`live`: the export is read from the source as it is written.");
+        headers["Cache-Control"] = string_header("`no-store`: an export is never cached.");
+        headers["Content-Disposition"] = string_header("CSV only: `attachment; filename=\"export.csv\"`.");
+        headers["Server-Timing"] = string_header("Time spent on the server before the first row.");
+        return;
+    }
     headers["X-Data-Version"] = string_header(
         e.rollup.empty() ? "`live`: the answer was read from the source for this request."
                          : "The rollup and its version the answer was read from, e.g. `" + e.rollup + "@3`.");
@@ -554,7 +564,7 @@ json::object envelope_schema(const config::endpoint_config& e, const std::string
     json::object items;
     items["$ref"] = "#/components/schemas/" + name + "Row";
     result["items"] = std::move(items);
-    result["maxItems"] = e.max_rows;
+    result["maxItems"] = e.stream ? e.max_export_rows : e.max_rows;
     props["result"] = std::move(result);
     json::object time_ms;
     time_ms["type"] = "integer";
@@ -637,11 +647,19 @@ json::object success_response(const config::endpoint_config& e, const std::strin
         json::object ref;
         ref["$ref"] = "#/components/schemas/" + name + "Response";
         media["schema"] = std::move(ref);
-        ok["description"] = "The report, in the format chosen by `format` or `Accept` (docs/formats.md)";
+        ok["description"] = e.stream ? "The export, streamed as the source reads it (chunked), in the format "
+                                       "chosen by `format` or `Accept`: CSV unless asked otherwise (docs/formats.md)"
+                                     : "The report, in the format chosen by `format` or `Accept` (docs/formats.md)";
     }
     json::object content;
     content[std::string(media_type(output_format::json))] = std::move(media);
-    if (!e.static_body) add_other_formats(content, e, name, opts, schemas);
+    if (!e.static_body) {
+        add_other_formats(content, e, name, opts, schemas);
+        // Listed in the endpoint's order of preference, its default first (CSV for an export).
+        json::object ordered;
+        for (auto f : offered_formats(e)) ordered[media_type(f)] = std::move(content[media_type(f)]);
+        content = std::move(ordered);
+    }
     ok["content"] = std::move(content);
     auto headers = cors_headers();
     if (!e.static_body) add_report_headers(headers, e);

@@ -42,15 +42,7 @@ void append_json_string(std::string& out, std::string_view s) {
             ++i;
             continue;
         }
-        // Copy a whole well-formed UTF-8 sequence, or emit U+FFFD for a bad byte.
-        const std::size_t len = codec::utf8_sequence_length(s, i);
-        if (len != 0) {
-            out.append(s.data() + i, len);
-            i += len;
-        } else {
-            out += "\xef\xbf\xbd";
-            ++i;
-        }
+        i += codec::append_utf8_or_replacement(out, s, i);
     }
     out += '"';
 }

@@ -277,12 +277,6 @@ void service::dispatch(const exchange_ptr& x) {
     x->stats.route = rt->endpoint->path;
     if (!admit(*x, *rt)) return;
 
-    std::optional<export_format> export_as;
-    if (rt->endpoint->stream) {
-        auto f = take_export_format(x->req, query);
-        if (!f) return reply_error(*x, f.error());
-        export_as = f.value();
-    }
     for (const auto& [name, value] : x->req.fixed_params) {
         std::erase_if(query, [&n = name](const auto& pair) { return pair.first == n; });
         query.emplace_back(name, value);
@@ -316,15 +310,16 @@ void service::dispatch(const exchange_ptr& x) {
         r.shared_body = rt->static_body;
         return reply(*x, std::move(r));
     }
-    if (export_as) return serve_stream(x, *rt, std::move(params).value(), *export_as);
     const auto& chosen = format_value.value();
     auto format = negotiate_format(
-        x->req.header("accept"), chosen ? std::optional<std::string_view>(*chosen) : std::optional<std::string_view>());
+        x->req.header("accept"), chosen ? std::optional<std::string_view>(*chosen) : std::optional<std::string_view>(),
+        offered_formats(*rt->endpoint));
     if (!format) {
         auto r = error_response(format.error(), x->req.request_id, cfg_->server.expose_errors);
         r.headers.emplace_back("Vary", std::string(vary_value));
         return reply(*x, std::move(r));
     }
+    if (rt->endpoint->stream) return serve_stream(x, *rt, std::move(params).value(), format.value());
     plan.format = format.value();
     // A random range is never asked twice: caching it would only push real answers out.
     bool random = false;

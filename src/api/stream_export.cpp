@@ -1,6 +1,5 @@
 #include "api/stream_export.hpp"
 
-#include <algorithm>
 #include <chrono>
 #include <memory>
 
@@ -9,39 +8,6 @@
 namespace frost::api {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-           });
-}
-
-// The first media range of `accept` this export can write, in the client's order (q=0 excluded).
-std::optional<export_format> from_accept(std::string_view accept) {
-    while (!accept.empty()) {
-        const auto comma = accept.find(',');
-        auto item = accept.substr(0, comma);
-        accept = comma == std::string_view::npos ? std::string_view() : accept.substr(comma + 1);
-        const auto semi = item.find(';');
-        const auto type = trim(item.substr(0, semi));
-        if (semi != std::string_view::npos) {
-            auto params = item.substr(semi + 1);
-            if (trim(params).starts_with("q=0") && trim(params).find_first_of("123456789") == std::string_view::npos)
-                continue;
-        }
-        for (auto f : all_output_formats)
-            if (iequals(type, media_type(f))) return f;
-        if (iequals(type, "*/*") || iequals(type, "text/*")) return export_format::csv;
-        if (iequals(type, "application/*")) return export_format::json;
-    }
-    return std::nullopt;
-}
 
 // The row encoder of formats.hpp, remembering the columns between batches.
 class encoder {
@@ -110,35 +76,6 @@ private:
 };
 
 }  // namespace
-
-model::result<export_format> take_export_format(const request& req,
-                                                std::vector<std::pair<std::string, std::string>>& query) {
-    std::optional<std::string> asked;
-    for (auto it = query.begin(); it != query.end();) {
-        if (it->first == "format") {
-            if (asked)
-                return model::error{model::error_code::bad_parameter, "parameter format: given more than once", {}, {}};
-            asked = it->second;
-            it = query.erase(it);
-        } else {
-            ++it;
-        }
-    }
-    if (asked) {
-        if (auto f = parse_format_name(*asked)) return *f;
-        return model::error{model::error_code::bad_parameter,
-                            "parameter format: expected csv, ndjson, json or objects",
-                            {},
-                            "this endpoint streams csv (the default), ndjson, json or objects"};
-    }
-    const auto accept = req.header("accept");
-    if (trim(accept).empty()) return export_format::csv;
-    if (auto f = from_accept(accept)) return *f;
-    return model::error{model::error_code::not_acceptable,
-                        "this endpoint cannot answer in any type the Accept header allows",
-                        "offered: text/csv, application/x-ndjson, application/json, application/vnd.frost.objects+json",
-                        "send Accept: text/csv, or ?format=csv|ndjson|json|objects"};
-}
 
 export_outcome run_export(source::source& src, const export_request& req,
                           const std::function<void(response)>& send_head) {

@@ -1,13 +1,11 @@
 #pragma once
 
+#include <cstdint>
 #include <functional>
-#include <string>
+#include <optional>
 #include <string_view>
-#include <utility>
-#include <vector>
 
 #include "api/formats.hpp"
-#include "api/request.hpp"
 #include "api/response.hpp"
 #include "config/config.hpp"
 #include "model/error.hpp"
@@ -15,16 +13,9 @@
 
 namespace frost::api {
 
-/// The formats a streamed endpoint writes (`api::output_format`, the encoders of formats.hpp).
+/// The formats a streamed endpoint writes (`api::output_format`, the encoders of formats.hpp);
+/// `export_formats` are those it offers, chosen by `negotiate_format`.
 using export_format = output_format;
-
-/// Chooses the format of a streamed answer and takes the `format` query parameter out of
-/// `query` (it is not one of the endpoint's parameters): `format=csv|ndjson|json|objects` wins,
-/// then `Accept` (each format's media type, in the client's order; `*/*`, `text/*` or none: CSV,
-/// the export format; `application/*`: JSON). Anything else is a 406 (`not_acceptable`), an
-/// unknown `format` value a 400.
-[[nodiscard]] model::result<export_format> take_export_format(const request& req,
-                                                              std::vector<std::pair<std::string, std::string>>& query);
 
 /// What `run_export` did.
 struct export_outcome {

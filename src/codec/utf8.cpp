@@ -40,20 +40,20 @@ bool valid_utf8(std::string_view s) noexcept {
     return true;
 }
 
+std::size_t append_utf8_or_replacement(std::string& out, std::string_view s, std::size_t at) {
+    const auto n = utf8_sequence_length(s, at);
+    if (n == 0) {
+        out += "\xef\xbf\xbd";
+        return 1;
+    }
+    out.append(s.substr(at, n));
+    return n;
+}
+
 std::string utf8_or_replacement(std::string_view s) {
     std::string out;
     out.reserve(s.size());
-    std::size_t i = 0;
-    while (i < s.size()) {
-        const auto n = utf8_sequence_length(s, i);
-        if (n == 0) {
-            out += "\xef\xbf\xbd";
-            ++i;
-        } else {
-            out.append(s.substr(i, n));
-            i += n;
-        }
-    }
+    for (std::size_t i = 0; i < s.size();) i += append_utf8_or_replacement(out, s, i);
     return out;
 }
 

@@ -33,6 +33,7 @@ namespace fs = std::filesystem;
 using source::duckdb::connection;
 using source::duckdb::database;
 using source::duckdb::quote_identifier;
+using source::duckdb::quote_literal;
 
 std::string lower(std::string_view s) {
     std::string out(s);
@@ -42,15 +43,6 @@ std::string lower(std::string_view s) {
 
 bool ends_with_ci(std::string_view s, std::string_view suffix) {
     return s.size() >= suffix.size() && lower(s.substr(s.size() - suffix.size())) == suffix;
-}
-
-std::string quote_literal(std::string_view s) {
-    std::string out = "'";
-    for (char c : s) {
-        out += c;
-        if (c == '\'') out += '\'';
-    }
-    return out + "'";
 }
 
 model::error bad_input(std::string message) {

@@ -25,21 +25,13 @@ namespace {
 using frost::source::duckdb::connection;
 using frost::source::duckdb::duckdb_source;
 using frost::source::duckdb::quote_identifier;
+using frost::source::duckdb::quote_literal;
 
 constexpr std::string_view meta_table = "frost_rollups";
 
 // Stored in the serving file, so it must stay the same across builds: FNV-1a, not std::hash.
 std::string sql_fingerprint(std::string_view sql) {
     return std::to_string(codec::fnv1a_64(sql));
-}
-
-std::string quote_literal(std::string_view s) {
-    std::string out = "'";
-    for (char c : s) {
-        out += c;
-        if (c == '\'') out += '\'';
-    }
-    return out + "'";
 }
 
 model::error store_error(std::string message) {

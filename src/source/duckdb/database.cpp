@@ -449,4 +449,13 @@ std::string quote_identifier(std::string_view name) {
     return out;
 }
 
+std::string quote_literal(std::string_view s) {
+    std::string out = "'";
+    for (char c : s) {
+        out += c;
+        if (c == '\'') out += '\'';
+    }
+    return out + "'";
+}
+
 }  // namespace frost::source::duckdb

@@ -112,4 +112,8 @@ private:
 /// Quotes an identifier for DuckDB SQL (`"a""b"`).
 [[nodiscard]] std::string quote_identifier(std::string_view name);
 
+/// Quotes a string literal for DuckDB SQL (`'it''s'`): single quotes doubled, every other byte
+/// as it is. For text a query cannot take as a prepared parameter (DDL, `read_csv` options).
+[[nodiscard]] std::string quote_literal(std::string_view s);
+
 }  // namespace frost::source::duckdb

@@ -274,6 +274,14 @@ TEST_F(negotiation, an_unsatisfiable_accept_is_a_406_in_json_listing_the_offered
         for (auto f : api::all_output_formats)
             EXPECT_NE(details.find(std::string(api::media_type(f))), std::string::npos) << details;
     }
+    // Stream endpoints offer their own list through the same negotiation; the others' words stay as
+    // docs/formats.md shows them.
+    const auto refused = boost::json::parse(body(call("/trips/monthly", "image/png"))).as_object();
+    EXPECT_EQ(refused.at("error").as_string(), "none of the media types in Accept can be served here");
+    EXPECT_EQ(refused.at("details").as_string(),
+              "offered: application/json, application/vnd.frost.objects+json, application/x-ndjson, text/csv");
+    EXPECT_EQ(refused.at("hint").as_string(),
+              "send one of them in Accept, or choose with ?format=json|objects|ndjson|csv");
     // The parameter overrides Accept, for browsers and curl users.
     const auto r = call("/trips/monthly?format=csv", "image/png");
     EXPECT_EQ(r.status, 200);
@@ -286,6 +294,8 @@ TEST_F(negotiation, a_bad_or_repeated_format_parameter_is_a_400) {
         ASSERT_EQ(r.status, 400) << q;
         EXPECT_EQ(boost::json::parse(body(r)).at("code").as_string(), "FR400") << q;
     }
+    EXPECT_EQ(boost::json::parse(body(call("/trips/monthly?format=xml"))).at("error").as_string(),
+              "parameter format: expected json, objects, ndjson or csv, got \"xml\"");
 }
 
 TEST_F(negotiation, the_cache_keys_on_the_format_and_etags_differ) {

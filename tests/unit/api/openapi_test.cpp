@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -252,7 +253,8 @@ TEST(openapi, cached_and_rollup_endpoints_document_their_headers) {
         if (e.static_body) continue;
         const auto& responses = op(spec, e.path).at("responses").as_object();
         const auto& headers = responses.at("200").as_object().at("headers").as_object();
-        EXPECT_TRUE(headers.contains("X-Data-As-Of")) << e.path;
+        // A streamed export's head goes out before its source has been read to the end.
+        EXPECT_EQ(headers.contains("X-Data-As-Of"), !e.stream) << e.path;
         EXPECT_EQ(headers.contains("X-Data-Stale"), !e.rollup.empty()) << e.path;
         if (e.cache.ttl.count() > 0) {
             ++cached;
@@ -366,6 +368,44 @@ TEST(openapi, every_query_endpoint_offers_every_format_and_paginated_ones_their_
         EXPECT_EQ(envelope.at("properties").as_object().contains("next"), e.paginate.has_value()) << e.path;
     }
     EXPECT_NE(param(op(spec, "/stations/totals"), "limit"), nullptr);
+}
+
+// What a stream endpoint sends is what docs/formats.md ("Streaming") says it sends: CSV by default,
+// NDJSON and the envelopes on request, bounded by max_export_rows, never cached.
+TEST(openapi, the_export_lists_what_it_streams_csv_first) {
+    const auto cfg = config::load_file(default_yaml_path);
+    ASSERT_TRUE(cfg) << cfg.error().message;
+    const auto spec = spec_of(cfg.value());
+    const auto& operation = op(spec, "/trips/export");
+    const auto& ok = resolve(spec, operation.at("responses").as_object().at("200"));
+    std::vector<std::string> types;
+    for (const auto& [type, media] : ok.at("content").as_object()) {
+        types.emplace_back(type);
+        EXPECT_TRUE(media.as_object().contains("schema")) << type;
+    }
+    const std::vector<std::string> expected{"text/csv", "application/json", "application/vnd.frost.objects+json",
+                                            "application/x-ndjson"};
+    EXPECT_EQ(types, expected);
+    const auto* format = param(operation, "format");
+    ASSERT_NE(format, nullptr);
+    EXPECT_EQ(format->at("schema").at("default").as_string(), "csv");
+    EXPECT_EQ(json::serialize(format->at("schema").at("enum")), R"(["csv","json","objects","ndjson"])");
+    const auto& headers = ok.at("headers").as_object();
+    EXPECT_EQ(headers.count("ETag"), 0u);
+    EXPECT_EQ(headers.count("Vary"), 0u);
+    EXPECT_NE(headers.at("Cache-Control").at("description").as_string().find("no-store"), json::string::npos);
+    const auto& envelope = resolve(spec, ok.at("content").at("application/json").at("schema"));
+    const auto& endpoints = cfg.value().endpoints;
+    const auto exported = std::find_if(endpoints.begin(), endpoints.end(), [](const auto& e) { return e.stream; });
+    ASSERT_NE(exported, endpoints.end());
+    EXPECT_EQ(exported->path, "/trips/export");
+    EXPECT_EQ(envelope.at("properties").at("result").at("maxItems").to_number<std::uint64_t>(),
+              exported->max_export_rows);
+
+    // A report that does not stream keeps JSON, its default, first.
+    const auto& report = resolve(spec, op(spec, "/trips/monthly").at("responses").as_object().at("200"));
+    EXPECT_EQ(report.at("content").as_object().begin()->key(), "application/json");
+    EXPECT_EQ(param(op(spec, "/trips/monthly"), "format")->at("schema").as_object().count("default"), 0u);
 }
 
 TEST(openapi, pretty_json_parses_back_to_the_same_value) {

@@ -96,5 +96,93 @@ TEST(utf8, replacement_makes_any_bytes_valid_and_keeps_valid_text) {
     }
 }
 
+// Oracle for `append_utf8_or_replacement`: at a non-ASCII byte, the well-formed sequence there is
+// the shortest run of 2 to 4 bytes Boost.JSON accepts as a string (no proper prefix of a sequence
+// is accepted, and nothing longer is once the start is ill-formed); with none, that one byte
+// becomes U+FFFD.
+std::string replaced_by_oracle(const std::string& s) {
+    std::string out;
+    std::size_t i = 0;
+    while (i < s.size()) {
+        if (static_cast<unsigned char>(s[i]) < 0x80) {
+            out += s[i++];
+            continue;
+        }
+        std::size_t len = 0;
+        for (std::size_t n = 2; n <= 4 && i + n <= s.size() && len == 0; ++n)
+            if (json_accepts(s.substr(i, n))) len = n;
+        if (len == 0) {
+            out += "\xef\xbf\xbd";
+            ++i;
+        } else {
+            out += s.substr(i, len);
+            i += len;
+        }
+    }
+    return out;
+}
+
+// Appends `s` a sequence at a time, as the JSON and CSV writers do, checking each step's count.
+std::string appended(const std::string& s) {
+    std::string out = "<";
+    for (std::size_t i = 0; i < s.size();) {
+        const auto before = out.size();
+        const auto used = append_utf8_or_replacement(out, s, i);
+        EXPECT_GE(used, 1u);
+        EXPECT_LE(i + used, s.size());
+        // A copied sequence is its own bytes; a replaced byte is U+FFFD alone.
+        EXPECT_TRUE(out.compare(before, std::string::npos, s, i, used) == 0 ||
+                    (used == 1 && out.compare(before, std::string::npos, "\xef\xbf\xbd") == 0))
+            << testing::PrintToString(s) << " at " << i;
+        i += used;
+    }
+    EXPECT_EQ(out[0], '<');  // appends, never overwrites
+    return out.substr(1);
+}
+
+TEST(utf8, appending_agrees_with_the_oracle_on_random_bytes) {
+    std::mt19937 rng(23);
+    std::uniform_int_distribution<int> length(0, 24), byte(0, 255), high(0x80, 0xff), kind(0, 3);
+    for (int i = 0; i < 20'000; ++i) {
+        std::string s(static_cast<std::size_t>(length(rng)), '\0');
+        // Mostly high bytes, so lead and continuation bytes meet often; some ASCII between them.
+        for (auto& c : s) c = static_cast<char>(kind(rng) == 0 ? byte(rng) : high(rng));
+        const auto got = appended(s);
+        ASSERT_EQ(got, replaced_by_oracle(s)) << testing::PrintToString(s);
+        ASSERT_TRUE(valid_utf8(got)) << testing::PrintToString(s);
+        ASSERT_EQ(got, utf8_or_replacement(s));
+        if (valid_utf8(s)) {
+            ASSERT_EQ(got, s);
+        }
+    }
+    // Well-formed text of every length class comes back unchanged.
+    std::uniform_int_distribution<std::uint32_t> scalar(0, 0x10ffff - 0x800);
+    for (int i = 0; i < 2'000; ++i) {
+        std::string s;
+        for (int k = 0; k < 6; ++k) {
+            auto cp = scalar(rng);
+            if (cp >= 0xd800) cp += 0x800;  // skip the surrogates
+            s += encode(cp);
+        }
+        ASSERT_EQ(appended(s), s) << testing::PrintToString(s);
+    }
+}
+
+// Each byte of an ill-formed stretch is replaced on its own: this is not Unicode's "maximal
+// subpart" practice (which gives one U+FFFD for `E2 82`), and the JSON and CSV answers have
+// always written it this way.
+TEST(utf8, each_bad_byte_is_one_replacement_character) {
+    const std::string r = "\xef\xbf\xbd";
+    EXPECT_EQ(appended("\xe2\x82"), r + r);                               // cut short
+    EXPECT_EQ(appended("\xf0\x9f\x9a"), r + r + r);                       // cut short
+    EXPECT_EQ(appended("\xf0\x9f\x9a\xb2"), "\xf0\x9f\x9a\xb2");          // U+1F6B2 itself
+    EXPECT_EQ(appended("\xed\xa0\x80"), r + r + r);                       // surrogate U+D800
+    EXPECT_EQ(appended("\xc0\xaf"), r + r);                               // overlong '/'
+    EXPECT_EQ(appended("\xf4\x90\x80\x80"), r + r + r + r);               // above U+10FFFF
+    EXPECT_EQ(appended("a\xe2\x28\xa1"), "a" + r + "(" + r);              // a lead byte before ASCII
+    EXPECT_EQ(appended("\xe2\x82\xe2\x82\xac"), r + r + "\xe2\x82\xac");  // then a whole euro sign
+    EXPECT_EQ(appended("\x80\xbf\xff"), r + r + r);                       // stray continuations, FF
+}
+
 }  // namespace
 }  // namespace frost::codec

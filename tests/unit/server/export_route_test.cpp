@@ -78,5 +78,47 @@ TEST(export_route, the_range_is_required_and_at_most_31_days) {
     EXPECT_EQ(boost::json::parse(missing.body).as_object().at("code").as_string(), "FR402");
 }
 
+// The stream endpoint chooses with the same negotiation as every endpoint, among what it can
+// stream, CSV first.
+TEST(export_route, the_format_is_negotiated_among_the_export_formats) {
+    const auto db = testing::sample_database();
+    testing::test_server server(testing::default_config(db));
+    const std::string target = "/trips/export?start=2019-06-01&end=2019-06-02";
+
+    auto plain = server.get(target);
+    ASSERT_EQ(plain.status, 200) << plain.body;
+    EXPECT_EQ(plain.header("content-type"), "text/csv; charset=utf-8");
+    EXPECT_TRUE(plain.body.starts_with("tripduration,")) << plain.body.substr(0, 60);
+    for (const auto* any : {"*/*", "text/*", "text/html, */*;q=0.1"})
+        EXPECT_EQ(server.get(target, {{"Accept", any}}).header("content-type"), "text/csv; charset=utf-8") << any;
+
+    auto nd = server.get(target, {{"Accept", "application/x-ndjson"}});
+    ASSERT_EQ(nd.status, 200) << nd.body;
+    EXPECT_EQ(nd.header("content-type"), "application/x-ndjson");
+    EXPECT_TRUE(boost::json::parse(nd.body.substr(0, nd.body.find('\n'))).as_object().contains("tripduration"));
+    // q-values count, not the order of the list.
+    EXPECT_EQ(server.get(target, {{"Accept", "text/csv;q=0.5, application/x-ndjson"}}).header("content-type"),
+              "application/x-ndjson");
+    EXPECT_EQ(server.get(target, {{"Accept", "application/*"}}).header("content-type"), "application/json");
+
+    auto asked = server.get(target + "&format=ndjson", {{"Accept", "text/csv"}});
+    ASSERT_EQ(asked.status, 200) << asked.body;
+    EXPECT_EQ(asked.header("content-type"), "application/x-ndjson");
+
+    auto refused = server.get(target, {{"Accept", "image/png"}});
+    ASSERT_EQ(refused.status, 406) << refused.body;
+    auto error = boost::json::parse(refused.body).as_object();
+    EXPECT_EQ(error.at("code").as_string(), "FR406");
+    EXPECT_EQ(error.at("details").as_string(),
+              "offered: text/csv, application/json, application/vnd.frost.objects+json, application/x-ndjson");
+    EXPECT_EQ(error.at("hint").as_string(),
+              "send one of them in Accept, or choose with ?format=csv|json|objects|ndjson");
+
+    auto unknown = server.get(target + "&format=xml");
+    ASSERT_EQ(unknown.status, 400) << unknown.body;
+    EXPECT_EQ(boost::json::parse(unknown.body).as_object().at("error").as_string(),
+              "parameter format: expected csv, json, objects or ndjson, got \"xml\"");
+}
+
 }  // namespace
 }  // namespace frost::server

@@ -223,6 +223,10 @@ TEST(stream_http, ndjson_and_json_are_chosen_by_format_or_accept) {
         at = eol + 1;
         ++n;
     }
+    auto accepted = fetch(f.port(), "/export", "Accept: application/x-ndjson\r\n");
+    ASSERT_TRUE(accepted.complete);
+    EXPECT_NE(accepted.head.find("application/x-ndjson"), std::string::npos) << accepted.head;
+    EXPECT_EQ(accepted.body, nd.body);
     auto js = fetch(f.port(), "/export", "Accept: application/json\r\n");
     ASSERT_TRUE(js.complete);
     auto doc = boost::json::parse(js.body).as_object();
@@ -231,6 +235,10 @@ TEST(stream_http, ndjson_and_json_are_chosen_by_format_or_accept) {
 
     auto refused = fetch(f.port(), "/export", "Accept: image/png\r\n");
     EXPECT_NE(refused.head.find("HTTP/1.1 406"), std::string::npos) << refused.head;
+    EXPECT_NE(refused.body.find("offered: text/csv, application/json, application/vnd.frost.objects+json, "
+                                "application/x-ndjson"),
+              std::string::npos)
+        << refused.body;
     auto bad = fetch(f.port(), "/export?format=xml");
     EXPECT_NE(bad.head.find("HTTP/1.1 400"), std::string::npos) << bad.head;
 }
