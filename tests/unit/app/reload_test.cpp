@@ -274,10 +274,10 @@ TEST_F(ReloadRollups, AChangedRollupServesItsOldVersionStaleUntilItsRebuildIsDon
     const auto* store = app_->current()->rollups.get();
     ASSERT_NE(store, nullptr);
 
-    // The new SQL scans 100 million rows first: its rebuild takes a while on any machine.
+    // The new SQL scans 250 million rows first: its rebuild takes a while on any machine.
     write(
         rollup_config("select k, v from (values (1, 'new'), (2, 'new'), (3, 'new')) t(k, v), "
-                      "(select sum(i) as s from range(100000000) r(i)) where s > 0",
+                      "(select sum(i) as s from range(250000000) r(i)) where s > 0",
                       serving_));
     auto outcome = app_->reload();
     ASSERT_TRUE(outcome.applied) << outcome.message;
