@@ -335,6 +335,7 @@ TEST_F(ReloadRollups, AnAddedRollupAnswersOnceBuiltAndTheOthersKeepTheirVersions
     write(rollup_config(old_rows, serving_, "  r2:\n    source: mem\n    sql: select 7 as seven\n",
                         "  - path: /r2\n    rollup: r2\n    sql: select seven from r2\n"));
     ASSERT_TRUE(app_->reload().applied);
+    EXPECT_EQ(get("/readyz").status, 200) << "a rollup still building does not take the instance out of rotation";
     auto added = get_until("/r2", [](const auto& a) { return a.status == 200; });
     EXPECT_EQ(added.status, 200) << added.body;
     EXPECT_TRUE(has(added, "7")) << added.body;
@@ -344,6 +345,11 @@ TEST_F(ReloadRollups, AnAddedRollupAnswersOnceBuiltAndTheOthersKeepTheirVersions
     EXPECT_EQ(unchanged.header("x-data-version"), "r@1") << "an unchanged rollup is not rebuilt";
     EXPECT_EQ(unchanged.header("x-data-stale"), "");
     EXPECT_TRUE(has(unchanged, "\"old\""));
+    // Its figures are in /metrics (its refresh counts are recorded just after the swap).
+    const std::string refreshed = "frost_rollup_last_refresh_ok{rollup=\"r2\"} 1\n";
+    const auto metrics = get_until("/metrics", [&](const auto& a) { return has(a, refreshed); }).body;
+    EXPECT_NE(metrics.find(refreshed), std::string::npos) << metrics;
+    EXPECT_NE(metrics.find("frost_rollup_stale{rollup=\"r2\"} 0\n"), std::string::npos) << metrics;
 
     // Removed again: its endpoint goes, the other rollup still serves.
     write(rollup_config(old_rows, serving_));
@@ -351,6 +357,7 @@ TEST_F(ReloadRollups, AnAddedRollupAnswersOnceBuiltAndTheOthersKeepTheirVersions
     EXPECT_EQ(get("/r2").status, 404);
     EXPECT_EQ(get("/r").header("x-data-version"), "r@1");
     EXPECT_EQ(app_->current()->rollups->rollup_names(), std::vector<std::string>{"r"});
+    EXPECT_EQ(get("/metrics").body.find("rollup=\"r2\""), std::string::npos);
 }
 
 TEST_F(ReloadRollups, AChangedServingPathIsRefused) {
