@@ -39,23 +39,41 @@ model::result<application> assemble(config::config cfg, const assemble_options& 
     app.sources = std::move(sources).value();
 
     if (opts.previous) {
-        // A new store on the same file would fight the running one for its lock and its
-        // generations: rollup changes need a restart (docs/operations.md).
-        bool reused = same_rollups(*opts.previous->cfg, c);
+        // Never a second store on the running one's file: it would fight it for its lock and
+        // its generations. The running store is kept, and reconfigured when rollups changed.
+        const auto& before = *opts.previous->cfg;
+        if (!same_serving(before, c))
+            return model::error{model::error_code::config_error,
+                                c.file + ": serving: changed (path, options or snapshots); it applies at a restart",
+                                {},
+                                "restart frost serve to open the new serving database"};
+        bool changed = !same_rollups(before, c);
         for (const auto& r : c.rollups) {
             auto now = app.sources.find(r.source);
-            auto before = opts.previous->sources.find(r.source);
-            reused = reused && now != app.sources.end() && before != opts.previous->sources.end() &&
-                     now->second == before->second;
+            auto was = opts.previous->sources.find(r.source);
+            changed = changed || now == app.sources.end() || was == opts.previous->sources.end() ||
+                      now->second != was->second;
         }
-        if (!reused)
+        if (changed && c.serving.snapshots)
             return model::error{model::error_code::config_error,
-                                c.file + ": rollups, their sources or serving changed; these apply at a restart",
+                                c.file + ": rollups changed while serving.snapshots is set; they apply at a restart",
                                 {},
-                                "restart frost serve to rebuild the rollups"};
+                                "restart every instance sharing the snapshots with the new config"};
+        if (changed && !opts.previous->rollups && !c.rollups.empty())
+            return model::error{model::error_code::config_error,
+                                c.file + ": rollups added to a config that had none; they apply at a restart",
+                                {},
+                                "restart frost serve to open the serving database"};
         auto assembled = finish_assembly(std::move(app), opts.previous->rollups, opts);
+        if (!assembled) return assembled;
+        // Last, once nothing else can refuse the reload: the store is shared with the running
+        // generation, which keeps serving if this fails (reconfigure changes nothing then).
+        auto& next = assembled.value();
+        if (changed && next.rollups) {
+            if (auto applied = next.rollups->reconfigure(c, next.sources); !applied) return std::move(applied).error();
+        }
         // The snapshot agent feeds the store this generation keeps: it carries over too.
-        if (assembled) assembled.value().snapshots = opts.previous->snapshots;
+        next.snapshots = opts.previous->snapshots;
         return assembled;
     }
 

@@ -41,7 +41,8 @@ struct assemble_options {
     /// moves the serving file out of its read-only package and fits threads to its vCPUs).
     std::function<model::result<model::done>(config::config&)> adjust;
     /// For a reload: the running application, whose unchanged sources and serving store the new
-    /// one reuses (`reload.hpp`); a change to the rollups or `serving:` is then refused.
+    /// one reuses (`reload.hpp`); changed rollups reconfigure that store, a change to `serving:`
+    /// is refused.
     const application* previous = nullptr;
     /// For a reloadable server: what the guard rails of its generations share.
     const rails_shared* shared_rails = nullptr;

@@ -43,7 +43,9 @@ void add_cost_metrics(api::service& svc, observe::metrics& m) {
 
     const rollup::serving_store* store = svc.serving_store();
     if (!store) return;
-    for (const auto& name : store->rollup_names()) {
+    // The generation's own rollups: a reload reconfigures the shared store only after this runs.
+    for (const auto& r : svc.configuration().rollups) {
+        const std::string& name = r.name;
         const std::string rollup = "rollup=\"" + observe::escape_label(name) + "\"";
         for (const bool incremental : {false, true}) {
             for (const bool ok : {true, false}) {

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "app/cost_metrics.hpp"
 #include "rollup/serving_store.hpp"
 #include "source/breaker.hpp"
@@ -41,7 +43,10 @@ void add_cache_and_rollup_gauges(api::service& svc, observe::metrics& m, observe
     m.add_counter(
         "frost_rollup_refreshes_total", "Rollup refreshes, by outcome.",
         [store] { return double(store->failed_refreshes()); }, "outcome=\"failed\"");
-    for (const auto& name : store->rollup_names()) {
+    // The generation's own rollups: a reload reconfigures the shared store only after this runs.
+    const auto held = store->rollup_names();
+    for (const auto& r : svc.configuration().rollups) {
+        const std::string& name = r.name;
         const std::string labels = "rollup=\"" + observe::escape_label(name) + "\"";
         m.add_gauge(
             "frost_rollup_age_seconds", "Seconds since the served version of a rollup was read from its source.",
@@ -54,6 +59,9 @@ void add_cache_and_rollup_gauges(api::service& svc, observe::metrics& m, observe
         m.add_gauge(
             "frost_rollup_stale", "1 when the last refresh of a rollup failed and the previous version is served.",
             [store, name] { return store->current(name).stale ? 1.0 : 0.0; }, labels);
+        // A rollup added by a reload is built in the background; its endpoints answer 503 until
+        // then, but the others serve: it must not take the instance out of rotation.
+        if (std::find(held.begin(), held.end(), name) == held.end()) continue;
         h.add_check("rollup:" + name, [store, name]() -> std::optional<std::string> {
             const auto v = store->current(name);
             // The reason is in the log; it may name files and libraries, which no body shows.

@@ -37,14 +37,16 @@ bool same_source(const config::source_config& a, const config::source_config& b)
     return !a.snowflake || tied(*a.snowflake) == tied(*b.snowflake);
 }
 
-bool same_rollups(const config::config& a, const config::config& b) {
+bool same_serving(const config::config& a, const config::config& b) {
     if (std::tie(a.serving.path, a.serving.options) != std::tie(b.serving.path, b.serving.options)) return false;
     // Snapshot sharing feeds the store: a change to it is a change to the store.
     const auto &sa = a.serving.snapshots, &sb = b.serving.snapshots;
     if (sa.has_value() != sb.has_value()) return false;
-    if (sa && std::tie(sa->url, sa->role, sa->poll, sa->fallback_build) !=
-                  std::tie(sb->url, sb->role, sb->poll, sb->fallback_build))
-        return false;
+    return !sa || std::tie(sa->url, sa->role, sa->poll, sa->fallback_build) ==
+                      std::tie(sb->url, sb->role, sb->poll, sb->fallback_build);
+}
+
+bool same_rollups(const config::config& a, const config::config& b) {
     if (a.rollups.size() != b.rollups.size()) return false;
     // Every field of `rollup_config`, as above.
     for (std::size_t i = 0; i < a.rollups.size(); ++i) {

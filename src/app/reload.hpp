@@ -21,8 +21,12 @@ namespace frost::app {
 /// Files a setting names (a private key path) are compared by name, not content.
 [[nodiscard]] bool same_source(const config::source_config& a, const config::source_config& b);
 
-/// Whether two configs declare the same rollups and serving database (names, sources, SQL,
-/// schedule, row caps, serving path and options): then a reload keeps the serving store.
+/// Whether two configs declare the same serving database (`serving.path`, `options` and
+/// `snapshots`): a reload keeps the running serving store only then; a change applies at a restart.
+[[nodiscard]] bool same_serving(const config::config& a, const config::config& b);
+
+/// Whether two configs declare the same rollups (names, sources, SQL, schedule, row caps), in
+/// the same order. A reload that changes them reconfigures the running serving store.
 [[nodiscard]] bool same_rollups(const config::config& a, const config::config& b);
 
 /// The sources of `next`: those whose entry is unchanged from `previous` are the running ones
@@ -43,8 +47,10 @@ struct reload_outcome {
 /// finish on the old config. A generation is torn down on a background thread once its last
 /// request is done. A refused reload leaves the running generation serving.
 ///
-/// A generation reuses the running serving store when its rollups are unchanged (a reload that
-/// changes rollups or `serving:` is refused: they need a restart), and the running sources whose
+/// A generation reuses the running serving store, reconfigured when its rollups changed (a
+/// changed rollup serves its old version, marked stale, until its rebuild in the background
+/// succeeds; `serving_store::reconfigure`); a reload that changes `serving:`, or rollups while
+/// snapshots are shared, is refused: they need a restart. It reuses the running sources whose
 /// entries are unchanged. Its response cache starts empty. Request counts and the access log are
 /// shared by every generation; each has its own gauges, health checks and auth guard (so rate
 /// limit buckets start full after a reload). Listener settings (`server.host`, `port`,

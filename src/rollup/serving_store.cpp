@@ -13,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <iterator>
+#include <tuple>
 
 #include "codec/fnv.hpp"
 #include "source/duckdb/catalog.hpp"
@@ -203,8 +204,7 @@ bool loaded_since(frost::source::source& src, std::chrono::system_clock::time_po
 
 }  // namespace
 
-serving_store::serving_store(config::serving_config serving, frost::source::source_map sources)
-    : serving_(std::move(serving)), sources_(std::move(sources)) {}
+serving_store::serving_store(config::serving_config serving) : serving_(std::move(serving)) {}
 
 serving_store::~serving_store() {
     {
@@ -225,27 +225,12 @@ model::result<std::shared_ptr<serving_store>> serving_store::open(const config::
                                                                   store_options options) {
     auto serving = cfg.serving;
     if (!options.use_file) serving.path.clear();
-    std::shared_ptr<serving_store> store(new serving_store(std::move(serving), sources));
+    std::shared_ptr<serving_store> store(new serving_store(std::move(serving)));
 
     for (const auto& rc : cfg.rollups) {
-        auto it = store->sources_.find(rc.source);
-        if (it == store->sources_.end() || !it->second)
-            return model::error{model::error_code::config_error,
-                                "rollup " + rc.name + ": source \"" + rc.source + "\" is not open",
-                                {},
-                                {}};
-        rollup_state st;
-        st.cfg = rc;
-        st.src = it->second.get();
-        const auto* sql = config::sql_for(rc.sql, st.src->dialect());
-        if (!sql)
-            return model::error{model::error_code::config_error,
-                                "rollup " + rc.name + ": no SQL for dialect " + std::string(st.src->dialect()),
-                                {},
-                                {}};
-        st.sql = *sql;
-        st.sql_hash = sql_fingerprint(st.sql);
-        store->rollups_.emplace(rc.name, std::move(st));
+        auto st = store->make_state(rc, sources);
+        if (!st) return std::move(st).error();
+        store->rollups_.emplace(rc.name, std::move(st).value());
     }
     if (!store->serving_.path.empty()) {
         if (auto opened = store->open_file(options.memory_fallback); !opened) return std::move(opened).error();
@@ -253,7 +238,8 @@ model::result<std::shared_ptr<serving_store>> serving_store::open(const config::
     if (auto loaded = store->load_persisted(); !loaded) return std::move(loaded).error();
 
     const auto now = std::chrono::steady_clock::now();
-    for (auto& [name, st] : store->rollups_) {
+    for (auto& [name, held] : store->rollups_) {
+        auto& st = *held;
         // A held version's full rebuild is counted from the start (the store keeps no full-build time).
         if (st.cfg.full_refresh) st.next_full = now + *st.cfg.full_refresh;
         if (st.version.version == 0) {
@@ -278,9 +264,31 @@ model::result<std::shared_ptr<serving_store>> serving_store::open(const config::
             st.next_refresh = options.refresh_on_start || loaded ? now : now + st.cfg.refresh;
         }
     }
-    if (options.schedule && !store->rollups_.empty())
-        store->scheduler_ = std::thread([raw = store.get()] { raw->schedule_loop(); });
+    // Also when no rollup is left to refresh: a reconfigure may add some.
+    if (options.schedule) store->scheduler_ = std::thread([raw = store.get()] { raw->schedule_loop(); });
     return store;
+}
+
+model::result<serving_store::state_ptr> serving_store::make_state(const config::rollup_config& rc,
+                                                                  const frost::source::source_map& sources) const {
+    auto it = sources.find(rc.source);
+    if (it == sources.end() || !it->second)
+        return model::error{model::error_code::config_error,
+                            "rollup " + rc.name + ": source \"" + rc.source + "\" is not open",
+                            {},
+                            {}};
+    auto st = std::make_shared<rollup_state>();
+    st->cfg = rc;
+    st->src = it->second;
+    const auto* sql = config::sql_for(rc.sql, st->src->dialect());
+    if (!sql)
+        return model::error{model::error_code::config_error,
+                            "rollup " + rc.name + ": no SQL for dialect " + std::string(st->src->dialect()),
+                            {},
+                            {}};
+    st->sql = *sql;
+    st->sql_hash = sql_fingerprint(st->sql);
+    return st;
 }
 
 model::result<model::done> serving_store::open_file(bool memory_fallback) {
@@ -353,7 +361,7 @@ model::result<model::done> serving_store::load_persisted() {
         if (!name || !version || !built || !hash) continue;
         auto it = rollups_.find(*name);
         if (it == rollups_.end() || !frost::source::duckdb::table_exists(c, "main", *name)) continue;
-        auto& st = it->second;
+        auto& st = *it->second;
         st.version.version = static_cast<std::uint64_t>(*version);
         st.version.built_at = std::chrono::system_clock::time_point(std::chrono::milliseconds(*built));
         if (*hash != st.sql_hash) {
@@ -377,7 +385,7 @@ std::vector<std::string> serving_store::rollup_names() const {
 version_info serving_store::current(std::string_view rollup) const {
     std::lock_guard lock(state_mutex_);
     auto it = rollups_.find(rollup);
-    return it == rollups_.end() ? version_info{} : it->second.version;
+    return it == rollups_.end() ? version_info{} : it->second->version;
 }
 
 serving_store::generation serving_store::live() const {
@@ -415,14 +423,16 @@ model::result<serving_store::versioned_table> serving_store::run_versioned(const
 model::result<version_info> serving_store::refresh(std::string_view rollup, const progress_fn& progress,
                                                    refresh_kind kind) {
     std::lock_guard refresh_lock(refresh_mutex_);
-    rollup_state* st = nullptr;
+    state_ptr st;  // kept alive by this refresh even if a reconfigure replaces or removes it
     {
         std::lock_guard lock(state_mutex_);
         auto it = rollups_.find(rollup);
         if (it == rollups_.end())
             return model::error{
                 model::error_code::not_found, "no rollup named \"" + std::string(rollup) + "\"", {}, {}};
-        st = &it->second;  // map nodes are stable; only refresh (serialised) changes `version`
+        st = it->second;
+        // Rows built from an older definition must not be merged with the new one's.
+        if (st->rebuild_pending) kind = refresh_kind::full;
     }
     refresh_report report;
     const auto started = std::chrono::steady_clock::now();
@@ -467,7 +477,7 @@ model::result<version_info> serving_store::refresh(std::string_view rollup, cons
 refresh_stats serving_store::stats(std::string_view rollup) const {
     std::lock_guard lock(state_mutex_);
     auto it = rollups_.find(rollup);
-    return it == rollups_.end() ? refresh_stats{} : it->second.stats;
+    return it == rollups_.end() ? refresh_stats{} : it->second->stats;
 }
 
 model::result<std::optional<serving_store::window>> serving_store::incremental_window(const rollup_state& r,
@@ -542,7 +552,7 @@ model::result<serving_store::generation> serving_store::write_generation(const r
         {
             std::lock_guard lock(state_mutex_);
             for (const auto& [name, st] : rollups_)
-                if (name != r.cfg.name && st.version.version != 0) others.emplace_back(name, st.cfg.max_rows);
+                if (name != r.cfg.name && st->version.version != 0) others.emplace_back(name, st->cfg.max_rows);
         }
         for (const auto& [name, max_rows] : others) {
             auto rows = old_con.value()->execute("SELECT * FROM " + quote_identifier(name));
@@ -748,6 +758,14 @@ model::result<std::uint64_t> serving_store::build_and_swap(rollup_state& r, cons
         r.version.built_at = as_of;
         r.version.stale = false;
         r.version.last_error.clear();
+        r.rebuild_pending = false;
+        // A reconfigure replaced this rollup while it was being built from its old definition:
+        // its successor now serves these rows, still stale, and is rebuilt next.
+        if (auto it = rollups_.find(name);
+            it != rollups_.end() && it->second.get() != &r && it->second->version.version) {
+            it->second->version.version = next_version;
+            it->second->version.built_at = as_of;
+        }
     }
     swap_seq_.fetch_add(1);  // even: the new version is visible with its number
     previous.reset();        // closes once the last reader of the old generation finishes
@@ -757,27 +775,39 @@ model::result<std::uint64_t> serving_store::build_and_swap(rollup_state& r, cons
 void serving_store::schedule_loop() {
     std::unique_lock lock(schedule_mutex_);
     while (!stopping_) {
+        rescheduled_ = false;
         std::string due_name;
         auto due = std::chrono::steady_clock::time_point::max();
         {
             std::lock_guard state_lock(state_mutex_);
             for (const auto& [name, st] : rollups_)
-                if (st.next_refresh < due) due = st.next_refresh, due_name = name;
+                if (st->next_refresh < due) due = st->next_refresh, due_name = name;
         }
-        if (due_name.empty()) break;
-        if (schedule_cv_.wait_until(lock, due, [this] { return stopping_; })) break;
+        if (due_name.empty()) {
+            // No rollup left (a reconfigure removed them all): wait for one to be added.
+            schedule_cv_.wait(lock, [this] { return stopping_ || rescheduled_; });
+            continue;
+        }
+        if (schedule_cv_.wait_until(lock, due, [this] { return stopping_ || rescheduled_; })) continue;
         if (std::chrono::steady_clock::now() < due) continue;
         auto kind = refresh_kind::automatic;
+        state_ptr held;
         {
             std::lock_guard state_lock(state_mutex_);
-            const auto& st = rollups_.find(due_name)->second;
-            if (st.cfg.incremental && std::chrono::steady_clock::now() >= st.next_full) kind = refresh_kind::full;
+            auto it = rollups_.find(due_name);
+            if (it == rollups_.end()) continue;
+            held = it->second;
+            if (held->cfg.incremental && std::chrono::steady_clock::now() >= held->next_full) kind = refresh_kind::full;
         }
         lock.unlock();
         auto done = refresh(due_name, {}, kind);
         lock.lock();
         std::lock_guard state_lock(state_mutex_);
-        auto& st = rollups_.find(due_name)->second;
+        // A reconfigure during the refresh replaced or removed the rollup: its successor keeps
+        // the schedule the reconfigure gave it.
+        auto it = rollups_.find(due_name);
+        if (it == rollups_.end() || it->second != held) continue;
+        auto& st = *held;
         const auto now = std::chrono::steady_clock::now();
         if (done) {
             st.retry_delay = std::chrono::seconds(1);
@@ -790,6 +820,83 @@ void serving_store::schedule_loop() {
             st.next_refresh = now + std::min<std::chrono::milliseconds>(st.cfg.refresh, std::chrono::seconds(30));
         }
     }
+}
+
+namespace {
+
+// Whether a reload changed how a rollup is built: every field of `rollup_config` (a field
+// added there must be added here too, or a change to it alone would not rebuild the rollup).
+bool same_definition(const config::rollup_config& x, const config::rollup_config& y) {
+    if (std::tie(x.name, x.source, x.sql, x.refresh, x.max_rows, x.full_refresh) !=
+        std::tie(y.name, y.source, y.sql, y.refresh, y.max_rows, y.full_refresh))
+        return false;
+    if (x.incremental.has_value() != y.incremental.has_value()) return false;
+    return !x.incremental || std::tie(x.incremental->key, x.incremental->lookback) ==
+                                 std::tie(y.incremental->key, y.incremental->lookback);
+}
+
+}  // namespace
+
+model::result<model::done> serving_store::reconfigure(const config::config& cfg,
+                                                      const frost::source::source_map& sources) {
+    // Everything that can fail first, so that a refused reload leaves the store as it was.
+    std::vector<state_ptr> wanted;
+    for (const auto& rc : cfg.rollups) {
+        auto st = make_state(rc, sources);
+        if (!st) return std::move(st).error();
+        wanted.push_back(std::move(st).value());
+    }
+    const auto now = std::chrono::steady_clock::now();
+    bool due_now = false;
+    {
+        std::lock_guard lock(state_mutex_);
+        std::map<std::string, state_ptr, std::less<>> next;
+        for (auto& st : wanted) {
+            const auto& name = st->cfg.name;
+            auto before = rollups_.find(name);
+            if (before != rollups_.end() && same_definition(before->second->cfg, st->cfg) &&
+                before->second->src == st->src && before->second->sql == st->sql) {
+                next.emplace(name, before->second);  // unchanged: same version, same schedule
+                continue;
+            }
+            if (st->cfg.full_refresh) st->next_full = now + *st->cfg.full_refresh;
+            st->next_refresh = now;
+            due_now = true;
+            if (before == rollups_.end()) {
+                spdlog::info("rollup {}: added by a config reload; building it", name);
+            } else {
+                // The held rows keep serving, marked stale, until the new definition's build succeeds.
+                const auto& old = *before->second;
+                st->version = old.version;
+                st->stats = old.stats;
+                if (st->version.version != 0) {
+                    st->version.stale = true;
+                    st->version.last_error = "the rollup's definition changed in a config reload; rebuilding it";
+                    st->rebuild_pending = true;
+                }
+                spdlog::info("rollup {}: changed by a config reload; serving version {} (stale) while it is rebuilt",
+                             name, st->version.version);
+            }
+            next.emplace(name, std::move(st));
+        }
+        for (const auto& [name, st] : rollups_) {
+            if (next.contains(name)) continue;
+            // Numbers keep rising should the name come back.
+            auto& persisted = persisted_versions_[name];
+            persisted = std::max(persisted, st->version.version);
+            spdlog::info("rollup {}: removed by a config reload; its table leaves the serving file at the next refresh",
+                         name);
+        }
+        rollups_.swap(next);
+    }
+    if (due_now) {
+        {
+            std::lock_guard lock(schedule_mutex_);
+            rescheduled_ = true;
+        }
+        schedule_cv_.notify_all();
+    }
+    return model::done{};
 }
 
 model::result<std::shared_ptr<serving_store>> open_serving(const config::config& cfg,

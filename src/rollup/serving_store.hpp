@@ -154,6 +154,23 @@ public:
     /// snapshot reader that cannot reach its store keeps serving its last version.
     void set_stale(bool stale, const std::string& reason = {});
 
+    /// Applies a reloaded config's `rollups:` to this running store (config reload; `serving:`
+    /// must be unchanged, which the caller checks). A rollup whose definition is unchanged (its
+    /// SQL, source, refresh, incremental, full_refresh and max_rows, and the same source object
+    /// in `sources`) keeps its version and schedule untouched. A changed one keeps serving its
+    /// current version, marked stale (`X-Data-Stale`), and is rebuilt in full from the new
+    /// definition by the scheduler at once; the new version replaces it and clears the mark,
+    /// and a failed rebuild leaves it serving stale and is retried on the usual schedule. A new
+    /// rollup is built by the scheduler at once (its readers get `source_unavailable` until
+    /// then). A removed one is forgotten: its readers get `source_unavailable`, and its table
+    /// stays in the serving file until the next refresh of any rollup writes a generation
+    /// without it. Rebuilds happen only when the store runs a scheduler (`store_options::schedule`).
+    /// Fails, changing nothing, when a rollup names a source not in `sources` or has no SQL
+    /// for its dialect. `sources` replaces the store's sources; a refresh already running
+    /// finishes with the definition and source it started with. Thread-safe; does not wait for
+    /// a refresh.
+    model::result<model::done> reconfigure(const config::config& cfg, const frost::source::source_map& sources);
+
     /// The configured rollups, in config order.
     [[nodiscard]] std::vector<std::string> rollup_names() const;
 
@@ -166,12 +183,16 @@ public:
 
 private:
     using generation = std::shared_ptr<frost::source::duckdb::duckdb_source>;
+    /// One rollup: its definition (never changed once the state is in `rollups_`; a reconfigure
+    /// replaces the whole state) and its version and schedule (guarded by `state_mutex_`).
     struct rollup_state {
         config::rollup_config cfg;
-        frost::source::source* src = nullptr;
+        std::shared_ptr<frost::source::source> src;
         std::string sql;
         std::string sql_hash;
         version_info version;
+        /// The held version was built from an older definition: the next refresh is full.
+        bool rebuild_pending = false;
         std::chrono::steady_clock::time_point next_refresh{};
         /// When the next scheduled refresh of an incremental rollup is a full one.
         std::chrono::steady_clock::time_point next_full = std::chrono::steady_clock::time_point::max();
@@ -184,7 +205,10 @@ private:
         std::string text;
     };
 
-    serving_store(config::serving_config serving, frost::source::source_map sources);
+    explicit serving_store(config::serving_config serving);
+    using state_ptr = std::shared_ptr<rollup_state>;
+    model::result<state_ptr> make_state(const config::rollup_config& rc,
+                                        const frost::source::source_map& sources) const;
     model::result<model::done> open_file(bool memory_fallback);
     model::result<model::done> load_persisted();
     model::result<std::uint64_t> build_and_swap(rollup_state& r, const progress_fn& progress, refresh_kind kind,
@@ -197,13 +221,14 @@ private:
     void schedule_loop();
 
     config::serving_config serving_;
-    frost::source::source_map sources_;
     mutable std::mutex live_mutex_;
     generation live_;   ///< the generation readers query; null until a first version exists
     int lock_fd_ = -1;  ///< holds `<serving.path>.lock`
 
     mutable std::mutex state_mutex_;
-    std::map<std::string, rollup_state, std::less<>> rollups_;
+    /// Shared with a refresh in progress, which keeps its state alive when a reconfigure
+    /// replaces or removes it.
+    std::map<std::string, state_ptr, std::less<>> rollups_;
     std::map<std::string, std::uint64_t> persisted_versions_;  ///< of rollups whose SQL changed: numbers keep rising
     std::mutex refresh_mutex_;                                 ///< one refresh at a time
     std::atomic<std::uint64_t> swap_seq_{0};                   ///< odd while a swap commits (a seqlock for readers)
@@ -215,6 +240,7 @@ private:
     std::mutex schedule_mutex_;
     std::condition_variable schedule_cv_;
     bool stopping_ = false;
+    bool rescheduled_ = false;  ///< a reconfigure changed what is due: the scheduler looks again
     std::thread scheduler_;
 };
 

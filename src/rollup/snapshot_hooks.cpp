@@ -52,7 +52,7 @@ model::result<model::done> serving_store::install_snapshot(const std::string& fi
             if (!name || !version || !built || !hash || *version <= 0) continue;
             auto it = rollups_.find(*name);
             if (it == rollups_.end()) continue;  // a rollup this config does not declare: harmless
-            if (*hash != it->second.sql_hash)
+            if (*hash != it->second->sql_hash)
                 return install_error("rollup " + *name +
                                      " was built from other SQL than this config's: the builder and this instance "
                                      "must run the same config");
@@ -88,10 +88,11 @@ model::result<model::done> serving_store::install_snapshot(const std::string& fi
         std::lock_guard lock(state_mutex_);
         for (auto& [name, st] : rollups_) {
             const auto& f = found.at(name);
-            st.version.version = f.version;
-            st.version.built_at = f.built_at;
-            st.version.stale = false;
-            st.version.last_error.clear();
+            st->version.version = f.version;
+            st->version.built_at = f.built_at;
+            st->version.stale = false;
+            st->version.last_error.clear();
+            st->rebuild_pending = false;
         }
     }
     swap_seq_.fetch_add(1);  // even: the new versions are visible
@@ -102,9 +103,9 @@ model::result<model::done> serving_store::install_snapshot(const std::string& fi
 void serving_store::set_stale(bool stale, const std::string& reason) {
     std::lock_guard lock(state_mutex_);
     for (auto& [name, st] : rollups_) {
-        if (st.version.version == 0) continue;
-        st.version.stale = stale;
-        st.version.last_error = stale ? reason : std::string();
+        if (st->version.version == 0) continue;
+        st->version.stale = stale;
+        st->version.last_error = stale ? reason : std::string();
     }
 }
 

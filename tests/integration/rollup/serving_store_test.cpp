@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <csignal>
 #include <filesystem>
 #include <mutex>
@@ -300,6 +301,100 @@ TEST(serving_store, a_refresh_that_cannot_write_leaves_the_served_file_untouched
     EXPECT_NE(second.error().message.find("locked"), std::string::npos) << second.error().message;
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);
+}
+
+// A source that holds its answer until released: a refresh through it is "in progress" for as
+// long as the test needs.
+class held_source final : public frost::source::source {
+public:
+    std::string_view name() const override { return "held"; }
+    std::string_view dialect() const override { return "duckdb"; }
+    model::result<model::table> run(const frost::source::query& q) override {
+        {
+            std::unique_lock lock(mutex);
+            waiting = true;
+            changed.notify_all();
+            changed.wait(lock, [this] { return released; });
+        }
+        return inner.run(q);
+    }
+    void wait_until_asked() {
+        std::unique_lock lock(mutex);
+        changed.wait(lock, [this] { return waiting; });
+    }
+    void release() {
+        std::lock_guard lock(mutex);
+        released = true;
+        changed.notify_all();
+    }
+    scripted_source inner;
+
+private:
+    std::mutex mutex;
+    std::condition_variable changed;
+    bool waiting = false, released = false;
+};
+
+// Config reload (docs/operations.md, Reloading the config, item 6): a reconfigure while the
+// rollup is being refreshed from its old definition does not wait for that refresh, the
+// refresh finishes on the old source without harm, and the rollup stays stale until a refresh
+// with the new definition and the new source succeeds; a removed rollup is forgotten.
+TEST(serving_store, a_reconfigure_during_a_refresh_keeps_the_rollup_stale_until_rebuilt_from_its_new_definition) {
+    auto old_src = std::make_shared<held_source>();
+    old_src->release();
+    auto opened = serving_store::open(make_config(""), {{"scripted", old_src}}, manual);
+    ASSERT_TRUE(opened) << opened.error().message;
+    auto store = opened.value();
+    ASSERT_EQ(store->current("r").version, 1u);
+
+    auto held = std::make_shared<held_source>();
+    held->inner.set(scripted_source::mode::good, 2);
+    ASSERT_TRUE(store->reconfigure(make_config(""), {{"scripted", held}}));
+    EXPECT_TRUE(store->current("r").stale) << "a new source object is a changed definition";
+    std::thread refreshing([&] { EXPECT_TRUE(store->refresh("r")); });
+    held->wait_until_asked();
+
+    // The refresh waits in `held`; the definition changes under it.
+    auto fresh = std::make_shared<scripted_source>();
+    fresh->set(scripted_source::mode::good, 5);
+    ASSERT_TRUE(store->reconfigure(make_config("", "select k, v from src where v > 0"), {{"scripted", fresh}}));
+    auto v = store->current("r");
+    EXPECT_EQ(v.version, 1u);
+    EXPECT_TRUE(v.stale);
+    held->release();
+    refreshing.join();
+
+    // The old definition's rows went in (version 2), still stale: not built from the new one.
+    std::uint64_t version = 0;
+    EXPECT_EQ(read_whole(*store, &version).lo, 2);
+    EXPECT_EQ(version, 2u);
+    EXPECT_TRUE(store->current("r").stale);
+    EXPECT_EQ(fresh->calls.load(), 0);
+
+    auto rebuilt = store->refresh("r");
+    ASSERT_TRUE(rebuilt) << rebuilt.error().message;
+    EXPECT_EQ(rebuilt.value().version, 3u);
+    EXPECT_FALSE(store->current("r").stale);
+    EXPECT_EQ(read_whole(*store, &version).lo, 5);
+    EXPECT_EQ(fresh->calls.load(), 1);
+
+    // Unchanged: the version and the stale mark are left alone.
+    ASSERT_TRUE(store->reconfigure(make_config("", "select k, v from src where v > 0"), {{"scripted", fresh}}));
+    EXPECT_EQ(store->current("r").version, 3u);
+    EXPECT_FALSE(store->current("r").stale);
+
+    // A rollup naming a source that is not open: refused, nothing changed.
+    EXPECT_FALSE(store->reconfigure(make_config("", "select 1"), {}));
+    EXPECT_EQ(store->rollup_names(), std::vector<std::string>{"r"});
+
+    // Removed: forgotten; its readers are told it is not built.
+    auto none = make_config("");
+    none.rollups.clear();
+    ASSERT_TRUE(store->reconfigure(none, {}));
+    EXPECT_TRUE(store->rollup_names().empty());
+    EXPECT_EQ(store->current("r").version, 0u);
+    frost::source::query q{"select 1", {}, model::deadline::after(5s), "test", 10};
+    EXPECT_FALSE(store->run_versioned(q, "r"));
 }
 
 }  // namespace
