@@ -110,6 +110,10 @@ std::string figures(const rollup::refresh_report& r) {
 
 int run_sync(const std::string& config_path, const std::vector<std::string>& only, bool full, bool publish) {
     auto loaded = config::load_file(config_path);
+    if (loaded) {
+        // FROST_SNAPSHOTS_URL can be what turns snapshots on, as it does for `serve` and `lambda`.
+        if (auto env = config::apply_environment(loaded.value()); !env) loaded = std::move(env).error();
+    }
     if (!loaded) {
         std::cerr << "frost sync: " << loaded.error().message << '\n';
         return 2;

@@ -2,6 +2,7 @@
 # `frost sync` on an incremental rollup, end to end with the real binary: the first sync builds
 # in full; after `frost load` appends one day, a plain sync fetches only the lookback window
 # (3 days before the newest day held, plus the new day) and `--full` fetches every day.
+# `--publish` takes its snapshot URL from the config or FROST_SNAPSHOTS_URL.
 set -euo pipefail
 FROST=$1
 SRC=$2
@@ -35,4 +36,14 @@ grep -q " $((held + 1)) held" <<<"$second" || fail "the appended day is not held
 third=$(line --full)
 echo "$third"
 grep -q "version 3 .*; full (full refresh requested): $((held + 1)) rows" <<<"$third" || fail "--full did not fetch every day"
+
+# `--publish` needs serving.snapshots, from the file or from FROST_SNAPSHOTS_URL as `serve` and
+# `lambda` read it (it once ignored the variable). Nothing listens on port 9: the publish fails.
+out=$(env -u FROST_SNAPSHOTS_URL "$FROST" sync --publish --config "$tmp/frost.yaml" 2>&1) && fail "--publish without snapshots succeeded"
+grep -q "needs serving.snapshots" <<<"$out" || fail "--publish without snapshots: $out"
+out=$(env -u AWS_SESSION_TOKEN FROST_SNAPSHOTS_URL=s3://frost-test/sync/ AWS_ENDPOINT_URL_S3=http://127.0.0.1:9 \
+  AWS_ACCESS_KEY_ID=AKIDSYNC AWS_SECRET_ACCESS_KEY=sync-secret AWS_REGION=us-east-1 \
+  "$FROST" sync --publish --config "$tmp/frost.yaml" 2>&1) && fail "a publish to a closed port succeeded"
+grep -q "needs serving.snapshots" <<<"$out" && fail "sync --publish ignored FROST_SNAPSHOTS_URL"
+grep -q "publish failed" <<<"$out" || fail "no publish attempt with FROST_SNAPSHOTS_URL: $out"
 echo OK
