@@ -7,17 +7,23 @@
 //   curl localhost:9000/trips/monthly        # wrapped in an HTTP API event, answer unwrapped
 //
 //   frost-lambda-emulator --cold-starts 20 --path /trips/monthly -- ./bootstrap
-//   prints init and first-response times over 20 fresh processes.
+//   prints init and first-response times over 20 fresh processes. Every cold start must answer
+//   HTTP 200. --fresh-tmpdir DIR gives each one an empty TMPDIR under DIR (a new execution
+//   environment's /tmp); --expect-log TEXT fails unless each one logs a line containing TEXT;
+//   --print-answer prints the first answer's body.
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
 #include <unistd.h>
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "emulators/lambda/gateway.hpp"
@@ -36,7 +42,8 @@ namespace {
 int usage() {
     std::cerr << "usage: frost-lambda-emulator [--port N] [--timeout SECONDS] [--door rest|http_api|function_url|alb]\n"
                  "                             [--clean-env] [--env NAME=VALUE]... [--quiet] [--cold-starts N --path "
-                 "/route]\n"
+                 "/route\n"
+                 "                             [--fresh-tmpdir DIR] [--expect-log TEXT] [--print-answer]]\n"
                  "                             -- program [args...]\n";
     return 2;
 }
@@ -53,15 +60,22 @@ double percentile(std::vector<double> v, double p) {
     return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5)];
 }
 
+std::size_t lines_containing(const runtime_emulator& emulator, const std::string& text) {
+    std::size_t n = 0;
+    for (const auto& line : emulator.output())
+        if (line.find(text) != std::string::npos) ++n;
+    return n;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     unsigned short port = 9000;
     double timeout_s = 29;
     front_door door = front_door::http_api;
-    bool clean_env = false, quiet = false;
+    bool clean_env = false, quiet = false, print_answer = false;
     int cold_starts = 0;
-    std::string path = "/";
+    std::string path = "/", fresh_tmpdir, expect_log;
     process_spec spec;
     std::vector<std::string> extra_env;
     int i = 1;
@@ -89,6 +103,12 @@ int main(int argc, char** argv) {
             cold_starts = std::atoi(value().c_str());
         } else if (a == "--path") {
             path = value();
+        } else if (a == "--fresh-tmpdir") {
+            fresh_tmpdir = value();
+        } else if (a == "--expect-log") {
+            expect_log = value();
+        } else if (a == "--print-answer") {
+            print_answer = true;
         } else {
             return usage();
         }
@@ -113,20 +133,45 @@ int main(int argc, char** argv) {
         std::vector<double> init, first, cpu;
         http_call call;
         call.target = path;
+        auto fail = [&](int n, const std::string& why) {
+            std::cerr << "cold start " << n << " failed: " << why << '\n';
+            for (const auto& l : emulator.output()) std::cerr << "  | " << l << '\n';
+            return 1;
+        };
         for (int n = 0; n < cold_starts; ++n) {
-            emulator.set_process(spec);  // a fresh process every time: each invoke is cold
+            process_spec fresh = spec;  // a fresh process every time: each invoke is cold
+            if (!fresh_tmpdir.empty()) {
+                const auto tmp = std::filesystem::path(fresh_tmpdir) / ("cold-" + std::to_string(n));
+                std::filesystem::create_directories(tmp);
+                std::erase_if(fresh.env, [](const std::string& e) { return e.starts_with("TMPDIR="); });
+                fresh.env.push_back("TMPDIR=" + tmp.string());
+            }
+            const auto logged_before = expect_log.empty() ? 0 : lines_containing(emulator, expect_log);
+            emulator.set_process(std::move(fresh));
             auto r = emulator.invoke(make_event(door, call));
-            if (r.status != 200 || r.function_error || !r.init_duration) {
-                std::cerr << "cold start " << n << " failed: " << r.status << ' ' << r.body.substr(0, 300) << '\n';
-                for (const auto& l : emulator.output()) std::cerr << "  | " << l << '\n';
-                return 1;
+            if (r.status != 200 || r.function_error || !r.init_duration)
+                return fail(n, std::to_string(r.status) + ' ' + r.body.substr(0, 300));
+            // An error page is not a cold start of the route: the data must have been served.
+            const auto reply = read_reply(door, r.body);
+            if (reply.status != 200)
+                return fail(n, "HTTP " + std::to_string(reply.status) + ' ' + reply.body.substr(0, 300));
+            if (print_answer && n == 0) std::printf("first answer: HTTP %d %s\n", reply.status, reply.body.c_str());
+            if (!expect_log.empty()) {
+                // The runtime's output arrives through a pipe: allow its reader a moment.
+                const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+                while (lines_containing(emulator, expect_log) == logged_before &&
+                       std::chrono::steady_clock::now() < until)
+                    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+                if (lines_containing(emulator, expect_log) == logged_before)
+                    return fail(n, "no log line containing \"" + expect_log + "\"");
             }
             init.push_back(static_cast<double>(r.init_duration->count()) / 1000.0);
             first.push_back(static_cast<double>(r.duration.count()) / 1000.0);
             if (r.init_cpu) cpu.push_back(static_cast<double>(r.init_cpu->count()) / 1000.0);
         }
-        std::printf("cold starts: %d, path %s, door %s\n", cold_starts, path.c_str(),
-                    std::string(door_name(door)).c_str());
+        std::printf("cold starts: %d, path %s, door %s, every answer HTTP 200%s\n", cold_starts, path.c_str(),
+                    std::string(door_name(door)).c_str(),
+                    expect_log.empty() ? "" : (", each logged \"" + expect_log + "\"").c_str());
         std::printf("init (process start -> first /next): median %.1f ms, p90 %.1f ms, min %.1f ms, max %.1f ms\n",
                     percentile(init, 0.5), percentile(init, 0.9), *std::min_element(init.begin(), init.end()),
                     *std::max_element(init.begin(), init.end()));
