@@ -5,8 +5,10 @@
 #    database and runs Frost on 127.0.0.1 with a bench config whose /bench/export streams the
 #    whole trips table with the columns of /trips/export; temp files beside the build)
 # Prints a Markdown table: rows/s and MB/s of each, the ratio (COPY's time / Frost's: the goal
-# is >= 0.5), and Frost's RSS idle (VmRSS before) and peak (VmHWM after). On a shared machine
-# keep ROWS small; the 10M figure is for a quiet machine.
+# is >= 0.5), Frost's RSS idle (VmRSS before) and peak (VmHWM after), and the COPY process's
+# peak. SOURCE_OPTIONS='{memory_limit: 100MB}' passes DuckDB settings to the source (DuckDB keeps
+# the table's blocks it read cached up to its memory_limit, in Frost as in COPY). On a shared
+# machine keep ROWS small; the 10M figure is for a quiet machine.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROWS=${1:-1M}
@@ -22,7 +24,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 cat > "$tmp/bench.yaml" <<YAML
 server: {host: 127.0.0.1, port: $port, request_timeout: 600s, access_log: false}
 sources:
-  local: {type: duckdb, path: $tmp/trips.duckdb, read_only: true}
+  local: {type: duckdb, path: $tmp/trips.duckdb, read_only: true${SOURCE_OPTIONS:+, options: $SOURCE_OPTIONS}}
 endpoints:
   - path: /bench/export
     source: local
@@ -54,7 +56,8 @@ for i in $(seq "$RUNS"); do
   fbytes=$(stat -c %s "$tmp/frost.csv")
   lines=$(($(wc -l < "$tmp/frost.csv") - 1))
   [ "$lines" = "$n" ] || { echo "Frost exported $lines rows, expected $n" >&2; exit 1; }
-  read -r cs cbytes < <("$BUILD/bench/export_baseline" "$tmp/trips.duckdb" "$tmp/copy.csv")
+  read -r cs cbytes < <(/usr/bin/time -f %M -o "$tmp/copy.rss" "$BUILD/bench/export_baseline" "$tmp/trips.duckdb" "$tmp/copy.csv")
+  copy_peak=$(( $(cat "$tmp/copy.rss") > ${copy_peak:-0} ? $(cat "$tmp/copy.rss") : ${copy_peak:-0} ))
   rm -f "$tmp/frost.csv" "$tmp/copy.csv"
   r=$(python3 -c "print(f'{$cs / $fs:.2f}')")
   ratios+=("$r")
@@ -62,4 +65,4 @@ for i in $(seq "$RUNS"); do
 done
 peak=$(kib VmHWM)
 echo "median ratio: $(printf '%s\n' "${ratios[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')"
-echo "Frost RSS: idle $((idle / 1024)) MiB, peak $((peak / 1024)) MiB (+$(((peak - idle) / 1024)) MiB); load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "Frost RSS: idle $((idle / 1024)) MiB, peak $((peak / 1024)) MiB (+$(((peak - idle) / 1024)) MiB); COPY's process peak: $((copy_peak / 1024)) MiB; load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

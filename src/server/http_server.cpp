@@ -31,13 +31,12 @@ using frost::server::head_scanner;
 struct http_server::impl {
     config::server_config cfg;
     http_server::service_source current;
-    net::io_context ioc;
-    // Keeps the I/O threads running while every connection waits on a worker.
-    std::optional<net::executor_work_guard<net::io_context::executor_type>> keep_running;
-    tcp::acceptor acceptor;
-    std::vector<std::thread> threads;
+    // Declared before the io_context: the sessions its destructor releases still count down.
     std::atomic<std::size_t> connections{0};
     std::atomic<std::size_t> in_flight{0};
+    // Answer callbacks held by the service (a worker running a query or a streamed export
+    // holds its session): `stop` waits for them, or a session would outlive the server.
+    std::atomic<std::size_t> with_service{0};
     std::atomic<std::uint64_t> accepted{0};
     std::atomic<std::uint64_t> refused{0};
     std::atomic<std::uint64_t> rejected{0};
@@ -48,6 +47,11 @@ struct http_server::impl {
     std::condition_variable drained;
     bool stopped = false;
     std::uint16_t bound_port = 0;
+    net::io_context ioc;
+    // Keeps the I/O threads running while every connection waits on a worker.
+    std::optional<net::executor_work_guard<net::io_context::executor_type>> keep_running;
+    tcp::acceptor acceptor;
+    std::vector<std::thread> threads;
 
     impl(const config::server_config& c, http_server::service_source s)
         : cfg(c),
@@ -62,6 +66,16 @@ struct http_server::impl {
             std::lock_guard lock(stop_mutex);
             drained.notify_all();
         }
+    }
+    // A token held by an answer callback for as long as the service keeps it.
+    std::shared_ptr<void> hand_to_service() {
+        ++with_service;
+        return {nullptr, [this](void*) {
+                    if (--with_service == 0) {
+                        std::lock_guard lock(stop_mutex);
+                        drained.notify_all();
+                    }
+                }};
     }
 };
 
@@ -219,7 +233,8 @@ private:
         // Held until the answer is handed back: a reload that replaces the service meanwhile
         // lets this request finish on the one it started with.
         auto svc = server_.current();
-        svc->handle(std::move(r), [self = shared_from_this(), request_id, svc](api::response res) mutable {
+        svc->handle(std::move(r), [self = shared_from_this(), request_id, svc,
+                                   held = server_.hand_to_service()](api::response res) mutable {
             // Inline when `handle` answers on this thread (cache hits, errors): this is the strand.
             net::dispatch(self->stream_.get_executor(), [self, res = std::move(res), request_id]() mutable {
                 self->awaiting_ = false;
@@ -535,6 +550,12 @@ void http_server::stop(std::chrono::milliseconds grace) {
     impl_->ioc.stop();
     for (auto& t : impl_->threads)
         if (t.joinable()) t.join();
+    // A worker still running a request (a streamed export the grace cut short) holds its
+    // session, which must not outlive the server: wait for it, as long as a request may run.
+    std::unique_lock lock(impl_->stop_mutex);
+    if (!impl_->drained.wait_for(lock, std::max(grace, impl_->cfg.request_timeout),
+                                 [this] { return impl_->with_service == 0; }))
+        spdlog::error("shutdown: {} requests still held by workers after request_timeout", impl_->with_service.load());
 }
 
 void http_server::run_until_signal() {
