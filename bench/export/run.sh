@@ -46,6 +46,7 @@ echo "rows: $n; load average before: $(cut -d' ' -f1-3 /proc/loadavg); Frost idl
 echo "| run | Frost: s | Frost rows/s | Frost MB/s | COPY: s | COPY rows/s | COPY MB/s | ratio (COPY s / Frost s) |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 ratios=()
+copy_peak=0
 for i in $(seq "$RUNS"); do
   s=$(date +%s.%N)
   code=0
@@ -56,8 +57,10 @@ for i in $(seq "$RUNS"); do
   fbytes=$(stat -c %s "$tmp/frost.csv")
   lines=$(($(wc -l < "$tmp/frost.csv") - 1))
   [ "$lines" = "$n" ] || { echo "Frost exported $lines rows, expected $n" >&2; exit 1; }
-  read -r cs cbytes < <(/usr/bin/time -f %M -o "$tmp/copy.rss" "$BUILD/bench/export_baseline" "$tmp/trips.duckdb" "$tmp/copy.csv")
-  copy_peak=$(( $(cat "$tmp/copy.rss") > ${copy_peak:-0} ? $(cat "$tmp/copy.rss") : ${copy_peak:-0} ))
+  /usr/bin/time -f %M -o "$tmp/copy.rss" "$BUILD/bench/export_baseline" "$tmp/trips.duckdb" "$tmp/copy.csv" >"$tmp/copy.out"
+  read -r cs cbytes <"$tmp/copy.out"
+  kb=$(tail -1 "$tmp/copy.rss")
+  if [ "$kb" -gt "$copy_peak" ]; then copy_peak=$kb; fi
   rm -f "$tmp/frost.csv" "$tmp/copy.csv"
   r=$(python3 -c "print(f'{$cs / $fs:.2f}')")
   ratios+=("$r")

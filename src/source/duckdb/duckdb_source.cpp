@@ -181,6 +181,10 @@ model::result<stream_summary> duckdb_source::stream(const query& q, row_sink& si
     });
 }
 
+namespace {
+constexpr auto reinterrupt_every = std::chrono::milliseconds(50);
+}  // namespace
+
 void duckdb_source::watchdog_loop() {
     std::unique_lock lock(watch_mutex_);
     while (!stopping_) {
@@ -189,7 +193,11 @@ void duckdb_source::watchdog_loop() {
         for (auto& [ticket, w] : watches_) {
             if (w.at <= now) {
                 w.con->interrupt();
-                w.at = model::clock::time_point::max();  // interrupt once
+                // Again shortly, until the query is gone: DuckDB clears a connection's interrupt
+                // when a query starts, so one that lands just before execution begins is lost
+                // (an endless query then ran on, seen under ASan with a 300 ms deadline).
+                w.at = now + reinterrupt_every;
+                if (w.at < next) next = w.at;
             } else if (w.at < next) {
                 next = w.at;
             }
