@@ -125,6 +125,14 @@ public:
         net::dispatch(stream_.get_executor(), beast::bind_front_handler(&session::read, shared_from_this()));
     }
 
+    // What an answer callback holds while the service keeps it: the session, then the server's
+    // token, released in that order (members go in reverse), so `stop` cannot return while the
+    // session still lives.
+    struct held_by_service {
+        std::shared_ptr<void> token;
+        std::shared_ptr<session> self;
+    };
+
 private:
     // One request at a time: the next is not read before this one's answer is written, so
     // pipelined requests wait in the socket and in a buffer bounded by the head limit.
@@ -233,8 +241,9 @@ private:
         // Held until the answer is handed back: a reload that replaces the service meanwhile
         // lets this request finish on the one it started with.
         auto svc = server_.current();
-        svc->handle(std::move(r), [self = shared_from_this(), request_id, svc,
-                                   held = server_.hand_to_service()](api::response res) mutable {
+        svc->handle(std::move(r), [hold = held_by_service{server_.hand_to_service(), shared_from_this()}, request_id,
+                                   svc](api::response res) mutable {
+            auto self = hold.self;
             // Inline when `handle` answers on this thread (cache hits, errors): this is the strand.
             net::dispatch(self->stream_.get_executor(), [self, res = std::move(res), request_id]() mutable {
                 self->awaiting_ = false;
