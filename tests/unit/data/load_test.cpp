@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "data/citibike_files.hpp"
+#include "data/generator.hpp"
 #include "data/zip_archive.hpp"
 #include "source/duckdb/database.hpp"
 #include "trip_fixtures.hpp"
@@ -217,6 +218,36 @@ TEST(file_loader, loading_the_same_file_again_is_a_no_op_unless_replace) {
     EXPECT_EQ(query_int(db, "select count(*)::BIGINT from demo.trips"), 400);
     EXPECT_EQ(load_files(db, file_kind::trips, {csv}, replace).reports[0].outcome, load_outcome::loaded);
     EXPECT_EQ(query_int(db, "select count(*)::BIGINT from demo.trips"), 250);
+}
+
+// `frost seed` makes every column `frost load` fills (NULL for generated rows), so loading into a
+// seeded database only appends: adding the columns later rewrote every row in one transaction.
+TEST(file_loader, a_seeded_database_has_every_column_and_a_load_only_appends) {
+    temp_dir dir;
+    const auto db = dir.path / "seeded.duckdb";
+    frost::data::seed_options seed;
+    seed.path = db.string();
+    seed.trips = 5000;
+    std::atomic<bool> cancel{false};
+    auto built = frost::data::build_sample_database(seed, {}, cancel);
+    ASSERT_TRUE(built) << built.error().message;
+    const std::string columns =
+        "select count(*)::BIGINT from information_schema.columns where table_schema = 'demo' "
+        "and table_name = 'trips'";
+    EXPECT_EQ(query_int(db, columns), 20);
+    EXPECT_EQ(query_int(db, "select count(*)::BIGINT from demo.trips where starttime is not null"), 5000);
+    EXPECT_EQ(query_int(db,
+                        "select count(*)::BIGINT from demo.trips where ride_id is not null or "
+                        "load_file_id is not null or start_lat is not null"),
+              0);
+
+    const auto fx = make_trips(trip_schema::ride_id_2021, 300, 2021, 5);
+    const auto csv = dir.path / "202105-citibike-tripdata.csv";
+    write_file(csv, fx.text);
+    ASSERT_EQ(load_files(db, file_kind::trips, {csv}).reports[0].outcome, load_outcome::loaded);
+    EXPECT_EQ(query_int(db, columns), 20);
+    EXPECT_EQ(query_int(db, "select count(*)::BIGINT from demo.trips"), 5300);
+    EXPECT_EQ(query_int(db, "select count(*)::BIGINT from demo.trips where load_file_id is not null"), 300);
 }
 
 TEST(file_loader, bad_rows_are_reported_by_line_and_over_the_limit_nothing_is_kept) {
