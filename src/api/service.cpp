@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <cstdio>
 #include <future>
+#include <iterator>
 #include <random>
 
 #include "api/params.hpp"
@@ -82,16 +84,25 @@ response json_response(int status, std::string body) {
 
 void add_server_timing(response& res, const request_stats& stats) {
     using ms = std::chrono::duration<double, std::milli>;
-    char text[160];
-    const double total = ms(model::clock::now() - stats.started).count();
-    int n = std::snprintf(text, sizeof text, "total;dur=%.3f", total);
-    if (stats.query_time.count() > 0)
-        n += std::snprintf(text + n, sizeof text - static_cast<std::size_t>(n), ", query;dur=%.3f",
-                           ms(stats.query_time).count());
-    if (stats.cache != "none" && stats.cache.size() < 16)
-        std::snprintf(text + n, sizeof text - static_cast<std::size_t>(n), ", cache;desc=%.*s",
-                      static_cast<int>(stats.cache.size()), stats.cache.data());
-    res.set_header("Server-Timing", text);
+    // `std::to_chars` writes what `%.3f` would, without printf's locale and format parsing.
+    const auto millis = [](std::string& out, double v) {
+        char digits[32];
+        const auto r = std::to_chars(std::begin(digits), std::end(digits), v, std::chars_format::fixed, 3);
+        out.append(digits, r.ptr);
+    };
+    std::string text;
+    text.reserve(64);
+    text += "total;dur=";
+    millis(text, ms(model::clock::now() - stats.started).count());
+    if (stats.query_time.count() > 0) {
+        text += ", query;dur=";
+        millis(text, ms(stats.query_time).count());
+    }
+    if (stats.cache != "none" && stats.cache.size() < 16) {
+        text += ", cache;desc=";
+        text += stats.cache;
+    }
+    res.set_header("Server-Timing", std::move(text));
 }
 
 response error_response(const model::error& e) {

@@ -19,9 +19,9 @@ namespace frost::observe {
 ///
 /// Asynchronous and batched: `write` formats the line on the caller's thread and hands it to a
 /// bounded queue under a short lock; one drain thread writes whatever has queued up with one
-/// `fwrite` and one `fflush` per batch. The calling (I/O) thread never waits for the output:
-/// when `capacity` lines are already queued the line is dropped and counted (`dropped`). The
-/// destructor writes every line queued before it. Thread-safe.
+/// `fwrite` and one `fflush` per batch, at most one batch a millisecond. The calling (I/O) thread never waits for the
+/// output: when `capacity` lines are already queued the line is dropped and counted (`dropped`). The destructor writes
+/// every line queued before it. Thread-safe.
 class access_log {
 public:
     /// Lines that may wait for the drain thread before new ones are dropped (about 200 bytes

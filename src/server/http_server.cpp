@@ -7,6 +7,7 @@
 
 #include <sys/socket.h>
 
+#include <array>
 #include <cerrno>
 #include <condition_variable>
 #include <exception>
@@ -17,6 +18,7 @@
 
 #include "api/render.hpp"
 #include "server/request_head.hpp"
+#include "server/response_head.hpp"
 
 namespace frost::server {
 
@@ -47,18 +49,28 @@ struct http_server::impl {
     std::condition_variable drained;
     bool stopped = false;
     std::uint16_t bound_port = 0;
-    net::io_context ioc;
-    // Keeps the I/O threads running while every connection waits on a worker.
-    std::optional<net::executor_work_guard<net::io_context::executor_type>> keep_running;
+    // One event loop per I/O thread, each run by its thread alone: a connection lives on one
+    // loop, so its handlers never run concurrently (no strand needed), and no thread is woken
+    // for another's work (one shared loop spent a tenth of its time in futex wake-ups).
+    std::vector<std::unique_ptr<net::io_context>> loops;
+    // Keep the I/O threads running while every connection waits on a worker.
+    std::vector<net::executor_work_guard<net::io_context::executor_type>> keep_running;
     tcp::acceptor acceptor;
     std::vector<std::thread> threads;
+    std::size_t next_loop = 0;  ///< where the next accepted connection goes (acceptor's loop only)
 
     impl(const config::server_config& c, http_server::service_source s)
-        : cfg(c),
-          current(std::move(s)),
-          ioc(static_cast<int>(c.io_threads ? c.io_threads : std::max(1u, std::thread::hardware_concurrency()))),
-          keep_running(net::make_work_guard(ioc)),
-          acceptor(net::make_strand(ioc)) {}
+        : cfg(c), current(std::move(s)), loops(make_loops(c)), acceptor(*loops.front()) {
+        for (auto& l : loops) keep_running.push_back(net::make_work_guard(*l));
+    }
+
+    static std::vector<std::unique_ptr<net::io_context>> make_loops(const config::server_config& c) {
+        const unsigned n = c.io_threads ? c.io_threads : std::max(1u, std::thread::hardware_concurrency());
+        std::vector<std::unique_ptr<net::io_context>> out;
+        out.reserve(n);
+        for (unsigned i = 0; i < n; ++i) out.push_back(std::make_unique<net::io_context>(1));
+        return out;
+    }
 
     void accept();
     void request_finished() {
@@ -244,7 +256,7 @@ private:
         svc->handle(std::move(r), [hold = held_by_service{server_.hand_to_service(), shared_from_this()}, request_id,
                                    svc](api::response res) mutable {
             auto self = hold.self;
-            // Inline when `handle` answers on this thread (cache hits, errors): this is the strand.
+            // Inline when `handle` answers on this thread (cache hits, errors): the session's own loop.
             net::dispatch(self->stream_.get_executor(), [self, res = std::move(res), request_id]() mutable {
                 self->awaiting_ = false;
                 self->answering_ = true;
@@ -298,24 +310,14 @@ private:
     void write(api::response res, const std::string& request_id) {
         response_ = std::move(res);
         if (server_.stopping) keep_alive_ = false;
-        out_.emplace();
-        auto& out = *out_;
-        out.result(static_cast<unsigned>(response_.status));
-        out.version(11);
-        out.set(http::field::server, "frost");
-        for (const auto& [k, v] : response_.headers) out.set(k, v);
-        if (!request_id.empty()) out.set("X-Request-Id", request_id);
+        // The head is written by hand into one reused buffer, and goes out with the body in one
+        // gathered write: a cached answer's body is never copied.
+        const bool with_body = write_response_head(head_bytes_, response_, {request_id, keep_alive_, head_});
         const auto body = response_.body_view();
-        out.keep_alive(keep_alive_);
-        if (head_) {
-            out.set(http::field::content_length, std::to_string(body.size()));
-            out.body() = http::span_body<const char>::value_type();
-        } else {
-            out.body() = http::span_body<const char>::value_type(body.data(), body.size());
-            out.prepare_payload();
-        }
+        const std::array<net::const_buffer, 2> bytes{
+            net::buffer(head_bytes_), with_body ? net::buffer(body.data(), body.size()) : net::const_buffer()};
         stream_.expires_after(server_.cfg.write_timeout);
-        http::async_write(stream_, out, beast::bind_front_handler(&session::on_write, shared_from_this()));
+        net::async_write(stream_, bytes, beast::bind_front_handler(&session::on_write, shared_from_this()));
     }
 
     // A streamed answer (`api::response::stream`): the head with `Transfer-Encoding: chunked`,
@@ -354,7 +356,7 @@ private:
     }
 
     void pull_piece() {
-        // The stream calls back on the worker's thread when nothing is queued yet: back to the strand.
+        // The stream calls back on the worker's thread when nothing is queued yet: back to the session's loop.
         // Posted, never run inline: the stream may call back from inside `pull` or `cancel`.
         auto body = body_;
         body->pull([self = shared_from_this()](api::body_stream::piece p) {
@@ -434,7 +436,7 @@ private:
     beast::flat_buffer buffer_;
     std::optional<head_scanner> scanner_;
     std::optional<http::request_parser<http::string_body>> parser_;
-    std::optional<http::response<http::span_body<const char>>> out_;
+    std::string head_bytes_;                                       ///< a whole answer's status line and fields
     std::optional<http::response<http::empty_body>> stream_head_;  ///< a streamed answer's head
     std::optional<http::response_serializer<http::empty_body>> stream_serializer_;
     std::shared_ptr<api::body_stream> body_;  ///< the streamed answer being written, if any
@@ -455,7 +457,9 @@ private:
 }  // namespace
 
 void http_server::impl::accept() {
-    acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    // Connections are dealt to the loops in turn.
+    auto& loop = *loops[next_loop++ % loops.size()];
+    acceptor.async_accept(loop, [this](beast::error_code ec, tcp::socket socket) {
         if (ec) {
             if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
             spdlog::warn("accept failed: {}", ec.message());
@@ -498,7 +502,7 @@ model::result<std::unique_ptr<http_server>> http_server::bind(const config::serv
     auto address = net::ip::make_address(cfg.host, ec);
     if (ec) {
         // A host name such as "localhost": resolve it.
-        tcp::resolver resolver(p->ioc);
+        tcp::resolver resolver(*p->loops.front());
         auto results = resolver.resolve(cfg.host, std::to_string(cfg.port), ec);
         if (ec || results.empty())
             return model::error{model::error_code::config_error, "cannot resolve host " + cfg.host, {}, {}};
@@ -533,9 +537,7 @@ http_server::counters http_server::stats() const noexcept {
 
 void http_server::start() {
     impl_->accept();
-    const unsigned n =
-        impl_->cfg.io_threads ? impl_->cfg.io_threads : std::max(1u, std::thread::hardware_concurrency());
-    for (unsigned i = 0; i < n; ++i) impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+    for (auto& loop : impl_->loops) impl_->threads.emplace_back([l = loop.get()] { l->run(); });
 }
 
 void http_server::stop(std::chrono::milliseconds grace) {
@@ -555,8 +557,8 @@ void http_server::stop(std::chrono::milliseconds grace) {
     }
     if (impl_->in_flight > 0)
         spdlog::warn("shutdown: {} requests still running after the grace period", impl_->in_flight.load());
-    impl_->keep_running.reset();
-    impl_->ioc.stop();
+    impl_->keep_running.clear();
+    for (auto& loop : impl_->loops) loop->stop();
     for (auto& t : impl_->threads)
         if (t.joinable()) t.join();
     // A worker still running a request (a streamed export the grace cut short) holds its

@@ -19,7 +19,7 @@ namespace frost::server {
 /// checks against request smuggling (`request_head.hpp`), a cap on open connections, and
 /// graceful shutdown. Knows nothing of endpoints: it turns bytes into
 /// `api::request`, calls `api::service::handle`, and writes the `api::response` back on the
-/// connection's strand. I/O threads never run queries.
+/// connection's event loop (one per I/O thread). I/O threads never run queries.
 class http_server {
 public:
     /// Binds the listening socket (port 0 picks a free port). Fails when the address cannot
