@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "observe/access_log.hpp"
+#include "source/lazy.hpp"
 #include "source/usage.hpp"
 
 namespace frost::observe {
@@ -48,6 +49,10 @@ void health::probe_all() {
         std::string error;
         if (!src) {
             error = "not open";
+        } else if (const auto* lazy = source::as_lazy(src.get());
+                   lazy && lazy->state() == source::open_state::not_opened) {
+            // Opened by its first query (`frost lambda`): a probe would open it. Not a failure;
+            // guard_rails shows its state as "open:<name>".
         } else if (src->dialect() != "duckdb") {
             // A warehouse bills for the time it is awake: a probe every few seconds would keep it
             // running. Remote sources are judged by their real queries only.

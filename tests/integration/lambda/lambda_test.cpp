@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <thread>
 
 #include "api/worker_pool.hpp"
@@ -389,6 +390,38 @@ TEST_F(LazySource, ARollupRefreshOpensTheSourceAndStillBuildsANewVersion) {
         SCOPED_TRACE(target);
         expect_same_answer(http_->get(target), call(*f, target));
     }
+}
+
+// The service's answer to GET `target`, in-process.
+api::response get_from(api::service& svc, const std::string& target) {
+    std::promise<api::response> answer;
+    auto future = answer.get_future();
+    api::request r;
+    r.target = target;
+    r.request_id = "lazy-readyz";
+    svc.handle(std::move(r), [&answer](api::response res) { answer.set_value(std::move(res)); });
+    return future.get();
+}
+
+TEST_F(LazySource, ReadyzShowsNotOpenedYetThenOpenAndStaysReady) {
+    auto cfg = *cfg_;
+    const auto serving = dir_ / "readyz.duckdb";
+    fs::copy_file(dir_ / "packaged.duckdb", serving, fs::copy_options::overwrite_existing);
+    cfg.serving.path = serving.string();
+    cfg.server.access_log = false;
+    app::assemble_options assembly;  // the guard rails of `frost serve`, with lazy sources
+    assembly.rollups = app::rollup_mode::lambda;
+    assembly.lazy_sources = true;
+    auto assembled = app::assemble(cfg, assembly);
+    ASSERT_TRUE(assembled) << assembled.error().message;
+    auto& svc = *assembled.value().service;
+    auto ready = get_from(svc, "/readyz");
+    EXPECT_EQ(ready.status, 200) << ready.body_view();
+    EXPECT_NE(ready.body_view().find(R"("open:local":"not opened yet")"), std::string::npos) << ready.body_view();
+    EXPECT_EQ(get_from(svc, "/sqlapi/trips/monthly").status, 200);
+    ready = get_from(svc, "/readyz");
+    EXPECT_EQ(ready.status, 200) << ready.body_view();
+    EXPECT_NE(ready.body_view().find(R"("open:local":"open")"), std::string::npos) << ready.body_view();
 }
 
 TEST_F(LazySource, ASourceThatCannotOpenFailsItsFirstLiveCallWithAJsonErrorAndRollupsStillAnswer) {
