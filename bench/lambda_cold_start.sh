@@ -14,7 +14,10 @@
 # the embedded variant (but its `time_ms`). In this mode the embedded and snapshot rounds give each
 # cold start an empty TMPDIR (a new execution environment's /tmp; the default run shares one), and
 # a summary prints both medians and the ratio snapshot/embedded, per round.
-# Usage: [SNAPSHOT=1] [EMPTY_RUNTIME=path] bench/lambda_cold_start.sh [BUILD=build] [N=20] [TRIPS=500k]
+# With BEFORE=path (another build's `frost`, e.g. main's), a variant runs the same package with
+# that binary (stripped as the package's is) in place of bin/frost, so one run compares two
+# builds; a summary prints both medians and the ratio after/before, per round.
+# Usage: [SNAPSHOT=1] [EMPTY_RUNTIME=path] [BEFORE=path] bench/lambda_cold_start.sh [BUILD=build] [N=20] [TRIPS=500k]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -36,6 +39,11 @@ if [ -n "${EMPTY_RUNTIME:-}" ]; then
   # The package's own bootstrap, with the binary swapped: same loader, same library path.
   sed -e 's#"\$root/bin/frost" lambda --config .*#"$root/bin/empty_runtime"#' "$work/task/bootstrap" >"$work/task/bootstrap-empty"
   chmod 755 "$work/task/bootstrap-empty"
+fi
+if [ -n "${BEFORE:-}" ]; then
+  cp -a "$work/task" "$work/before"
+  cp "$BEFORE" "$work/before/bin/frost"
+  command -v strip >/dev/null 2>&1 && strip --strip-unneeded "$work/before/bin/frost"
 fi
 printf 'endpoints:\n  - path: /\n    static: {result: Nothing to see here, time_ms: 0}\n' > "$work/task/config/static.yaml"
 
@@ -97,6 +105,11 @@ for round in 1 2; do
     cmp -s <(first_answer "$work/embedded-$round.out") <(first_answer "$work/snapshot-$round.out") ||
       { echo "the snapshot's answer differs from the embedded one" >&2; exit 1; }
   fi
+  if [ -n "${BEFORE:-}" ]; then
+    echo "== round $round: embedded data, the BEFORE binary ($BEFORE)"
+    (cd "$work/before" && "$emulator" --clean-env "${tmp_args[@]}" --cold-starts "$n" \
+      --path /trips/monthly -- ./bootstrap) | tee "$work/before-$round.out"
+  fi
   echo "== round $round: baseline, same binary, static route only (no DuckDB)"
   (cd "$work/task" && "$emulator" --clean-env --env FROST_CONFIG=config/static.yaml --cold-starts "$n" --path / -- ./bootstrap)
   if [ -n "${EMPTY_RUNTIME:-}" ]; then
@@ -104,6 +117,16 @@ for round in 1 2; do
     (cd "$work/task" && "$emulator" --clean-env --cold-starts "$n" --path / -- ./bootstrap-empty)
   fi
 done
+if [ -n "${BEFORE:-}" ]; then
+  echo "== this build / BEFORE (medians)"
+  printf '%-6s %-16s %10s %10s %7s\n' round figure before after ratio
+  for round in 1 2; do
+    for figure in 'init (' 'init CPU' 'first response'; do
+      b=$(median "$work/before-$round.out" "$figure") a=$(median "$work/embedded-$round.out" "$figure")
+      printf '%-6s %-16s %8s ms %8s ms %6.2fx\n' "$round" "${figure% (}" "$b" "$a" "$(awk "BEGIN {print $a / $b}")"
+    done
+  done
+fi
 if [ "$snapshot" = 1 ]; then
   echo "== snapshot / embedded (medians; every answer HTTP 200, first answers equal)"
   printf '%-6s %-16s %10s %10s %7s\n' round figure embedded snapshot ratio

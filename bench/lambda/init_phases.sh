@@ -35,10 +35,12 @@ echo
 opener="$PWD/$build/bench/bench_open_phases"
 if [ -x "$opener" ]; then
   echo "DuckDB phases without a tracer (bench_open_phases: process CPU ms, fresh processes, same files,"
-  echo "alternating the catalog lookups Frost makes now with the queries it made before):"
-  for _ in 1 2 3; do
-    echo "now:    $("$opener" "$work/task/data/citibike.duckdb" "$work/task/data/serving.duckdb" | tr '\n' ' ')"
-    echo "before: $(FROST_BEFORE=1 "$opener" "$work/task/data/citibike.duckdb" "$work/task/data/serving.duckdb" | tr '\n' ' ')"
+  echo "alternating: now = source opened lazily (not at init), eager = the source opened at init"
+  echo "(issue 14's first change), floor = one in-memory DuckDB instance and nothing else):"
+  for _ in 1 2 3 4 5; do
+    echo "now:    $(FROST_LAZY=1 "$opener" "$work/task/data/citibike.duckdb" "$work/task/data/serving.duckdb" | tr '\n' ' ')"
+    echo "eager:  $("$opener" "$work/task/data/citibike.duckdb" "$work/task/data/serving.duckdb" | tr '\n' ' ')"
+    echo "floor:  $(FROST_FLOOR=1 "$opener" "$work/task/data/citibike.duckdb" "$work/task/data/serving.duckdb" | tr '\n' ' ')"
   done | sed 's/^/    /'
   echo
 fi

@@ -5,6 +5,9 @@
 //   3 open the serving file read-only (the second instance)
 //   4 read the rollup versions (frost_rollups, and whether each rollup table exists)
 //   5 the first rollup answer (/trips/monthly's SQL, prepared and run once)
+// FROST_LAZY=1 skips steps 1 and 2, as `frost lambda` now does (its source opens on the first live
+// query). FROST_FLOOR=1 times only the floor of any DuckDB instance: an in-memory one with the same
+// settings, connected, answering `SELECT 1` (no file, no catalog read from disk).
 // Usage: open_phases SOURCE_DB SERVING_DB   (prints "phase ms" lines, process CPU time; run it
 //        several times)
 #include <duckdb.h>
@@ -14,6 +17,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <string_view>
 
 namespace {
 
@@ -38,7 +42,7 @@ duckdb_database open_read_only(const char* path) {
     duckdb_config cfg;
     duckdb_create_config(&cfg);
     // The settings duckdb_source gives a read-only source in Lambda (fit_threads_to_lambda: 1).
-    duckdb_set_config(cfg, "access_mode", "READ_ONLY");
+    if (std::string_view(path) != ":memory:") duckdb_set_config(cfg, "access_mode", "READ_ONLY");
     duckdb_set_config(cfg, "threads", "1");
     duckdb_set_config(cfg, "enable_external_access", "false");
     duckdb_set_config(cfg, "lock_configuration", "true");
@@ -68,12 +72,23 @@ int main(int argc, char** argv) {
     }
     const auto all = clock_type::now();
     auto t = clock_type::now();
-    duckdb_database source = open_read_only(argv[1]);
-    if (!source) return 1;
-    duckdb_connection sc;
-    duckdb_connect(source, &sc);
+    if (std::getenv("FROST_FLOOR")) {
+        duckdb_database memory = open_read_only(":memory:");
+        if (!memory) return 1;
+        duckdb_connection mc;
+        duckdb_connect(memory, &mc);
+        run(mc, "SELECT 1");
+        std::printf("memory_instance %.2f\n", ms_since(t));
+        std::fflush(stdout);
+        std::_Exit(0);
+    }
+    const bool lazy = std::getenv("FROST_LAZY") != nullptr;
+    duckdb_database source = lazy ? nullptr : open_read_only(argv[1]);
+    if (!source && !lazy) return 1;
+    duckdb_connection sc = nullptr;
+    if (!lazy) duckdb_connect(source, &sc);
     std::printf("open_source %.2f\n", ms_since(t));
-    if (std::getenv("FROST_SELECT1")) {  // is it the probe, or any first query on an instance?
+    if (!lazy && std::getenv("FROST_SELECT1")) {  // is it the probe, or any first query on an instance?
         t = clock_type::now();
         run(sc, "SELECT 1");
         std::printf("select_1 %.2f\n", ms_since(t));
@@ -90,10 +105,12 @@ int main(int argc, char** argv) {
     };
     t = clock_type::now();
     const char* loaded = "SELECT epoch_ms(max(loaded_at))::BIGINT FROM frost_loaded_files";
-    if (const char* probe = std::getenv("FROST_PROBE_SQL"))
+    if (lazy) {
+    } else if (const char* probe = std::getenv("FROST_PROBE_SQL")) {
         run(sc, probe);
-    else if (before || exists(sc, "frost_loaded_files"))
+    } else if (before || exists(sc, "frost_loaded_files")) {
         run(sc, loaded);
+    }
     std::printf("loaded_since_probe %.2f\n", ms_since(t));
     t = clock_type::now();
     duckdb_database serving = open_read_only(argv[2]);
@@ -134,7 +151,7 @@ int main(int argc, char** argv) {
     std::printf("first_rollup_query %.2f\n", ms_since(t));
     std::printf("total %.2f\n", ms_since(all));
     duckdb_disconnect(&vc);
-    duckdb_disconnect(&sc);
+    if (sc) duckdb_disconnect(&sc);
     // Closing is not part of a cold start: leave the instances to process exit.
     std::fflush(stdout);
     std::_Exit(0);

@@ -26,6 +26,12 @@ bundle_libraries() {
       *) continue ;;
     esac
     cp -L "$path" "$dest/$name" || return 1
+    # A symbol table is for debuggers, not the loader: a library that ships one (libduckdb.so's
+    # .symtab and .strtab are ~10 MB) is bundled without it. The loader is left as it is.
+    if [ "$name" != "$BUNDLED_LOADER" ] && command -v strip >/dev/null 2>&1 && command -v readelf >/dev/null 2>&1 &&
+      readelf -S "$dest/$name" 2>/dev/null | grep -q '\.symtab'; then
+      chmod u+w "$dest/$name" && strip --strip-unneeded "$dest/$name" || return 1
+    fi
     BUNDLED_LIBRARIES=$((BUNDLED_LIBRARIES + 1))
   done <<< "$listing"
   if [ -z "$BUNDLED_LOADER" ]; then

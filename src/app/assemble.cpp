@@ -34,7 +34,7 @@ model::result<application> assemble(config::config cfg, const assemble_options& 
     app.cfg = std::make_shared<const config::config>(std::move(cfg));
     const auto& c = *app.cfg;
 
-    auto sources = opts.previous ? reuse_sources(*opts.previous, c) : open_sources(c);
+    auto sources = opts.previous ? reuse_sources(*opts.previous, c) : open_sources(c, opts.lazy_sources);
     if (!sources) return std::move(sources).error();
     app.sources = std::move(sources).value();
 

@@ -40,6 +40,9 @@ struct assemble_options {
     /// Called on the config after the environment overrides, before anything opens (Lambda
     /// moves the serving file out of its read-only package and fits threads to its vCPUs).
     std::function<model::result<model::done>(config::config&)> adjust;
+    /// Open DuckDB sources on their first query rather than now (`frost lambda`: rollup
+    /// endpoints are answered from the serving store; see `open_sources`).
+    bool lazy_sources = false;
     /// For a reload: the running application, whose unchanged sources and serving store the new
     /// one reuses (`reload.hpp`); changed rollups reconfigure that store, a change to `serving:`
     /// is refused.

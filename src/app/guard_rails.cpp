@@ -7,6 +7,7 @@
 #include "app/cost_metrics.hpp"
 #include "rollup/serving_store.hpp"
 #include "source/breaker.hpp"
+#include "source/lazy.hpp"
 
 namespace frost::app {
 
@@ -76,6 +77,10 @@ void add_cache_and_rollup_gauges(api::service& svc, observe::metrics& m, observe
 // the calls it refused, in /metrics; its state in /readyz (informative: it never fails readiness).
 void add_breaker_gauges(api::service& svc, observe::metrics& m, observe::health& h) {
     for (const auto& [name, src] : svc.sources()) {
+        // A source opened on its first query: "not opened yet" is not a failure (informative;
+        // why an open failed is in the log and the failed call's answer).
+        if (const source::lazy_source* l = source::as_lazy(src.get()))
+            h.add_status("open:" + name, [l] { return std::string(source::state_name(l->state())); });
         const source::breaker* b = source::as_breaker(src.get());
         if (!b) continue;
         const std::string labels = "source=\"" + observe::escape_label(name) + "\"";

@@ -112,6 +112,9 @@ int run_lambda(const std::string& config_path) {
     assemble_options assembly;
     assembly.rollups = rollup_mode::lambda;
     assembly.guards = guard_mode::request_guard;
+    // A DuckDB instance costs 20-30 ms of CPU (BENCHMARKS.md, issue 14): the source's is created
+    // by the first live query or rollup refresh that needs it, not by every cold start.
+    assembly.lazy_sources = true;
     assembly.adjust = [](config::config& cfg) -> model::result<model::done> {
         if (auto moved = relocate_serving(cfg); !moved) return std::move(moved).error();
         fit_threads_to_lambda(cfg);

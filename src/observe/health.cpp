@@ -3,9 +3,24 @@
 #include <spdlog/spdlog.h>
 
 #include "observe/access_log.hpp"
+#include "source/lazy.hpp"
 #include "source/usage.hpp"
 
 namespace frost::observe {
+
+namespace {
+
+// Whether the periodic probe queries `src`. Not a warehouse: it bills for the time it is awake,
+// and a probe every few seconds would keep it running (remote sources are judged by their real
+// queries only). Not a source opened by its first query (`frost lambda`) before that query: the
+// probe would open it; guard_rails shows its state as "open:<name>".
+bool should_probe(const source::source& src) {
+    if (src.dialect() != "duckdb") return false;
+    const auto* lazy = source::as_lazy(&src);
+    return lazy == nullptr || lazy->state() != source::open_state::not_opened;
+}
+
+}  // namespace
 
 health::health(const api::source_map& sources, std::chrono::milliseconds interval,
                std::chrono::milliseconds probe_timeout)
@@ -48,10 +63,7 @@ void health::probe_all() {
         std::string error;
         if (!src) {
             error = "not open";
-        } else if (src->dialect() != "duckdb") {
-            // A warehouse bills for the time it is awake: a probe every few seconds would keep it
-            // running. Remote sources are judged by their real queries only.
-        } else {
+        } else if (should_probe(*src)) {
             try {
                 source::query q{"select 1", {}, model::deadline::after(probe_timeout_), "health-probe", 10};
                 const auto started = std::chrono::steady_clock::now();

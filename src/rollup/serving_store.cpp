@@ -17,6 +17,7 @@
 
 #include "codec/fnv.hpp"
 #include "source/duckdb/catalog.hpp"
+#include "source/lazy.hpp"
 #include "source/usage.hpp"
 
 namespace frost::rollup {
@@ -183,6 +184,13 @@ model::result<int> take_lock(const std::string& path) {
 // `frost load` records every file it loads in the loaded database's `frost_loaded_files`
 // (docs/loading.md): a rollup built before the newest load is due at once.
 bool loaded_since(frost::source::source& src, std::chrono::system_clock::time_point built_at) {
+    // A source opened on first use (`frost lambda`) is not opened for this probe: that would
+    // cost the cold start the DuckDB instance the laziness saves. Its files cannot change under
+    // a running function (a read-only package); the scheduled refresh still runs.
+    if (const auto* lazy = frost::source::as_lazy(&src)) {
+        const auto opened = lazy->opened();
+        return opened && loaded_since(*opened, built_at);
+    }
     // Only a DuckDB file can have been loaded; a warehouse is never asked at start.
     auto* duck = dynamic_cast<frost::source::duckdb::duckdb_source*>(&src);
     if (duck == nullptr) return false;

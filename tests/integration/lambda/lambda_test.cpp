@@ -5,8 +5,10 @@
 
 #include <boost/json.hpp>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <thread>
 
 #include "api/worker_pool.hpp"
@@ -16,6 +18,7 @@
 #include "integration/lambda/compare.hpp"
 #include "lambda/event.hpp"
 #include "lambda/runtime.hpp"
+#include "source/lazy.hpp"
 #include "support/test_server.hpp"
 
 namespace frost::testing {
@@ -47,10 +50,9 @@ config::config lambda_config(const std::string& db) {
 // The Lambda side: its own service over the same config and data, a loop in a thread.
 class lambda_fixture {
 public:
-    explicit lambda_fixture(const config::config& cfg, std::chrono::milliseconds timeout = std::chrono::seconds(30))
+    explicit lambda_fixture(const config::config& cfg, std::chrono::milliseconds timeout = std::chrono::seconds(30),
+                            app::assemble_options assembly = guards_off())
         : emulator_({timeout}) {
-        app::assemble_options assembly;
-        assembly.guards = app::guard_mode::none;
         auto assembled = app::assemble(cfg, assembly);
         if (!assembled) throw std::runtime_error(assembled.error().message);
         app_ = std::make_unique<app::application>(std::move(assembled).value());
@@ -71,7 +73,13 @@ public:
         loop_.join();
         workers_.reset();
     }
+    static app::assemble_options guards_off() {
+        app::assemble_options assembly;
+        assembly.guards = app::guard_mode::none;
+        return assembly;
+    }
     emu::runtime_emulator& emulator() { return emulator_; }
+    app::application& app() { return *app_; }
     std::vector<std::string> metrics() {
         std::lock_guard lock(mutex_);
         return metrics_;
@@ -285,6 +293,163 @@ TEST_F(LambdaIntegration, EmfLinesCarryRouteStatusCacheAndUpstreamTime) {
     EXPECT_EQ(second.at("CacheHits").to_number<int>(), 1);
 }
 
+// `frost lambda` opens its DuckDB source on the first query that needs it (issue 14): rollup
+// endpoints are answered from the serving store without it. Oracle: the HTTP server over the
+// same data with every source opened at start.
+class LazySource : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        dir_ = fs::temp_directory_path() / ("frost-lazy-source-" + std::to_string(::getpid()));
+        fs::create_directories(dir_);
+        cfg_ = std::make_unique<config::config>(lambda_config(sample_database()));
+        http_ = std::make_unique<test_server>(*cfg_);
+        // The package's serving file: rollups built once, as `frost check --build` does.
+        auto build = *cfg_;
+        build.serving.path = (dir_ / "packaged.duckdb").string();
+        auto assembly = lambda_fixture::guards_off();
+        assembly.rollups = app::rollup_mode::lambda;
+        auto built = app::assemble(build, assembly);
+        ASSERT_TRUE(built) << built.error().message;
+        ASSERT_NE(built.value().rollups->current("trips_by_day").version, 0u);
+    }
+    static void TearDownTestSuite() {
+        http_.reset();
+        cfg_.reset();
+        std::error_code ec;
+        fs::remove_all(dir_, ec);
+    }
+    // A Lambda-assembled application (lazy sources, rollup_mode::lambda) over a copy of the
+    // packaged serving file, with the `local` source at `source_path`.
+    std::unique_ptr<lambda_fixture> start(const std::string& source_path) {
+        auto cfg = *cfg_;
+        const auto serving =
+            dir_ / (std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + ".duckdb");
+        fs::copy_file(dir_ / "packaged.duckdb", serving, fs::copy_options::overwrite_existing);
+        cfg.serving.path = serving.string();
+        for (auto& s : cfg.sources)
+            if (s.name == "local") s.path = source_path;
+        auto assembly = lambda_fixture::guards_off();
+        assembly.rollups = app::rollup_mode::lambda;
+        assembly.lazy_sources = true;
+        return std::make_unique<lambda_fixture>(cfg, std::chrono::seconds(30), assembly);
+    }
+    static const source::lazy_source* local(lambda_fixture& f) {
+        return source::as_lazy(f.app().sources.at("local").get());
+    }
+    emu::http_reply call(lambda_fixture& f, const std::string& target) {
+        emu::http_call c;
+        c.target = target;
+        auto r = f.emulator().invoke(emu::make_event(emu::front_door::rest, c));
+        EXPECT_EQ(r.status, 200) << r.body;
+        return emu::read_reply(emu::front_door::rest, r.body);
+    }
+    static inline fs::path dir_;
+    static inline std::unique_ptr<config::config> cfg_;
+    static inline std::unique_ptr<test_server> http_;
+};
+
+TEST_F(LazySource, RollupAnswersDoNotOpenTheSourceAndTheFirstLiveQueryDoes) {
+    auto f = start(sample_database());
+    const auto* lazy = local(*f);
+    ASSERT_NE(lazy, nullptr) << "frost lambda's DuckDB source is not opened lazily";
+    EXPECT_EQ(lazy->state(), source::open_state::not_opened);
+    std::vector<std::string> rollup_targets, live_targets;
+    for (const auto& target : seed_targets(*cfg_))
+        (target.starts_with("/trips/") ? rollup_targets : live_targets).push_back(target);
+    ASSERT_FALSE(rollup_targets.empty());
+    for (const auto& target : rollup_targets) {
+        SCOPED_TRACE(target);
+        expect_same_answer(http_->get(target), call(*f, target));
+    }
+    EXPECT_EQ(lazy->state(), source::open_state::not_opened) << "a rollup answer opened the source";
+    bool live = false;
+    for (const auto& target : live_targets) {
+        SCOPED_TRACE(target);
+        expect_same_answer(http_->get(target), call(*f, target));
+        live = live || target.starts_with("/sqlapi/");
+    }
+    ASSERT_TRUE(live);
+    EXPECT_EQ(lazy->state(), source::open_state::open);
+    EXPECT_NE(lazy->opened(), nullptr);
+}
+
+TEST_F(LazySource, ARollupRefreshOpensTheSourceAndStillBuildsANewVersion) {
+    auto f = start(sample_database());
+    const auto* lazy = local(*f);
+    ASSERT_NE(lazy, nullptr);
+    auto& store = *f->app().rollups;
+    const auto before = store.current("trips_by_day").version;
+    ASSERT_NE(before, 0u);
+    EXPECT_EQ(lazy->state(), source::open_state::not_opened);
+    auto refreshed = store.refresh("trips_by_day", {}, rollup::refresh_kind::full);
+    ASSERT_TRUE(refreshed) << refreshed.error().message;
+    EXPECT_GT(refreshed.value().version, before);
+    EXPECT_EQ(lazy->state(), source::open_state::open);
+    for (const std::string target : {"/trips/monthly?start_range=2013-06-01&end_range=2014-05-31",
+                                     "/sqlapi/trips/monthly?start_range=2013-06-01&end_range=2014-05-31"}) {
+        SCOPED_TRACE(target);
+        expect_same_answer(http_->get(target), call(*f, target));
+    }
+}
+
+// The service's answer to GET `target`, in-process.
+api::response get_from(api::service& svc, const std::string& target) {
+    std::promise<api::response> answer;
+    auto future = answer.get_future();
+    api::request r;
+    r.target = target;
+    r.request_id = "lazy-readyz";
+    svc.handle(std::move(r), [&answer](api::response res) { answer.set_value(std::move(res)); });
+    return future.get();
+}
+
+TEST_F(LazySource, ReadyzShowsNotOpenedYetThenOpenAndStaysReady) {
+    auto cfg = *cfg_;
+    const auto serving = dir_ / "readyz.duckdb";
+    fs::copy_file(dir_ / "packaged.duckdb", serving, fs::copy_options::overwrite_existing);
+    cfg.serving.path = serving.string();
+    cfg.server.access_log = false;
+    app::assemble_options assembly;  // the guard rails of `frost serve`, with lazy sources
+    assembly.rollups = app::rollup_mode::lambda;
+    assembly.lazy_sources = true;
+    auto assembled = app::assemble(cfg, assembly);
+    ASSERT_TRUE(assembled) << assembled.error().message;
+    auto& svc = *assembled.value().service;
+    auto ready = get_from(svc, "/readyz");
+    EXPECT_EQ(ready.status, 200) << ready.body_view();
+    EXPECT_NE(ready.body_view().find(R"("open:local":"not opened yet")"), std::string::npos) << ready.body_view();
+    EXPECT_EQ(get_from(svc, "/sqlapi/trips/monthly").status, 200);
+    ready = get_from(svc, "/readyz");
+    EXPECT_EQ(ready.status, 200) << ready.body_view();
+    EXPECT_NE(ready.body_view().find(R"("open:local":"open")"), std::string::npos) << ready.body_view();
+}
+
+TEST_F(LazySource, ASourceThatCannotOpenFailsItsFirstLiveCallWithAJsonErrorAndRollupsStillAnswer) {
+    const auto bad = dir_ / "not-a-database.duckdb";
+    {
+        std::ofstream out(bad, std::ios::binary);
+        out << std::string(8192, 'x');  // exists, so start-up accepts it; DuckDB refuses it
+    }
+    auto f = start(bad.string());
+    const auto* lazy = local(*f);
+    ASSERT_NE(lazy, nullptr);
+    EXPECT_EQ(lazy->state(), source::open_state::not_opened);
+    const std::string rollup = "/trips/monthly?start_range=2013-06-01&end_range=2013-07-31";
+    expect_same_answer(http_->get(rollup), call(*f, rollup));
+    for (int attempt = 0; attempt < 2; ++attempt) {  // every call fails the same, none crashes
+        auto reply = call(*f, "/sqlapi/trips/monthly?start_range=2013-06-01&end_range=2013-07-31");
+        EXPECT_EQ(reply.status, 503) << reply.body;
+        boost::system::error_code ec;
+        auto body = json::parse(reply.body, ec);
+        ASSERT_FALSE(ec) << reply.body;
+        ASSERT_TRUE(body.is_object()) << reply.body;
+        EXPECT_TRUE(body.as_object().contains("error")) << reply.body;
+        EXPECT_EQ(lazy->state(), source::open_state::failed);
+        EXPECT_NE(lazy->last_error().find("source local"), std::string::npos) << lazy->last_error();
+    }
+    expect_same_answer(http_->get(rollup), call(*f, rollup));
+}
+
 // The real binary: `frost lambda` started by the emulator like Lambda starts `bootstrap`.
 class LambdaProcess : public ::testing::Test {
 protected:
@@ -332,6 +497,54 @@ TEST_F(LambdaProcess, VerbAnswersFromACleanEnvironmentAndMatchesTheHttpServer) {
     }
     EXPECT_TRUE(ready) << "no JSON ready log line";
     EXPECT_TRUE(emf) << "no EMF line on stdout";
+}
+
+// Whether another process (the test's oracle server opens it too) holds `file` open: DuckDB
+// keeps its database file open.
+bool held_open(const fs::path& file) {
+    std::error_code ec;
+    const auto wanted = fs::canonical(file, ec);
+    const auto self = std::to_string(::getpid());
+    for (const auto& proc : fs::directory_iterator("/proc", ec)) {
+        const auto pid = proc.path().filename().string();  // not /proc/self, which is this process
+        if (pid == self || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::error_code ignore;
+        for (const auto& fd : fs::directory_iterator(proc.path() / "fd", ignore))
+            if (fs::read_symlink(fd.path(), ignore) == wanted) return true;
+    }
+    return false;
+}
+
+TEST_F(LambdaProcess, OpensItsSourceFileOnlyAtTheFirstLiveQuery) {
+    // The package's rollups, prebuilt as scripts/package-lambda.sh does.
+    const auto build = std::string(FROST_BINARY) + " check --build --config " + (dir_ / "config/frost.yaml").string() +
+                       " > /dev/null 2>&1";
+    ASSERT_EQ(std::system(build.c_str()), 0) << build;
+    const auto source_file = dir_ / "data/citibike.duckdb";
+    ASSERT_FALSE(held_open(source_file));
+    emu::runtime_emulator emulator({std::chrono::seconds(60)});
+    emulator.set_process(spec({FROST_BINARY, "lambda", "--config", "config/frost.yaml"}));
+    auto cfg = default_config(source_file.string());
+    test_server http(cfg);
+    for (const std::string target : {"/", "/trips/monthly", "/trips/temperature?start_range=2013-06-01"}) {
+        emu::http_call call;
+        call.target = target;
+        auto r = emulator.invoke(emu::make_event(emu::front_door::rest, call));
+        ASSERT_EQ(r.status, 200) << r.body;
+        expect_same_answer(http.get(target), emu::read_reply(emu::front_door::rest, r.body));
+    }
+    EXPECT_FALSE(held_open(source_file)) << "frost lambda opened its source before any live query:\n"
+                                         << [&] {
+                                                std::string log;
+                                                for (const auto& line : emulator.output()) log += line + "\n";
+                                                return log;
+                                            }();
+    emu::http_call call;
+    call.target = "/sqlapi/trips/temperature?start_range=2013-06-01&end_range=2013-06-30";
+    auto r = emulator.invoke(emu::make_event(emu::front_door::rest, call));
+    ASSERT_EQ(r.status, 200) << r.body;
+    expect_same_answer(http.get(call.target), emu::read_reply(emu::front_door::rest, r.body));
+    EXPECT_TRUE(held_open(source_file)) << "the live query did not open the source";
 }
 
 TEST_F(LambdaProcess, EnforcesTheConfigsApiKeysLikeTheHttpServer) {
