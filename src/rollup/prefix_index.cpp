@@ -602,7 +602,7 @@ std::optional<i128> as_int(const model::value& v) {
 }  // namespace
 
 model::result<std::shared_ptr<const prefix_index>> prefix_index::build(source::source& db,
-                                                                       std::shared_ptr<const prefix_plan> plan,
+                                                                       const std::shared_ptr<const prefix_plan>& plan,
                                                                        int checks, std::uint64_t seed) {
     const auto& p = *plan;
     std::shared_ptr<prefix_index> idx(new prefix_index());

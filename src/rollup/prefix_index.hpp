@@ -44,7 +44,7 @@ public:
     /// error's message says why it is declined (a float sum, a label that varies within a
     /// group, an order with ties, too many cells, a mismatch with DuckDB).
     static model::result<std::shared_ptr<const prefix_index>> build(source::source& db,
-                                                                    std::shared_ptr<const prefix_plan> plan,
+                                                                    const std::shared_ptr<const prefix_plan>& plan,
                                                                     int checks = 8, std::uint64_t seed = 1);
 
     /// The answer DuckDB would give for these parameter values, or nullopt when the index

@@ -103,6 +103,9 @@ model::result<model::table> serving_store::answer(const frost::source::query& q,
                                           std::to_string(index->cells()) + " cells)"
                                     : "answered by DuckDB: " + (declined.empty() ? why_not : declined);
         std::lock_guard lock(f.mutex);
+        // Indexes of generations no longer served (an SQL no endpoint asks since a reload) go.
+        for (auto& [text, other] : f.by_sql)
+            if (other.built_for.expired()) other.index.reset();
         auto& e = f.by_sql[std::string(q.sql)];
         e.building = false;
         e.plan = plan;
