@@ -144,6 +144,20 @@ std::optional<range_term> as_comparison(const json::object& o) {
     if (l == nullptr || r == nullptr) return std::nullopt;
     range_term t;
     t.lower = type == "COMPARE_GREATERTHANOREQUALTO";
+    // `$p::DATE` is `$p` for the values the index reads (a DATE or NULL; others go to DuckDB).
+    auto unwrap = [](const json::value* v) {
+        if (cls(*v) != "CAST") return v;
+        const auto& o = v->as_object();
+        const auto* type = o.if_contains("cast_type");
+        const auto* child = o.if_contains("child");
+        const auto* tc = o.if_contains("try_cast");
+        if (type && type->is_object() && str(type->as_object(), "id") == "DATE" && child &&
+            cls(*child) == "PARAMETER" && tc && tc->is_bool() && !tc->as_bool())
+            return child;
+        return v;
+    };
+    l = unwrap(l);
+    r = unwrap(r);
     const json::value* param = r;
     if (cls(*l) == "COLUMN_REF" && cls(*r) == "PARAMETER") {
         t.column = *l;

@@ -30,8 +30,9 @@ struct prefix_plan;
 /// where an item is `sum(e)`, `count(*)` or `count(e)` (optionally CAST to an integer type), a
 /// label `any_value(e)` / `min(e)` / `max(e)` / `first(e)` constant within each group, or an
 /// expression of the group keys; a range term is `D >= $p`, `D <= $p`, `($p IS NULL OR D >= $p)`,
-/// `($p IS NULL OR D <= $p)` or `D BETWEEN $a AND $b`. Every other SQL is declined and runs on
-/// DuckDB. A built index has been compared with DuckDB's own answers for several ranges.
+/// `($p IS NULL OR D <= $p)` or `D BETWEEN $a AND $b` (`$p::DATE` for `$p` too). Every other
+/// SQL is declined and runs on DuckDB. A built index has been compared with DuckDB's own answers
+/// for several ranges.
 class prefix_index {
 public:
     /// Recognises `sql` (an endpoint reading `rollup`), parsing it on `db`; the error's message

@@ -116,6 +116,8 @@ const std::vector<std::string> served = {
     "select g + 1 as k, sum(m)::HUGEINT as s from r where day >= $a and day <= $b and m > 10 group by g order by g",
     "select max(label) as l, sum(n) as s from r where $a <= day and (day <= $b or $b is null) group by g order by l",
     "select count(*) as c, g from r where " + guarded + " group by g order by 2",
+    "select g, sum(m) as s from r where ($a is null or day >= $a::DATE) and day <= CAST($b AS DATE) group by g "
+    "order by g",
 };
 
 TEST(prefix_index, recognises_the_grammar_and_declines_the_rest) {
@@ -148,6 +150,7 @@ TEST(prefix_index, recognises_the_grammar_and_declines_the_rest) {
         "select g, sum(n) from other where " + guarded + " group by g order by g",
         "select g, sum(n) from r where day >= $a or day <= $b group by g order by g",
         "select g, sum(n) from r where day >= $a and m <= $b group by g order by g",
+        "select g, sum(n) from r where day >= $a::TIMESTAMP group by g order by g",
         "select g, sum(n), random() from r where " + guarded + " group by g order by g",
         "select g, sum(n) from r group by g order by g",  // no range
         "select g, sum(n)::DOUBLE from r where " + guarded + " group by g order by g",
