@@ -643,6 +643,8 @@ model::result<std::shared_ptr<const prefix_index>> prefix_index::build(source::s
     }
 
     auto partial = run_sql(db, p.partial_sql);
+    if (!partial && partial.error().code == model::error_code::result_too_large)
+        return decline("more than " + std::to_string(max_cells) + " (group, day) cells");
     if (!partial) return decline("the partial query failed: " + partial.error().message);
     const auto& pt = partial.value();
     idx->cells_ = pt.rows.size();

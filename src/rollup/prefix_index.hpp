@@ -58,8 +58,10 @@ public:
     [[nodiscard]] std::size_t groups() const noexcept;
     [[nodiscard]] std::size_t cells() const noexcept { return cells_; }
 
-    /// At most this many (group, day) cells are indexed; a larger rollup is left to DuckDB.
-    static constexpr std::size_t max_cells = 2'000'000;
+    /// At most this many (group, day) cells are indexed (4 bytes a day and 16 a prefix sum each:
+    /// about 12 MiB with three sums; the build reads them once as a table, several times that);
+    /// a larger rollup is left to DuckDB.
+    static constexpr std::size_t max_cells = 250'000;
 
     struct group;  // one group's days and prefix sums (prefix_index.cpp)
     ~prefix_index();

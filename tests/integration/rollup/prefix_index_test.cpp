@@ -250,6 +250,24 @@ TEST(prefix_index, steps_aside_for_bounds_it_cannot_read_and_sums_past_the_type)
                      .has_value());
 }
 
+TEST(prefix_index, leaves_a_rollup_past_the_cell_cap_to_duckdb) {
+    auto db = memory_db();
+    exec(*db, "CREATE TABLE r (day DATE, g INTEGER, n BIGINT)");
+    const std::string sql = "select g, sum(n) as s from r where " + guarded + " group by g order by g";
+    // One group fewer than the cap would allow, then one more: (group, day) cells are counted.
+    const auto days = prefix_index::max_cells / 3;
+    exec(*db, "INSERT INTO r SELECT DATE '2000-01-01' + (i % " + std::to_string(days) + ")::INTEGER, i // " +
+                  std::to_string(days) + ", 1 FROM range(" + std::to_string(days * 3) + ") t(i)");
+    auto plan = prefix_index::recognise(*db, sql, "r");
+    ASSERT_TRUE(plan) << plan.error().message;
+    EXPECT_TRUE(prefix_index::build(*db, plan.value(), 1));
+    exec(*db,
+         "INSERT INTO r SELECT DATE '2000-01-01' + i::INTEGER, 3, 1 FROM range(" + std::to_string(days) + ") t(i)");
+    auto built = prefix_index::build(*db, plan.value(), 1);
+    ASSERT_FALSE(built);
+    EXPECT_NE(built.error().message.find("cells"), std::string::npos) << built.error().message;
+}
+
 // Through the serving store: each new version of the rollup gets its own index (the answers
 // follow the data), every answer equals DuckDB's on the same version, and they come from the index.
 TEST(prefix_index, the_serving_store_answers_each_new_version_from_its_own_index) {
