@@ -44,6 +44,17 @@ void add_cache_and_rollup_gauges(api::service& svc, observe::metrics& m, observe
     m.add_counter(
         "frost_rollup_refreshes_total", "Rollup refreshes, by outcome.",
         [store] { return double(store->failed_refreshes()); }, "outcome=\"failed\"");
+    // How each rollup endpoint's uncached answers were computed (src/rollup/prefix_index.hpp).
+    for (const auto& e : svc.configuration().endpoints) {
+        if (e.rollup.empty()) continue;
+        const std::string route = "route=\"" + observe::escape_label(e.path) + "\",by=";
+        m.add_counter(
+            "frost_rollup_answers_total", "Uncached answers of rollup endpoints, by how they were computed.",
+            [store, path = e.path] { return double(store->answers(path).prefix_sums); }, route + "\"prefix_sums\"");
+        m.add_counter(
+            "frost_rollup_answers_total", "Uncached answers of rollup endpoints, by how they were computed.",
+            [store, path = e.path] { return double(store->answers(path).duckdb); }, route + "\"duckdb\"");
+    }
     // The generation's own rollups: a reload reconfigures the shared store only after this runs.
     const auto held = store->rollup_names();
     for (const auto& r : svc.configuration().rollups) {

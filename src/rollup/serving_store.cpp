@@ -420,7 +420,7 @@ model::result<serving_store::versioned_table> serving_store::run_versioned(const
         auto version = current(rollup);
         // The reason stays in the log: it may name files and libraries.
         if (version.version == 0) return store_error("rollup " + std::string(rollup) + " has not been built yet");
-        auto table = run(q);
+        auto table = answer(q, rollup);
         if (!table) return std::move(table).error();
         // No swap began or ended while the query ran: it read exactly `version`.
         if (swap_seq_.load() == before || attempt >= 8)

@@ -181,6 +181,17 @@ public:
     [[nodiscard]] std::uint64_t refreshes() const noexcept { return refreshes_.load(); }
     [[nodiscard]] std::uint64_t failed_refreshes() const noexcept { return failed_refreshes_.load(); }
 
+    /// How an endpoint's `run_versioned` reads were answered since the store opened: from the
+    /// prefix sums of its SQL (`prefix_index`) or by DuckDB (`frost_rollup_answers_total`).
+    struct answer_counts {
+        std::uint64_t prefix_sums = 0, duckdb = 0;
+    };
+    /// By endpoint (the query's tag).
+    [[nodiscard]] answer_counts answers(std::string_view endpoint) const;
+    /// Turns the prefix-sum answers of `run_versioned` on or off; on unless the environment
+    /// sets `FROST_PREFIX_SUMS=off` (benchmarks, bisecting). Thread-safe.
+    void set_prefix_sums(bool on);
+
 private:
     using generation = std::shared_ptr<frost::source::duckdb::duckdb_source>;
     /// One rollup: its definition (never changed once the state is in `rollups_`; a reconfigure
@@ -219,6 +230,11 @@ private:
                                                const progress_fn& progress);
     [[nodiscard]] generation live() const;
     void schedule_loop();
+    /// Answers `q` on the live generation: from the prefix sums of its SQL when it has them
+    /// (built on first use per generation), else by DuckDB (serving_fast_path.cpp).
+    model::result<model::table> answer(const frost::source::query& q, std::string_view rollup);
+    struct fast_state;
+    static std::shared_ptr<fast_state> make_fast_state();
 
     config::serving_config serving_;
     mutable std::mutex live_mutex_;
@@ -242,6 +258,8 @@ private:
     bool stopping_ = false;
     bool rescheduled_ = false;  ///< a reconfigure changed what is due: the scheduler looks again
     std::thread scheduler_;
+
+    std::shared_ptr<fast_state> fast_ = make_fast_state();  ///< prefix-sum indexes by endpoint SQL
 };
 
 /// Opens the serving store when `cfg` declares rollups; null otherwise.
