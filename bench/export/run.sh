@@ -8,7 +8,8 @@
 # is >= 0.5), Frost's RSS idle (VmRSS before) and peak (VmHWM after), and the COPY process's
 # peak. SOURCE_OPTIONS='{memory_limit: 100MB}' passes DuckDB settings to the source (DuckDB keeps
 # the table's blocks it read cached up to its memory_limit, in Frost as in COPY). On a shared
-# machine keep ROWS small; the 10M figure is for a quiet machine.
+# machine keep ROWS small; the 10M figure is for a quiet machine. TRIPS_DB=path reuses a database
+# `frost seed --trips ROWS` made before (seeding 10M takes ~30 s); it is seeded there when missing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROWS=${1:-1M}
@@ -19,12 +20,14 @@ tmp=$(realpath "$(mktemp -d "${TMPDIR_EXPORT:-$BUILD}/bench-export-XXXXXX")")
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
-"$BUILD/src/app/frost" seed --trips "$n" --out "$tmp/trips.duckdb" >/dev/null 2>&1
+db=${TRIPS_DB:-$tmp/trips.duckdb}
+[ -f "$db" ] || "$BUILD/src/app/frost" seed --trips "$n" --out "$db" >/dev/null 2>&1
+db=$(realpath "$db")
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cat > "$tmp/bench.yaml" <<YAML
 server: {host: 127.0.0.1, port: $port, request_timeout: 600s, access_log: false}
 sources:
-  local: {type: duckdb, path: $tmp/trips.duckdb, read_only: true${SOURCE_OPTIONS:+, options: $SOURCE_OPTIONS}}
+  local: {type: duckdb, path: $db, read_only: true${SOURCE_OPTIONS:+, options: $SOURCE_OPTIONS}}
 endpoints:
   - path: /bench/export
     source: local
@@ -57,7 +60,7 @@ for i in $(seq "$RUNS"); do
   fbytes=$(stat -c %s "$tmp/frost.csv")
   lines=$(($(wc -l < "$tmp/frost.csv") - 1))
   [ "$lines" = "$n" ] || { echo "Frost exported $lines rows, expected $n" >&2; exit 1; }
-  /usr/bin/time -f %M -o "$tmp/copy.rss" "$BUILD/bench/export_baseline" "$tmp/trips.duckdb" "$tmp/copy.csv" >"$tmp/copy.out"
+  /usr/bin/time -f %M -o "$tmp/copy.rss" "$BUILD/bench/export_baseline" "$db" "$tmp/copy.csv" >"$tmp/copy.out"
   read -r cs cbytes <"$tmp/copy.out"
   kb=$(tail -1 "$tmp/copy.rss")
   if [ "$kb" -gt "$copy_peak" ]; then copy_peak=$kb; fi

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cassert>
+#include <charconv>
 #include <cmath>
+#include <cstring>
 #include <type_traits>
 #include <variant>
 
@@ -23,6 +25,18 @@ bool needs_quotes(std::string_view s) noexcept {
 void append_clean(std::string& out, std::string_view s, bool quoted) {
     std::size_t i = 0;
     while (i < s.size()) {
+        // A run of ASCII that needs nothing done goes out as it is, in one append.
+        std::size_t run = i;
+        while (run < s.size()) {
+            const auto b = static_cast<unsigned char>(s[run]);
+            if (b >= 0x80 || (quoted && b == '"')) break;
+            ++run;
+        }
+        if (run > i) {
+            out.append(s.data() + i, run - i);
+            i = run;
+            if (i == s.size()) break;
+        }
         const auto c = static_cast<unsigned char>(s[i]);
         if (c < 0x80) {
             out += static_cast<char>(c);
@@ -150,9 +164,9 @@ void append_csv_value(std::string& out, const model::value& v, model::column_typ
             } else if constexpr (std::is_same_v<T, std::string>) {
                 append_csv_text(out, x);
             } else if constexpr (std::is_same_v<T, model::date>) {
-                out += model::format_date(x);
+                model::append_date(out, x);
             } else if constexpr (std::is_same_v<T, model::timestamp>) {
-                out += model::format_timestamp(x);
+                model::append_timestamp(out, x);
             } else if constexpr (std::is_same_v<T, double>) {
                 // JSON has no NaN or infinity and answers null; CSV says the same with an empty field.
                 if (std::isfinite(x)) append_json_value(out, v, type);
@@ -256,6 +270,150 @@ void row_encoder::end(std::string& out, long long time_ms, std::string_view next
         case output_format::csv:
             break;
     }
+}
+
+namespace {
+
+void append_integer(std::string& out, std::int64_t i) {
+    char buf[24];
+    auto [p, ec] = std::to_chars(buf, buf + sizeof buf, i);
+    out.append(buf, p);
+}
+
+// A real as `append_json_value` writes it, or nothing (CSV) / `null` (JSON) when not finite.
+void append_real(std::string& out, double d, bool json) {
+    if (!std::isfinite(d)) {
+        if (json) out += "null";
+        return;
+    }
+    char buf[32];
+    auto [p, ec] = std::to_chars(buf, buf + sizeof buf, d);
+    out.append(buf, p);
+}
+
+template <typename T>
+T cell_of(const model::column_vector& v, std::size_t row) noexcept {
+    T x;
+    std::memcpy(&x, static_cast<const char*>(v.data) + row * sizeof(T), sizeof(T));
+    return x;
+}
+
+// Appends cell `row` of `v` (a valid one) as `append_csv_value` (`json` false) or
+// `append_json_value` (`json` true) would write `v.cell(row)`.
+void append_vector_cell(std::string& out, const model::column_vector& v, std::size_t row, model::column_type type,
+                        bool json) {
+    using model::cell_layout;
+    switch (v.layout) {
+        case cell_layout::boolean:
+            out += cell_of<bool>(v, row) ? "true" : "false";
+            return;
+        case cell_layout::int8:
+            return append_integer(out, cell_of<std::int8_t>(v, row));
+        case cell_layout::int16:
+            return append_integer(out, cell_of<std::int16_t>(v, row));
+        case cell_layout::int32:
+            return append_integer(out, cell_of<std::int32_t>(v, row));
+        case cell_layout::int64:
+            return append_integer(out, cell_of<std::int64_t>(v, row));
+        case cell_layout::uint8:
+            return append_integer(out, cell_of<std::uint8_t>(v, row));
+        case cell_layout::uint16:
+            return append_integer(out, cell_of<std::uint16_t>(v, row));
+        case cell_layout::uint32:
+            return append_integer(out, cell_of<std::uint32_t>(v, row));
+        case cell_layout::float32:
+            return append_real(out, double{cell_of<float>(v, row)}, json);
+        case cell_layout::float64:
+            return append_real(out, cell_of<double>(v, row), json);
+        case cell_layout::decimal16:
+            out += model::format_decimal({cell_of<std::int16_t>(v, row), v.scale});
+            return;
+        case cell_layout::decimal32:
+            out += model::format_decimal({cell_of<std::int32_t>(v, row), v.scale});
+            return;
+        case cell_layout::decimal64:
+            out += model::format_decimal({cell_of<std::int64_t>(v, row), v.scale});
+            return;
+        case cell_layout::date32:
+            if (json) out += '"';
+            model::append_date(out, model::date{cell_of<std::int32_t>(v, row)});
+            if (json) out += '"';
+            return;
+        case cell_layout::timestamp_us:
+        case cell_layout::timestamp_s:
+        case cell_layout::timestamp_ms:
+        case cell_layout::timestamp_ns: {
+            auto t = cell_of<std::int64_t>(v, row);
+            if (v.layout == cell_layout::timestamp_s) t *= 1'000'000;
+            if (v.layout == cell_layout::timestamp_ms) t *= 1'000;
+            if (v.layout == cell_layout::timestamp_ns) t /= 1'000;
+            if (json) out += '"';
+            model::append_timestamp(out, model::timestamp{t});
+            if (json) out += '"';
+            return;
+        }
+        case cell_layout::string16: {
+            const auto s = model::string16_at(v.data, row);
+            if (!json) return append_csv_text(out, s);
+            if (type == model::column_type::json) {
+                out += s;  // as `append_json_value`: validated by the source that produced it
+                return;
+            }
+            return append_json_string(out, s);
+        }
+        case cell_layout::other:
+            break;
+    }
+    const auto cell = v.read(v, row);
+    if (json) {
+        append_json_value(out, cell, type);
+    } else {
+        append_csv_value(out, cell, type);
+    }
+}
+
+}  // namespace
+
+void row_encoder::batch(std::string& out, std::span<const model::column> columns, const model::column_batch& batch) {
+    assert(batch.columns.size() == columns.size());
+    const auto& vectors = batch.columns;
+    const std::size_t ncols = vectors.size();
+    const bool csv = format_ == output_format::csv;
+    const bool objects = format_ == output_format::ndjson || shape_ == config::row_format::objects;
+    // Each object's keys, `"name":`, written once for the batch.
+    std::vector<std::string> keys;
+    if (!csv && objects) {
+        keys.resize(ncols);
+        for (std::size_t c = 0; c < ncols; ++c) {
+            append_json_string(keys[c], columns[c].name);
+            keys[c] += ':';
+        }
+    }
+    for (std::size_t r = 0; r < batch.rows; ++r) {
+        if (csv) {
+            for (std::size_t c = 0; c < ncols; ++c) {
+                if (c) out += ',';
+                if (vectors[c].valid(r)) append_vector_cell(out, vectors[c], r, columns[c].type, false);
+            }
+            out += "\r\n";
+            continue;
+        }
+        if (format_ != output_format::ndjson && !first_row_) out += ',';
+        first_row_ = false;
+        out += objects ? '{' : '[';
+        for (std::size_t c = 0; c < ncols; ++c) {
+            if (c) out += ',';
+            if (objects) out += keys[c];
+            if (vectors[c].valid(r)) {
+                append_vector_cell(out, vectors[c], r, columns[c].type, true);
+            } else {
+                out += "null";
+            }
+        }
+        out += objects ? '}' : ']';
+        if (format_ == output_format::ndjson) out += '\n';
+    }
+    if (batch.rows) first_row_ = false;
 }
 
 std::string encode_table(const model::table& t, output_format format, config::row_format shape, long long time_ms,

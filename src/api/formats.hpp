@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "config/config.hpp"
+#include "model/column_batch.hpp"
 #include "model/error.hpp"
 #include "model/value.hpp"
 
@@ -106,6 +107,10 @@ public:
     void row(std::string& out, std::span<const model::column> columns, std::span<const model::value> row);
     /// Appends rows `[first, last)` of `t` (clamped to its size).
     void rows(std::string& out, const model::table& t, std::size_t first, std::size_t last);
+    /// Appends every row of `batch` straight from its vectors, byte for byte what `row` writes
+    /// for the same rows made into values (`column_vector::cell`), without making them (streamed
+    /// exports from DuckDB). `batch.columns.size()` must equal `columns.size()`.
+    void batch(std::string& out, std::span<const model::column> columns, const model::column_batch& batch);
     /// Appends what follows the last row. `time_ms` only shows in the JSON envelope; `next` is the
     /// cursor to the next page, empty when there is none.
     void end(std::string& out, long long time_ms, std::string_view next = {});

@@ -12,6 +12,18 @@ void append_json_string(std::string& out, std::string_view s) {
     out += '"';
     std::size_t i = 0;
     while (i < s.size()) {
+        // A run of printable ASCII other than a quote or a backslash goes out as it is, in one append.
+        std::size_t run = i;
+        while (run < s.size()) {
+            const auto b = static_cast<unsigned char>(s[run]);
+            if (b < 0x20 || b >= 0x7f || b == '"' || b == '\\') break;
+            ++run;
+        }
+        if (run > i) {
+            out.append(s.data() + i, run - i);
+            i = run;
+            if (i == s.size()) break;
+        }
         const auto c = static_cast<unsigned char>(s[i]);
         if (c < 0x80) {
             switch (c) {
@@ -70,12 +82,12 @@ void append_json_value(std::string& out, const model::value& v, model::column_ty
         void operator()(const model::decimal& d) const { out += model::format_decimal(d); }
         void operator()(const model::date& d) const {
             out += '"';
-            out += model::format_date(d);
+            model::append_date(out, d);
             out += '"';
         }
         void operator()(const model::timestamp& t) const {
             out += '"';
-            out += model::format_timestamp(t);
+            model::append_timestamp(out, t);
             out += '"';
         }
         void operator()(const std::string& s) const {

@@ -20,6 +20,7 @@ public:
     void rows(const std::vector<std::vector<model::value>>& batch, std::string& out) {
         for (const auto& row : batch) enc_.row(out, columns_, row);
     }
+    void batch(const model::column_batch& batch, std::string& out) { enc_.batch(out, columns_, batch); }
     void tail(long long time_ms, std::string& out) { enc_.end(out, time_ms); }
 
 private:
@@ -58,6 +59,14 @@ public:
         out.reserve(batch.size() * 64);
         enc_.rows(batch, out);
         rows_ += batch.size();
+        return body_->write(std::move(out), req_.query->deadline);
+    }
+
+    bool columns(const model::column_batch& batch) override {
+        std::string out;
+        out.reserve(batch.rows * (8 + 12 * batch.columns.size()));
+        enc_.batch(batch, out);
+        rows_ += batch.rows;
         return body_->write(std::move(out), req_.query->deadline);
     }
 

@@ -49,14 +49,41 @@ std::optional<date> parse_date(std::string_view text) noexcept {
     return date{static_cast<std::int32_t>(std::chrono::sys_days{ymd}.time_since_epoch().count())};
 }
 
-std::string format_date(date d) {
-    const auto c = civil_from_days(d.days);
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", c.year, c.month, c.day);
-    return buf;
+namespace {
+
+// Writes `v` (0..99) as two digits at `p`.
+char* put2(char* p, unsigned v) noexcept {
+    p[0] = static_cast<char>('0' + v / 10);
+    p[1] = static_cast<char>('0' + v % 10);
+    return p + 2;
 }
 
-std::string format_timestamp(timestamp t) {
+// `YYYY-MM-DD` at `p` for a year of 0..9999; returns the end.
+char* put_civil(char* p, const civil_date& c) noexcept {
+    const auto y = static_cast<unsigned>(c.year);
+    p = put2(p, y / 100);
+    p = put2(p, y % 100);
+    *p++ = '-';
+    p = put2(p, c.month);
+    *p++ = '-';
+    return put2(p, c.day);
+}
+
+}  // namespace
+
+void append_date(std::string& out, date d) {
+    const auto c = civil_from_days(d.days);
+    char buf[16];
+    if (c.year < 0 || c.year > 9999) {
+        // Outside four digits: the C library's form (`-001-01-01`, `10000-01-01`).
+        const int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", c.year, c.month, c.day);
+        out.append(buf, static_cast<std::size_t>(n));
+        return;
+    }
+    out.append(buf, put_civil(buf, c));
+}
+
+void append_timestamp(std::string& out, timestamp t) {
     constexpr std::int64_t per_day = 86'400'000'000;
     std::int64_t day = t.micros / per_day;
     std::int64_t rest = t.micros % per_day;
@@ -65,19 +92,40 @@ std::string format_timestamp(timestamp t) {
         --day;
     }
     const auto c = civil_from_days(static_cast<std::int32_t>(day));
-    const auto secs = rest / 1'000'000;
-    const auto frac = rest % 1'000'000;
+    const auto secs = static_cast<unsigned>(rest / 1'000'000);
+    const auto frac = static_cast<unsigned>(rest % 1'000'000);
     char buf[48];
-    if (frac == 0) {
-        std::snprintf(buf, sizeof buf, "%04d-%02u-%02u %02lld:%02lld:%02lld", c.year, c.month, c.day,
-                      static_cast<long long>(secs / 3600), static_cast<long long>(secs / 60 % 60),
-                      static_cast<long long>(secs % 60));
+    char* p = buf;
+    if (c.year < 0 || c.year > 9999) {
+        p += std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", c.year, c.month, c.day);
     } else {
-        std::snprintf(buf, sizeof buf, "%04d-%02u-%02u %02lld:%02lld:%02lld.%06lld", c.year, c.month, c.day,
-                      static_cast<long long>(secs / 3600), static_cast<long long>(secs / 60 % 60),
-                      static_cast<long long>(secs % 60), static_cast<long long>(frac));
+        p = put_civil(p, c);
     }
-    return buf;
+    *p++ = ' ';
+    p = put2(p, secs / 3600);
+    *p++ = ':';
+    p = put2(p, secs / 60 % 60);
+    *p++ = ':';
+    p = put2(p, secs % 60);
+    if (frac != 0) {
+        *p++ = '.';
+        p = put2(p, frac / 10'000);
+        p = put2(p, frac / 100 % 100);
+        p = put2(p, frac % 100);
+    }
+    out.append(buf, p);
+}
+
+std::string format_date(date d) {
+    std::string out;
+    append_date(out, d);
+    return out;
+}
+
+std::string format_timestamp(timestamp t) {
+    std::string out;
+    append_timestamp(out, t);
+    return out;
 }
 
 std::string format_decimal(decimal d) {

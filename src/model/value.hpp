@@ -66,6 +66,12 @@ struct civil_date {
 /// `YYYY-MM-DD HH:MM:SS[.ffffff]` (fraction only when non-zero).
 [[nodiscard]] std::string format_timestamp(timestamp t);
 
+/// Appends `format_date(d)` to `out` (no temporary string: exports write millions).
+void append_date(std::string& out, date d);
+
+/// Appends `format_timestamp(t)` to `out`.
+void append_timestamp(std::string& out, timestamp t);
+
 /// The decimal's digits with exactly `scale` fraction digits, e.g. `70.0`, `-0.25`.
 [[nodiscard]] std::string format_decimal(decimal d);
 

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "model/column_batch.hpp"
 #include "model/deadline.hpp"
 #include "model/error.hpp"
 #include "model/value.hpp"
@@ -36,9 +37,9 @@ struct query {
 };
 
 /// Receives a streamed result (`source::stream`): the columns once, then batches of rows in
-/// result order, as the source produces them. Called on the thread that runs `stream`, never
-/// concurrently. Either call may return `false` to stop (the client went away): the source then
-/// stops the statement and returns without calling the sink again.
+/// result order, as the source produces them (`rows`, or `columns` from a columnar source).
+/// Called on the thread that runs `stream`, never concurrently. Any call may return `false` to stop (the client went
+/// away): the source then stops the statement and returns without calling the sink again.
 class row_sink {
 public:
     virtual ~row_sink() = default;
@@ -46,6 +47,15 @@ public:
     [[nodiscard]] virtual bool begin(const std::vector<model::column>& columns) = 0;
     /// The next rows, in order; the sink may move from them. Never empty.
     [[nodiscard]] virtual bool rows(std::vector<std::vector<model::value>>& batch) = 0;
+    /// The next rows in column form, as a columnar source holds them (DuckDB's chunks), for a
+    /// sink that encodes straight from them; borrowed for this call only. Never empty. By
+    /// default, made into values (each column's `read`) and handed to `rows`.
+    [[nodiscard]] virtual bool columns(const model::column_batch& batch) {
+        std::vector<std::vector<model::value>> rows_of(batch.rows, std::vector<model::value>(batch.columns.size()));
+        for (std::size_t c = 0; c < batch.columns.size(); ++c)
+            for (std::size_t r = 0; r < batch.rows; ++r) rows_of[r][c] = batch.columns[c].cell(r);
+        return rows(rows_of);
+    }
 };
 
 /// How a stream ended without an error.

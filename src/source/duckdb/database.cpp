@@ -273,6 +273,65 @@ void append_chunk(duckdb_data_chunk chunk, idx_t n, const std::vector<column_rea
     }
 }
 
+// The layout of a reader's vectors, for sinks that read them directly (`other`: through `read`).
+model::cell_layout layout_of(const column_reader& r) {
+    using model::cell_layout;
+    switch (r.type) {
+        case DUCKDB_TYPE_BOOLEAN:
+            return cell_layout::boolean;
+        case DUCKDB_TYPE_TINYINT:
+            return cell_layout::int8;
+        case DUCKDB_TYPE_SMALLINT:
+            return cell_layout::int16;
+        case DUCKDB_TYPE_INTEGER:
+            return cell_layout::int32;
+        case DUCKDB_TYPE_BIGINT:
+            return cell_layout::int64;
+        case DUCKDB_TYPE_UTINYINT:
+            return cell_layout::uint8;
+        case DUCKDB_TYPE_USMALLINT:
+            return cell_layout::uint16;
+        case DUCKDB_TYPE_UINTEGER:
+            return cell_layout::uint32;
+        case DUCKDB_TYPE_FLOAT:
+            return cell_layout::float32;
+        case DUCKDB_TYPE_DOUBLE:
+            return cell_layout::float64;
+        case DUCKDB_TYPE_DECIMAL:
+            switch (r.decimal_storage) {
+                case DUCKDB_TYPE_SMALLINT:
+                    return cell_layout::decimal16;
+                case DUCKDB_TYPE_INTEGER:
+                    return cell_layout::decimal32;
+                case DUCKDB_TYPE_BIGINT:
+                    return cell_layout::decimal64;
+                default:
+                    return cell_layout::other;
+            }
+        case DUCKDB_TYPE_VARCHAR:
+            static_assert(sizeof(duckdb_string_t) == 16);
+            return cell_layout::string16;
+        case DUCKDB_TYPE_DATE:
+            return cell_layout::date32;
+        case DUCKDB_TYPE_TIMESTAMP:
+            return cell_layout::timestamp_us;
+        case DUCKDB_TYPE_TIMESTAMP_S:
+            return cell_layout::timestamp_s;
+        case DUCKDB_TYPE_TIMESTAMP_MS:
+            return cell_layout::timestamp_ms;
+        case DUCKDB_TYPE_TIMESTAMP_NS:
+            return cell_layout::timestamp_ns;
+        default:
+            // UBIGINT and HUGEINT (which may become doubles), wide decimals, SQL NULL.
+            return cell_layout::other;
+    }
+}
+
+// `column_vector::read` for DuckDB's vectors: `read_cell` with the column's reader.
+model::value read_vector_cell(const model::column_vector& v, std::size_t row) {
+    return read_cell(*static_cast<const column_reader*>(v.context), const_cast<void*>(v.data), row);
+}
+
 model::error too_many_rows(std::size_t max_rows) {
     return model::error{model::error_code::result_too_large,
                         "the query returned more than " + std::to_string(max_rows) + " rows",
@@ -315,17 +374,27 @@ model::result<stream_summary> query_result::to_sink(row_sink& sink, std::size_t 
         summary.stopped = true;
         return summary;
     }
-    std::vector<std::vector<model::value>> batch;
+    // The chunk's vectors as they are: the sink encodes from them (or makes values of them).
+    std::vector<model::column_vector> vectors(readers.value().size());
+    for (std::size_t c = 0; c < vectors.size(); ++c) {
+        vectors[c].layout = layout_of(readers.value()[c]);
+        vectors[c].scale = readers.value()[c].scale;
+        vectors[c].read = read_vector_cell;
+        vectors[c].context = &readers.value()[c];
+    }
     for (;;) {
         chunk_handle chunk{duckdb_fetch_chunk(res_)};
         if (!chunk.chunk) break;
         const idx_t n = duckdb_data_chunk_get_size(chunk.chunk);
         if (n == 0) break;
         if (summary.rows + n > max_rows) return too_many_rows(max_rows);
-        batch.clear();
-        append_chunk(chunk.chunk, n, readers.value(), batch);
+        for (std::size_t c = 0; c < vectors.size(); ++c) {
+            duckdb_vector vec = duckdb_data_chunk_get_vector(chunk.chunk, c);
+            vectors[c].data = duckdb_vector_get_data(vec);
+            vectors[c].validity = duckdb_vector_get_validity(vec);
+        }
         summary.rows += n;
-        if (!sink.rows(batch)) {
+        if (!sink.columns(model::column_batch{n, vectors})) {
             summary.stopped = true;
             return summary;
         }

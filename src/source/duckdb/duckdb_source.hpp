@@ -22,6 +22,11 @@ struct duckdb_settings {
     std::map<std::string, std::string> options;  ///< extra DuckDB settings (threads, memory_limit, ...)
 };
 
+/// The `options` key (a Frost setting, not passed to DuckDB) of a streamed export's memory limit.
+inline constexpr std::string_view export_memory_limit_option = "export_memory_limit";
+/// Its default: room for a scan's pinned blocks and DuckDB's streaming buffer, not for a cache.
+inline constexpr std::string_view default_export_memory_limit = "16MB";
+
 /// A `source` over a local DuckDB file. Thread-safe: each call borrows a pooled connection
 /// (with its own prepared-statement cache) and a watchdog interrupts queries at their deadline.
 class duckdb_source final : public source {
@@ -36,9 +41,13 @@ public:
     /// the same file, whose buffer pool is handed back when it closes; otherwise `run`.
     [[nodiscard]] model::result<model::table> run_detached(const query& q) override;
     /// Streams DuckDB's result chunk by chunk (a streaming result: rows are computed as they
-    /// are fetched); memory stays at about one chunk (2,048 rows) whatever the result's size.
-    /// The pooled connection is held until the stream ends; the deadline watchdog and `q.stop`
-    /// interrupt it as they do `run`.
+    /// are fetched), each chunk's vectors handed to `sink.columns` as they are; memory stays at
+    /// about one chunk (2,048 rows) whatever the result's size. Over a read-only file the query
+    /// runs on a read-only instance of its own, opened for it with the memory limit
+    /// `export_memory_limit` (default `default_export_memory_limit`; `0`: none, the source's
+    /// own instance), so the blocks it scans are not left cached in the source's buffer pool;
+    /// otherwise on a pooled connection, held until the stream ends. The deadline watchdog and
+    /// `q.stop` interrupt it as they do `run`.
     [[nodiscard]] model::result<stream_summary> stream(const query& q, row_sink& sink) override;
 
     /// The database, for tools that need more than queries (rollup builds, tests).
@@ -62,10 +71,14 @@ private:
     /// runs `execute(statement)` under them; the connection goes back unless the client left.
     template <typename T, typename Execute>
     model::result<T> on_connection(const query& q, Execute&& execute);
+    /// `on_connection` on a given connection; `reusable` is cleared when the client left.
+    template <typename T, typename Execute>
+    model::result<T> on_pooled(pooled& p, const query& q, Execute&& execute, bool& reusable);
 
     std::string name_;
     std::unique_ptr<database> db_;
     duckdb_settings settings_;
+    std::string export_memory_limit_{default_export_memory_limit};
 
     std::mutex pool_mutex_;
     std::vector<std::unique_ptr<pooled>> idle_;

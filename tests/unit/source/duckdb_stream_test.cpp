@@ -3,8 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <random>
 #include <stop_token>
 #include <thread>
@@ -193,6 +196,125 @@ TEST(duckdb_stream, an_sql_error_comes_before_any_row) {
     ASSERT_FALSE(streamed);
     EXPECT_EQ(streamed.error().code, model::error_code::source_error);
     EXPECT_TRUE(sink.columns.empty());
+}
+
+// The fixture's table in a file, opened read-only (the serving case) with `options`; the file
+// goes when the fixture does.
+struct file_fixture {
+    std::string path;
+    std::unique_ptr<duckdb_source> src;
+
+    explicit file_fixture(std::map<std::string, std::string> options = {}) {
+        static int count = 0;
+        path = (std::filesystem::temp_directory_path() /
+                ("frost-stream-" + std::to_string(::getpid()) + "-" + std::to_string(count++) + ".duckdb"))
+                   .string();
+        {
+            auto rw = duckdb_source::open("rw", {path, false, {}});
+            if (!rw) throw std::runtime_error(rw.error().message);
+            auto made =
+                rw.value()->run(query{"create table t as select i, (i * 7919) % 1000 as k, 'row ' || i as s, "
+                                      "date '2013-06-01' + (i % 1000)::int as day from range(0, 1000000) r(i)",
+                                      {},
+                                      {},
+                                      "test",
+                                      10});
+            if (!made) throw std::runtime_error(made.error().message);
+        }
+        auto ro = duckdb_source::open("ro", {path, true, std::move(options)});
+        if (!ro) throw std::runtime_error(ro.error().message);
+        src = std::move(ro).value();
+    }
+    ~file_fixture() {
+        src.reset();
+        std::filesystem::remove(path);
+    }
+    // What the source's own instance holds of the table's blocks now.
+    std::int64_t cached_table_bytes() const {
+        auto r =
+            src->run(query{"select coalesce(sum(memory_usage_bytes), 0)::BIGINT as b from duckdb_memory() "
+                           "where tag = 'BASE_TABLE'",
+                           {},
+                           model::deadline::after(10s),
+                           "test",
+                           10});
+        if (!r) throw std::runtime_error(r.error().message);
+        return as_int(r.value().rows.at(0).at(0));
+    }
+};
+
+TEST(duckdb_stream, over_a_read_only_file_an_export_leaves_no_blocks_in_the_sources_buffer_pool) {
+    // Without the export's own instance (export_memory_limit 0) the scan's blocks stay cached in
+    // the source's instance: the contrast shows the measure sees them.
+    file_fixture shared({{std::string(export_memory_limit_option), "0"}});
+    const auto opened_shared = shared.cached_table_bytes();  // what opening read (metadata)
+    collecting_sink first;
+    first.keep = false;
+    ASSERT_TRUE(
+        shared.src->stream(query{"select * from t", {}, model::deadline::after(30s), "test", ~std::size_t{0}}, first));
+    EXPECT_EQ(first.counted, 1'000'000u);
+    EXPECT_GT(shared.cached_table_bytes(), opened_shared + (1 << 20));
+
+    file_fixture own;  // the default: an instance of its own per export
+    const auto opened_own = own.cached_table_bytes();
+    collecting_sink second;
+    second.keep = false;
+    ASSERT_TRUE(
+        own.src->stream(query{"select * from t", {}, model::deadline::after(30s), "test", ~std::size_t{0}}, second));
+    EXPECT_EQ(second.counted, 1'000'000u);
+    EXPECT_EQ(own.cached_table_bytes(), opened_own);
+}
+
+TEST(duckdb_stream, over_a_read_only_file_rows_equal_the_whole_query_and_stops_still_stop) {
+    file_fixture f({{std::string(export_memory_limit_option), "16MB"}, {"threads", "2"}});
+    const std::string sql = "select i, k, s, day from t where k between $a and $b";
+    const std::vector<parameter> params{{"a", std::int64_t{100}}, {"b", std::int64_t{180}}};
+    collecting_sink sink;
+    auto streamed = f.src->stream(query{sql, params, model::deadline::after(30s), "test", 1'000'000}, sink);
+    ASSERT_TRUE(streamed) << streamed.error().message;
+    auto whole = f.src->run(query{sql, params, model::deadline::after(30s), "test", 1'000'000});
+    ASSERT_TRUE(whole) << whole.error().message;
+    auto by_i = [](const auto& x, const auto& y) { return as_int(x[0]) < as_int(y[0]); };
+    auto expected = whole.value().rows;
+    std::sort(expected.begin(), expected.end(), by_i);
+    std::sort(sink.rows_seen.begin(), sink.rows_seen.end(), by_i);
+    EXPECT_EQ(expected.size(), 81'000u);
+    EXPECT_TRUE(expected == sink.rows_seen);
+
+    // The deadline watchdog and the client's stop reach the export's own connection.
+    const std::string slow = "select a.i, b.i from t a, t b";
+    collecting_sink timed;
+    timed.keep = false;
+    auto started = std::chrono::steady_clock::now();
+    auto late = f.src->stream(query{slow, {}, model::deadline::after(300ms), "test", ~std::size_t{0}}, timed);
+    ASSERT_FALSE(late);
+    EXPECT_EQ(late.error().code, model::error_code::timeout);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+
+    collecting_sink left;
+    left.keep = false;
+    std::stop_source caller;
+    std::thread leaver([&] {
+        std::this_thread::sleep_for(200ms);
+        caller.request_stop();
+    });
+    started = std::chrono::steady_clock::now();
+    auto gone =
+        f.src->stream(query{slow, {}, model::deadline::after(60s), "test", ~std::size_t{0}, caller.get_token()}, left);
+    leaver.join();
+    ASSERT_FALSE(gone);
+    EXPECT_NE(gone.error().message.find("client went away"), std::string::npos) << gone.error().message;
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+}
+
+TEST(duckdb_stream, a_bad_export_memory_limit_fails_the_export_not_the_source) {
+    file_fixture f({{std::string(export_memory_limit_option), "lots"}});
+    collecting_sink sink;
+    auto streamed = f.src->stream(query{"select * from t", {}, model::deadline::after(30s), "test", 10}, sink);
+    ASSERT_FALSE(streamed);
+    EXPECT_EQ(streamed.error().code, model::error_code::config_error);
+    auto plain = f.src->run(query{"select count(*) as n from t", {}, model::deadline::after(30s), "test", 10});
+    ASSERT_TRUE(plain) << plain.error().message;
 }
 
 }  // namespace
