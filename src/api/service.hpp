@@ -141,6 +141,7 @@ private:
         cache::header_list headers;
         model::clock::duration query_time{};
         std::optional<model::error> error;
+        bool deferred = false;  ///< `inline_only` and the answer needs a query: nothing was done
     };
 
     // The pipeline, in request order (docs/architecture.md): route, admit (method and guards),
@@ -159,9 +160,12 @@ private:
     void launch_fill(const route& rt, const std::string& key, std::vector<source::parameter> params,
                      model::deadline deadline, model::clock::time_point started, std::string request_id,
                      const render_plan& plan);
+    /// Runs the route's query and renders its answer. `inline_only` (on an I/O thread): only a
+    /// rollup read answered from its prefix sums, in microseconds; anything that would query
+    /// returns `deferred` at once, for a worker.
     answer run_query(const route& rt, const std::vector<source::parameter>& params, std::string_view request_id,
                      model::deadline deadline, model::clock::time_point started, std::stop_token stop,
-                     const render_plan& plan) const;
+                     const render_plan& plan, bool inline_only = false) const;
 
     /// Sends `res` unless the exchange was answered already: Server-Timing, observers, `done`.
     void reply(exchange& x, response res) const;

@@ -52,6 +52,30 @@ serving_store::answer_counts serving_store::answers(std::string_view endpoint) c
     return {it->second.prefix_sums.load(), it->second.duckdb.load()};
 }
 
+std::optional<model::table> serving_store::prefix_answer(const frost::source::query& q) {
+    auto db = live();
+    if (!db) return std::nullopt;
+    auto& f = *fast_;
+    fast_state::counts* counts = nullptr;
+    std::shared_ptr<const prefix_index> index;
+    {
+        std::lock_guard lock(f.mutex);
+        if (!f.enabled) return std::nullopt;
+        auto it = f.by_sql.find(q.sql);
+        if (it == f.by_sql.end()) return std::nullopt;
+        const auto& e = it->second;
+        const bool same = !e.built_for.owner_before(db) && !db.owner_before(e.built_for);
+        if (!same || !e.declined.empty() || !e.index) return std::nullopt;
+        index = e.index;
+        auto c = f.by_endpoint.find(q.tag);
+        if (c == f.by_endpoint.end()) c = f.by_endpoint.try_emplace(std::string(q.tag)).first;
+        counts = &c->second;
+    }
+    auto t = index->answer(q.params, q.max_rows);
+    if (t) counts->prefix_sums.fetch_add(1, std::memory_order_relaxed);
+    return t;
+}
+
 model::result<model::table> serving_store::answer(const frost::source::query& q, std::string_view rollup) {
     reads_.fetch_add(1, std::memory_order_relaxed);
     auto db = live();  // keeps this generation open while the query runs, even across a swap

@@ -428,6 +428,19 @@ model::result<serving_store::versioned_table> serving_store::run_versioned(const
     }
 }
 
+std::optional<serving_store::versioned_table> serving_store::run_from_prefix_sums(const frost::source::query& q,
+                                                                                  std::string_view rollup) {
+    const auto before = swap_seq_.load();
+    if (before & 1) return std::nullopt;  // a swap is committing: a worker waits it out
+    auto version = current(rollup);
+    if (version.version == 0) return std::nullopt;
+    auto table = prefix_answer(q);
+    // No swap began or ended meanwhile: the answer is `version`'s.
+    if (!table || swap_seq_.load() != before) return std::nullopt;
+    reads_.fetch_add(1, std::memory_order_relaxed);
+    return versioned_table{std::move(*table), std::move(version)};
+}
+
 model::result<version_info> serving_store::refresh(std::string_view rollup, const progress_fn& progress,
                                                    refresh_kind kind) {
     std::lock_guard refresh_lock(refresh_mutex_);

@@ -117,6 +117,12 @@ public:
     /// retried when a swap of any rollup overlapped it. Fails with `source_unavailable` while
     /// the rollup has never been built.
     [[nodiscard]] model::result<versioned_table> run_versioned(const frost::source::query& q, std::string_view rollup);
+    /// `run_versioned` when, and only when, the prefix sums of `q`'s SQL already built for the
+    /// live version answer it: never queries DuckDB, never builds, never waits (for an I/O
+    /// thread). Empty otherwise (no index yet, a declined SQL, a bound it cannot take, a swap
+    /// under way): then `run_versioned` answers.
+    [[nodiscard]] std::optional<versioned_table> run_from_prefix_sums(const frost::source::query& q,
+                                                                      std::string_view rollup);
 
     /// The current version of a rollup (version 0 when unknown or never built).
     [[nodiscard]] version_info current(std::string_view rollup) const;
@@ -233,6 +239,8 @@ private:
     /// Answers `q` on the live generation: from the prefix sums of its SQL when it has them
     /// (built on first use per generation), else by DuckDB (serving_fast_path.cpp).
     model::result<model::table> answer(const frost::source::query& q, std::string_view rollup);
+    /// The prefix sums' answer to `q` on the live generation if its index is built (no DuckDB).
+    std::optional<model::table> prefix_answer(const frost::source::query& q);
     struct fast_state;
     static std::shared_ptr<fast_state> make_fast_state();
 
