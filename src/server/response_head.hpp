@@ -20,8 +20,8 @@ struct head_framing {
 /// connection ends, and `Content-Length`, except on a GET's 1xx, 204 and 304, RFC 9110 §8.6),
 /// with no per-field allocation. Framing is the server's: a service's `Content-Length`,
 /// `Transfer-Encoding` or `Connection` field is not written, values lose the spaces and tabs
-/// around them, and CR, LF and NUL in a value are written as spaces, so no value can start a field or a message of its own. Returns whether
-/// the body follows the head (not for HEAD, 1xx, 204 or 304).
+/// around them, and CR, LF and NUL in a value are written as spaces, so no value can start a field or a message of its
+/// own. Returns whether the body follows the head (not for HEAD, 1xx, 204 or 304).
 [[nodiscard]] bool write_response_head(std::string& out, const api::response& res, const head_framing& framing);
 
 }  // namespace frost::server
