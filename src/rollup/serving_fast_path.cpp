@@ -1,13 +1,17 @@
 // The serving store's prefix-sum answers (docs/caching.md, "Answers without DuckDB"): each
 // endpoint SQL that `prefix_index` recognises gets an index per generation of the serving
-// database, built by the first read that finds none; reads meanwhile, and every SQL declined,
-// run on DuckDB as before.
+// database. The first read of an SQL on a generation is answered by DuckDB and queues the
+// index's build on a background thread, so no request waits for a build (a Lambda's first answer
+// would otherwise pay it); reads meanwhile, and every SQL declined, run on DuckDB as before.
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdlib>
+#include <deque>
 #include <map>
 #include <string>
+#include <thread>
 
 #include "rollup/prefix_index.hpp"
 #include "rollup/serving_store.hpp"
@@ -21,17 +25,113 @@ struct serving_store::fast_state {
         /// The generation `index` (or `why_not`) belongs to; another one is built for the next.
         std::weak_ptr<frost::source::duckdb::duckdb_source> built_for;
         std::shared_ptr<const prefix_index> index;
-        bool building = false;
-        std::string outcome;  ///< the last logged outcome, so a refresh logs only a change
+        bool building = false;  ///< queued or being built
+        std::string outcome;    ///< the last logged outcome, so a refresh logs only a change
     };
     struct counts {
         std::atomic<std::uint64_t> prefix_sums{0}, duckdb{0};
+    };
+    /// One index to build: an SQL on the generation its first read found.
+    struct build_task {
+        std::string sql, rollup, tag;
+        std::weak_ptr<frost::source::duckdb::duckdb_source> db;
     };
     mutable std::mutex mutex;
     std::map<std::string, entry, std::less<>> by_sql;
     std::map<std::string, counts, std::less<>> by_endpoint;
     bool enabled = true;
+
+    // The builder: one thread, started by the first build, stopped by the store's destructor.
+    std::deque<build_task> queue;  ///< guarded by `mutex`
+    std::size_t pending = 0;       ///< queued or being built; guarded by `mutex`
+    bool stopping = false;
+    mutable std::condition_variable changed;
+    std::thread builder;
+
+    void build_loop();
+    void build_one(const build_task& task);
+    ~fast_state() { stop(); }
+    void stop() {
+        {
+            std::lock_guard lock(mutex);
+            stopping = true;
+            pending -= queue.size();
+            queue.clear();
+        }
+        changed.notify_all();
+        if (builder.joinable()) builder.join();
+    }
 };
+
+void serving_store::fast_state::build_loop() {
+    std::unique_lock lock(mutex);
+    for (;;) {
+        changed.wait(lock, [&] { return stopping || !queue.empty(); });
+        if (stopping) return;
+        auto task = std::move(queue.front());
+        queue.pop_front();
+        lock.unlock();
+        build_one(task);
+        lock.lock();
+        --pending;
+        changed.notify_all();
+    }
+}
+
+void serving_store::fast_state::build_one(const build_task& task) {
+    std::shared_ptr<const prefix_plan> plan;
+    {
+        std::lock_guard lock(mutex);
+        plan = by_sql[task.sql].plan;
+    }
+    auto db = task.db.lock();
+    std::string declined, why_not;
+    std::shared_ptr<const prefix_index> index;
+    if (db) {  // else the generation was swapped out before its turn: the next read queues again
+        if (!plan) {
+            auto recognised = prefix_index::recognise(*db, task.sql, task.rollup);
+            if (recognised)
+                plan = std::move(recognised).value();
+            else
+                declined = recognised.error().message;
+        }
+        if (plan) {
+            auto built = prefix_index::build(*db, plan);
+            if (built)
+                index = std::move(built).value();
+            else
+                why_not = built.error().message;
+        }
+    }
+    std::string outcome = index ? "answered from prefix sums (" + std::to_string(index->groups()) + " groups, " +
+                                      std::to_string(index->cells()) + " cells)"
+                                : "answered by DuckDB: " + (declined.empty() ? why_not : declined);
+    std::lock_guard lock(mutex);
+    // Indexes of generations no longer served (an SQL no endpoint asks since a reload) go.
+    for (auto& [text, other] : by_sql)
+        if (other.built_for.expired()) other.index.reset();
+    auto& e = by_sql[task.sql];
+    e.building = false;
+    if (!db) return;
+    e.plan = plan;
+    e.declined = declined;
+    e.built_for = db;
+    e.index = index;
+    if (outcome != e.outcome) {
+        if (index || !declined.empty())
+            spdlog::info("endpoint {} (rollup {}): {}", task.tag, task.rollup, outcome);
+        else
+            spdlog::warn("endpoint {} (rollup {}): {}", task.tag, task.rollup, outcome);
+        e.outcome = std::move(outcome);
+    }
+}
+
+void serving_store::stop_prefix_builds() { fast_->stop(); }
+
+void serving_store::settle_prefix_sums() const {
+    std::unique_lock lock(fast_->mutex);
+    fast_->changed.wait(lock, [&] { return fast_->pending == 0; });
+}
 
 std::shared_ptr<serving_store::fast_state> serving_store::make_fast_state() {
     auto s = std::make_shared<fast_state>();
@@ -83,14 +183,12 @@ model::result<model::table> serving_store::answer(const frost::source::query& q,
     auto& f = *fast_;
     fast_state::counts* counts = nullptr;
     std::shared_ptr<const prefix_index> index;
-    std::shared_ptr<const prefix_plan> plan;
-    bool build = false;
     {
         std::lock_guard lock(f.mutex);
         auto c = f.by_endpoint.find(q.tag);
         if (c == f.by_endpoint.end()) c = f.by_endpoint.try_emplace(std::string(q.tag)).first;
         counts = &c->second;
-        if (f.enabled) {
+        if (f.enabled && !f.stopping) {
             auto it = f.by_sql.find(q.sql);
             if (it == f.by_sql.end()) it = f.by_sql.try_emplace(std::string(q.sql)).first;
             auto& e = it->second;
@@ -99,49 +197,14 @@ model::result<model::table> serving_store::answer(const frost::source::query& q,
                 if (same) {
                     index = e.index;
                 } else if (!e.building) {
+                    // This read queues the index's build and is answered by DuckDB below.
                     e.building = true;
-                    build = true;
-                    plan = e.plan;
+                    f.queue.push_back({std::string(q.sql), std::string(rollup), std::string(q.tag), db});
+                    ++f.pending;
+                    if (!f.builder.joinable()) f.builder = std::thread([&f] { f.build_loop(); });
+                    f.changed.notify_all();
                 }
             }
-        }
-    }
-    if (build) {
-        // This read builds the index; reads of the same SQL meanwhile go to DuckDB.
-        std::string declined, why_not;
-        if (!plan) {
-            auto recognised = prefix_index::recognise(*db, q.sql, rollup);
-            if (recognised)
-                plan = std::move(recognised).value();
-            else
-                declined = recognised.error().message;
-        }
-        if (plan) {
-            auto built = prefix_index::build(*db, plan);
-            if (built)
-                index = std::move(built).value();
-            else
-                why_not = built.error().message;
-        }
-        std::string outcome = index ? "answered from prefix sums (" + std::to_string(index->groups()) + " groups, " +
-                                          std::to_string(index->cells()) + " cells)"
-                                    : "answered by DuckDB: " + (declined.empty() ? why_not : declined);
-        std::lock_guard lock(f.mutex);
-        // Indexes of generations no longer served (an SQL no endpoint asks since a reload) go.
-        for (auto& [text, other] : f.by_sql)
-            if (other.built_for.expired()) other.index.reset();
-        auto& e = f.by_sql[std::string(q.sql)];
-        e.building = false;
-        e.plan = plan;
-        e.declined = declined;
-        e.built_for = db;
-        e.index = index;
-        if (outcome != e.outcome) {
-            if (index || !declined.empty())
-                spdlog::info("endpoint {} (rollup {}): {}", q.tag, rollup, outcome);
-            else
-                spdlog::warn("endpoint {} (rollup {}): {}", q.tag, rollup, outcome);
-            e.outcome = std::move(outcome);
         }
     }
     if (index) {

@@ -215,6 +215,7 @@ bool loaded_since(frost::source::source& src, std::chrono::system_clock::time_po
 serving_store::serving_store(config::serving_config serving) : serving_(std::move(serving)) {}
 
 serving_store::~serving_store() {
+    stop_prefix_builds();
     {
         std::lock_guard lock(schedule_mutex_);
         stopping_ = true;

@@ -197,6 +197,9 @@ public:
     /// Turns the prefix-sum answers of `run_versioned` on or off; on unless the environment
     /// sets `FROST_PREFIX_SUMS=off` (benchmarks, bisecting). Thread-safe.
     void set_prefix_sums(bool on);
+    /// Waits until no prefix index is queued or being built (each is built in the background
+    /// after the first read of its SQL on a generation; tests and benchmarks wait for them).
+    void settle_prefix_sums() const;
 
 private:
     using generation = std::shared_ptr<frost::source::duckdb::duckdb_source>;
@@ -243,6 +246,8 @@ private:
     std::optional<model::table> prefix_answer(const frost::source::query& q);
     struct fast_state;
     static std::shared_ptr<fast_state> make_fast_state();
+    /// Stops the background index builder (the destructor, before the generations close).
+    void stop_prefix_builds();
 
     config::serving_config serving_;
     mutable std::mutex live_mutex_;

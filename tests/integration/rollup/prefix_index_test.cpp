@@ -298,6 +298,11 @@ TEST(prefix_index, the_serving_store_answers_each_new_version_from_its_own_index
                       std::to_string(rng() % 5) + ", " + std::to_string(rng() % 1000) + ")";
         exec(*src, insert);
         ASSERT_TRUE(store->refresh("r"));
+        {  // the new version's first read is answered by DuckDB and queues its index
+            const std::vector<source::parameter> none{{"a", std::monostate{}}, {"b", std::monostate{}}};
+            ASSERT_TRUE(store->run_versioned({sql, none, model::deadline::after(std::chrono::seconds(10)), "/test", 1000}, "r"));
+            store->settle_prefix_sums();
+        }
         for (int i = 0; i < 20; ++i) {
             std::int32_t a = model::days_from_civil(2020, 1, 1) + static_cast<std::int32_t>(rng() % 70) - 5;
             std::int32_t b = a + static_cast<std::int32_t>(rng() % 40);
@@ -314,14 +319,15 @@ TEST(prefix_index, the_serving_store_answers_each_new_version_from_its_own_index
             ++asked;
         }
     }
+    const auto versions = static_cast<std::uint64_t>(frost::testing::rounds(10));
     EXPECT_EQ(store->answers("/test").prefix_sums, asked);
-    EXPECT_EQ(store->answers("/test").duckdb, 0u);
+    EXPECT_EQ(store->answers("/test").duckdb, versions);  // each version's first read
     // Turned off, the same calls run on DuckDB.
     store->set_prefix_sums(false);
     const std::vector<source::parameter> none{{"a", std::monostate{}}, {"b", std::monostate{}}};
     source::query q{sql, none, model::deadline::after(std::chrono::seconds(10)), "/test", 1000};
     ASSERT_TRUE(store->run_versioned(q, "r"));
-    EXPECT_EQ(store->answers("/test").duckdb, 1u);
+    EXPECT_EQ(store->answers("/test").duckdb, versions + 1);
 }
 
 }  // namespace
