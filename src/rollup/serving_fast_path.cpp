@@ -126,7 +126,9 @@ void serving_store::fast_state::build_one(const build_task& task) {
     }
 }
 
-void serving_store::stop_prefix_builds() { fast_->stop(); }
+void serving_store::stop_prefix_builds() {
+    fast_->stop();
+}
 
 void serving_store::settle_prefix_sums() const {
     std::unique_lock lock(fast_->mutex);

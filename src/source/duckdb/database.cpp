@@ -199,6 +199,14 @@ duckdb_state bind_one(duckdb_prepared_statement stmt, idx_t index, const model::
 
 }  // namespace
 
+model::result<model::done> database::check_setting(const std::string& name, const std::string& value) {
+    config_handle cfg;
+    if (duckdb_create_config(&cfg.cfg) == DuckDBError) return source_error("duckdb: cannot create config");
+    if (duckdb_set_config(cfg.cfg, name.c_str(), value.c_str()) == DuckDBError)
+        return model::error{model::error_code::config_error, "duckdb: invalid setting " + name + "=" + value, {}, {}};
+    return model::done{};
+}
+
 model::result<std::unique_ptr<database>> database::open(const std::string& path,
                                                         const std::map<std::string, std::string>& settings) {
     config_handle cfg;

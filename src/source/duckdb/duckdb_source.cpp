@@ -31,8 +31,17 @@ model::result<std::unique_ptr<duckdb_source>> duckdb_source::open(std::string na
         options.emplace("lock_configuration", "true");
         options.emplace("memory_limit", default_memory_limit());
     }
-    // Frost's own setting, not DuckDB's: the memory limit of an export's instance (`stream`).
-    options.erase(std::string(export_memory_limit_option));
+    // Frost's own setting, not DuckDB's: the memory limit of an export's instance (`stream`),
+    // checked now so that a bad value stops the start, not the first export.
+    if (auto it = options.find(std::string(export_memory_limit_option)); it != options.end()) {
+        if (it->second != "0" && !database::check_setting("memory_limit", it->second))
+            return model::error{model::error_code::config_error,
+                                "source " + name + ": options." + it->first + " = \"" + it->second +
+                                    "\" is not a memory size (for example 16MB or 1GB; 0 for no separate instance)",
+                                {},
+                                {}};
+        options.erase(it);
+    }
     auto db = database::open(settings.path, options);
     if (!db) return std::move(db).error();
     return std::unique_ptr<duckdb_source>(new duckdb_source(std::move(name), std::move(db).value(), settings));

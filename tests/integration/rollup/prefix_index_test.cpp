@@ -300,7 +300,8 @@ TEST(prefix_index, the_serving_store_answers_each_new_version_from_its_own_index
         ASSERT_TRUE(store->refresh("r"));
         {  // the new version's first read is answered by DuckDB and queues its index
             const std::vector<source::parameter> none{{"a", std::monostate{}}, {"b", std::monostate{}}};
-            ASSERT_TRUE(store->run_versioned({sql, none, model::deadline::after(std::chrono::seconds(10)), "/test", 1000}, "r"));
+            ASSERT_TRUE(store->run_versioned(
+                {sql, none, model::deadline::after(std::chrono::seconds(10)), "/test", 1000}, "r"));
             store->settle_prefix_sums();
         }
         for (int i = 0; i < 20; ++i) {

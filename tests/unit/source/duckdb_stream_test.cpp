@@ -307,14 +307,18 @@ TEST(duckdb_stream, over_a_read_only_file_rows_equal_the_whole_query_and_stops_s
     EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
 }
 
-TEST(duckdb_stream, a_bad_export_memory_limit_fails_the_export_not_the_source) {
-    file_fixture f({{std::string(export_memory_limit_option), "lots"}});
-    collecting_sink sink;
-    auto streamed = f.src->stream(query{"select * from t", {}, model::deadline::after(30s), "test", 10}, sink);
-    ASSERT_FALSE(streamed);
-    EXPECT_EQ(streamed.error().code, model::error_code::config_error);
-    auto plain = f.src->run(query{"select count(*) as n from t", {}, model::deadline::after(30s), "test", 10});
-    ASSERT_TRUE(plain) << plain.error().message;
+TEST(duckdb_stream, a_bad_export_memory_limit_stops_the_source_from_opening) {
+    file_fixture f;  // the file, and a source over it with the default limit
+    for (const std::string bad : {"lots", "16 parsecs", ""}) {
+        auto opened = duckdb_source::open("ro2", {f.path, true, {{std::string(export_memory_limit_option), bad}}});
+        ASSERT_FALSE(opened) << '"' << bad << '"';
+        EXPECT_EQ(opened.error().code, model::error_code::config_error);
+        EXPECT_NE(opened.error().message.find("export_memory_limit"), std::string::npos) << opened.error().message;
+        EXPECT_NE(opened.error().message.find("source ro2"), std::string::npos) << opened.error().message;
+    }
+    for (const std::string good : {"0", "16MB", "1GB"})
+        EXPECT_TRUE(duckdb_source::open("ro3", {f.path, true, {{std::string(export_memory_limit_option), good}}}))
+            << good;
 }
 
 }  // namespace
