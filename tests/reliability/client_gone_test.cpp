@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
+
 #include <chrono>
 #include <memory>
 #include <regex>
@@ -192,6 +194,55 @@ TEST(readiness, stays_ready_under_timeouts_and_goes_unready_on_real_failures) {
     ready = http_get(server.port(), "/readyz");
     EXPECT_EQ(ready.status, 503) << ready.body;
     EXPECT_NE(ready.body.find("source:mem"), std::string::npos) << ready.body;
+}
+
+// Issue 14: once a rollup endpoint's prefix index is built, its uncached answers are computed on
+// the I/O thread. So it answers while every worker runs a live query that would hold it for the
+// whole request timeout; on a worker it would wait behind them.
+TEST(inline_answers, a_rollup_route_answers_while_every_worker_is_busy) {
+    const std::string rollups =
+        "rollups:\n  r:\n    source: mem\n    sql: select date '2020-01-01' + (i % 60)::int as day, (i % 5)::int "
+        "as g, i::BIGINT as n from range(0, 1000) t(i)\nserving:\n  path: \"\"\n";
+    const std::string endpoints =
+        std::string("  - path: /endless\n    source: mem\n    sql: ") + endless_sql +
+        "\n  - path: /sums\n    rollup: r\n    date_range: {start: from, end: to}\n    sql: select g, sum(n)::BIGINT "
+        "as s from r where ($from is null or day >= $from) and ($to is null or day <= $to) group by g order by g\n";
+    guarded_server server(yaml("  request_timeout: 20s\n", rollups, endpoints));
+    const std::string sums = "/sums?from=2020-01-05&to=2020-01-20";
+    const std::string by_index = R"(frost_rollup_answers_total\{route="/sums",by="prefix_sums"\})";
+    const auto answered_by_index = [&] {
+        const auto page = http_get(server.port(), "/metrics").body;
+        std::smatch m;
+        const std::regex line(by_index + " ([0-9.e+]+)");
+        return std::regex_search(page, m, line) ? std::stod(m[1]) : -1.0;
+    };
+    // The first answer is DuckDB's and queues the index; later ones come from the index.
+    const auto expected = http_get(server.port(), sums);
+    ASSERT_EQ(expected.status, 200) << expected.body;
+    for (int i = 0; i < 500 && answered_by_index() < 1; ++i) {
+        ASSERT_EQ(http_get(server.port(), sums).status, 200);
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    const double before = answered_by_index();
+    ASSERT_GE(before, 1) << "the index was never built";
+
+    std::vector<std::unique_ptr<raw_connection>> busy;  // one endless query per worker, and one queued
+    for (int i = 0; i < 3; ++i) {
+        busy.push_back(std::make_unique<raw_connection>(server.port()));
+        ASSERT_TRUE(busy.back()->send("GET /endless HTTP/1.1\r\nHost: x\r\n\r\n"));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    const auto started = clock_type::now();
+    const auto answer = http_get(server.port(), sums);
+    const auto took = clock_type::now() - started;
+    EXPECT_EQ(answer.status, 200) << answer.body;
+    EXPECT_EQ(boost::json::parse(answer.body).at("result"), boost::json::parse(expected.body).at("result"));
+    EXPECT_LT(took, std::chrono::seconds(2));
+    EXPECT_EQ(answered_by_index(), before + 1);
+    // A route that needs a worker still waits: the workers really were busy.
+    raw_connection ping(server.port());
+    ASSERT_TRUE(ping.send("GET /ping HTTP/1.1\r\nHost: x\r\n\r\n"));
+    EXPECT_EQ(ping.read_all(std::chrono::milliseconds(300)), "");
 }
 
 // Defect 9: the health and metrics routes answer GET and HEAD only, like every other route.
