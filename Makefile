@@ -67,10 +67,11 @@ format:
 	@./scripts/setup.sh --lint
 	./scripts/lint.sh --format
 
-## lint: the format check, then clang-tidy over src/ (.clang-tidy); CI runs it before the tests
+## lint: the format check, then clang-tidy over src/ (.clang-tidy); CI runs it before the tests,
+## with LINT_ARGS="--changed-since <.ci/lint-base>" (docs/contributing.md)
 lint:
 	@./scripts/setup.sh --lint
-	./scripts/lint.sh
+	./scripts/lint.sh $(LINT_ARGS)
 
 ## bench: issue 14's ratio table (cold start, uncached and cached answers vs nginx) and P1-P6 of
 ## bench/serving/run.sh with reduced rounds; about 15 min on 2 cores. BENCH_QUICK=1: a 2-minute smoke run

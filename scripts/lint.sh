@@ -6,23 +6,27 @@
 # Exits non-zero on any finding. Needs clang-format-14 and clang-tidy-14 (scripts/setup.sh --lint)
 # and the build dependencies (clang-tidy parses the code with the project's include paths).
 #
-# Usage: scripts/lint.sh [--format | --tidy] [-j N] [FILE...]
+# Usage: scripts/lint.sh [--format | --tidy] [-j N] [--changed-since REV] [FILE...]
 #   --format / --tidy   run only that half
 #   -j N                clang-tidy processes at once (default 2: CI machines have two cores)
+#   --changed-since REV clang-tidy only the translation units of src/ that changed since REV or
+#                       include (directly or not) a header of src/ that did; all of them when
+#                       REV is unknown (a shallow clone) or .clang-tidy or a CMakeLists.txt changed
 #   FILE...             limit both halves to these files (tidy: only the .cpp files of src/)
 # Environment: LINT_BUILD (default build-lint), the directory configured to get
 # compile_commands.json; CLANG_FORMAT, CLANG_TIDY to use other binaries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-do_format=1 do_tidy=1 jobs=2 files=()
+do_format=1 do_tidy=1 jobs=2 files=() since=
 while [ $# -gt 0 ]; do
   case "$1" in
     --format) do_tidy=0 ;;
     --tidy) do_format=0 ;;
     -j) jobs=$2; shift ;;
+    --changed-since) since=$2; shift ;;
     -j*) jobs=${1#-j} ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "lint: unknown option $1" >&2; exit 2 ;;
     *) files+=("$1") ;;
   esac
@@ -97,7 +101,40 @@ if [ "$do_tidy" = 1 ]; then
   out=$(mktemp -d)
   trap 'rm -rf "$out"' EXIT
   mkdir -p "$out/db"
-  mapfile -t tus < <(python3 - "$build/compile_commands.json" "$PWD" "$out/db/compile_commands.json" "${files[@]}" <<'EOF'
+  tidy_files=("${files[@]}")
+  if [ -n "$since" ] && [ ${#files[@]} -eq 0 ]; then
+    if ! git rev-parse --verify --quiet "$since^{commit}" >/dev/null; then
+      say "clang-tidy: $since is not in this clone's history: every translation unit"
+    elif [ -n "$(git diff --name-only "$since" -- .clang-tidy ':(glob)**/CMakeLists.txt' CMakeLists.txt)" ]; then
+      say "clang-tidy: .clang-tidy or a CMakeLists.txt changed since $since: every translation unit"
+    else
+      # The changed files of src/ (committed since REV, modified, or new), then every .cpp of src/
+      # that includes one of them, directly or through other headers ("dir/file.hpp" from src/).
+      mapfile -t tidy_files < <({ git diff --name-only "$since" -- src; git ls-files --others --exclude-standard -- src; } |
+        python3 -c '
+import os, re, sys
+changed = {l.strip() for l in sys.stdin if l.strip()}
+inc = re.compile(r"^\s*#\s*include\s+\"([^\"]+)\"", re.M)
+users = {}  # header (path under src/) -> files of src/ that include it
+for d, _, names in os.walk("src"):
+    for n in names:
+        if n.endswith((".cpp", ".hpp")):
+            f = os.path.join(d, n)
+            for h in inc.findall(open(f, errors="replace").read()):
+                users.setdefault(os.path.join("src", h), set()).add(f)
+todo, seen = [c for c in changed if os.path.exists(c)], set()
+while todo:
+    f = todo.pop()
+    if f in seen: continue
+    seen.add(f)
+    todo.extend(users.get(f, ()))
+for f in sorted(f for f in seen if f.endswith(".cpp")): print(f)
+')
+      say "clang-tidy: ${#tidy_files[@]} translation units of src/ changed since $since or include a header that did"
+      [ ${#tidy_files[@]} -gt 0 ] || tidy_files=(/nonexistent)  # none: check nothing, not everything
+    fi
+  fi
+  mapfile -t tus < <(python3 - "$build/compile_commands.json" "$PWD" "$out/db/compile_commands.json" "${tidy_files[@]}" <<'EOF'
 import json, os, sys
 db, root, dest, only = sys.argv[1], sys.argv[2], sys.argv[3], {os.path.abspath(f) for f in sys.argv[4:]}
 seen, kept = set(), []
