@@ -163,7 +163,7 @@ int run_sync(const std::string& config_path, const std::vector<std::string>& onl
         const auto report = store->stats(name).last;
         const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         char timing[32];
-        std::snprintf(timing, sizeof timing, "%.2f s", secs);
+        std::snprintf(timing, sizeof timing, "%.3f s", secs);
         if (done) {
             line.finish("version " + std::to_string(done.value().version) + " as of " +
                         codec::format_utc(done.value().built_at) + " in " + timing + "; " + figures(report));

@@ -549,7 +549,8 @@ model::result<serving_store::generation> serving_store::open_generation(const st
     const auto file = std::filesystem::absolute(path, ec);
     if (ec) return store_error("serving database " + path + ": " + ec.message());
     if (!reader_host_) {
-        auto host = duckdb_source::open_host(serving_.options, file.parent_path().string());
+        // Only this path (each generation is renamed to it) is open to the reader instance's SQL.
+        auto host = duckdb_source::open_host(serving_.options, {file.string(), file.string() + ".wal"});
         if (!host) return std::move(host).error();
         reader_host_ = std::move(host).value();
     }

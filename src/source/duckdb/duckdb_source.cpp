@@ -42,12 +42,12 @@ model::result<std::unique_ptr<duckdb_source>> duckdb_source::open(std::string na
 }
 
 model::result<std::shared_ptr<database>> duckdb_source::open_host(const std::map<std::string, std::string>& options,
-                                                                  const std::string& allowed_directory) {
+                                                                  const std::vector<std::string>& allowed_paths) {
     auto settings = options;
     settings.erase(std::string(export_memory_limit_option));
     settings.erase("access_mode");  // the attached files are read-only; the host holds nothing
-    // The hardening of `open`, applied once the allowed directory is set (a setting given in the
-    // config wins): DuckDB refuses to widen the allowed paths once external access is off.
+    // The hardening of `open`, applied once the allowed paths are set (a setting given in the
+    // config wins): DuckDB refuses to widen them once external access is off.
     std::string external = "false", lock = "true";
     if (auto it = settings.find("enable_external_access"); it != settings.end()) {
         external = it->second;
@@ -63,12 +63,11 @@ model::result<std::shared_ptr<database>> duckdb_source::open_host(const std::map
     auto con = connection::open(*db.value());
     if (!con) return std::move(con).error();
     auto& c = *con.value();
-    std::string dir = allowed_directory;
-    if (!dir.empty() && dir.back() != '/') dir += '/';
-    for (const std::string& sql :
-         {dir.empty() ? std::string() : "SET allowed_directories = [" + quote_literal(dir) + "]",
-          "SET enable_external_access = " + quote_literal(external),
-          "SET lock_configuration = " + quote_literal(lock)}) {
+    std::string paths;
+    for (const auto& p : allowed_paths) paths += (paths.empty() ? "" : ", ") + quote_literal(p);
+    for (const std::string& sql : {paths.empty() ? std::string() : "SET allowed_paths = [" + paths + "]",
+                                   "SET enable_external_access = " + quote_literal(external),
+                                   "SET lock_configuration = " + quote_literal(lock)}) {
         if (sql.empty()) continue;
         if (auto rc = c.execute(sql); !rc) return std::move(rc).error();
     }

@@ -34,11 +34,12 @@ public:
     static model::result<std::unique_ptr<duckdb_source>> open(std::string name, const duckdb_settings& settings);
     /// Opens an in-memory DuckDB instance that database files are attached to (`attach`), with
     /// `options` (threads, memory_limit, ...) and the hardening of a read-only source: SQL can
-    /// reach no file outside `allowed_directory` (where the attached files live) and cannot
-    /// change settings. One instance serves many files: attaching a file costs about a
-    /// millisecond, a new instance tens of milliseconds (DuckDB registers its functions anew).
+    /// reach no file but `allowed_paths` (the files to attach, and their `.wal` names, which
+    /// DuckDB looks for) and cannot change settings. One instance serves many files: attaching a
+    /// file costs about a millisecond, a new instance tens of milliseconds (DuckDB registers its
+    /// functions anew).
     static model::result<std::shared_ptr<database>> open_host(const std::map<std::string, std::string>& options,
-                                                              const std::string& allowed_directory);
+                                                              const std::vector<std::string>& allowed_paths);
     /// A read-only source over the database file at `path` attached to `host` (`open_host`)
     /// under a name of its own, which its connections use as their default: unqualified table
     /// names are the file's. The file is read as it was when attached, even if another file is
