@@ -3,8 +3,12 @@
 // instances are created once (bench/rollup/incremental.sh runs one `frost sync` process per
 // refresh, so each of its refreshes also pays the source's first query on a fresh instance).
 // Alternates RUNS times an automatic refresh (incremental when the rollup is) and a full one,
-// after one warm-up of each, and prints every refresh's phases (refresh_report) and the medians.
+// after one warm-up of each, and prints every refresh's phases (refresh_report), the process's
+// CPU time during it (every thread's: DuckDB's workers too; less sensitive than wall time to
+// other processes on a loaded machine), and the medians.
 // Usage: bench_refresh_phases CONFIG [ROLLUP=trips_by_day] [RUNS=5]
+#include <time.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -19,6 +23,12 @@ namespace {
 
 double ms(std::chrono::nanoseconds d) {
     return std::chrono::duration<double, std::milli>(d).count();
+}
+
+double cpu_ms() {
+    timespec t{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;
 }
 
 double median(std::vector<double> v) {
@@ -48,13 +58,15 @@ int main(int argc, char** argv) {
     auto& store = *assembled.value().rollups;
     if (auto w = store.prepare_writer(); !w) std::fprintf(stderr, "writer: %s\n", w.error().message.c_str());
     struct figures {
-        std::vector<double> total, source, merge, write;
+        std::vector<double> total, source, merge, write, cpu;
     } inc, full;
-    std::printf("| run | kind | rows fetched | refresh ms | source ms | merge ms | write ms |\n");
-    std::printf("|---|---|---:|---:|---:|---:|---:|\n");
+    std::printf("| run | kind | rows fetched | refresh ms | source ms | merge ms | write ms | CPU ms |\n");
+    std::printf("|---|---|---:|---:|---:|---:|---:|---:|\n");
     for (int i = -1; i < runs; ++i) {  // run -1: a warm-up of each, not counted
         for (const auto kind : {frost::rollup::refresh_kind::automatic, frost::rollup::refresh_kind::full}) {
+            const double cpu_before = cpu_ms();
             auto done = store.refresh(rollup, {}, kind);
+            const double cpu = cpu_ms() - cpu_before;
             const auto r = store.stats(rollup).last;
             if (!done) {
                 std::fprintf(stderr, "refresh failed: %s\n", done.error().message.c_str());
@@ -66,20 +78,22 @@ int main(int argc, char** argv) {
             f.source.push_back(ms(r.source_time));
             f.merge.push_back(ms(r.merge_time));
             f.write.push_back(ms(r.write_time));
-            std::printf("| %d | %s | %llu | %.1f | %.1f | %.1f | %.1f |\n", i + 1,
+            f.cpu.push_back(cpu);
+            std::printf("| %d | %s | %llu | %.1f | %.1f | %.1f | %.1f | %.1f |\n", i + 1,
                         r.incremental ? "incremental" : "full", static_cast<unsigned long long>(r.rows_fetched),
-                        ms(r.duration), ms(r.source_time), ms(r.merge_time), ms(r.write_time));
+                        ms(r.duration), ms(r.source_time), ms(r.merge_time), ms(r.write_time), cpu);
         }
     }
     if (inc.total.empty() || full.total.empty()) {
         std::fprintf(stderr, "no incremental or no full refresh ran (is the rollup incremental?)\n");
         return 1;
     }
-    const double mi = median(inc.total), mf = median(full.total);
+    const double mi = median(inc.total), mf = median(full.total), ci = median(inc.cpu), cf = median(full.cpu);
     std::printf(
         "median refresh: incremental %.1f ms (source %.1f, merge %.1f, write %.1f), full %.1f ms (source %.1f, "
         "write %.1f): %.4fx (1/%.0f)\n",
         mi, median(inc.source), median(inc.merge), median(inc.write), mf, median(full.source), median(full.write),
         mi / mf, mf / mi);
+    std::printf("median CPU time: incremental %.1f ms, full %.1f ms: %.4fx (1/%.0f)\n", ci, cf, ci / cf, cf / ci);
     return 0;
 }
