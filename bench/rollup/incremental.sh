@@ -4,6 +4,9 @@
 # `frost load` as a Citi Bike file of the current layout).
 #
 # Usage: bench/rollup/incremental.sh [TRIPS=10M] [RUNS=3]   (needs `make build`; temp folder)
+#        DB=/work/data/trips100m.duckdb bench/rollup/incremental.sh 100M 5
+#   DB: a database to reuse (seeded with TRIPS trips when it does not exist yet, kept after the
+#   run). The appended day is loaded once: `frost load` skips a file it already loaded.
 #
 # Steps: seed TRIPS trips; `frost sync` (first build: full); append one day; then RUNS times,
 # alternating: `frost sync` (incremental: the 3-day lookback window) and `frost sync --full`.
@@ -18,23 +21,26 @@ FROST="$BUILD/src/app/frost"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-"$FROST" seed --trips "$TRIPS" --out "$tmp/citibike.duckdb" >/dev/null 2>&1
+DB=${DB:-$tmp/citibike.duckdb}
+[ -f "$DB" ] || "$FROST" seed --trips "$TRIPS" --out "$DB" >/dev/null 2>&1
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # The shipped config, pointed at this database and a serving file in the temp folder.
-sed -e "s|path: ../data/citibike.duckdb|path: $tmp/citibike.duckdb|" \
+sed -e "s|path: ../data/citibike.duckdb|path: $DB|" \
     -e "s|path: ../data/serving.duckdb|path: $tmp/serving.duckdb|" config/frost.yaml >"$tmp/frost.yaml"
-grep -q "$tmp/citibike.duckdb" "$tmp/frost.yaml" || { echo "config/frost.yaml: source path not found" >&2; exit 1; }
+grep -q "path: $DB" "$tmp/frost.yaml" || { echo "config/frost.yaml: source path not found" >&2; exit 1; }
 
-sync() {  # prints: kind rows_fetched refresh_seconds source_seconds
+sync() {  # prints: kind rows_fetched refresh_seconds source_seconds write_seconds
   local line
   line=$("$FROST" sync --config "$tmp/frost.yaml" "$@" 2>&1 | grep trips_by_day | tail -1)
   echo "$line" >&2
-  local kind rows secs source
+  local kind rows secs source write
   kind=$(sed -E 's/.*; (incremental|full).*/\1/' <<<"$line")
   rows=$(sed -E 's/.*: ([0-9]+) rows \(.*/\1/' <<<"$line")
   secs=$(sed -E 's/.* in ([0-9.]+) s;.*/\1/' <<<"$line")
-  source=$(sed -E 's/.*; source ([0-9.]+) s$/\1/' <<<"$line")
-  echo "$kind $rows $secs $source"
+  source=$(sed -E 's/.*; source ([0-9.]+) s;.*/\1/' <<<"$line")
+  write=$(sed -E 's/.*; write ([0-9.]+) s$/\1/' <<<"$line")
+  echo "$kind $rows $secs $source $write"
 }
 
 sync >/dev/null  # the first build is full
@@ -51,20 +57,22 @@ per_day=$((n / 2526 + 1))
 } >"$tmp/202005-day.csv"
 "$FROST" load trips "$tmp/202005-day.csv" --into "$tmp/citibike.duckdb" >/dev/null 2>&1
 
-echo "| run | incremental: rows fetched | incremental: refresh s | incremental: source s | full: rows fetched | full: refresh s | full: source s |"
-echo "|---|---:|---:|---:|---:|---:|---:|"
-inc_times=() full_times=() inc_src=() full_src=()
+echo "| run | incremental: rows fetched | incremental: refresh s | incremental: source s | incremental: write s | full: rows fetched | full: refresh s | full: source s | full: write s |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+inc_times=() full_times=() inc_src=() full_src=() inc_wr=() full_wr=()
 for i in $(seq "$RUNS"); do
-  read -r ik ir is isrc < <(sync)
-  read -r fk fr fs fsrc < <(sync --full)
+  read -r ik ir is isrc iwr < <(sync)
+  read -r fk fr fs fsrc fwr < <(sync --full)
   [ "$ik" = incremental ] && [ "$fk" = full ] || { echo "unexpected refresh kinds: $ik $fk" >&2; exit 1; }
-  inc_times+=("$is") full_times+=("$fs") inc_src+=("$isrc") full_src+=("$fsrc")
-  echo "| $i | $ir | $is | $isrc | $fr | $fs | $fsrc |"
+  inc_times+=("$is") full_times+=("$fs") inc_src+=("$isrc") full_src+=("$fsrc") inc_wr+=("$iwr") full_wr+=("$fwr")
+  echo "| $i | $ir | $is | $isrc | $iwr | $fr | $fs | $fsrc | $fwr |"
 done
-python3 - "${inc_times[*]}" "${full_times[*]}" "${inc_src[*]}" "${full_src[*]}" <<'PY'
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+python3 - "${inc_times[*]}" "${full_times[*]}" "${inc_src[*]}" "${full_src[*]}" "${inc_wr[*]}" "${full_wr[*]}" <<'PY'
 import statistics, sys
 med = lambda s: statistics.median(float(x) for x in s.split())
-mi, mf, si, sf = (med(a) for a in sys.argv[1:5])
-print(f"median refresh: incremental {mi:.2f} s, full {mf:.2f} s: {mi / mf:.3f}x (1/{mf / mi:.1f})")
-print(f"median source time: incremental {si:.2f} s, full {sf:.2f} s: {si / sf:.3f}x (1/{sf / max(si, 0.005):.1f})")
+mi, mf, si, sf, wi, wf = (med(a) for a in sys.argv[1:7])
+print(f"median refresh: incremental {mi:.3f} s, full {mf:.3f} s: {mi / mf:.4f}x (1/{mf / mi:.1f})")
+print(f"median source time: incremental {si:.3f} s, full {sf:.3f} s: {si / sf:.4f}x (1/{sf / max(si, 0.0005):.1f})")
+print(f"median write time: incremental {wi:.3f} s, full {wf:.3f} s")
 PY

@@ -196,7 +196,7 @@ bool loaded_since(frost::source::source& src, std::chrono::system_clock::time_po
     if (duck == nullptr) return false;
     // Most files were never loaded into: ask the catalog first, since the failing query costs
     // ~20 ms of CPU at every cold start (bench/lambda/open_phases.cpp).
-    if (auto con = connection::open(duck->db());
+    if (auto con = duck->connect();
         con && !frost::source::duckdb::table_exists(*con.value(), "main", "frost_loaded_files"))
         return false;
     frost::source::query q{"SELECT epoch_ms(max(loaded_at))::BIGINT FROM frost_loaded_files",
@@ -244,6 +244,7 @@ model::result<std::shared_ptr<serving_store>> serving_store::open(const config::
     if (!store->serving_.path.empty()) {
         if (auto opened = store->open_file(options.memory_fallback); !opened) return std::move(opened).error();
     }
+
     if (auto loaded = store->load_persisted(); !loaded) return std::move(loaded).error();
 
     const auto now = std::chrono::steady_clock::now();
@@ -324,7 +325,7 @@ model::result<model::done> serving_store::open_file(bool memory_fallback) {
         // since the generation served is opened read-only.
         (void)frost::source::duckdb::database::open(path, serving_.options);
     }
-    auto db = duckdb_source::open(std::string(serving_source_name), {path, true, serving_.options});
+    auto db = open_generation(path);
     if (!db) {
         auto e = std::move(db).error();
         e.message = "serving database " + path + ": " + e.message;
@@ -348,7 +349,7 @@ model::result<model::done> serving_store::open_file(bool memory_fallback) {
 model::result<model::done> serving_store::load_persisted() {
     auto db = live();
     if (!db) return model::done{};
-    auto con = connection::open(db->db());
+    auto con = db->connect();
     if (!con) return std::move(con).error();
     auto& c = *con.value();
     // Existence through the catalog, not duckdb_tables(): that costs ~20 ms of CPU per cold start.
@@ -543,94 +544,167 @@ model::result<std::optional<serving_store::window>> serving_store::incremental_w
                        "\" is not a DATE or TIMESTAMP column");
 }
 
+model::result<serving_store::generation> serving_store::open_generation(const std::string& path) {
+    std::error_code ec;
+    const auto file = std::filesystem::absolute(path, ec);
+    if (ec) return store_error("serving database " + path + ": " + ec.message());
+    if (!reader_host_) {
+        // Only this path (each generation is renamed to it) is open to the reader instance's SQL.
+        auto host = duckdb_source::open_host(serving_.options, {file.string(), file.string() + ".wal"});
+        if (!host) return std::move(host).error();
+        reader_host_ = std::move(host).value();
+    }
+    auto src = duckdb_source::attach(std::string(serving_source_name), reader_host_, file.string(), serving_.options);
+    if (!src) return std::move(src).error();
+    return generation(std::move(src).value());
+}
+
+model::result<frost::source::duckdb::database*> serving_store::writer() {
+    if (!writer_) {
+        auto options = serving_.options;
+        options.erase(std::string(frost::source::duckdb::export_memory_limit_option));
+        options.erase("access_mode");
+        auto db = frost::source::duckdb::database::open(":memory:", options);
+        if (!db) return std::move(db).error();
+        // A generation's one commit checkpoints at once, writing no log: two fsyncs fewer than
+        // a logged commit and then a checkpoint. The explicit CHECKPOINT after it stays: it
+        // reports a checkpoint that failed (a full disk), and costs nothing after one that worked.
+        auto con = connection::open(*db.value());
+        if (!con) return std::move(con).error();
+        if (auto rc = con.value()->execute("SET checkpoint_threshold = '0b'"); !rc) return std::move(rc).error();
+        con.value().reset();
+        writer_ = std::move(db).value();
+    }
+    return writer_.get();
+}
+
+model::result<model::done> serving_store::prepare_writer() {
+    std::lock_guard refresh_lock(refresh_mutex_);
+    if (serving_.path.empty()) return model::done{};
+    if (auto w = writer(); !w) return std::move(w).error();
+    return model::done{};
+}
+
 model::result<serving_store::generation> serving_store::write_generation(const rollup_state& r,
                                                                          const model::table& table,
                                                                          std::uint64_t version,
                                                                          std::chrono::system_clock::time_point as_of,
                                                                          const progress_fn& progress) {
     const bool on_disk = !serving_.path.empty();
-    const std::string path = on_disk ? serving_.path + ".next" : ":memory:";
-    if (on_disk) remove_database_files(path);
-    generation next;
-    {
-        auto db = duckdb_source::open(std::string(serving_source_name), {path, false, serving_.options});
-        if (!db) return std::move(db).error();
-        next = std::move(db).value();
-    }
-    auto con = connection::open(next->db());
-    if (!con) return std::move(con).error();
-    auto& c = *con.value();
-    if (auto rc = c.execute("CREATE TABLE " + std::string(meta_table) +
-                            " (name VARCHAR PRIMARY KEY, version BIGINT, built_at_ms BIGINT, row_count BIGINT, "
-                            "sql_hash VARCHAR)");
-        !rc)
-        return std::move(rc).error();
-
-    // The other rollups' current versions, and every other version record, as they are served.
-    if (auto old = live()) {
-        auto old_con = connection::open(old->db());
-        if (!old_con) return std::move(old_con).error();
-        std::vector<std::pair<std::string, std::size_t>> others;
-        {
-            std::lock_guard lock(state_mutex_);
-            for (const auto& [name, st] : rollups_)
-                if (name != r.cfg.name && st->version.version != 0) others.emplace_back(name, st->cfg.max_rows);
-        }
-        for (const auto& [name, max_rows] : others) {
-            auto rows = old_con.value()->execute("SELECT * FROM " + quote_identifier(name));
-            if (!rows) return std::move(rows).error();
-            auto t = rows.value().to_table(max_rows);
-            if (!t) return std::move(t).error();
-            if (auto w = write_table(c, name, t.value(), {}); !w) return std::move(w).error();
-        }
-        auto meta = old_con.value()->execute("SELECT name, version, built_at_ms, row_count, sql_hash FROM " +
-                                             std::string(meta_table) + " WHERE name <> " + quote_literal(r.cfg.name));
-        if (meta) {
-            auto t = meta.value().to_table(100'000);
-            if (!t) return std::move(t).error();
-            for (const auto& row : t.value().rows) {
-                std::string values;
-                for (const auto& cell : row) {
-                    values += values.empty() ? "" : ", ";
-                    if (const auto* s = std::get_if<std::string>(&cell))
-                        values += quote_literal(*s);
-                    else if (const auto* i = std::get_if<std::int64_t>(&cell))
-                        values += std::to_string(*i);
-                    else
-                        values += "NULL";
-                }
-                if (auto rc = c.execute("INSERT INTO " + std::string(meta_table) + " VALUES (" + values + ")"); !rc)
-                    return std::move(rc).error();
+    const std::string path = on_disk ? serving_.path + ".next" : std::string();
+    constexpr std::string_view next_name = "frost_next";
+    generation next;  // in memory mode: the new generation's own instance
+    std::unique_ptr<connection> con;
+    if (on_disk) {
+        // The writer instance, kept from the last refresh, writes the file: no new instance.
+        remove_database_files(path);
+        auto w = writer();
+        if (!w) return std::move(w).error();
+        auto opened = connection::open(*w.value());
+        if (!opened) return std::move(opened).error();
+        con = std::move(opened).value();
+        // 16 KiB blocks, not 256 KiB: a rollup file of a few thousand rows is ~0.2 MB instead
+        // of ~1 MB, which halves the checkpoint (and the snapshot upload).
+        for (const std::string& sql :
+             {"ATTACH " + quote_literal(path) + " AS " + std::string(next_name) + " (BLOCK_SIZE 16384)",
+              "USE " + std::string(next_name)}) {
+            if (auto rc = con->execute(sql); !rc) {
+                con.reset();
+                writer_.reset();
+                return std::move(rc).error();
             }
         }
+    } else {
+        auto db = duckdb_source::open(std::string(serving_source_name), {":memory:", false, serving_.options});
+        if (!db) return std::move(db).error();
+        next = std::move(db).value();
+        auto opened = next->connect();
+        if (!opened) return std::move(opened).error();
+        con = std::move(opened).value();
     }
+    auto& c = *con;
+    auto filled = [&]() -> model::result<model::done> {
+        // One transaction: one commit (one write-ahead log sync) for the whole generation.
+        if (auto rc = c.execute("BEGIN TRANSACTION"); !rc) return std::move(rc).error();
+        if (auto rc = c.execute("CREATE TABLE " + std::string(meta_table) +
+                                " (name VARCHAR PRIMARY KEY, version BIGINT, built_at_ms BIGINT, row_count BIGINT, "
+                                "sql_hash VARCHAR)");
+            !rc)
+            return std::move(rc).error();
 
-    // The rollup's rows and its version record go in together: one transaction.
-    if (auto rc = c.execute("BEGIN TRANSACTION"); !rc) return std::move(rc).error();
-    if (auto w = write_table(c, r.cfg.name, table, progress); !w) return std::move(w).error();
-    if (progress) progress(r.cfg.name, refresh_stage::validating, table.rows.size());
-    if (auto rc = c.execute("INSERT INTO " + std::string(meta_table) + " VALUES (" + quote_literal(r.cfg.name) + ", " +
-                            std::to_string(version) + ", " + std::to_string(epoch_ms(as_of)) + ", " +
-                            std::to_string(table.rows.size()) + ", " + quote_literal(r.sql_hash) + ")");
-        !rc)
-        return std::move(rc).error();
-    if (auto rc = c.execute("COMMIT"); !rc) return std::move(rc).error();
+        // The other rollups' current versions, and every other version record, as they are served.
+        if (auto old = live()) {
+            auto old_con = old->connect();
+            if (!old_con) return std::move(old_con).error();
+            std::vector<std::pair<std::string, std::size_t>> others;
+            {
+                std::lock_guard lock(state_mutex_);
+                for (const auto& [name, st] : rollups_)
+                    if (name != r.cfg.name && st->version.version != 0) others.emplace_back(name, st->cfg.max_rows);
+            }
+            for (const auto& [name, max_rows] : others) {
+                auto rows = old_con.value()->execute("SELECT * FROM " + quote_identifier(name));
+                if (!rows) return std::move(rows).error();
+                auto t = rows.value().to_table(max_rows);
+                if (!t) return std::move(t).error();
+                if (auto w = write_table(c, name, t.value(), {}); !w) return std::move(w).error();
+            }
+            auto meta =
+                old_con.value()->execute("SELECT name, version, built_at_ms, row_count, sql_hash FROM " +
+                                         std::string(meta_table) + " WHERE name <> " + quote_literal(r.cfg.name));
+            if (meta) {
+                auto t = meta.value().to_table(100'000);
+                if (!t) return std::move(t).error();
+                for (const auto& row : t.value().rows) {
+                    std::string values;
+                    for (const auto& cell : row) {
+                        values += values.empty() ? "" : ", ";
+                        if (const auto* s = std::get_if<std::string>(&cell))
+                            values += quote_literal(*s);
+                        else if (const auto* i = std::get_if<std::int64_t>(&cell))
+                            values += std::to_string(*i);
+                        else
+                            values += "NULL";
+                    }
+                    if (auto rc = c.execute("INSERT INTO " + std::string(meta_table) + " VALUES (" + values + ")"); !rc)
+                        return std::move(rc).error();
+                }
+            }
+        }
+
+        // The rollup's rows and its version record go in together, with the rest.
+        if (auto w = write_table(c, r.cfg.name, table, progress); !w) return std::move(w).error();
+        if (progress) progress(r.cfg.name, refresh_stage::validating, table.rows.size());
+        if (auto rc = c.execute("INSERT INTO " + std::string(meta_table) + " VALUES (" + quote_literal(r.cfg.name) +
+                                ", " + std::to_string(version) + ", " + std::to_string(epoch_ms(as_of)) + ", " +
+                                std::to_string(table.rows.size()) + ", " + quote_literal(r.sql_hash) + ")");
+            !rc)
+            return std::move(rc).error();
+        if (auto rc = c.execute("COMMIT"); !rc) return std::move(rc).error();
+        if (!on_disk) return model::done{};
+        // Everything on disk before the swap: a checkpoint that fails (no space) fails this
+        // generation only, which is then dropped. Then the file leaves the writer.
+        for (const std::string& sql :
+             {"CHECKPOINT " + std::string(next_name), std::string("USE memory"), "DETACH " + std::string(next_name)})
+            if (auto rc = c.execute(sql); !rc) return std::move(rc).error();
+        return model::done{};
+    }();
+    con.reset();
+    if (!filled) {
+        // DuckDB may have invalidated the writer (a failed write or checkpoint): the next
+        // refresh writes with a new one. Closing it lets go of the unfinished file.
+        if (on_disk) writer_.reset();
+        return std::move(filled).error();
+    }
     if (!on_disk) return next;
 
-    // Everything on disk before the swap: a checkpoint that fails (no space) fails this
-    // generation only, which is then dropped.
-    if (auto rc = c.execute("CHECKPOINT"); !rc) return std::move(rc).error();
-    con.value().reset();
-    next.reset();
     std::error_code ec;
     if (std::filesystem::exists(path + ".wal", ec) && std::filesystem::file_size(path + ".wal", ec) > 0)
         return store_error("rollup " + r.cfg.name + ": the new serving file was not fully checkpointed");
     std::filesystem::rename(path, serving_.path, ec);
     if (ec) return store_error("rollup " + r.cfg.name + ": cannot move the new serving file in place: " + ec.message());
     std::filesystem::remove(serving_.path + ".wal", ec);  // an older Frost's, already folded in
-    auto reopened = duckdb_source::open(std::string(serving_source_name), {serving_.path, true, serving_.options});
-    if (!reopened) return std::move(reopened).error();
-    return generation(std::move(reopened).value());
+    return open_generation(serving_.path);
 }
 
 namespace {
@@ -721,6 +795,7 @@ model::result<std::uint64_t> serving_store::build_and_swap(rollup_state& r, cons
         if (!key) return std::move(key).error();
     }
 
+    const auto merge_started = std::chrono::steady_clock::now();
     if (win) {
         // The new version: the held rows before the window, then every fetched row. Keys inside
         // the window that the source no longer has are thereby dropped.
@@ -755,6 +830,8 @@ model::result<std::uint64_t> serving_store::build_and_swap(rollup_state& r, cons
         table = std::move(old);
     }
 
+    const auto write_started = std::chrono::steady_clock::now();
+    report.merge_time = write_started - merge_started;
     if (progress) progress(name, refresh_stage::writing, 0);
     std::uint64_t next_version;
     {
@@ -762,6 +839,7 @@ model::result<std::uint64_t> serving_store::build_and_swap(rollup_state& r, cons
         next_version = std::max(r.version.version, persisted_versions_[name]) + 1;
     }
     auto next = write_generation(r, table, next_version, as_of, progress);
+    report.write_time = std::chrono::steady_clock::now() - write_started;
     if (!next) {
         if (!serving_.path.empty()) remove_database_files(serving_.path + ".next");
         return std::move(next).error();

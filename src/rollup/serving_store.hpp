@@ -53,6 +53,8 @@ struct refresh_report {
     std::uint64_t bytes_fetched = 0;          ///< their size as held (`source::result_bytes`)
     std::uint64_t rows_held = 0;              ///< rows of the rollup in the new version
     std::chrono::nanoseconds source_time{0};  ///< waiting for the source's answer
+    std::chrono::nanoseconds merge_time{0};   ///< reading the held rows kept and merging (incremental)
+    std::chrono::nanoseconds write_time{0};   ///< writing, checkpointing and attaching the next generation
     std::chrono::nanoseconds duration{0};     ///< the whole refresh, query to swap
     std::chrono::system_clock::time_point finished{};
     std::string error;  ///< why it failed
@@ -80,13 +82,17 @@ struct store_options {
 /// and the `source` that endpoints reading rollups query. Readers see a whole version of a
 /// rollup, never a mix.
 ///
-/// Each refresh writes a new generation of the whole database: a separate DuckDB instance
-/// (on disk, the file `<serving.path>.next`) with the unchanged rollups copied over and the
-/// rebuilt one added, its row counts validated, checkpointed and closed. Only then is it
-/// renamed over `serving.path`, reopened read-only and swapped in. The generation being served
-/// is never written to, so a failed write or checkpoint (a full disk: DuckDB then invalidates
-/// the instance that failed) cannot break it: the last good version stays served, marked
-/// stale, and the next refresh tries again. A refresh needs room for two copies of the file.
+/// Each refresh writes a new generation of the whole database: the file `<serving.path>.next`,
+/// attached to the store's writer instance (a separate in-memory DuckDB instance, kept for the
+/// next refresh), with the unchanged rollups copied over and the rebuilt one added, its row
+/// counts validated, checkpointed and detached. Only then is it renamed over `serving.path`,
+/// attached read-only to the reader instance (the one every generation on disk is served
+/// from) and swapped in. The generation being served is never written to, and never by the
+/// instance that serves it, so a failed write or checkpoint (a full disk: DuckDB then
+/// invalidates the instance that failed) cannot break it: the writer instance is dropped (a
+/// new one writes the next attempt), the last good version stays served, marked stale, and the
+/// next refresh tries again. A refresh needs room for two copies of the file. In memory mode
+/// each generation is an in-memory instance of its own.
 /// A lock file `<serving.path>.lock` keeps a second process (serve or sync) out. Thread-safe.
 class serving_store final : public source::source {
 public:
@@ -133,6 +139,11 @@ public:
     /// old version stays and is marked stale. Refreshes run one at a time.
     model::result<version_info> refresh(std::string_view rollup, const progress_fn& progress = {},
                                         refresh_kind kind = refresh_kind::automatic);
+
+    /// Creates now, rather than in the first refresh, the DuckDB instance that writes generation
+    /// files (tens of milliseconds, once per process; `frost sync` before its refreshes). Does
+    /// nothing in memory mode. Waits for a refresh in progress.
+    model::result<model::done> prepare_writer();
 
     /// Refresh counts and the latest refresh's figures of a rollup (empty when unknown).
     [[nodiscard]] refresh_stats stats(std::string_view rollup) const;
@@ -238,6 +249,11 @@ private:
                                                std::chrono::system_clock::time_point as_of,
                                                const progress_fn& progress);
     [[nodiscard]] generation live() const;
+    /// Serves the database file at `path` (complete, checkpointed): attached read-only to the
+    /// reader instance, which is created on first use.
+    model::result<generation> open_generation(const std::string& path);
+    /// The writer instance (created on first use).
+    model::result<frost::source::duckdb::database*> writer();
     void schedule_loop();
     /// Answers `q` on the live generation: from the prefix sums of its SQL when it has them
     /// (built on first use per generation), else by DuckDB (serving_fast_path.cpp).
@@ -251,7 +267,12 @@ private:
 
     config::serving_config serving_;
     mutable std::mutex live_mutex_;
-    generation live_;   ///< the generation readers query; null until a first version exists
+    generation live_;  ///< the generation readers query; null until a first version exists
+    /// The in-memory instance generation files are attached to for reading (on disk only).
+    std::shared_ptr<frost::source::duckdb::database> reader_host_;
+    /// The in-memory instance that writes generation files (guarded by `refresh_mutex_`,
+    /// or used before the store is shared); dropped after a failed write.
+    std::unique_ptr<frost::source::duckdb::database> writer_;
     int lock_fd_ = -1;  ///< holds `<serving.path>.lock`
 
     mutable std::mutex state_mutex_;

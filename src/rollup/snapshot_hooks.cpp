@@ -69,7 +69,7 @@ model::result<model::done> serving_store::install_snapshot(const std::string& fi
         std::filesystem::rename(file, serving_.path, ec);
         if (ec) return install_error("cannot move the snapshot to " + serving_.path + ": " + ec.message());
         std::filesystem::remove(serving_.path + ".wal", ec);
-        auto reopened = duckdb_source::open(std::string(serving_source_name), {serving_.path, true, serving_.options});
+        auto reopened = open_generation(serving_.path);
         if (!reopened) return std::move(reopened).error();
         next = std::move(reopened).value();
     } else {

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Issue 15 defect 1: a full disk during a rollup refresh must never break the version being
-# served. The serving file (about 1 MiB) lives on a 4 MiB tmpfs, room for the second copy a
+# served. The serving file (about 150 KiB) lives on a 4 MiB tmpfs, room for the second copy a
 # refresh writes (a private mount namespace: `unshare -rm`, no root needed where user
 # namespaces are allowed); after a first good build the tmpfs is
-# filled until ~300 KiB are free, so a refresh's writes or checkpoint fail. Rollup routes
+# filled until ~100 KiB are free, so a refresh's writes or checkpoint fail. Rollup routes
 # must keep answering 200 with `X-Data-Stale: true`, no body may hold a path or a stack
 # trace, and once space returns the next refresh recovers without a restart. Also: a first
 # build that cannot fit makes `frost serve` exit at start with a clear message.
@@ -82,18 +82,19 @@ check_answer() {
 check_answer /sum no
 check_answer /cached no
 
-# Fill the disk until about 300 KiB are free: a refresh's log still fits, a checkpoint of new
-# 256 KiB blocks does not (the reproduction of the defect: DuckDB then invalidates the database).
+# Fill the disk until about 100 KiB are free: a refresh's log (~50 KiB) still fits, a checkpoint
+# of the new file (~140 KiB in 16 KiB blocks) does not (the reproduction of the defect: DuckDB
+# then invalidates the database that failed).
 avail_kib() { df -k --output=avail "$work/disk" | tail -1 | tr -d ' '; }
 # A refresh may hold a second copy while we measure: top up until the free space stays low.
 for _ in $(seq 20); do
   free=$(avail_kib)
-  if [ "$free" -gt 340 ]; then
-    dd if=/dev/zero of="$work/disk/filler" bs=1024 count=$(( free - 300 )) oflag=append conv=notrunc status=none 2>/dev/null || true
+  if [ "$free" -gt 130 ]; then
+    dd if=/dev/zero of="$work/disk/filler" bs=1024 count=$(( free - 100 )) oflag=append conv=notrunc status=none 2>/dev/null || true
   fi
   sleep 0.15
 done
-[ "$(avail_kib)" -le 400 ] || fail "could not fill the disk"
+[ "$(avail_kib)" -le 200 ] || fail "could not fill the disk"
 # Several refresh cycles fail; every answer in between must stay good.
 deadline=$(( SECONDS + 6 ))
 saw_stale=no

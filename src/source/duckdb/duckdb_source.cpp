@@ -3,8 +3,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <optional>
 #include <stop_token>
+
+#include <spdlog/spdlog.h>
 
 namespace frost::source::duckdb {
 
@@ -47,10 +50,72 @@ model::result<std::unique_ptr<duckdb_source>> duckdb_source::open(std::string na
     return std::unique_ptr<duckdb_source>(new duckdb_source(std::move(name), std::move(db).value(), settings));
 }
 
-duckdb_source::duckdb_source(std::string name, std::unique_ptr<database> db, duckdb_settings settings)
+model::result<std::shared_ptr<database>> duckdb_source::open_host(const std::map<std::string, std::string>& options,
+                                                                  const std::vector<std::string>& allowed_paths) {
+    auto settings = options;
+    settings.erase(std::string(export_memory_limit_option));
+    settings.erase("access_mode");  // the attached files are read-only; the host holds nothing
+    // The hardening of `open`, applied once the allowed paths are set (a setting given in the
+    // config wins): DuckDB refuses to widen them once external access is off.
+    std::string external = "false", lock = "true";
+    if (auto it = settings.find("enable_external_access"); it != settings.end()) {
+        external = it->second;
+        settings.erase(it);
+    }
+    if (auto it = settings.find("lock_configuration"); it != settings.end()) {
+        lock = it->second;
+        settings.erase(it);
+    }
+    settings.emplace("memory_limit", default_memory_limit());
+    auto db = database::open(":memory:", settings);
+    if (!db) return std::move(db).error();
+    auto con = connection::open(*db.value());
+    if (!con) return std::move(con).error();
+    auto& c = *con.value();
+    std::string paths;
+    for (const auto& p : allowed_paths) paths += (paths.empty() ? "" : ", ") + quote_literal(p);
+    for (const std::string& sql : {paths.empty() ? std::string() : "SET allowed_paths = [" + paths + "]",
+                                   "SET enable_external_access = " + quote_literal(external),
+                                   "SET lock_configuration = " + quote_literal(lock)}) {
+        if (sql.empty()) continue;
+        if (auto rc = c.execute(sql); !rc) return std::move(rc).error();
+    }
+    con.value().reset();
+    return std::shared_ptr<database>(std::move(db).value());
+}
+
+model::result<std::unique_ptr<duckdb_source>> duckdb_source::attach(std::string name, std::shared_ptr<database> host,
+                                                                    const std::string& path,
+                                                                    std::map<std::string, std::string> options) {
+    static std::atomic<std::uint64_t> attached{0};
+    std::string alias = "frost_file_" + std::to_string(attached.fetch_add(1) + 1);
+    auto con = connection::open(*host);
+    if (!con) return std::move(con).error();
+    if (auto rc =
+            con.value()->execute("ATTACH " + quote_literal(path) + " AS " + quote_identifier(alias) + " (READ_ONLY)");
+        !rc) {
+        auto e = std::move(rc).error();
+        e.code = model::error_code::source_unavailable;
+        return e;
+    }
+    con.value().reset();
+    return std::unique_ptr<duckdb_source>(
+        new duckdb_source(std::move(name), std::move(host), {path, true, std::move(options)}, std::move(alias)));
+}
+
+model::result<std::unique_ptr<connection>> duckdb_source::connect() const {
+    auto con = connection::open(*db_);
+    if (!con || attached_as_.empty()) return con;
+    if (auto rc = con.value()->execute("USE " + quote_identifier(attached_as_)); !rc) return std::move(rc).error();
+    return con;
+}
+
+duckdb_source::duckdb_source(std::string name, std::shared_ptr<database> db, duckdb_settings settings,
+                             std::string attached_as)
     : name_(std::move(name)),
       db_(std::move(db)),
       settings_(std::move(settings)),
+      attached_as_(std::move(attached_as)),
       watchdog_([this] { watchdog_loop(); }) {
     if (auto it = settings_.options.find(std::string(export_memory_limit_option)); it != settings_.options.end()) {
         export_memory_limit_ = it->second;
@@ -89,6 +154,12 @@ duckdb_source::~duckdb_source() {
     watch_cv_.notify_all();
     watchdog_.join();
     idle_.clear();  // connections close before the database
+    if (attached_as_.empty()) return;
+    // No connection of this source is left: the file can leave the host.
+    auto con = connection::open(*db_);
+    auto rc = con ? con.value()->execute("DETACH " + quote_identifier(attached_as_))
+                  : model::result<query_result>(std::move(con).error());
+    if (!rc) spdlog::warn("duckdb: cannot detach {} ({}): {}", attached_as_, settings_.path, rc.error().message);
 }
 
 model::result<std::unique_ptr<duckdb_source::pooled>> duckdb_source::borrow() {
@@ -100,7 +171,7 @@ model::result<std::unique_ptr<duckdb_source::pooled>> duckdb_source::borrow() {
             return p;
         }
     }
-    auto con = connection::open(*db_);
+    auto con = connect();
     if (!con) return std::move(con).error();
     auto p = std::make_unique<pooled>();
     p->con = std::move(con).value();

@@ -32,6 +32,22 @@ inline constexpr std::string_view default_export_memory_limit = "16MB";
 class duckdb_source final : public source {
 public:
     static model::result<std::unique_ptr<duckdb_source>> open(std::string name, const duckdb_settings& settings);
+    /// Opens an in-memory DuckDB instance that database files are attached to (`attach`), with
+    /// `options` (threads, memory_limit, ...) and the hardening of a read-only source: SQL can
+    /// reach no file but `allowed_paths` (the files to attach, and their `.wal` names, which
+    /// DuckDB looks for) and cannot change settings. One instance serves many files: attaching a
+    /// file costs about a millisecond, a new instance tens of milliseconds (DuckDB registers its
+    /// functions anew).
+    static model::result<std::shared_ptr<database>> open_host(const std::map<std::string, std::string>& options,
+                                                              const std::vector<std::string>& allowed_paths);
+    /// A read-only source over the database file at `path` attached to `host` (`open_host`)
+    /// under a name of its own, which its connections use as their default: unqualified table
+    /// names are the file's. The file is read as it was when attached, even if another file is
+    /// renamed over `path` later. Detached when the source is destroyed; `host` is kept alive
+    /// until then. `options` as for `open` (`export_memory_limit`).
+    static model::result<std::unique_ptr<duckdb_source>> attach(std::string name, std::shared_ptr<database> host,
+                                                                const std::string& path,
+                                                                std::map<std::string, std::string> options = {});
     ~duckdb_source() override;
 
     [[nodiscard]] std::string_view name() const override { return name_; }
@@ -50,8 +66,11 @@ public:
     /// `q.stop` interrupt it as they do `run`.
     [[nodiscard]] model::result<stream_summary> stream(const query& q, row_sink& sink) override;
 
-    /// The database, for tools that need more than queries (rollup builds, tests).
+    /// The database, for tools that need more than queries (rollup builds, tests). For an
+    /// attached source, the host instance: open connections with `connect` instead.
     [[nodiscard]] database& db() noexcept { return *db_; }
+    /// A new connection whose default database is this source's (the attached file's, if any).
+    [[nodiscard]] model::result<std::unique_ptr<connection>> connect() const;
 
 private:
     struct pooled {
@@ -63,7 +82,8 @@ private:
         model::clock::time_point at;
     };
 
-    duckdb_source(std::string name, std::unique_ptr<database> db, duckdb_settings settings);
+    duckdb_source(std::string name, std::shared_ptr<database> db, duckdb_settings settings,
+                  std::string attached_as = {});
     model::result<std::unique_ptr<pooled>> borrow();
     void give_back(std::unique_ptr<pooled> p);
     void watchdog_loop();
@@ -76,8 +96,9 @@ private:
     model::result<T> on_pooled(pooled& p, const query& q, Execute&& execute, bool& reusable);
 
     std::string name_;
-    std::unique_ptr<database> db_;
+    std::shared_ptr<database> db_;
     duckdb_settings settings_;
+    std::string attached_as_;  ///< the file's name in `db_` when attached (`attach`); empty otherwise
     std::string export_memory_limit_{default_export_memory_limit};
 
     std::mutex pool_mutex_;
