@@ -124,14 +124,10 @@ void access_log::write(const api::request& req, const api::response& res, const 
     thread_local std::string line;
     line.clear();
     format_to(line, req, res, stats);
-    (void)enqueue_view(line);
+    (void)enqueue(line);
 }
 
-bool access_log::enqueue(std::string line) {
-    return enqueue_view(line);
-}
-
-bool access_log::enqueue_view(std::string_view line) {
+bool access_log::enqueue(std::string_view line) {
     bool wake = false;
     {
         std::lock_guard lock(mutex_);

@@ -45,11 +45,9 @@ public:
     /// Formats the line and queues it; drops it (counted) when the queue is full. Never blocks
     /// on the output.
     void write(const api::request& req, const api::response& res, const api::request_stats& stats);
-    /// Queues one finished line (no newline); the same contract as `write`. Returns false when
-    /// it was dropped.
-    bool enqueue(std::string line);
-    /// The same, copying `line` into the queue.
-    bool enqueue_view(std::string_view line);
+    /// Queues (copies) one finished line (no newline); the same contract as `write`. Returns
+    /// false when it was dropped.
+    bool enqueue(std::string_view line);
 
     /// Blocks until every line queued before the call has been written and flushed (tests,
     /// shutdown of a transport that outlives the log's owner).
