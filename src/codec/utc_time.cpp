@@ -24,4 +24,22 @@ std::string format_utc(std::chrono::system_clock::time_point t, utc_precision pr
     return out;
 }
 
+void append_utc_millis(std::string& out, std::chrono::system_clock::time_point t) {
+    using namespace std::chrono;
+    thread_local sys_seconds cached_second = sys_seconds::min();
+    thread_local std::string cached_text;  // `2026-11-25T01:02:03`, without the `Z`
+    const auto ms = floor<milliseconds>(t);
+    const auto second = floor<seconds>(ms);
+    if (second != cached_second) {
+        cached_text = format_utc(second, utc_precision::seconds);
+        cached_text.pop_back();
+        cached_second = second;
+    }
+    const auto sub = static_cast<unsigned>((ms - second).count());  // 0..999, floored as in format_utc
+    out += cached_text;
+    const char fraction[] = {'.', static_cast<char>('0' + sub / 100), static_cast<char>('0' + sub / 10 % 10),
+                             static_cast<char>('0' + sub % 10), 'Z'};
+    out.append(fraction, sizeof fraction);
+}
+
 }  // namespace frost::codec

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iterator>
+#include <string>
 
 #include "codec/utc_time.hpp"
 
@@ -50,14 +51,28 @@ std::string json_string(std::string_view text) {
     return out;
 }
 
+namespace {
+
+void append_number(std::string& out, std::size_t n) {
+    char digits[24];
+    const auto r = std::to_chars(std::begin(digits), std::end(digits), n);
+    out.append(digits, r.ptr);
+}
+
+}  // namespace
+
 std::string access_log::format(const api::request& req, const api::response& res, const api::request_stats& stats) {
-    using namespace std::chrono;
-    const auto when = codec::format_utc(system_clock::now(), codec::utc_precision::milliseconds);
-    // One allocation for the usual line; appended in place rather than through temporaries.
     std::string line;
     line.reserve(256 + req.target.size());
+    format_to(line, req, res, stats);
+    return line;
+}
+
+void access_log::format_to(std::string& line, const api::request& req, const api::response& res,
+                           const api::request_stats& stats) {
+    using namespace std::chrono;
     line += R"({"time":")";
-    line += when;
+    codec::append_utc_millis(line, system_clock::now());
     line += R"(","request_id":)";
     append_json_string(line, req.request_id);
     line += ",\"method\":";
@@ -65,9 +80,12 @@ std::string access_log::format(const api::request& req, const api::response& res
     line += ",\"target\":";
     append_json_string(line, std::string_view(req.target).substr(0, 512));
     line += ",\"status\":";
-    line += std::to_string(res.status);
+    if (res.status < 0)
+        line += std::to_string(res.status);
+    else
+        append_number(line, static_cast<std::size_t>(res.status));
     line += ",\"bytes\":";
-    line += std::to_string(res.body_view().size());
+    append_number(line, res.body_view().size());
     line += R"(,"duration_ms":)";
     append_millis(line, duration<double, std::milli>(model::clock::now() - stats.started).count());
     line += R"(,"query_ms":)";
@@ -87,7 +105,6 @@ std::string access_log::format(const api::request& req, const api::response& res
         append_json_string(line, req.principal);
     }
     line += "}";
-    return line;
 }
 
 access_log::access_log(std::FILE* out, std::size_t capacity)
@@ -103,21 +120,27 @@ access_log::~access_log() {
 }
 
 void access_log::write(const api::request& req, const api::response& res, const api::request_stats& stats) {
-    (void)enqueue(format(req, res, stats));
+    // Formatted into a buffer the thread keeps, then copied into the queue: no allocation per line.
+    thread_local std::string line;
+    line.clear();
+    format_to(line, req, res, stats);
+    (void)enqueue(line);
 }
 
-bool access_log::enqueue(std::string line) {
+bool access_log::enqueue(std::string_view line) {
     bool wake = false;
     {
         std::lock_guard lock(mutex_);
-        if (pending_.size() >= capacity_) {
+        if (pending_lines_ >= capacity_) {
             ++dropped_;
             return false;
         }
-        pending_.push_back(std::move(line));
+        pending_.append(line);
+        pending_ += '\n';
+        ++pending_lines_;
         ++accepted_;
         // Only the first line of a batch wakes the drain thread; it takes the rest with it.
-        wake = pending_.size() == 1;
+        wake = pending_lines_ == 1;
     }
     if (wake) work_cv_.notify_one();
     return true;
@@ -140,23 +163,19 @@ std::uint64_t access_log::written() const {
 }
 
 void access_log::drain_loop() {
-    std::vector<std::string> batch;
-    std::string buffer;
+    std::string batch;
     std::unique_lock lock(mutex_);
     for (;;) {
-        work_cv_.wait(lock, [&] { return stopping_ || !pending_.empty(); });
-        if (pending_.empty()) break;  // stopping, and everything queued is written
-        batch.swap(pending_);         // both keep their capacity: no allocation per batch
+        work_cv_.wait(lock, [&] { return stopping_ || pending_lines_ > 0; });
+        if (pending_lines_ == 0) break;  // stopping, and everything queued is written
+        batch.swap(pending_);            // both keep their capacity: no allocation per batch
+        const auto n = pending_lines_;
+        pending_lines_ = 0;
         lock.unlock();
-        buffer.clear();
-        for (const auto& line : batch) {
-            buffer += line;
-            buffer += '\n';
-        }
+        // The lines are already joined, each with its newline: one write, no copy.
         // Blocking here (a slow pipe) only fills the queue; writers then drop, never wait.
-        std::fwrite(buffer.data(), 1, buffer.size(), out_);
+        std::fwrite(batch.data(), 1, batch.size(), out_);
         std::fflush(out_);
-        const auto n = batch.size();
         batch.clear();
         lock.lock();
         written_ += n;

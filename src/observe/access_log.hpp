@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
-#include <vector>
 
 #include "api/service.hpp"
 
@@ -17,11 +17,11 @@ namespace frost::observe {
 /// address and principal (API key name or token subject). Never headers, never credentials;
 /// the query string is kept (credentials are not accepted there) but cut at 512 bytes.
 ///
-/// Asynchronous and batched: `write` formats the line on the caller's thread and hands it to a
-/// bounded queue under a short lock; one drain thread writes whatever has queued up with one
-/// `fwrite` and one `fflush` per batch, at most one batch a millisecond. The calling (I/O) thread never waits for the
-/// output: when `capacity` lines are already queued the line is dropped and counted (`dropped`). The destructor writes
-/// every line queued before it. Thread-safe.
+/// Asynchronous and batched: `write` formats the line on the caller's thread (into a buffer the
+/// thread keeps) and appends it to a bounded queue (one string of joined lines) under a short lock; one drain thread
+/// writes whatever has queued up with one `fwrite` and one `fflush` per batch, at most one batch a millisecond. The
+/// calling (I/O) thread never waits for the output: when `capacity` lines are already queued the line is dropped and
+/// counted (`dropped`). The destructor writes every line queued before it. Thread-safe.
 class access_log {
 public:
     /// Lines that may wait for the drain thread before new ones are dropped (about 200 bytes
@@ -38,13 +38,16 @@ public:
     /// The line for one request, without the newline.
     [[nodiscard]] static std::string format(const api::request& req, const api::response& res,
                                             const api::request_stats& stats);
+    /// The same line, appended to `out` (no newline).
+    static void format_to(std::string& out, const api::request& req, const api::response& res,
+                          const api::request_stats& stats);
 
     /// Formats the line and queues it; drops it (counted) when the queue is full. Never blocks
     /// on the output.
     void write(const api::request& req, const api::response& res, const api::request_stats& stats);
-    /// Queues one finished line (no newline); the same contract as `write`. Returns false when
-    /// it was dropped.
-    bool enqueue(std::string line);
+    /// Queues (copies) one finished line (no newline); the same contract as `write`. Returns
+    /// false when it was dropped.
+    bool enqueue(std::string_view line);
 
     /// Blocks until every line queued before the call has been written and flushed (tests,
     /// shutdown of a transport that outlives the log's owner).
@@ -61,10 +64,11 @@ private:
     std::FILE* out_;
     const std::size_t capacity_;
     mutable std::mutex mutex_;
-    std::condition_variable work_cv_;   ///< the drain thread waits here for lines or stop
-    std::condition_variable done_cv_;   ///< `flush` waits here for `written_`
-    std::vector<std::string> pending_;  ///< queued, not yet taken by the drain thread
-    std::uint64_t accepted_ = 0;        ///< lines ever queued
+    std::condition_variable work_cv_;  ///< the drain thread waits here for lines or stop
+    std::condition_variable done_cv_;  ///< `flush` waits here for `written_`
+    std::string pending_;              ///< queued lines, each with its newline, not yet taken by the drain thread
+    std::size_t pending_lines_ = 0;    ///< how many lines `pending_` holds
+    std::uint64_t accepted_ = 0;       ///< lines ever queued
     std::uint64_t written_ = 0;
     std::uint64_t dropped_ = 0;
     bool stopping_ = false;

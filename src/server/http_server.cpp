@@ -114,9 +114,10 @@ bool acceptable_request_id(std::string_view id) {
 
 class session : public std::enable_shared_from_this<session> {
 public:
-    session(tcp::socket&& socket, http_server::impl& server)
+    session(tcp::socket&& socket, http_server::impl& server, net::io_context& loop)
         : stream_(std::move(socket)),
           server_(server),
+          loop_(loop),
           born_(std::chrono::steady_clock::now()),
           limits_{server.cfg.max_header_bytes, server.cfg.max_url_bytes, server.cfg.max_header_count,
                   server.cfg.max_body_bytes} {
@@ -124,6 +125,9 @@ public:
         beast::error_code ec;
         auto ep = stream_.socket().remote_endpoint(ec);
         if (!ec) client_ = ep.address().to_string();
+        // For the immediate write of a whole answer (`write_now`): a send that would block
+        // returns at once and the rest goes out asynchronously. Asio's own operations are unaffected.
+        stream_.socket().non_blocking(true, ec);
     }
     ~session() {
         // A streamed answer whose connection is torn down (server stop) must not leave its
@@ -243,7 +247,7 @@ private:
         r.client_address = client_;
         auto given = r.header("x-request-id");
         r.request_id = acceptable_request_id(given) ? std::string(given) : make_request_id();
-        std::string request_id = r.request_id;
+        request_id_ = r.request_id;  // the session's buffer: no allocation once it has held an id
 
         ++server_.in_flight;
         stream_.expires_never();  // the query has its own deadline
@@ -253,22 +257,28 @@ private:
         // Held until the answer is handed back: a reload that replaces the service meanwhile
         // lets this request finish on the one it started with.
         auto svc = server_.current();
-        svc->handle(std::move(r), [hold = held_by_service{server_.hand_to_service(), shared_from_this()}, request_id,
+        svc->handle(std::move(r), [hold = held_by_service{server_.hand_to_service(), shared_from_this()},
                                    svc](api::response res) mutable {
             auto self = hold.self;
-            // Inline when `handle` answers on this thread (cache hits, errors): the session's own loop.
-            net::dispatch(self->stream_.get_executor(), [self, res = std::move(res), request_id]() mutable {
-                self->awaiting_ = false;
-                self->answering_ = true;
-                // A streamed answer keeps the watch on the client while its rows are produced:
-                // a client that leaves between writes stops the query too.
-                if (res.stream) return self->write_stream(std::move(res), request_id);
-                self->stop_watching();
-                self->write(std::move(res), request_id);
-            });
+            // Inline when `handle` answers on this thread (cache hits, errors): the session's own
+            // loop. Called directly then, as `dispatch` would, without its type-erased executor.
+            auto loop = self->loop_.get_executor();
+            if (loop.running_in_this_thread()) return self->answer(std::move(res));
+            net::post(loop, [self, res = std::move(res)]() mutable { self->answer(std::move(res)); });
         });
         // Only an answer still to come (a query on a worker) is worth watching the client for.
         if (awaiting_) watch_client();
+    }
+
+    // The service's answer, on the session's loop.
+    void answer(api::response res) {
+        awaiting_ = false;
+        answering_ = true;
+        // A streamed answer keeps the watch on the client while its rows are produced:
+        // a client that leaves between writes stops the query too.
+        if (res.stream) return write_stream(std::move(res), request_id_);
+        stop_watching();
+        write(std::move(res), request_id_);
     }
 
     // While a request is being answered nothing reads the socket, so a client that leaves would
@@ -314,10 +324,38 @@ private:
         // gathered write: a cached answer's body is never copied.
         const bool with_body = write_response_head(head_bytes_, response_, {request_id, keep_alive_, head_});
         const auto body = response_.body_view();
-        const std::array<net::const_buffer, 2> bytes{
-            net::buffer(head_bytes_), with_body ? net::buffer(body.data(), body.size()) : net::const_buffer()};
+        std::array<net::const_buffer, 2> bytes{net::buffer(head_bytes_),
+                                               with_body ? net::buffer(body.data(), body.size()) : net::const_buffer()};
+        if (write_now(bytes)) return;
         stream_.expires_after(server_.cfg.write_timeout);
         net::async_write(stream_, bytes, beast::bind_front_handler(&session::on_write, shared_from_this()));
+    }
+
+    // Most answers fit the socket's send buffer: one non-blocking gathered send writes them
+    // whole, without arming the write timer and without a trip through the event loop. True when
+    // the answer is handled (written, or the connection failed); otherwise `bytes` is what
+    // remains for the asynchronous write. Bounded nesting: an answer written here goes on to read
+    // the next request, and pipelined requests already buffered would otherwise recurse.
+    bool write_now(std::array<net::const_buffer, 2>& bytes) {
+        if (nested_writes_ >= max_nested_writes) return false;
+        beast::error_code ec;
+        const auto total = net::buffer_size(bytes);
+        const auto n = stream_.socket().write_some(bytes, ec);
+        if (ec == net::error::would_block || ec == net::error::try_again || ec == net::error::interrupted) return false;
+        if (!ec && n < total) {
+            // Partly sent: the rest goes out asynchronously, under the write timeout.
+            auto sent = n;
+            for (auto& b : bytes) {
+                const auto skip = std::min(sent, b.size());
+                b += skip;
+                sent -= skip;
+            }
+            return false;
+        }
+        ++nested_writes_;
+        on_write(ec, n);
+        --nested_writes_;
+        return true;
     }
 
     // A streamed answer (`api::response::stream`): the head with `Transfer-Encoding: chunked`,
@@ -431,6 +469,7 @@ private:
 
     beast::tcp_stream stream_;
     http_server::impl& server_;
+    net::io_context& loop_;  ///< the loop this connection lives on
     std::chrono::steady_clock::time_point born_;
     head_limits limits_;
     beast::flat_buffer buffer_;
@@ -443,6 +482,9 @@ private:
     std::string piece_;                       ///< the chunk being written
     api::response response_;
     std::string client_;
+    std::string request_id_;  ///< the request in flight's id
+    static constexpr int max_nested_writes = 8;
+    int nested_writes_ = 0;  ///< answers written by `write_now` on the stack now
     std::size_t served_ = 0;
     bool keep_alive_ = true;
     bool head_ = false;
@@ -459,7 +501,7 @@ private:
 void http_server::impl::accept() {
     // Connections are dealt to the loops in turn.
     auto& loop = *loops[next_loop++ % loops.size()];
-    acceptor.async_accept(loop, [this](beast::error_code ec, tcp::socket socket) {
+    acceptor.async_accept(loop, [this, &loop](beast::error_code ec, tcp::socket socket) {
         if (ec) {
             if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
             spdlog::warn("accept failed: {}", ec.message());
@@ -469,7 +511,7 @@ void http_server::impl::accept() {
             socket.close(ignored);  // over the limit: refuse rather than queue
         } else {
             ++accepted;
-            std::make_shared<session>(std::move(socket), *this)->start();
+            std::make_shared<session>(std::move(socket), *this, loop)->start();
         }
         if (!stopping) accept();
     });

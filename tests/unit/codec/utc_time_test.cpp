@@ -45,5 +45,24 @@ TEST(utc_time, matches_gmtime_over_random_instants) {
     }
 }
 
+// The per-thread cached form against `format_utc` itself: random instants, and runs of instants
+// within one second and across second boundaries (where the cache must be replaced), before
+// the epoch too.
+TEST(utc_time, append_utc_millis_matches_format_utc) {
+    std::mt19937_64 rng(29);
+    std::uniform_int_distribution<std::int64_t> pick(-2'208'988'800'000'000, 9'000'000'000'000'000);  // µs
+    std::uniform_int_distribution<std::int64_t> step(0, 1'500'000);                                   // µs
+    std::string out = "prefix";
+    for (int i = 0; i < 20'000; ++i) {
+        auto us = pick(rng);
+        for (int j = 0; j < 8; ++j, us += step(rng)) {
+            const system_clock::time_point t{duration_cast<system_clock::duration>(microseconds(us))};
+            out.resize(6);
+            append_utc_millis(out, t);
+            ASSERT_EQ(out, "prefix" + format_utc(t, utc_precision::milliseconds)) << us;
+        }
+    }
+}
+
 }  // namespace
 }  // namespace frost::codec

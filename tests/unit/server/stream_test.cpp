@@ -13,6 +13,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
+#include <random>
 #include <thread>
 
 #include "api/service.hpp"
@@ -104,7 +106,8 @@ struct fixture {
     std::unique_ptr<api::service> svc;
     std::unique_ptr<http_server> server;
 
-    fixture() {
+    // `setup` adds routes before the server starts.
+    explicit fixture(const std::function<void(api::service&)>& setup = {}) {
         auto cfg = config::load_text(config_text, "stream_test.yaml", "/");
         if (!cfg) throw std::runtime_error(cfg.error().message);
         cfg.value().server.port = 0;
@@ -112,6 +115,7 @@ struct fixture {
         auto s = api::service::create(shared, {{"batched", src}}, workers);
         if (!s) throw std::runtime_error(s.error().message);
         svc = std::move(s).value();
+        if (setup) setup(*svc);
         auto bound = http_server::bind(shared->server, *svc);
         if (!bound) throw std::runtime_error(bound.error().message);
         server = std::move(bound).value();
@@ -334,6 +338,55 @@ TEST(stream_http, a_client_that_does_not_read_holds_the_producer_back) {
     const auto until = std::chrono::steady_clock::now() + 8s;
     while (!f.src->ended && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(10ms);
     EXPECT_TRUE(f.src->ended);
+}
+
+// A whole (not streamed) answer is first sent with one non-blocking write; what the socket does
+// not take goes out asynchronously. Answers larger than a small receive window, on a client that
+// waits before reading, take that path: each must arrive whole and in order, and the next
+// pipelined request on the connection must still be answered. Random sizes and bytes.
+TEST(whole_answer_http, answers_the_socket_takes_in_part_arrive_whole_and_in_order) {
+    std::mt19937_64 rng(41);
+    std::vector<std::string> bodies(3);
+    for (auto& b : bodies) {
+        b.resize(std::uniform_int_distribution<std::size_t>(1 << 20, 6 << 20)(rng));
+        for (auto& c : b) c = static_cast<char>('a' + rng() % 26);
+    }
+    fixture f([&](api::service& svc) {
+        for (std::size_t i = 0; i < bodies.size(); ++i)
+            svc.add_route("/big" + std::to_string(i),
+                          [body = bodies[i]](const api::request&) { return api::json_response(200, body); });
+    });
+    net::io_context ioc;
+    tcp::socket sock(ioc);
+    sock.connect({net::ip::make_address("127.0.0.1"), f.port()});
+    sock.set_option(net::socket_base::receive_buffer_size(64 * 1024));
+    std::string req;
+    for (std::size_t i = 0; i < bodies.size(); ++i)
+        req += "GET /big" + std::to_string(i) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+               (i + 1 == bodies.size() ? "Connection: close\r\n" : "") + "\r\n";
+    net::write(sock, net::buffer(req));
+    std::this_thread::sleep_for(200ms);  // the server's first write fills the windows and stops short
+    std::string bytes;
+    boost::system::error_code ec;
+    std::vector<char> buf(1 << 16);
+    for (;;) {
+        const auto n = sock.read_some(net::buffer(buf), ec);
+        bytes.append(buf.data(), n);
+        if (ec) break;
+    }
+    std::size_t at = 0;
+    for (std::size_t i = 0; i < bodies.size(); ++i) {
+        const auto end = bytes.find("\r\n\r\n", at);
+        ASSERT_NE(end, std::string::npos) << "answer " << i << " missing";
+        const auto head = bytes.substr(at, end + 2 - at);  // with the last field's CRLF
+        ASSERT_EQ(head.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << head;
+        ASSERT_NE(head.find("Content-Length: " + std::to_string(bodies[i].size()) + "\r\n"), std::string::npos) << head;
+        at = end + 4;
+        ASSERT_GE(bytes.size() - at, bodies[i].size()) << "answer " << i << " cut short";
+        EXPECT_TRUE(bytes.compare(at, bodies[i].size(), bodies[i]) == 0) << "answer " << i << " differs";
+        at += bodies[i].size();
+    }
+    EXPECT_EQ(at, bytes.size()) << "bytes after the last answer";
 }
 
 }  // namespace
