@@ -11,7 +11,8 @@
 #   -j N                clang-tidy processes at once (default 2: CI machines have two cores)
 #   --changed-since REV clang-tidy only the translation units of src/ that changed since REV or
 #                       include (directly or not) a header of src/ that did; all of them when
-#                       REV is unknown (a shallow clone) or .clang-tidy or a CMakeLists.txt changed
+#                       REV is unknown (a shallow clone) or .clang-tidy or the top CMakeLists.txt
+#                       changed (a changed src/DIR/CMakeLists.txt counts as all of src/DIR changed)
 #   FILE...             limit both halves to these files (tidy: only the .cpp files of src/)
 # Environment: LINT_BUILD (default build-lint), the directory configured to get
 # compile_commands.json; CLANG_FORMAT, CLANG_TIDY to use other binaries.
@@ -26,7 +27,7 @@ while [ $# -gt 0 ]; do
     -j) jobs=$2; shift ;;
     --changed-since) since=$2; shift ;;
     -j*) jobs=${1#-j} ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "lint: unknown option $1" >&2; exit 2 ;;
     *) files+=("$1") ;;
   esac
@@ -105,15 +106,21 @@ if [ "$do_tidy" = 1 ]; then
   if [ -n "$since" ] && [ ${#files[@]} -eq 0 ]; then
     if ! git rev-parse --verify --quiet "$since^{commit}" >/dev/null; then
       say "clang-tidy: $since is not in this clone's history: every translation unit"
-    elif [ -n "$(git diff --name-only "$since" -- .clang-tidy ':(glob)**/CMakeLists.txt' CMakeLists.txt)" ]; then
-      say "clang-tidy: .clang-tidy or a CMakeLists.txt changed since $since: every translation unit"
+    elif [ -n "$(git diff --name-only "$since" -- .clang-tidy CMakeLists.txt cmake)" ]; then
+      say "clang-tidy: .clang-tidy or the top CMakeLists.txt changed since $since: every translation unit"
     else
       # The changed files of src/ (committed since REV, modified, or new), then every .cpp of src/
       # that includes one of them, directly or through other headers ("dir/file.hpp" from src/).
+      # A changed src/DIR/CMakeLists.txt counts as a change of every file under src/DIR (its
+      # flags reach the files that include its headers). tests/ and bench/ do not compile src/'s
+      # translation units, so their CMakeLists.txt do not count.
       mapfile -t tidy_files < <({ git diff --name-only "$since" -- src; git ls-files --others --exclude-standard -- src; } |
         python3 -c '
 import os, re, sys
 changed = {l.strip() for l in sys.stdin if l.strip()}
+for c in [c for c in changed if os.path.basename(c) == "CMakeLists.txt"]:
+    for d, _, names in os.walk(os.path.dirname(c)):
+        changed.update(os.path.join(d, n) for n in names if n.endswith((".cpp", ".hpp")))
 inc = re.compile(r"^\s*#\s*include\s+\"([^\"]+)\"", re.M)
 users = {}  # header (path under src/) -> files of src/ that include it
 for d, _, names in os.walk("src"):
