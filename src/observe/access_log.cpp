@@ -53,7 +53,7 @@ std::string json_string(std::string_view text) {
 
 namespace {
 
-void append_number(std::string& out, std::size_t n) {
+void append_number(std::string& out, long long n) {
     char digits[24];
     const auto r = std::to_chars(std::begin(digits), std::end(digits), n);
     out.append(digits, r.ptr);
@@ -80,12 +80,9 @@ void access_log::format_to(std::string& line, const api::request& req, const api
     line += ",\"target\":";
     append_json_string(line, std::string_view(req.target).substr(0, 512));
     line += ",\"status\":";
-    if (res.status < 0)
-        line += std::to_string(res.status);
-    else
-        append_number(line, static_cast<std::size_t>(res.status));
+    append_number(line, res.status);
     line += ",\"bytes\":";
-    append_number(line, res.body_view().size());
+    append_number(line, static_cast<long long>(res.body_view().size()));
     line += R"(,"duration_ms":)";
     append_millis(line, duration<double, std::milli>(model::clock::now() - stats.started).count());
     line += R"(,"query_ms":)";

@@ -244,7 +244,6 @@ model::result<std::shared_ptr<serving_store>> serving_store::open(const config::
     if (!store->serving_.path.empty()) {
         if (auto opened = store->open_file(options.memory_fallback); !opened) return std::move(opened).error();
     }
-
     if (auto loaded = store->load_persisted(); !loaded) return std::move(loaded).error();
 
     const auto now = std::chrono::steady_clock::now();

@@ -268,7 +268,8 @@ private:
     config::serving_config serving_;
     mutable std::mutex live_mutex_;
     generation live_;  ///< the generation readers query; null until a first version exists
-    /// The in-memory instance generation files are attached to for reading (on disk only).
+    /// The in-memory instance generation files are attached to for reading (on disk only;
+    /// created at open, then guarded by `refresh_mutex_` as `writer_` is).
     std::shared_ptr<frost::source::duckdb::database> reader_host_;
     /// The in-memory instance that writes generation files (guarded by `refresh_mutex_`,
     /// or used before the store is shared); dropped after a failed write.
