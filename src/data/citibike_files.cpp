@@ -1,9 +1,9 @@
 #include "data/citibike_files.hpp"
 
-#include <duckdb.h>
 #include <openssl/evp.h>
 #include <unistd.h>
 #include <zlib.h>
+#include "source/duckdb/c_api.hpp"
 
 #include <algorithm>
 #include <array>

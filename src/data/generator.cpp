@@ -1,6 +1,6 @@
 #include "data/generator.hpp"
 
-#include <duckdb.h>
+#include "source/duckdb/c_api.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,7 +1,7 @@
 #include "rollup/serving_store.hpp"
 
-#include <duckdb.h>
 #include <spdlog/spdlog.h>
+#include "source/duckdb/c_api.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>

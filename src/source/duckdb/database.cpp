@@ -200,6 +200,8 @@ duckdb_state bind_one(duckdb_prepared_statement stmt, idx_t index, const model::
 }  // namespace
 
 model::result<model::done> database::check_setting(const std::string& name, const std::string& value) {
+    if (const auto& failure = c_api::load(); !failure.empty())
+        return model::error{model::error_code::source_unavailable, failure, {}, {}};
     config_handle cfg;
     if (duckdb_create_config(&cfg.cfg) == DuckDBError) return source_error("duckdb: cannot create config");
     if (duckdb_set_config(cfg.cfg, name.c_str(), value.c_str()) == DuckDBError)
@@ -209,6 +211,8 @@ model::result<model::done> database::check_setting(const std::string& name, cons
 
 model::result<std::unique_ptr<database>> database::open(const std::string& path,
                                                         const std::map<std::string, std::string>& settings) {
+    if (const auto& failure = c_api::load(); !failure.empty())
+        return model::error{model::error_code::source_unavailable, failure, {}, {}};
     config_handle cfg;
     if (duckdb_create_config(&cfg.cfg) == DuckDBError) return source_error("duckdb: cannot create config");
     for (const auto& [name, value] : settings) {

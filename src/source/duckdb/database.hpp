@@ -1,6 +1,6 @@
 #pragma once
 
-#include <duckdb.h>
+#include "source/duckdb/c_api.hpp"
 
 #include <cstdint>
 #include <map>
