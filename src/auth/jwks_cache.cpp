@@ -1,7 +1,7 @@
 #include "auth/jwks_cache.hpp"
 
-#include <curl/curl.h>
 #include <spdlog/spdlog.h>
+#include "curl/curl_api.hpp"
 
 #include <charconv>
 #include <filesystem>
@@ -142,6 +142,8 @@ std::optional<std::chrono::milliseconds> jwks_cache::load() {
         std::unique_ptr<CURL, curl_free> curl(curl_easy_init());
         if (!curl) {
             ++failures_;
+            if (const auto& failure = curl::load(); !failure.empty())
+                spdlog::warn("JWKS: {}; keeping the keys held", failure);
             return std::nullopt;
         }
         const long timeout = static_cast<long>(cfg_.fetch_timeout.count());

@@ -1,20 +1,14 @@
 #include "snapshot/http_exchange.hpp"
 
-#include <curl/curl.h>
+#include "curl/curl_api.hpp"
 
 #include <cctype>
 #include <cstdio>
 #include <memory>
-#include <mutex>
 
 namespace frost::snapshot {
 
 namespace {
-
-void global_init() {
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 struct curl_deleter {
     void operator()(CURL* c) const noexcept { curl_easy_cleanup(c); }
@@ -96,11 +90,10 @@ std::size_t on_read(char* buffer, std::size_t size, std::size_t n, void* user) {
 }  // namespace
 
 http_reply perform(const http_request& req) {
-    global_init();
     http_reply reply;
     std::unique_ptr<CURL, curl_deleter> curl(curl_easy_init());
     if (!curl) {
-        reply.transport_error = "cannot create a curl handle";
+        reply.transport_error = curl::load().empty() ? "cannot create a curl handle" : curl::load();
         return reply;
     }
     CURL* c = curl.get();

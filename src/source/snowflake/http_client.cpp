@@ -1,6 +1,6 @@
 #include "source/snowflake/http_client.hpp"
 
-#include <curl/curl.h>
+#include "curl/curl_api.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -12,11 +12,6 @@
 namespace frost::source::snowflake {
 
 namespace {
-
-void global_init() {
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 struct slist_deleter {
     void operator()(curl_slist* l) const noexcept { curl_slist_free_all(l); }
@@ -67,9 +62,7 @@ struct http_client::handle {
 };
 
 http_client::http_client(std::chrono::milliseconds connect_timeout, std::size_t max_body, std::string user_agent)
-    : connect_timeout_(connect_timeout), max_body_(max_body), user_agent_(std::move(user_agent)) {
-    global_init();
-}
+    : connect_timeout_(connect_timeout), max_body_(max_body), user_agent_(std::move(user_agent)) {}
 
 http_client::~http_client() = default;
 
@@ -101,7 +94,7 @@ http_answer http_client::send(const std::string& method, const std::string& url,
     }
     auto h = borrow();
     if (!h->curl) {
-        out.transport_error = "cannot create a curl handle";
+        out.transport_error = curl::load().empty() ? "cannot create a curl handle" : curl::load();
         return out;
     }
     CURL* c = h->curl;
