@@ -18,8 +18,10 @@
 #include "app/sync_command.hpp"
 #include "app/web_wiring.hpp"
 #include "config/config.hpp"
+#include "curl/curl_api.hpp"
 #include "data/generator.hpp"
 #include "server/http_server.hpp"
+#include "source/duckdb/c_api.hpp"
 
 namespace {
 
@@ -195,6 +197,22 @@ int run_check(const std::string& config_path, bool build) {
     return failures ? 1 : 0;
 }
 
+// `frost libraries`: the libraries loaded with dlopen, which `ldd frost` cannot list, one path a
+// line, so that scripts/lib/bundle.sh packages them and what they need. Fails when one is missing.
+int run_libraries() {
+    int failures = 0;
+    for (auto [path, failure] : {std::pair{source::duckdb::c_api::library_path(), source::duckdb::c_api::load()},
+                                 std::pair{curl::library_path(), curl::load()}}) {
+        if (path.empty()) {
+            std::fprintf(stderr, "frost: %s\n", failure.c_str());
+            ++failures;
+        } else {
+            std::cout << path << '\n';
+        }
+    }
+    return failures ? 1 : 0;
+}
+
 // The verbs; `main` only adds the exception barrier.
 int run(int argc, char** argv) {
     // Lambda reads its config at each cold start and ignores reloads: SIGHUP must not end it.
@@ -252,6 +270,9 @@ int run(int argc, char** argv) {
     app::load_verb_options load_options;
     auto* load = app::add_load_verb(cli, load_options);
 
+    auto* libraries = cli.add_subcommand(
+        "libraries", "Print the shared libraries Frost loads on first use (DuckDB, libcurl), for packaging");
+
     CLI11_PARSE(cli, argc, argv);
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
 
@@ -265,6 +286,7 @@ int run(int argc, char** argv) {
     if (*sync) return app::run_sync(config_path, sync_only, sync_full, sync_publish);
     if (*openapi) return app::run_openapi_verb(config_path, openapi_options);
     if (*load) return app::run_load_verb(*load, load_options);
+    if (*libraries) return run_libraries();
     return 1;
 }
 

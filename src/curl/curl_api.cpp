@@ -60,4 +60,12 @@ CURL* easy_init() noexcept {
     return detail::table.curl_easy_init();
 }
 
+std::string library_path() {
+    if (!load().empty()) return {};
+    Dl_info info{};
+    if (dladdr(reinterpret_cast<void*>(detail::table.curl_easy_init), &info) == 0 || info.dli_fname == nullptr)
+        return {};
+    return info.dli_fname;
+}
+
 }  // namespace frost::curl

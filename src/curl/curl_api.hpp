@@ -36,6 +36,9 @@ struct functions {
 /// outcome) and runs `curl_global_init`. Empty on success, else why it failed. Thread-safe.
 [[nodiscard]] const std::string& load();
 
+/// The file libcurl was loaded from (loading it first); empty when it cannot be loaded.
+[[nodiscard]] std::string library_path();
+
 /// `curl_easy_init`, or null when libcurl cannot be loaded (callers already handle a null handle).
 CURL* easy_init() noexcept;
 

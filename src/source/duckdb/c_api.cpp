@@ -59,4 +59,12 @@ const std::string& load() {
     return failure;
 }
 
+std::string library_path() {
+    if (!load().empty()) return {};
+    Dl_info info{};
+    if (dladdr(reinterpret_cast<void*>(detail::table.duckdb_open_ext), &info) == 0 || info.dli_fname == nullptr)
+        return {};
+    return info.dli_fname;
+}
+
 }  // namespace frost::source::duckdb::c_api

@@ -109,6 +109,10 @@ struct functions {
 /// first outcome. Empty on success, else why it failed (dlerror's text). Thread-safe.
 [[nodiscard]] const std::string& load();
 
+/// The file libduckdb.so was loaded from (loading it first); empty when it cannot be loaded.
+/// Packaging bundles it (`frost libraries`, scripts/lib/bundle.sh).
+[[nodiscard]] std::string library_path();
+
 namespace detail {
 extern functions table;
 extern std::atomic<bool> loaded;
