@@ -10,7 +10,8 @@
 #include <atomic>
 #include <string>
 
-// Every libcurl function Frost calls. One missing here fails to compile where it is called.
+// Every libcurl function Frost calls. A call to one missing here is not redirected, and `frost`,
+// which does not link libcurl, fails to link.
 #define FROST_CURL_FUNCTIONS(X) \
     X(curl_global_init)         \
     X(curl_easy_init)           \

@@ -14,8 +14,9 @@
 #include <atomic>
 #include <string>
 
-// Every DuckDB C function Frost calls. A function missing here fails to compile where it is
-// called (the macro redirect is what resolves it), so the list cannot silently fall short.
+// Every DuckDB C function Frost calls. A call to one missing here is not redirected: `frost`,
+// which does not link libduckdb.so, then fails to link (undefined reference), so the list cannot
+// silently fall short.
 #define FROST_DUCKDB_FUNCTIONS(X)             \
     X(duckdb_append_bool)                     \
     X(duckdb_append_data_chunk)               \
