@@ -28,6 +28,7 @@ namespace frost::curl {
 
 /// libcurl's functions, as loaded from libcurl.so.4.
 struct functions {
+// NOLINTNEXTLINE(bugprone-macro-parentheses): a declarator names the member; it cannot be parenthesised.
 #define FROST_CURL_POINTER(name) decltype(&::name) name = nullptr;
     FROST_CURL_FUNCTIONS(FROST_CURL_POINTER)
 #undef FROST_CURL_POINTER

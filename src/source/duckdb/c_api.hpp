@@ -100,6 +100,7 @@ namespace frost::source::duckdb::c_api {
 
 /// The C API's functions, as loaded from libduckdb.so.
 struct functions {
+// NOLINTNEXTLINE(bugprone-macro-parentheses): a declarator names the member; it cannot be parenthesised.
 #define FROST_DUCKDB_POINTER(name) decltype(&::name) name = nullptr;
     FROST_DUCKDB_FUNCTIONS(FROST_DUCKDB_POINTER)
 #undef FROST_DUCKDB_POINTER
