@@ -72,6 +72,7 @@ private:
     std::uint64_t written_ = 0;
     std::uint64_t dropped_ = 0;
     bool stopping_ = false;
+    bool idle_ = false;    ///< the drain thread waits for a first line (not in its batch window)
     std::thread drainer_;  ///< last member: starts after the others exist
 };
 
