@@ -19,7 +19,7 @@ namespace frost::observe {
 ///
 /// Asynchronous and batched: `write` formats the line on the caller's thread (into a buffer the
 /// thread keeps) and appends it to a bounded queue (one string of joined lines) under a short lock; one drain thread
-/// writes whatever has queued up with one `fwrite` and one `fflush` per batch, at most one batch a millisecond. The
+/// writes whatever has queued up with one `fwrite` and one `fflush` per batch, at most one batch every 5 ms. The
 /// calling (I/O) thread never waits for the output: when `capacity` lines are already queued the line is dropped and
 /// counted (`dropped`). The destructor writes every line queued before it. Thread-safe.
 class access_log {

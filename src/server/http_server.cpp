@@ -84,15 +84,24 @@ struct http_server::impl {
             drained.notify_all();
         }
     }
-    // A token held by an answer callback for as long as the service keeps it.
-    std::shared_ptr<void> hand_to_service() {
-        ++with_service;
-        return {nullptr, [this](void*) {
-                    if (--with_service == 0) {
-                        std::lock_guard lock(stop_mutex);
-                        drained.notify_all();
-                    }
-                }};
+    // A token held by an answer callback for as long as the service keeps it: every copy
+    // counts in `with_service` (no allocation per request, as a shared pointer's would be).
+    class service_token {
+    public:
+        explicit service_token(impl& server) noexcept : server_(&server) { ++server.with_service; }
+        service_token(const service_token& other) noexcept : server_(other.server_) { ++server_->with_service; }
+        service_token& operator=(const service_token&) = delete;
+        ~service_token() { server_->release_service(); }
+
+    private:
+        impl* server_;
+    };
+    service_token hand_to_service() { return service_token(*this); }
+    void release_service() {
+        if (--with_service == 0) {
+            std::lock_guard lock(stop_mutex);
+            drained.notify_all();
+        }
     }
 };
 
@@ -150,7 +159,7 @@ public:
     // token, released in that order (members go in reverse), so `stop` cannot return while the
     // session still lives.
     struct held_by_service {
-        std::shared_ptr<void> token;
+        http_server::impl::service_token token;
         std::shared_ptr<session> self;
     };
 
