@@ -165,9 +165,23 @@ std::string routing_path(std::string_view encoded) {
     return out;
 }
 
+// A path of unreserved characters and `/` only (RFC 3986 §2.3), no query: what Boost.URL
+// accepts as it is and decodes to itself, so it needs no parse.
+bool plain_path(std::string_view target) {
+    if (target.empty() || target.front() != '/') return false;
+    for (const char c : target) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/' ||
+                        c == '-' || c == '.' || c == '_' || c == '~';
+        if (!ok) return false;
+    }
+    return true;
+}
+
 }  // namespace
 
 model::result<std::pair<std::string, query_pairs>> split_target(std::string_view target) {
+    // The common case (a cache hit on a route without parameters): no URL parse.
+    if (plain_path(target)) return std::pair<std::string, query_pairs>(std::string(target), {});
     auto parsed = boost::urls::parse_origin_form(target);
     if (!parsed) return bad(model::error_code::bad_request, "the request target is not a valid path and query");
     const auto& url = *parsed;

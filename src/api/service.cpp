@@ -93,7 +93,7 @@ void add_server_timing(response& res, const request_stats& stats) {
     std::string text;
     text.reserve(64);
     text += "total;dur=";
-    millis(text, ms(model::clock::now() - stats.started).count());
+    millis(text, ms(stats.elapsed()).count());
     if (stats.query_time.count() > 0) {
         text += ", query;dur=";
         millis(text, ms(stats.query_time).count());
@@ -253,6 +253,7 @@ void service::fail(exchange& x, const std::exception_ptr& failure) const {
 
 void service::reply(exchange& x, response res) const {
     if (x.answered.exchange(true)) return;
+    x.stats.answered = model::clock::now();
     add_server_timing(res, x.stats);
     for (const auto& o : observers_) {
         // An observer counts or logs an answer already made: its failure must not change it,
@@ -386,7 +387,8 @@ bool service::admit(exchange& x, const route& rt) {
 
 void service::serve_cached(const exchange_ptr& x, const route& rt, std::vector<source::parameter> params,
                            const render_plan& plan) {
-    const auto now = model::clock::now();
+    // Called from `handle` on its own thread, moments after the request started: no clock read.
+    const auto now = x->stats.started;
     // One key buffer per thread, so a hit allocates no key.
     thread_local std::string key;
     std::optional<cache::data_version> version;

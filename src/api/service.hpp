@@ -40,6 +40,14 @@ struct request_stats {
     model::clock::duration query_time{};  ///< time spent in the source, zero when none ran
     std::string_view cache = "none";      ///< cache outcome: none, hit, miss, stale, bypass
     std::string_view source;              ///< the source queried, empty when none ran
+    /// When the answer was made: set once by the service as it replies, so Server-Timing, the
+    /// metrics and the access log share one clock read. Zero before.
+    model::clock::time_point answered{};
+
+    /// From `started` to `answered` (to now while no answer is made yet).
+    [[nodiscard]] model::clock::duration elapsed() const {
+        return (answered == model::clock::time_point{} ? model::clock::now() : answered) - started;
+    }
 };
 
 /// A route answered by code rather than config (OpenAPI, dashboard, metrics, health). Runs

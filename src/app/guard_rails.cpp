@@ -166,7 +166,7 @@ model::result<std::unique_ptr<guard_rails>> install_guard_rails(const std::share
     svc.add_observer([m = rails->requests_, h = rails->health_, log = rails->log_](
                          const api::request& req, const api::response& res, const api::request_stats& stats) {
         using seconds = std::chrono::duration<double>;
-        m->observe_request(stats.route, res.status, stats.cache, seconds(model::clock::now() - stats.started).count());
+        m->observe_request(stats.route, res.status, stats.cache, seconds(stats.elapsed()).count());
         if (!stats.source.empty() && stats.query_time.count() > 0) {
             // Only the upstream's own failures count against it; 4xx are the caller's.
             const bool ok = res.status < 500;

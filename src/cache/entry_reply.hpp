@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -10,6 +11,10 @@ namespace frost::cache {
 
 /// How one request is answered from one stored entry.
 struct reply {
+    /// Fields `headers` has room for beyond the entry's own, so a caller adding its own (the
+    /// service adds X-Cache and Server-Timing) does not make the list grow.
+    static constexpr std::size_t added_fields = 2;
+
     int status = 200;
     header_list headers;                      ///< the chosen form's headers (a copy: the caller may add its own)
     std::shared_ptr<const std::string> body;  ///< shared with the entry, never copied; null for a 304

@@ -19,7 +19,7 @@ namespace frost::observe {
 ///
 /// Asynchronous and batched: `write` formats the line on the caller's thread (into a buffer the
 /// thread keeps) and appends it to a bounded queue (one string of joined lines) under a short lock; one drain thread
-/// writes whatever has queued up with one `fwrite` and one `fflush` per batch, at most one batch a millisecond. The
+/// writes whatever has queued up with one `fwrite` and one `fflush` per batch, at most one batch every 5 ms. The
 /// calling (I/O) thread never waits for the output: when `capacity` lines are already queued the line is dropped and
 /// counted (`dropped`). The destructor writes every line queued before it. Thread-safe.
 class access_log {
@@ -72,6 +72,7 @@ private:
     std::uint64_t written_ = 0;
     std::uint64_t dropped_ = 0;
     bool stopping_ = false;
+    bool idle_ = false;    ///< the drain thread waits for a first line (not in its batch window)
     std::thread drainer_;  ///< last member: starts after the others exist
 };
 

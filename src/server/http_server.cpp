@@ -26,6 +26,11 @@ namespace beast = boost::beast;
 namespace http = boost::beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
+// A connection's socket and stream name their loop's executor type, not `any_io_executor`: each
+// handler of every read and write would otherwise copy and destroy a type-erased executor.
+using loop_executor = net::io_context::executor_type;
+using loop_socket = tcp::socket::rebind_executor<loop_executor>::other;
+using loop_stream = beast::basic_stream<tcp, loop_executor>;
 using frost::server::head_limits;
 using frost::server::head_scan;
 using frost::server::head_scanner;
@@ -79,15 +84,24 @@ struct http_server::impl {
             drained.notify_all();
         }
     }
-    // A token held by an answer callback for as long as the service keeps it.
-    std::shared_ptr<void> hand_to_service() {
-        ++with_service;
-        return {nullptr, [this](void*) {
-                    if (--with_service == 0) {
-                        std::lock_guard lock(stop_mutex);
-                        drained.notify_all();
-                    }
-                }};
+    // A token held by an answer callback for as long as the service keeps it: every copy
+    // counts in `with_service` (no allocation per request, as a shared pointer's would be).
+    class service_token {
+    public:
+        explicit service_token(impl& server) noexcept : server_(&server) { ++server.with_service; }
+        service_token(const service_token& other) noexcept : server_(other.server_) { ++server_->with_service; }
+        service_token& operator=(const service_token&) = delete;
+        ~service_token() { server_->release_service(); }
+
+    private:
+        impl* server_;
+    };
+    service_token hand_to_service() { return service_token(*this); }
+    void release_service() {
+        if (--with_service == 0) {
+            std::lock_guard lock(stop_mutex);
+            drained.notify_all();
+        }
     }
 };
 
@@ -114,7 +128,7 @@ bool acceptable_request_id(std::string_view id) {
 
 class session : public std::enable_shared_from_this<session> {
 public:
-    session(tcp::socket&& socket, http_server::impl& server, net::io_context& loop)
+    session(loop_socket&& socket, http_server::impl& server, net::io_context& loop)
         : stream_(std::move(socket)),
           server_(server),
           loop_(loop),
@@ -145,7 +159,7 @@ public:
     // token, released in that order (members go in reverse), so `stop` cannot return while the
     // session still lives.
     struct held_by_service {
-        std::shared_ptr<void> token;
+        http_server::impl::service_token token;
         std::shared_ptr<session> self;
     };
 
@@ -164,12 +178,23 @@ private:
         read_head();
     }
 
+    // Bytes already in the socket (a keep-alive client's next request, usually) are read at once
+    // by a non-blocking read: no asynchronous read, so no timer armed and cancelled and no trip
+    // through the loop. Only when the socket has nothing does the read wait, under the deadline
+    // `read` set (unchanged: it runs from there, not from when the wait starts).
     void read_head() {
-        const auto data = buffer_.cdata();
-        const std::string_view received(static_cast<const char*>(data.data()), data.size());
-        const auto scan = scanner_->feed(received);
-        if (scan.status == head_scan::state::rejected) return reject(scan.error);
-        if (scan.status == head_scan::state::complete) return on_head(received.substr(0, scan.size));
+        for (;;) {
+            const auto data = buffer_.cdata();
+            const std::string_view received(static_cast<const char*>(data.data()), data.size());
+            const auto scan = scanner_->feed(received);
+            if (scan.status == head_scan::state::rejected) return reject(scan.error);
+            if (scan.status == head_scan::state::complete) return on_head(received.substr(0, scan.size));
+            beast::error_code ec;
+            const auto n = stream_.socket().read_some(buffer_.prepare(4096), ec);
+            if (ec == net::error::would_block || ec == net::error::try_again || ec == net::error::interrupted) break;
+            if (ec) return close();
+            buffer_.commit(n);
+        }
         stream_.async_read_some(buffer_.prepare(4096),
                                 beast::bind_front_handler(&session::on_head_bytes, shared_from_this()));
     }
@@ -322,7 +347,7 @@ private:
         if (server_.stopping) keep_alive_ = false;
         // The head is written by hand into one reused buffer, and goes out with the body in one
         // gathered write: a cached answer's body is never copied.
-        const bool with_body = write_response_head(head_bytes_, response_, {request_id, keep_alive_, head_});
+        const bool with_body = head_writer_.write(head_bytes_, response_, {request_id, keep_alive_, head_});
         const auto body = response_.body_view();
         std::array<net::const_buffer, 2> bytes{net::buffer(head_bytes_),
                                                with_body ? net::buffer(body.data(), body.size()) : net::const_buffer()};
@@ -467,7 +492,7 @@ private:
         stream_.close();
     }
 
-    beast::tcp_stream stream_;
+    loop_stream stream_;
     http_server::impl& server_;
     net::io_context& loop_;  ///< the loop this connection lives on
     std::chrono::steady_clock::time_point born_;
@@ -476,6 +501,7 @@ private:
     std::optional<head_scanner> scanner_;
     std::optional<http::request_parser<http::string_body>> parser_;
     std::string head_bytes_;                                       ///< a whole answer's status line and fields
+    response_head_writer head_writer_;                             ///< keeps the last answer's field lines
     std::optional<http::response<http::empty_body>> stream_head_;  ///< a streamed answer's head
     std::optional<http::response_serializer<http::empty_body>> stream_serializer_;
     std::shared_ptr<api::body_stream> body_;  ///< the streamed answer being written, if any
@@ -501,7 +527,7 @@ private:
 void http_server::impl::accept() {
     // Connections are dealt to the loops in turn.
     auto& loop = *loops[next_loop++ % loops.size()];
-    acceptor.async_accept(loop, [this, &loop](beast::error_code ec, tcp::socket socket) {
+    acceptor.async_accept(loop, [this, &loop](beast::error_code ec, loop_socket socket) {
         if (ec) {
             if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
             spdlog::warn("accept failed: {}", ec.message());

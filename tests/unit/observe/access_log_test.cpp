@@ -7,11 +7,13 @@
 #include <chrono>
 #include <cstdio>
 #include <future>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "observe/access_log.hpp"
+#include "support/sanitized.hpp"
 
 namespace {
 
@@ -43,6 +45,52 @@ std::size_t count_json_lines(std::FILE* f, std::size_t& invalid) {
     }
     if (!line.empty()) ++invalid;  // a torn last line
     return lines;
+}
+
+// What a JSON reader must get back from `json_string(text)`: each byte as the code point of
+// the same value (bytes >= 0x80 are escaped one by one, as Latin-1), in UTF-8.
+std::string latin1_as_utf8(std::string_view text) {
+    std::string out;
+    for (const char ch : text) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c < 0x80) {
+            out += static_cast<char>(c);
+        } else {
+            out += static_cast<char>(0xc0 | (c >> 6));
+            out += static_cast<char>(0x80 | (c & 0x3f));
+        }
+    }
+    return out;
+}
+
+// Oracle: Boost.JSON's parser. Random strings of runs of plain text, quotes, backslashes,
+// control bytes and bytes >= 0x80: the literal is ASCII, parses, and reads back as the text.
+TEST(access_log, json_string_round_trips_5000_random_texts) {
+    std::mt19937_64 rng(20261202);
+    static constexpr std::string_view specials("\"\\\x00\x01\x1f\x7f\x80\xc3\xa9\xff\n\t", 12);
+    for (int round = 0; round < frost::testing::rounds(5000); ++round) {
+        std::string text;
+        const auto pieces = rng() % 8;
+        for (std::uint64_t p = 0; p < pieces; ++p) {
+            switch (rng() % 3) {
+                case 0:
+                    for (auto n = rng() % 20; n > 0; --n) text += static_cast<char>(0x20 + rng() % 0x5f);
+                    break;
+                case 1:
+                    text += specials[rng() % specials.size()];
+                    break;
+                default:
+                    text += static_cast<char>(rng() % 256);
+            }
+        }
+        const auto literal = frost::observe::json_string(text);
+        for (const char c : literal) ASSERT_LT(static_cast<unsigned char>(c), 0x80) << literal;
+        boost::system::error_code ec;
+        const auto v = boost::json::parse(literal, ec);
+        ASSERT_FALSE(ec) << literal;
+        ASSERT_TRUE(v.is_string()) << literal;
+        EXPECT_EQ(std::string_view(v.as_string()), latin1_as_utf8(text)) << literal;
+    }
 }
 
 TEST(access_log, hundred_thousand_requests_make_hundred_thousand_lines) {

@@ -86,6 +86,51 @@ TEST(response_head, equals_beasts_serialization_of_random_answers) {
     }
 }
 
+// One writer over a sequence of answers that share leading fields as cache hits do (the same
+// entry's fields, then fields that change), and that change their fields' fates (a later field
+// of the same name, the request id, `Server`): every head equals the oracle's bytes.
+TEST(response_head, a_writer_reusing_its_last_fields_equals_beasts_serialization_of_5000_answers) {
+    std::mt19937 rng(1202);
+    const std::vector<std::string> names{"Content-Type",  "ETag",           "Vary",         "X-Cache",
+                                         "Server-Timing", "server",         "etag",         "Link",
+                                         "x-request-id",  "Content-Length", "Cache-Control"};
+    const auto pick = [&](std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng); };
+    const auto random_field = [&] {
+        std::string value(pick(30), 'v');
+        for (auto& c : value) c = pick(20) == 0 ? '\t' : static_cast<char>(' ' + pick(95));
+        return std::pair<std::string, std::string>(names[pick(names.size())], std::move(value));
+    };
+    response_head_writer writer;
+    api::response res;
+    const auto body = std::make_shared<const std::string>("{\"a\":1}");
+    for (int round = 0; round < frost::testing::rounds(5000); ++round) {
+        switch (pick(4)) {
+            case 0:  // a new entry
+                res.headers.clear();
+                for (auto n = pick(10); n > 0; --n) res.headers.push_back(random_field());
+                break;
+            case 1:  // the same entry, other per-request fields at its end
+                if (!res.headers.empty()) res.headers.resize(pick(res.headers.size() + 1));
+                for (auto n = pick(3); n > 0; --n) res.headers.push_back(random_field());
+                break;
+            case 2:  // one field changed
+                if (!res.headers.empty()) res.headers[pick(res.headers.size())] = random_field();
+                break;
+            default:  // the very same fields
+                break;
+        }
+        res.status = pick(5) ? 200 : 304;
+        res.shared_body = res.status == 304 ? nullptr : body;  // a 304 has no body
+        const std::string request_id = pick(4) ? std::to_string(rng()) : "";
+        const bool keep_alive = pick(3) != 0;
+        const bool head = pick(4) == 0;
+        std::string out = "stale bytes";
+        const bool with_body = writer.write(out, res, {request_id, keep_alive, head});
+        if (with_body) out += res.body_view();
+        ASSERT_EQ(out, beast_bytes(res, request_id, keep_alive, head)) << "round " << round;
+    }
+}
+
 TEST(response_head, a_value_cannot_start_a_field_or_a_message) {
     api::response res;
     using namespace std::string_view_literals;
