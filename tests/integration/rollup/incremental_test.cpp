@@ -13,6 +13,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <map>
+#include <mutex>
 #include <random>
 #include <set>
 #include <thread>
@@ -134,7 +137,9 @@ std::string day_text(std::int32_t d) {
 // whole days too, so keys disappear). Every tenth round also inserts before the window: by
 // design the incremental refresh does not see it (that is what `full_refresh` is for), which
 // the test checks, and then a full refresh must restore equality.
-void run_rounds(frost::source::source& src, serving_store& store, std::uint64_t seed) {
+// `swapped`, when set, is told each version of `inc` and its rows, after its refresh.
+void run_rounds(frost::source::source& src, serving_store& store, std::uint64_t seed,
+                const std::function<void(std::uint64_t, const std::vector<std::string>&)>& swapped = {}) {
     std::mt19937_64 rng(seed);
     const std::int32_t first = model::days_from_civil(2020, 1, 1);
     std::int32_t last = first + 29;  // the source's largest day, tracked here
@@ -193,6 +198,7 @@ void run_rounds(frost::source::source& src, serving_store& store, std::uint64_t 
 
         auto got = lines(store, "inc");
         auto want = lines(store, "oracle");
+        if (swapped) swapped(store.current("inc").version, got);
         if (!old_insert) {
             ASSERT_EQ(got, want) << "round " << round;
             continue;
@@ -208,6 +214,7 @@ void run_rounds(frost::source::source& src, serving_store& store, std::uint64_t 
         EXPECT_EQ(differing, 1u) << "round " << round;
         auto full = store.refresh("inc", {}, refresh_kind::full);
         ASSERT_TRUE(full) << full.error().message;
+        if (swapped) swapped(store.current("inc").version, lines(store, "inc"));
         EXPECT_FALSE(store.stats("inc").last.incremental);
         ASSERT_EQ(lines(store, "inc"), want) << "round " << round << " after the full refresh";
     }
@@ -217,6 +224,17 @@ void run_rounds(frost::source::source& src, serving_store& store, std::uint64_t 
     const auto ledger_after =
         frost::source::process_usage().total(src.name(), frost::source::purpose::rollup_incremental);
     EXPECT_EQ(ledger_after.statements - ledger_before.statements, static_cast<std::uint64_t>(incremental_refreshes));
+}
+
+// `inc` read by an API reader, with the version it was read from.
+std::pair<std::uint64_t, std::vector<std::string>> read_inc(serving_store& store) {
+    const std::string sql = "select day::VARCHAR || '|' || n::VARCHAR || '|' || total::VARCHAR from inc order by day";
+    frost::source::query q{sql, {}, model::deadline::after(10s), "test", 100'000};
+    auto got = store.run_versioned(q, "inc");
+    if (!got) throw std::runtime_error(got.error().message);
+    std::vector<std::string> out;
+    for (const auto& row : got.value().table.rows) out.push_back(std::get<std::string>(row.at(0)));
+    return {got.value().version.version, out};
 }
 
 const store_options manual{true, false, false};  // build at open; no background refreshes
@@ -237,7 +255,9 @@ TEST(incremental_rollup, equals_a_full_rebuild_over_100_random_rounds_on_duckdb)
 }
 
 // On disk an incremental refresh builds the new version in memory, swaps it in, then writes the
-// generation file: the same rounds, through that path, with the file reopened at the end.
+// generation file and swaps that in: the same rounds, through that path, while a reader thread
+// reads `inc` all along (each read must be exactly one version's rows: never a half-merged one,
+// never an error), and the file reopened at the end.
 TEST(incremental_rollup, equals_a_full_rebuild_over_100_random_rounds_on_disk_swapped_in_from_memory) {
     temp_dir dir("disk");
     const auto db = make_events_db(dir.path);
@@ -250,7 +270,40 @@ TEST(incremental_rollup, equals_a_full_rebuild_over_100_random_rounds_on_disk_sw
     {
         auto opened = serving_store::open(make_config(serving), {{"wh", src}}, manual);
         ASSERT_TRUE(opened) << opened.error().message;
-        run_rounds(*src, *opened.value(), 56);
+        std::mutex mutex;
+        std::map<std::uint64_t, std::vector<std::string>> versions;
+        versions[opened.value()->current("inc").version] = lines(*opened.value(), "inc");
+        std::vector<std::pair<std::uint64_t, std::vector<std::string>>> seen;
+        std::atomic<bool> stop{false};
+        std::string reader_error;
+        std::thread reader([&] {
+            while (!stop.load()) {
+                try {
+                    auto got = read_inc(*opened.value());
+                    std::lock_guard lock(mutex);
+                    seen.push_back(std::move(got));
+                } catch (const std::exception& e) {
+                    reader_error = e.what();
+                    return;
+                }
+            }
+        });
+        run_rounds(*src, *opened.value(), 56, [&](std::uint64_t v, const std::vector<std::string>& rows) {
+            std::lock_guard lock(mutex);
+            versions[v] = rows;
+        });
+        stop = true;
+        reader.join();
+        EXPECT_EQ(reader_error, "");
+        EXPECT_GT(seen.size(), 100u);
+        std::set<std::uint64_t> distinct;
+        for (const auto& [v, rows] : seen) {
+            distinct.insert(v);
+            auto it = versions.find(v);
+            ASSERT_NE(it, versions.end()) << "a read of version " << v << ", which no refresh reported";
+            ASSERT_EQ(rows, it->second) << "version " << v << " read with other rows than it holds";
+        }
+        EXPECT_GT(distinct.size(), 10u);  // the reader ran across many swaps
         EXPECT_EQ(opened.value()->persist_failures(), 0u);
         served = lines(*opened.value(), "inc");
         version = opened.value()->current("inc").version;
@@ -332,17 +385,6 @@ std::vector<std::string> source_lines(frost::source::source& src) {
 ino_t inode(const std::string& path) {
     struct stat st {};
     return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
-}
-
-// `inc` read by an API reader, with the version it was read from.
-std::pair<std::uint64_t, std::vector<std::string>> read_inc(serving_store& store) {
-    const std::string sql = "select day::VARCHAR || '|' || n::VARCHAR || '|' || total::VARCHAR from inc order by day";
-    frost::source::query q{sql, {}, model::deadline::after(10s), "test", 100'000};
-    auto got = store.run_versioned(q, "inc");
-    if (!got) throw std::runtime_error(got.error().message);
-    std::vector<std::string> out;
-    for (const auto& row : got.value().table.rows) out.push_back(std::get<std::string>(row.at(0)));
-    return {got.value().version.version, out};
 }
 
 // The new version is visible to readers as soon as it is swapped in from memory, while its
