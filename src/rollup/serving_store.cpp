@@ -842,7 +842,8 @@ model::result<std::uint64_t> serving_store::build_and_swap(rollup_state& r, cons
         if (!next) return std::move(next).error();
         if (next.value()) {
             if (progress) progress(name, refresh_stage::swapping, rows_held);
-            swap_in(r, std::move(next).value(), next_version, as_of);
+            // The generation file swapped out is detached in `persist`, after the refresh's time.
+            retired_ = swap_in(r, std::move(next).value(), next_version, as_of);
             persist_pending = true;
             return rows_held;
         }
@@ -898,12 +899,12 @@ model::result<std::uint64_t> serving_store::build_and_swap(rollup_state& r, cons
     }
 
     if (progress) progress(name, refresh_stage::swapping, table.rows.size());
-    swap_in(r, std::move(next).value(), next_version, as_of);
+    swap_in(r, std::move(next).value(), next_version, as_of).reset();
     return static_cast<std::uint64_t>(table.rows.size());
 }
 
-void serving_store::swap_in(rollup_state& r, generation next, std::uint64_t next_version,
-                            std::chrono::system_clock::time_point as_of) {
+serving_store::generation serving_store::swap_in(rollup_state& r, generation next, std::uint64_t next_version,
+                                                 std::chrono::system_clock::time_point as_of) {
     const std::string& name = r.cfg.name;
     generation previous;
     swap_seq_.fetch_add(1);  // odd: readers retry
@@ -927,7 +928,7 @@ void serving_store::swap_in(rollup_state& r, generation next, std::uint64_t next
         }
     }
     swap_seq_.fetch_add(1);  // even: the new version is visible with its number
-    previous.reset();        // closes once the last reader of the old generation finishes
+    return previous;         // closes once the caller and the last reader of it let go
 }
 
 model::result<serving_store::generation> serving_store::merge_in_memory(
@@ -993,13 +994,18 @@ model::result<serving_store::generation> serving_store::merge_in_memory(
     // The held rows before the window, then every fetched row: keys inside the window that the
     // source no longer has are thereby dropped.
     {
-        auto kept =
-            c.prepare("INSERT INTO " + quote_identifier(name) + " SELECT * FROM " + from + quote_identifier(name) +
-                      " WHERE " + quote_identifier(r.cfg.incremental->key) + " < $since");
-        if (!kept) return std::move(kept).error();
-        const std::vector<frost::source::parameter> params{{"since", since}};
-        if (auto bound = kept.value()->bind(params); !bound) return std::move(bound).error();
-        auto inserted = kept.value()->execute();
+        // `since` as a literal of the key's type (formatted here, not user input): one statement
+        // planned once, where a prepared one with a parameter of unknown type is planned again.
+        std::string bound;
+        if (const auto* d = std::get_if<model::date>(&since))
+            bound = "DATE " + quote_literal(model::format_date(*d));
+        else if (const auto* t = std::get_if<model::timestamp>(&since))
+            bound = "TIMESTAMP " + quote_literal(model::format_timestamp(*t));
+        else
+            return store_error("rollup " + name + ": $since is not a DATE or TIMESTAMP");
+        auto inserted =
+            c.execute("INSERT INTO " + quote_identifier(name) + " SELECT * FROM " + from + quote_identifier(name) +
+                      " WHERE " + quote_identifier(r.cfg.incremental->key) + " < " + bound);
         if (!inserted) return std::move(inserted).error();
         auto count = inserted.value().to_table(1);
         if (!count) return std::move(count).error();
@@ -1024,6 +1030,7 @@ model::result<serving_store::generation> serving_store::merge_in_memory(
 void serving_store::persist(const rollup_state& r, const progress_fn& progress, refresh_report& report) {
     const std::string& name = r.cfg.name;
     const auto started = std::chrono::steady_clock::now();
+    retired_.reset();
     if (progress) progress(name, refresh_stage::persisting, report.rows_held);
     if (persist_hook_) persist_hook_();
     version_info served;

@@ -277,8 +277,9 @@ private:
                                               const model::value& since, std::uint64_t version,
                                               std::chrono::system_clock::time_point as_of, std::uint64_t& rows_held);
     /// Makes `next` the live generation and `r`'s version `version` (readers see the old or the
-    /// new one, never a mix).
-    void swap_in(rollup_state& r, generation next, std::uint64_t version, std::chrono::system_clock::time_point as_of);
+    /// new one, never a mix). Returns the generation swapped out.
+    [[nodiscard]] generation swap_in(rollup_state& r, generation next, std::uint64_t version,
+                                     std::chrono::system_clock::time_point as_of);
     /// Writes the generation served from memory to the serving file and serves that instead;
     /// on failure the memory one stays, counted and logged. Fills `report`'s persist fields.
     void persist(const rollup_state& r, const progress_fn& progress, refresh_report& report);
@@ -308,6 +309,8 @@ private:
     config::serving_config serving_;
     mutable std::mutex live_mutex_;
     generation live_;  ///< the generation readers query; null until a first version exists
+    /// The generation an in-memory version replaced, kept until `persist` (guarded by `refresh_mutex_`).
+    generation retired_;
     /// The in-memory instance generation files are attached to for reading (on disk only;
     /// created at open, then guarded by `refresh_mutex_` as `writer_` is).
     std::shared_ptr<frost::source::duckdb::database> reader_host_;
