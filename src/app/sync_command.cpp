@@ -165,7 +165,9 @@ int run_sync(const std::string& config_path, const std::vector<std::string>& onl
             name, [&](std::string_view, rollup::refresh_stage s, std::uint64_t rows) { line.update(s, rows); },
             full ? rollup::refresh_kind::full : rollup::refresh_kind::automatic);
         const auto report = store->stats(name).last;
-        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        // Until the new version was visible (`duration`): a file written after the swap is `persist`.
+        const double secs = done ? std::chrono::duration<double>(report.duration).count()
+                                 : std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         char timing[32];
         std::snprintf(timing, sizeof timing, "%.3f s", secs);
         if (done) {

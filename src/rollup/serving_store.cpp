@@ -489,7 +489,10 @@ model::result<version_info> serving_store::refresh(std::string_view rollup, cons
     bool persist_pending = false;
     auto built = build_and_swap(*st, progress, kind, report, persist_pending);
     report.duration = std::chrono::steady_clock::now() - started;  // the new version is visible
-    if (built && persist_pending) persist(*st, progress, report);
+    if (built && persist_pending) {
+        report.rows_held = built.value();
+        persist(*st, progress, report);
+    }
     report.finished = std::chrono::system_clock::now();
     std::unique_lock state_lock(state_mutex_);
     auto& stats = st->stats;
