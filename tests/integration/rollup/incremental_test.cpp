@@ -410,15 +410,31 @@ TEST(incremental_rollup, on_disk_the_new_version_is_served_before_its_file_is_wr
         const auto file_before = inode(serving);
         ASSERT_NE(file_before, 0u);
 
+        // An endpoint SQL the prefix sums answer: its index, built for the version in memory, must
+        // be carried to the file generation that replaces it (same rows), not built again.
+        const std::string summed =
+            "select sum(total)::BIGINT as t, sum(n)::BIGINT as c from inc where ($a is null or day >= $a) and "
+            "($b is null or day <= $b)";
+        const std::vector<frost::source::parameter> open_range{{"a", std::monostate{}}, {"b", std::monostate{}}};
+        auto sum_read = [&] {
+            auto got = store->run_versioned({summed, open_range, model::deadline::after(10s), "/sum", 10}, "inc");
+            if (!got) throw std::runtime_error(got.error().message);
+            return std::get<std::int64_t>(got.value().table.rows.at(0).at(0));
+        };
         int hook_calls = 0;
         std::pair<std::uint64_t, std::vector<std::string>> seen;
         ino_t file_during = 0;
+        std::int64_t sum_during = 0;
         store->set_persist_hook([&] {
             ++hook_calls;
             file_during = inode(serving);
             // Another thread reads meanwhile, as an API worker would: never blocked by the write.
-            std::thread reader([&] { seen = read_inc(*store); });
+            std::thread reader([&] {
+                seen = read_inc(*store);
+                sum_during = sum_read();  // DuckDB answers, and queues the index for this version
+            });
             reader.join();
+            store->settle_prefix_sums();
         });
         auto done = store->refresh("inc");
         ASSERT_TRUE(done) << done.error().message;
@@ -431,6 +447,11 @@ TEST(incremental_rollup, on_disk_the_new_version_is_served_before_its_file_is_wr
         EXPECT_TRUE(report.persisted) << report.persist_error;
         EXPECT_NE(inode(serving), file_before);
         EXPECT_EQ(read_inc(*store), std::make_pair(v1 + 1, want));
+        const auto oracle_sum = exec(*src, "select sum(v)::BIGINT from demo.events");
+        EXPECT_EQ(sum_during, std::get<std::int64_t>(oracle_sum.rows.at(0).at(0)));
+        EXPECT_EQ(sum_read(), sum_during);
+        EXPECT_EQ(store->answers("/sum").duckdb, 1u) << "the index was not carried to the file generation";
+        EXPECT_EQ(store->answers("/sum").prefix_sums, 1u);
         store->set_persist_hook({});
     }
     auto reopened = serving_store::open(make_config(serving), {{"wh", src}}, manual);
