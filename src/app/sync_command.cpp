@@ -170,7 +170,13 @@ int run_sync(const std::string& config_path, const std::vector<std::string>& onl
                                  : std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         char timing[32];
         std::snprintf(timing, sizeof timing, "%.3f s", secs);
-        if (done) {
+        if (done && !report.persisted) {
+            // The version existed only in this process's memory: it ends with it.
+            ++failures;
+            line.finish("FAILED to write version " + std::to_string(done.value().version) +
+                        " to the serving file after " + std::string(timing) + " (" + figures(report) +
+                        "): " + report.persist_error + " (the previous version is kept)");
+        } else if (done) {
             line.finish("version " + std::to_string(done.value().version) + " as of " +
                         codec::format_utc(done.value().built_at) + " in " + timing + "; " + figures(report));
         } else {
