@@ -44,6 +44,9 @@ void add_cache_and_rollup_gauges(api::service& svc, observe::metrics& m, observe
     m.add_counter(
         "frost_rollup_refreshes_total", "Rollup refreshes, by outcome.",
         [store] { return double(store->failed_refreshes()); }, "outcome=\"failed\"");
+    m.add_counter("frost_rollup_persist_failures_total",
+                  "Rollup versions served from memory whose serving file could not be written after the swap.",
+                  [store] { return double(store->persist_failures()); });
     // How each rollup endpoint's uncached answers were computed (src/rollup/prefix_index.hpp).
     for (const auto& e : svc.configuration().endpoints) {
         if (e.rollup.empty()) continue;

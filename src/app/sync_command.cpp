@@ -30,6 +30,8 @@ const char* stage_text(rollup::refresh_stage s) {
             return "validating";
         case rollup::refresh_stage::swapping:
             return "swapping in";
+        case rollup::refresh_stage::persisting:
+            return "writing the serving file";
         case rollup::refresh_stage::done:
             return "done";
         case rollup::refresh_stage::failed:
@@ -97,12 +99,14 @@ private:
 };
 
 // One refresh's figures, e.g. `incremental since 2020-04-27: 4 rows (96 B) fetched, 2530 held; source 0.010 s;
-// merge 0.001 s; write 0.020 s`.
+// merge 0.001 s; write 0.000 s; persist 0.040 s` (persist: the serving file written after the swap, not
+// part of the refresh's time; `persist failed` when it could not be).
 std::string figures(const rollup::refresh_report& r) {
     const auto secs = [](std::chrono::nanoseconds d) { return std::chrono::duration<double>(d).count(); };
-    char times[96];
-    std::snprintf(times, sizeof times, "source %.3f s; merge %.3f s; write %.3f s", secs(r.source_time),
-                  secs(r.merge_time), secs(r.write_time));
+    char times[128];
+    std::snprintf(times, sizeof times, "source %.3f s; merge %.3f s; write %.3f s; persist %.3f s%s",
+                  secs(r.source_time), secs(r.merge_time), secs(r.write_time), secs(r.persist_time),
+                  r.persisted ? "" : " failed");
     std::string kind = r.incremental ? "incremental since " + r.since : std::string("full");
     if (!r.why_full.empty()) kind += " (" + r.why_full + ")";
     return kind + ": " + std::to_string(r.rows_fetched) + " rows (" + std::to_string(r.bytes_fetched) +
@@ -161,10 +165,18 @@ int run_sync(const std::string& config_path, const std::vector<std::string>& onl
             name, [&](std::string_view, rollup::refresh_stage s, std::uint64_t rows) { line.update(s, rows); },
             full ? rollup::refresh_kind::full : rollup::refresh_kind::automatic);
         const auto report = store->stats(name).last;
-        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        // Until the new version was visible (`duration`): a file written after the swap is `persist`.
+        const double secs = done ? std::chrono::duration<double>(report.duration).count()
+                                 : std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         char timing[32];
         std::snprintf(timing, sizeof timing, "%.3f s", secs);
-        if (done) {
+        if (done && !report.persisted) {
+            // The version existed only in this process's memory: it ends with it.
+            ++failures;
+            line.finish("FAILED to write version " + std::to_string(done.value().version) +
+                        " to the serving file after " + std::string(timing) + " (" + figures(report) +
+                        "): " + report.persist_error + " (the previous version is kept)");
+        } else if (done) {
             line.finish("version " + std::to_string(done.value().version) + " as of " +
                         codec::format_utc(done.value().built_at) + " in " + timing + "; " + figures(report));
         } else {

@@ -126,6 +126,13 @@ void serving_store::fast_state::build_one(const build_task& task) {
     }
 }
 
+void serving_store::carry_prefix_sums(const generation& from, const generation& to) {
+    if (!from || !to) return;
+    std::lock_guard lock(fast_->mutex);
+    for (auto& [sql, e] : fast_->by_sql)
+        if (!e.built_for.owner_before(from) && !from.owner_before(e.built_for)) e.built_for = to;
+}
+
 void serving_store::stop_prefix_builds() {
     fast_->stop();
 }

@@ -40,9 +40,19 @@ model::error store_error(std::string message) {
     return {model::error_code::source_unavailable, std::move(message), {}, {}};
 }
 
-// The DECIMAL type a column needs: the largest scale among its values, width 18 (what
-// Frost reads back as an exact decimal) unless a value is wider.
-std::string decimal_type(const model::table& t, std::size_t col) {
+// What a DECIMAL column must hold: the largest scale among its values, and whether a value
+// needs more than width 18 (what Frost reads back as an exact decimal).
+struct decimal_need {
+    int scale = 0;
+    bool wide = false;
+};
+
+std::string decimal_sql(decimal_need n) {
+    return "DECIMAL(" + std::string(n.wide ? "38" : "18") + "," + std::to_string(std::min(n.scale, n.wide ? 37 : 17)) +
+           ")";
+}
+
+decimal_need decimal_of(const model::table& t, std::size_t col) {
     int scale = 0;
     bool wide = false;
     for (const auto& row : t.rows) {
@@ -56,7 +66,12 @@ std::string decimal_type(const model::table& t, std::size_t col) {
                 scale = std::max<int>(scale, static_cast<int>(s->size() - dot - 1));
         }
     }
-    return "DECIMAL(" + std::string(wide ? "38" : "18") + "," + std::to_string(std::min(scale, wide ? 37 : 17)) + ")";
+    return {scale, wide};
+}
+
+// The DECIMAL type a column needs.
+std::string decimal_type(const model::table& t, std::size_t col) {
+    return decimal_sql(decimal_of(t, col));
 }
 
 std::string column_sql_type(const model::table& t, std::size_t col) {
@@ -129,14 +144,10 @@ void remove_database_files(const std::string& path) {
     std::filesystem::remove(path + ".wal", ec);
 }
 
-// Creates `name` in `c` with the columns of `table`, appends its rows and checks the count.
-model::result<model::done> write_table(connection& c, const std::string& name, const model::table& table,
-                                       const progress_fn& progress) {
-    std::string create = "CREATE TABLE " + quote_identifier(name) + " (";
-    for (std::size_t i = 0; i < table.columns.size(); ++i)
-        create += (i ? ", " : "") + quote_identifier(table.columns[i].name) + " " + column_sql_type(table, i);
-    create += ")";
-    if (auto rc = c.execute(create); !rc) return std::move(rc).error();
+// Appends the rows of `table` to `name` (a table of the connection's default database, with
+// its columns) and checks that it then holds `expected` rows.
+model::result<model::done> append_rows(connection& c, const std::string& name, const model::table& table,
+                                       const progress_fn& progress, std::uint64_t expected) {
     {
         appender_owner app;
         if (duckdb_appender_create(c.handle(), nullptr, name.c_str(), &app.a) == DuckDBError)
@@ -157,9 +168,26 @@ model::result<model::done> write_table(connection& c, const std::string& name, c
     auto count_table = counted.value().to_table(1);
     if (!count_table || count_table.value().rows.size() != 1 ||
         std::get_if<std::int64_t>(&count_table.value().rows[0][0]) == nullptr ||
-        static_cast<std::size_t>(std::get<std::int64_t>(count_table.value().rows[0][0])) != table.rows.size())
+        static_cast<std::uint64_t>(std::get<std::int64_t>(count_table.value().rows[0][0])) != expected)
         return store_error("rollup " + name + ": the new table does not hold the rows the source returned");
     return model::done{};
+}
+
+// Creates `name` in `c` with the columns of `table`, appends its rows and checks the count.
+model::result<model::done> write_table(connection& c, const std::string& name, const model::table& table,
+                                       const progress_fn& progress) {
+    std::string create = "CREATE TABLE " + quote_identifier(name) + " (";
+    for (std::size_t i = 0; i < table.columns.size(); ++i)
+        create += (i ? ", " : "") + quote_identifier(table.columns[i].name) + " " + column_sql_type(table, i);
+    create += ")";
+    if (auto rc = c.execute(create); !rc) return std::move(rc).error();
+    return append_rows(c, name, table, progress, table.rows.size());
+}
+
+// Creates the version records' table of every generation.
+std::string meta_table_ddl() {
+    return "CREATE TABLE " + std::string(meta_table) +
+           " (name VARCHAR PRIMARY KEY, version BIGINT, built_at_ms BIGINT, row_count BIGINT, sql_hash VARCHAR)";
 }
 
 // Takes the lock file beside the serving database, so that two processes never write
@@ -458,8 +486,13 @@ model::result<version_info> serving_store::refresh(std::string_view rollup, cons
     }
     refresh_report report;
     const auto started = std::chrono::steady_clock::now();
-    auto built = build_and_swap(*st, progress, kind, report);
-    report.duration = std::chrono::steady_clock::now() - started;
+    bool persist_pending = false;
+    auto built = build_and_swap(*st, progress, kind, report, persist_pending);
+    report.duration = std::chrono::steady_clock::now() - started;  // the new version is visible
+    if (built && persist_pending) {
+        report.rows_held = built.value();
+        persist(*st, progress, report);
+    }
     report.finished = std::chrono::system_clock::now();
     std::unique_lock state_lock(state_mutex_);
     auto& stats = st->stats;
@@ -482,14 +515,20 @@ model::result<version_info> serving_store::refresh(std::string_view rollup, cons
     if (!report.incremental)
         st->next_full = st->cfg.full_refresh ? std::chrono::steady_clock::now() + *st->cfg.full_refresh
                                              : std::chrono::steady_clock::time_point::max();
-    spdlog::info("rollup {}: version {} ({}{}{}), {} rows fetched, {} held, in {:.3f} s", rollup, st->version.version,
+    spdlog::info("rollup {}: version {} ({}{}{}), {} rows fetched, {} held, in {:.3f} s{}", rollup, st->version.version,
                  report.incremental ? "incremental since " : "full", report.since,
                  report.why_full.empty() ? "" : ": " + report.why_full, report.rows_fetched, report.rows_held,
-                 std::chrono::duration<double>(report.duration).count());
+                 std::chrono::duration<double>(report.duration).count(),
+                 !persist_pending   ? std::string()
+                 : report.persisted ? fmt::format(", persisted in {:.3f} s",
+                                                  std::chrono::duration<double>(report.persist_time).count())
+                                    : std::string(", served from memory: the serving file is not written"));
+    const bool file_current = report.persisted;
     stats.last = std::move(report);
     if (progress) progress(rollup, refresh_stage::done, built.value());
     auto done = st->version;
-    if (observer_ && !serving_.path.empty()) {
+    // The observer publishes the serving file: only once it holds the version just swapped in.
+    if (observer_ && !serving_.path.empty() && file_current) {
         state_lock.unlock();  // the observer reads versions (current()) and may take a while (an upload)
         observer_(serving_.path);
     }
@@ -625,11 +664,7 @@ model::result<serving_store::generation> serving_store::write_generation(const r
     auto filled = [&]() -> model::result<model::done> {
         // One transaction: one commit (one write-ahead log sync) for the whole generation.
         if (auto rc = c.execute("BEGIN TRANSACTION"); !rc) return std::move(rc).error();
-        if (auto rc = c.execute("CREATE TABLE " + std::string(meta_table) +
-                                " (name VARCHAR PRIMARY KEY, version BIGINT, built_at_ms BIGINT, row_count BIGINT, "
-                                "sql_hash VARCHAR)");
-            !rc)
-            return std::move(rc).error();
+        if (auto rc = c.execute(meta_table_ddl()); !rc) return std::move(rc).error();
 
         // The other rollups' current versions, and every other version record, as they are served.
         if (auto old = live()) {
@@ -756,7 +791,8 @@ model::result<std::size_t> check_key(const std::string& rollup, const config::in
 }  // namespace
 
 model::result<std::uint64_t> serving_store::build_and_swap(rollup_state& r, const progress_fn& progress,
-                                                           refresh_kind kind, refresh_report& report) {
+                                                           refresh_kind kind, refresh_report& report,
+                                                           bool& persist_pending) {
     const std::string& name = r.cfg.name;
     if (progress) progress(name, refresh_stage::querying, 0);
     std::optional<window> win;
@@ -794,7 +830,33 @@ model::result<std::uint64_t> serving_store::build_and_swap(rollup_state& r, cons
         if (!key) return std::move(key).error();
     }
 
+    std::uint64_t next_version;
+    {
+        std::lock_guard lock(state_mutex_);
+        next_version = std::max(r.version.version, persisted_versions_[name]) + 1;
+    }
     const auto merge_started = std::chrono::steady_clock::now();
+    if (win && !serving_.path.empty() && reader_host_) {
+        // On disk: the new version is built in memory next to the served one and swapped in at
+        // once; its generation file is written after the swap (`persist`).
+        std::uint64_t rows_held = 0;
+        auto next = merge_in_memory(r, table, win->since, next_version, as_of, rows_held);
+        report.merge_time = std::chrono::steady_clock::now() - merge_started;
+        if (!next) return std::move(next).error();
+        if (next.value()) {
+            if (progress) progress(name, refresh_stage::swapping, rows_held);
+            // The generation file swapped out is detached in `persist`, after the refresh's time.
+            retired_ = swap_in(r, std::move(next).value(), next_version, as_of);
+            persist_pending = true;
+            return rows_held;
+        }
+        refresh_report full;
+        full.why_full = "the held version's columns differ from the result's";
+        auto rebuilt = build_and_swap(r, progress, refresh_kind::full, full, persist_pending);
+        full.source_time += report.source_time;
+        report = std::move(full);
+        return rebuilt;
+    }
     if (win) {
         // The new version: the held rows before the window, then every fetched row. Keys inside
         // the window that the source no longer has are thereby dropped.
@@ -815,7 +877,7 @@ model::result<std::uint64_t> serving_store::build_and_swap(rollup_state& r, cons
             // table was altered: rebuild it whole rather than merge mismatched rows.
             refresh_report full;
             full.why_full = "the held version's columns differ from the result's";
-            auto rebuilt = build_and_swap(r, progress, refresh_kind::full, full);
+            auto rebuilt = build_and_swap(r, progress, refresh_kind::full, full, persist_pending);
             full.source_time += report.source_time;
             report = std::move(full);
             return rebuilt;
@@ -832,11 +894,6 @@ model::result<std::uint64_t> serving_store::build_and_swap(rollup_state& r, cons
     const auto write_started = std::chrono::steady_clock::now();
     report.merge_time = write_started - merge_started;
     if (progress) progress(name, refresh_stage::writing, 0);
-    std::uint64_t next_version;
-    {
-        std::lock_guard lock(state_mutex_);
-        next_version = std::max(r.version.version, persisted_versions_[name]) + 1;
-    }
     auto next = write_generation(r, table, next_version, as_of, progress);
     report.write_time = std::chrono::steady_clock::now() - write_started;
     if (!next) {
@@ -845,11 +902,18 @@ model::result<std::uint64_t> serving_store::build_and_swap(rollup_state& r, cons
     }
 
     if (progress) progress(name, refresh_stage::swapping, table.rows.size());
+    swap_in(r, std::move(next).value(), next_version, as_of).reset();
+    return static_cast<std::uint64_t>(table.rows.size());
+}
+
+serving_store::generation serving_store::swap_in(rollup_state& r, generation next, std::uint64_t next_version,
+                                                 std::chrono::system_clock::time_point as_of) {
+    const std::string& name = r.cfg.name;
     generation previous;
     swap_seq_.fetch_add(1);  // odd: readers retry
     {
         std::lock_guard lock(live_mutex_);
-        previous = std::exchange(live_, std::move(next).value());
+        previous = std::exchange(live_, std::move(next));
     }
     {
         std::lock_guard lock(state_mutex_);
@@ -867,8 +931,147 @@ model::result<std::uint64_t> serving_store::build_and_swap(rollup_state& r, cons
         }
     }
     swap_seq_.fetch_add(1);  // even: the new version is visible with its number
-    previous.reset();        // closes once the last reader of the old generation finishes
-    return static_cast<std::uint64_t>(table.rows.size());
+    return previous;         // closes once the caller and the last reader of it let go
+}
+
+model::result<serving_store::generation> serving_store::merge_in_memory(
+    const rollup_state& r, const model::table& fetched, const model::value& since, std::uint64_t version,
+    std::chrono::system_clock::time_point as_of, std::uint64_t& rows_held) {
+    const std::string& name = r.cfg.name;
+    auto old = live();
+    if (!old || old->attached_as().empty()) return store_error("rollup " + name + ": no generation file is served");
+    auto attached = duckdb_source::attach_memory(std::string(serving_source_name), reader_host_, serving_.options);
+    if (!attached) return std::move(attached).error();
+    generation next(std::move(attached).value());
+    auto opened = next->connect();
+    if (!opened) return std::move(opened).error();
+    auto& c = *opened.value();
+    const std::string from = quote_identifier(old->attached_as()) + ".main.";
+
+    // The held table's columns, which must be the result's, and its types: a DECIMAL column
+    // keeps the held rows' scale when the fetched rows need less (as a merge of values would).
+    std::string create = "CREATE TABLE " + quote_identifier(name) + " (";
+    {
+        auto shape = c.execute("SELECT * FROM " + from + quote_identifier(name) + " LIMIT 0");
+        if (!shape) return std::move(shape).error();
+        duckdb_result* res = shape.value().get();
+        if (duckdb_column_count(res) != fetched.columns.size()) return generation{};
+        for (std::size_t i = 0; i < fetched.columns.size(); ++i) {
+            const char* held_name = duckdb_column_name(res, i);
+            if (held_name == nullptr || !same_name(held_name, fetched.columns[i].name)) return generation{};
+            std::string type = column_sql_type(fetched, i);
+            if (fetched.columns[i].type == model::column_type::decimal &&
+                duckdb_column_type(res, i) == DUCKDB_TYPE_DECIMAL) {
+                duckdb_logical_type held_type = duckdb_column_logical_type(res, i);
+                auto need = decimal_of(fetched, i);
+                need.scale = std::max<int>(need.scale, duckdb_decimal_scale(held_type));
+                need.wide = need.wide || duckdb_decimal_width(held_type) > 18;
+                duckdb_destroy_logical_type(&held_type);
+                type = decimal_sql(need);
+            }
+            create += (i ? ", " : "") + quote_identifier(fetched.columns[i].name) + " " + type;
+        }
+        create += ")";
+    }
+
+    std::vector<std::string> others;
+    {
+        std::lock_guard lock(state_mutex_);
+        for (const auto& [other, st] : rollups_)
+            if (other != name && st->version.version != 0) others.push_back(other);
+    }
+    // One transaction in the memory database; the served file is only read.
+    if (auto rc = c.execute("BEGIN TRANSACTION"); !rc) return std::move(rc).error();
+    for (const std::string& sql :
+         {meta_table_ddl(), "INSERT INTO " + std::string(meta_table) + " SELECT name, version, " +
+                                "built_at_ms, row_count, sql_hash FROM " + from + std::string(meta_table) +
+                                " WHERE name <> " + quote_literal(name)})
+        if (auto rc = c.execute(sql); !rc) return std::move(rc).error();
+    // The other rollups' current versions, copied inside DuckDB.
+    for (const auto& other : others)
+        if (auto rc = c.execute("CREATE TABLE " + quote_identifier(other) + " AS SELECT * FROM " + from +
+                                quote_identifier(other));
+            !rc)
+            return std::move(rc).error();
+    if (auto rc = c.execute(create); !rc) return std::move(rc).error();
+    // The held rows before the window, then every fetched row: keys inside the window that the
+    // source no longer has are thereby dropped.
+    {
+        // `since` as a literal of the key's type (formatted here, not user input): one statement
+        // planned once, where a prepared one with a parameter of unknown type is planned again.
+        std::string bound;
+        if (const auto* d = std::get_if<model::date>(&since))
+            bound = "DATE " + quote_literal(model::format_date(*d));
+        else if (const auto* t = std::get_if<model::timestamp>(&since))
+            bound = "TIMESTAMP " + quote_literal(model::format_timestamp(*t));
+        else
+            return store_error("rollup " + name + ": $since is not a DATE or TIMESTAMP");
+        auto inserted =
+            c.execute("INSERT INTO " + quote_identifier(name) + " SELECT * FROM " + from + quote_identifier(name) +
+                      " WHERE " + quote_identifier(r.cfg.incremental->key) + " < " + bound);
+        if (!inserted) return std::move(inserted).error();
+        auto count = inserted.value().to_table(1);
+        if (!count) return std::move(count).error();
+        const auto* n = count.value().rows.size() == 1 ? std::get_if<std::int64_t>(&count.value().rows[0][0]) : nullptr;
+        if (n == nullptr) return store_error("rollup " + name + ": the held rows could not be counted");
+        rows_held = static_cast<std::uint64_t>(*n);
+    }
+    if (rows_held + fetched.rows.size() > r.cfg.max_rows)
+        return store_error("rollup " + name + ": more than max_rows (" + std::to_string(r.cfg.max_rows) +
+                           ") rows after the merge");
+    rows_held += fetched.rows.size();
+    if (auto w = append_rows(c, name, fetched, {}, rows_held); !w) return std::move(w).error();
+    if (auto rc = c.execute("INSERT INTO " + std::string(meta_table) + " VALUES (" + quote_literal(name) + ", " +
+                            std::to_string(version) + ", " + std::to_string(epoch_ms(as_of)) + ", " +
+                            std::to_string(rows_held) + ", " + quote_literal(r.sql_hash) + ")");
+        !rc)
+        return std::move(rc).error();
+    if (auto rc = c.execute("COMMIT"); !rc) return std::move(rc).error();
+    return next;
+}
+
+void serving_store::persist(const rollup_state& r, const progress_fn& progress, refresh_report& report) {
+    const std::string& name = r.cfg.name;
+    const auto started = std::chrono::steady_clock::now();
+    retired_.reset();
+    if (progress) progress(name, refresh_stage::persisting, report.rows_held);
+    if (persist_hook_) persist_hook_();
+    version_info served;
+    {
+        std::lock_guard lock(state_mutex_);
+        served = r.version;
+    }
+    auto in_memory = live();
+    // The rows as served, read back once: the writer instance is another DuckDB instance.
+    auto rows = in_memory ? in_memory->run({"SELECT * FROM " + quote_identifier(name),
+                                            {},
+                                            model::deadline::after(std::chrono::minutes(10)),
+                                            "rollup:persist",
+                                            r.cfg.max_rows})
+                          : model::result<model::table>(store_error("no serving database"));
+    auto file = rows ? write_generation(r, rows.value(), served.version, served.built_at, {})
+                     : model::result<generation>(std::move(rows).error());
+    if (file) {
+        generation previous;
+        {
+            std::lock_guard lock(live_mutex_);
+            // The same version and rows, from the file now: no reader can tell the two apart,
+            // so no seqlock round is needed.
+            previous = std::exchange(live_, file.value());
+        }
+        carry_prefix_sums(previous, file.value());
+        previous.reset();
+    } else {
+        remove_database_files(serving_.path + ".next");
+        persist_failures_.fetch_add(1);
+        report.persisted = false;
+        report.persist_error = file.error().message;
+        spdlog::error(
+            "rollup {}: version {} is served from memory, but the serving file {} could not be written "
+            "(the next refresh writes it again; a restart now would serve the previous version): {}",
+            name, served.version, serving_.path, file.error().message);
+    }
+    report.persist_time = std::chrono::steady_clock::now() - started;
 }
 
 void serving_store::schedule_loop() {

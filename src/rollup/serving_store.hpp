@@ -32,7 +32,7 @@ struct version_info {
 };
 
 /// A stage of one refresh, for progress displays (`frost sync`).
-enum class refresh_stage { querying, writing, validating, swapping, done, failed };
+enum class refresh_stage { querying, writing, validating, swapping, persisting, done, failed };
 
 /// Told of each stage of a refresh, with the rows seen so far; called on the refreshing thread.
 using progress_fn = std::function<void(std::string_view rollup, refresh_stage stage, std::uint64_t rows)>;
@@ -53,9 +53,19 @@ struct refresh_report {
     std::uint64_t bytes_fetched = 0;          ///< their size as held (`source::result_bytes`)
     std::uint64_t rows_held = 0;              ///< rows of the rollup in the new version
     std::chrono::nanoseconds source_time{0};  ///< waiting for the source's answer
-    std::chrono::nanoseconds merge_time{0};   ///< reading the held rows kept and merging (incremental)
-    std::chrono::nanoseconds write_time{0};   ///< writing, checkpointing and attaching the next generation
-    std::chrono::nanoseconds duration{0};     ///< the whole refresh, query to swap
+    /// Incremental: reading the held rows kept and merging; on disk, building the new version in
+    /// memory (the held rows copied inside DuckDB, the fetched ones appended, counts checked).
+    std::chrono::nanoseconds merge_time{0};
+    /// Writing, checkpointing and attaching the next generation before the swap (0 for an
+    /// incremental refresh on disk, whose file is written after the swap: `persist_time`).
+    std::chrono::nanoseconds write_time{0};
+    std::chrono::nanoseconds duration{0};  ///< the whole refresh, query to swap (new data visible)
+    /// Incremental on disk: after the swap, writing the version served from memory to the next
+    /// generation file (writer instance, checkpoint, rename) and swapping that file in. Not
+    /// part of `duration`.
+    std::chrono::nanoseconds persist_time{0};
+    bool persisted = true;      ///< false: the version is served from memory, the file is the previous one
+    std::string persist_error;  ///< why the file could not be written (the version still serves)
     std::chrono::system_clock::time_point finished{};
     std::string error;  ///< why it failed
 };
@@ -82,7 +92,15 @@ struct store_options {
 /// and the `source` that endpoints reading rollups query. Readers see a whole version of a
 /// rollup, never a mix.
 ///
-/// Each refresh writes a new generation of the whole database: the file `<serving.path>.next`,
+/// An incremental refresh on disk first builds the new version in memory, inside the reader
+/// instance (a `:memory:` database attached to it: the held rows before the window copied from
+/// the served generation inside DuckDB, the fetched rows appended, the other rollups copied),
+/// swaps it in, and only then writes it to the next generation file as below and swaps that
+/// file in (same version, same rows). Should that write fail, the in-memory version keeps
+/// serving (`frost_rollup_persist_failures_total`) and the next refresh writes a whole
+/// generation again; the file on disk is always a complete, older or equal, generation.
+///
+/// Every other refresh writes a new generation of the whole database: the file `<serving.path>.next`,
 /// attached to the store's writer instance (a separate in-memory DuckDB instance, kept for the
 /// next refresh), with the unchanged rollups copied over and the rebuilt one added, its row
 /// counts validated, checkpointed and detached. Only then is it renamed over `serving.path`,
@@ -197,6 +215,12 @@ public:
     [[nodiscard]] std::uint64_t reads() const noexcept { return reads_.load(); }
     [[nodiscard]] std::uint64_t refreshes() const noexcept { return refreshes_.load(); }
     [[nodiscard]] std::uint64_t failed_refreshes() const noexcept { return failed_refreshes_.load(); }
+    /// Versions swapped in from memory whose generation file could not be written afterwards.
+    [[nodiscard]] std::uint64_t persist_failures() const noexcept { return persist_failures_.load(); }
+
+    /// For tests: called on the refreshing thread after a version built in memory is swapped in
+    /// and before its generation file is written; set before refreshes run (not synchronised).
+    void set_persist_hook(std::function<void()> hook) { persist_hook_ = std::move(hook); }
 
     /// How an endpoint's `run_versioned` reads were answered since the store opened: from the
     /// prefix sums of its SQL (`prefix_index`) or by DuckDB (`frost_rollup_answers_total`).
@@ -242,8 +266,25 @@ private:
                                         const frost::source::source_map& sources) const;
     model::result<model::done> open_file(bool memory_fallback);
     model::result<model::done> load_persisted();
+    /// Builds the next version and swaps it in. Sets `persist_pending` when that version is
+    /// served from memory and its generation file is still to be written (`persist`).
     model::result<std::uint64_t> build_and_swap(rollup_state& r, const progress_fn& progress, refresh_kind kind,
-                                                refresh_report& report);
+                                                refresh_report& report, bool& persist_pending);
+    /// The next generation in memory, attached to the reader instance: the served generation
+    /// with `r`'s rows from `since` on replaced by `fetched`. Null when the held table's columns
+    /// differ from the result's (then a full rebuild replaces it). Sets `rows_held`.
+    model::result<generation> merge_in_memory(const rollup_state& r, const model::table& fetched,
+                                              const model::value& since, std::uint64_t version,
+                                              std::chrono::system_clock::time_point as_of, std::uint64_t& rows_held);
+    /// Makes `next` the live generation and `r`'s version `version` (readers see the old or the
+    /// new one, never a mix). Returns the generation swapped out.
+    [[nodiscard]] generation swap_in(rollup_state& r, generation next, std::uint64_t version,
+                                     std::chrono::system_clock::time_point as_of);
+    /// Writes the generation served from memory to the serving file and serves that instead;
+    /// on failure the memory one stays, counted and logged. Fills `report`'s persist fields.
+    void persist(const rollup_state& r, const progress_fn& progress, refresh_report& report);
+    /// Moves the prefix indexes built for generation `from` to `to`, which holds the same rows.
+    void carry_prefix_sums(const generation& from, const generation& to);
     model::result<std::optional<window>> incremental_window(const rollup_state& r, std::string& why_full) const;
     model::result<generation> write_generation(const rollup_state& r, const model::table& table, std::uint64_t version,
                                                std::chrono::system_clock::time_point as_of,
@@ -268,6 +309,8 @@ private:
     config::serving_config serving_;
     mutable std::mutex live_mutex_;
     generation live_;  ///< the generation readers query; null until a first version exists
+    /// The generation an in-memory version replaced, kept until `persist` (guarded by `refresh_mutex_`).
+    generation retired_;
     /// The in-memory instance generation files are attached to for reading (on disk only;
     /// created at open, then guarded by `refresh_mutex_` as `writer_` is).
     std::shared_ptr<frost::source::duckdb::database> reader_host_;
@@ -284,7 +327,8 @@ private:
     std::mutex refresh_mutex_;                                 ///< one refresh at a time
     std::atomic<std::uint64_t> swap_seq_{0};                   ///< odd while a swap commits (a seqlock for readers)
 
-    std::atomic<std::uint64_t> source_queries_{0}, reads_{0}, refreshes_{0}, failed_refreshes_{0};
+    std::atomic<std::uint64_t> source_queries_{0}, reads_{0}, refreshes_{0}, failed_refreshes_{0}, persist_failures_{0};
+    std::function<void()> persist_hook_;  ///< tests only (`set_persist_hook`)
 
     refresh_observer observer_;  ///< guarded by refresh_mutex_
 

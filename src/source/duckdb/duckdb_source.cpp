@@ -103,6 +103,23 @@ model::result<std::unique_ptr<duckdb_source>> duckdb_source::attach(std::string 
         new duckdb_source(std::move(name), std::move(host), {path, true, std::move(options)}, std::move(alias)));
 }
 
+model::result<std::unique_ptr<duckdb_source>> duckdb_source::attach_memory(std::string name,
+                                                                           std::shared_ptr<database> host,
+                                                                           std::map<std::string, std::string> options) {
+    static std::atomic<std::uint64_t> attached{0};
+    std::string alias = "frost_memory_" + std::to_string(attached.fetch_add(1) + 1);
+    auto con = connection::open(*host);
+    if (!con) return std::move(con).error();
+    if (auto rc = con.value()->execute("ATTACH ':memory:' AS " + quote_identifier(alias)); !rc) {
+        auto e = std::move(rc).error();
+        e.code = model::error_code::source_unavailable;
+        return e;
+    }
+    con.value().reset();
+    return std::unique_ptr<duckdb_source>(
+        new duckdb_source(std::move(name), std::move(host), {":memory:", false, std::move(options)}, std::move(alias)));
+}
+
 model::result<std::unique_ptr<connection>> duckdb_source::connect() const {
     auto con = connection::open(*db_);
     if (!con || attached_as_.empty()) return con;

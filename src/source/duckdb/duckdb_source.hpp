@@ -48,6 +48,13 @@ public:
     static model::result<std::unique_ptr<duckdb_source>> attach(std::string name, std::shared_ptr<database> host,
                                                                 const std::string& path,
                                                                 std::map<std::string, std::string> options = {});
+    /// A writable source over a new, empty in-memory database attached to `host` under a name
+    /// of its own, which its connections use as their default (as `attach`'s do). It lives in
+    /// the host's memory: a rollup's next version is built there and served at once, without
+    /// writing a file (docs/caching.md). Detached, its tables dropped, when the source is
+    /// destroyed. `options` as for `open` (`export_memory_limit`).
+    static model::result<std::unique_ptr<duckdb_source>> attach_memory(std::string name, std::shared_ptr<database> host,
+                                                                       std::map<std::string, std::string> options = {});
     ~duckdb_source() override;
 
     [[nodiscard]] std::string_view name() const override { return name_; }
@@ -71,6 +78,9 @@ public:
     [[nodiscard]] database& db() noexcept { return *db_; }
     /// A new connection whose default database is this source's (the attached file's, if any).
     [[nodiscard]] model::result<std::unique_ptr<connection>> connect() const;
+    /// The name the database is attached under in the host (`attach`, `attach_memory`), which
+    /// SQL on other connections of the host qualifies tables with; empty for a source of its own.
+    [[nodiscard]] const std::string& attached_as() const noexcept { return attached_as_; }
 
 private:
     struct pooled {

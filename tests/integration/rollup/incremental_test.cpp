@@ -5,10 +5,17 @@
 // Snowflake SQL API emulator over a small writable database.
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <csignal>
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <map>
+#include <mutex>
 #include <random>
 #include <set>
 #include <thread>
@@ -130,7 +137,9 @@ std::string day_text(std::int32_t d) {
 // whole days too, so keys disappear). Every tenth round also inserts before the window: by
 // design the incremental refresh does not see it (that is what `full_refresh` is for), which
 // the test checks, and then a full refresh must restore equality.
-void run_rounds(frost::source::source& src, serving_store& store, std::uint64_t seed) {
+// `swapped`, when set, is told each version of `inc` and its rows, after its refresh.
+void run_rounds(frost::source::source& src, serving_store& store, std::uint64_t seed,
+                const std::function<void(std::uint64_t, const std::vector<std::string>&)>& swapped = {}) {
     std::mt19937_64 rng(seed);
     const std::int32_t first = model::days_from_civil(2020, 1, 1);
     std::int32_t last = first + 29;  // the source's largest day, tracked here
@@ -172,6 +181,12 @@ void run_rounds(frost::source::source& src, serving_store& store, std::uint64_t 
         ASSERT_TRUE(inc) << "round " << round << ": " << inc.error().message;
         const auto report = store.stats("inc").last;
         ASSERT_TRUE(report.incremental) << "round " << round << ": " << report.why_full;
+        EXPECT_TRUE(report.persisted) << "round " << round << ": " << report.persist_error;
+        if (!store.serving_file().empty()) {
+            // Built in memory and swapped in; the file was written after the swap.
+            EXPECT_EQ(report.write_time.count(), 0) << "round " << round;
+            EXPECT_GT(report.persist_time.count(), 0) << "round " << round;
+        }
         ++incremental_refreshes;
         // Only the window's days were fetched: one row per day from `since` on.
         auto window_days =
@@ -183,6 +198,7 @@ void run_rounds(frost::source::source& src, serving_store& store, std::uint64_t 
 
         auto got = lines(store, "inc");
         auto want = lines(store, "oracle");
+        if (swapped) swapped(store.current("inc").version, got);
         if (!old_insert) {
             ASSERT_EQ(got, want) << "round " << round;
             continue;
@@ -198,6 +214,7 @@ void run_rounds(frost::source::source& src, serving_store& store, std::uint64_t 
         EXPECT_EQ(differing, 1u) << "round " << round;
         auto full = store.refresh("inc", {}, refresh_kind::full);
         ASSERT_TRUE(full) << full.error().message;
+        if (swapped) swapped(store.current("inc").version, lines(store, "inc"));
         EXPECT_FALSE(store.stats("inc").last.incremental);
         ASSERT_EQ(lines(store, "inc"), want) << "round " << round << " after the full refresh";
     }
@@ -207,6 +224,17 @@ void run_rounds(frost::source::source& src, serving_store& store, std::uint64_t 
     const auto ledger_after =
         frost::source::process_usage().total(src.name(), frost::source::purpose::rollup_incremental);
     EXPECT_EQ(ledger_after.statements - ledger_before.statements, static_cast<std::uint64_t>(incremental_refreshes));
+}
+
+// `inc` read by an API reader, with the version it was read from.
+std::pair<std::uint64_t, std::vector<std::string>> read_inc(serving_store& store) {
+    const std::string sql = "select day::VARCHAR || '|' || n::VARCHAR || '|' || total::VARCHAR from inc order by day";
+    frost::source::query q{sql, {}, model::deadline::after(10s), "test", 100'000};
+    auto got = store.run_versioned(q, "inc");
+    if (!got) throw std::runtime_error(got.error().message);
+    std::vector<std::string> out;
+    for (const auto& row : got.value().table.rows) out.push_back(std::get<std::string>(row.at(0)));
+    return {got.value().version.version, out};
 }
 
 const store_options manual{true, false, false};  // build at open; no background refreshes
@@ -224,6 +252,67 @@ TEST(incremental_rollup, equals_a_full_rebuild_over_100_random_rounds_on_duckdb)
     EXPECT_FALSE(store->stats("inc").last.incremental);  // the first build is full
     EXPECT_EQ(store->stats("inc").last.why_full, "no version held yet");
     run_rounds(*src, *store, 12);
+}
+
+// On disk an incremental refresh builds the new version in memory, swaps it in, then writes the
+// generation file and swaps that in: the same rounds, through that path, while a reader thread
+// reads `inc` all along (each read must be exactly one version's rows: never a half-merged one,
+// never an error), and the file reopened at the end.
+TEST(incremental_rollup, equals_a_full_rebuild_over_100_random_rounds_on_disk_swapped_in_from_memory) {
+    temp_dir dir("disk");
+    const auto db = make_events_db(dir.path);
+    auto wh = frost::source::duckdb::duckdb_source::open("wh", {db, false, test_settings});
+    ASSERT_TRUE(wh) << wh.error().message;
+    std::shared_ptr<frost::source::source> src(std::move(wh).value());
+    const auto serving = (dir.path / "serving.duckdb").string();
+    std::vector<std::string> served;
+    std::uint64_t version = 0;
+    {
+        auto opened = serving_store::open(make_config(serving), {{"wh", src}}, manual);
+        ASSERT_TRUE(opened) << opened.error().message;
+        std::mutex mutex;
+        std::map<std::uint64_t, std::vector<std::string>> versions;
+        versions[opened.value()->current("inc").version] = lines(*opened.value(), "inc");
+        std::vector<std::pair<std::uint64_t, std::vector<std::string>>> seen;
+        std::atomic<bool> stop{false};
+        std::string reader_error;
+        std::thread reader([&] {
+            while (!stop.load()) {
+                try {
+                    auto got = read_inc(*opened.value());
+                    std::lock_guard lock(mutex);
+                    seen.push_back(std::move(got));
+                } catch (const std::exception& e) {
+                    reader_error = e.what();
+                    return;
+                }
+            }
+        });
+        run_rounds(*src, *opened.value(), 56, [&](std::uint64_t v, const std::vector<std::string>& rows) {
+            std::lock_guard lock(mutex);
+            versions[v] = rows;
+        });
+        stop = true;
+        reader.join();
+        EXPECT_EQ(reader_error, "");
+        EXPECT_GT(seen.size(), 100u);
+        std::set<std::uint64_t> distinct;
+        for (const auto& [v, rows] : seen) {
+            distinct.insert(v);
+            auto it = versions.find(v);
+            ASSERT_NE(it, versions.end()) << "a read of version " << v << ", which no refresh reported";
+            ASSERT_EQ(rows, it->second) << "version " << v << " read with other rows than it holds";
+        }
+        EXPECT_GT(distinct.size(), 10u);  // the reader ran across many swaps
+        EXPECT_EQ(opened.value()->persist_failures(), 0u);
+        served = lines(*opened.value(), "inc");
+        version = opened.value()->current("inc").version;
+    }
+    // The file holds what was served last.
+    auto reopened = serving_store::open(make_config(serving), {{"wh", src}}, manual);
+    ASSERT_TRUE(reopened) << reopened.error().message;
+    EXPECT_EQ(reopened.value()->current("inc").version, version);
+    EXPECT_EQ(lines(*reopened.value(), "inc"), served);
 }
 
 TEST(incremental_rollup, equals_a_full_rebuild_over_100_random_rounds_on_the_snowflake_emulator) {
@@ -273,6 +362,175 @@ TEST(incremental_rollup, a_restart_refreshes_incrementally_from_the_persisted_wa
     EXPECT_EQ(report.rows_fetched, 4u);     // 01-28, 01-29, 01-30 and the new 01-31
     ASSERT_TRUE(store.value()->refresh("oracle"));
     EXPECT_EQ(lines(*store.value(), "inc"), lines(*store.value(), "oracle"));
+}
+
+// The value of one series in a /metrics text (-1 when absent).
+double metric(const std::string& text, const std::string& series) {
+    const auto at = text.find("\n" + series + " ");
+    if (at == std::string::npos) return -1;
+    return std::stod(text.substr(at + series.size() + 2));
+}
+
+// The oracle of the tests below: `inc`'s rows as `lines` prints them, asked of the source itself.
+std::vector<std::string> source_lines(frost::source::source& src) {
+    auto t = exec(src,
+                  "select day::VARCHAR || '|' || count(*)::VARCHAR || '|' || sum(v)::VARCHAR from demo.events "
+                  "group by day order by day");
+    std::vector<std::string> out;
+    for (const auto& row : t.rows) out.push_back(std::get<std::string>(row.at(0)));
+    return out;
+}
+
+// The serving file's inode: a new generation is renamed over the path, so it changes when one is written.
+ino_t inode(const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+// The new version is visible to readers as soon as it is swapped in from memory, while its
+// generation file is still being written (a hook holds the write back); the file then holds it.
+TEST(incremental_rollup, on_disk_the_new_version_is_served_before_its_file_is_written) {
+    temp_dir dir("before-persist");
+    const auto db = make_events_db(dir.path);
+    auto wh = frost::source::duckdb::duckdb_source::open("wh", {db, false, test_settings});
+    ASSERT_TRUE(wh) << wh.error().message;
+    std::shared_ptr<frost::source::source> src(std::move(wh).value());
+    const auto serving = (dir.path / "serving.duckdb").string();
+    std::uint64_t v1 = 0;
+    std::vector<std::string> want;
+    {
+        auto opened = serving_store::open(make_config(serving), {{"wh", src}}, manual);
+        ASSERT_TRUE(opened) << opened.error().message;
+        auto store = opened.value();
+        v1 = store->current("inc").version;
+        const auto old_lines = source_lines(*src);
+        exec(*src, "insert into demo.events values (DATE '2020-01-31', 5), (DATE '2020-01-29', 6)");
+        want = source_lines(*src);
+        ASSERT_NE(want, old_lines);
+        const auto file_before = inode(serving);
+        ASSERT_NE(file_before, 0u);
+
+        // An endpoint SQL the prefix sums answer: its index, built for the version in memory, must
+        // be carried to the file generation that replaces it (same rows), not built again.
+        const std::string summed =
+            "select sum(total)::BIGINT as t, sum(n)::BIGINT as c from inc where ($a is null or day >= $a) and "
+            "($b is null or day <= $b)";
+        const std::vector<frost::source::parameter> open_range{{"a", std::monostate{}}, {"b", std::monostate{}}};
+        auto sum_read = [&] {
+            auto got = store->run_versioned({summed, open_range, model::deadline::after(10s), "/sum", 10}, "inc");
+            if (!got) throw std::runtime_error(got.error().message);
+            return std::get<std::int64_t>(got.value().table.rows.at(0).at(0));
+        };
+        int hook_calls = 0;
+        std::pair<std::uint64_t, std::vector<std::string>> seen;
+        ino_t file_during = 0;
+        std::int64_t sum_during = 0;
+        store->set_persist_hook([&] {
+            ++hook_calls;
+            file_during = inode(serving);
+            // Another thread reads meanwhile, as an API worker would: never blocked by the write.
+            std::thread reader([&] {
+                seen = read_inc(*store);
+                sum_during = sum_read();  // DuckDB answers, and queues the index for this version
+            });
+            reader.join();
+            store->settle_prefix_sums();
+        });
+        auto done = store->refresh("inc");
+        ASSERT_TRUE(done) << done.error().message;
+        ASSERT_EQ(hook_calls, 1);
+        EXPECT_EQ(file_during, file_before) << "the file was written before the new version was served";
+        EXPECT_EQ(seen.first, v1 + 1);
+        EXPECT_EQ(seen.second, want);
+        const auto report = store->stats("inc").last;
+        EXPECT_TRUE(report.incremental);
+        EXPECT_TRUE(report.persisted) << report.persist_error;
+        EXPECT_NE(inode(serving), file_before);
+        EXPECT_EQ(read_inc(*store), std::make_pair(v1 + 1, want));
+        const auto oracle_sum = exec(*src, "select sum(v)::BIGINT from demo.events");
+        EXPECT_EQ(sum_during, std::get<std::int64_t>(oracle_sum.rows.at(0).at(0)));
+        EXPECT_EQ(sum_read(), sum_during);
+        EXPECT_EQ(store->answers("/sum").duckdb, 1u) << "the index was not carried to the file generation";
+        EXPECT_EQ(store->answers("/sum").prefix_sums, 1u);
+        store->set_persist_hook({});
+    }
+    auto reopened = serving_store::open(make_config(serving), {{"wh", src}}, manual);
+    ASSERT_TRUE(reopened) << reopened.error().message;
+    EXPECT_EQ(read_inc(*reopened.value()), std::make_pair(v1 + 1, want));
+}
+
+// Writing the file after the swap fails (every file capped at 16 KiB with RLIMIT_FSIZE, as a full
+// disk would stop it): the new version, whose data is right, keeps serving and is not stale; the
+// failure is counted in /metrics; the file stays the previous, complete generation; the next
+// refresh writes a whole generation again.
+TEST(incremental_rollup, a_failed_persist_keeps_the_new_version_served_and_the_next_refresh_writes_the_file) {
+    temp_dir dir("persist-fails");
+    const auto db = make_events_db(dir.path);
+    auto wh = frost::source::duckdb::duckdb_source::open("wh", {db, false, test_settings});
+    ASSERT_TRUE(wh) << wh.error().message;
+    std::shared_ptr<frost::source::source> src(std::move(wh).value());
+    const auto serving = (dir.path / "serving.duckdb").string();
+    auto cfg = std::make_shared<const config::config>(make_config(serving));
+    std::uint64_t v1 = 0;
+    std::vector<std::string> want2;
+    {
+        auto opened = serving_store::open(*cfg, {{"wh", src}}, manual);
+        ASSERT_TRUE(opened) << opened.error().message;
+        auto store = opened.value();
+        api::worker_pool workers(2, 64);
+        auto svc = api::service::create(cfg, {{"wh", src}}, workers, store);
+        ASSERT_TRUE(svc) << svc.error().message;
+        auto rails = app::install_guard_rails(cfg, *svc.value(), workers, nullptr);
+        ASSERT_TRUE(rails) << rails.error().message;
+        auto failures = [&] {
+            api::request r;
+            r.target = "/metrics";
+            return metric(std::string(svc.value()->handle_sync(std::move(r)).body_view()),
+                          "frost_rollup_persist_failures_total");
+        };
+        EXPECT_EQ(failures(), 0.0);
+        v1 = store->current("inc").version;
+        const auto file_before = inode(serving);
+
+        exec(*src, "insert into demo.events values (DATE '2020-01-31', 5), (DATE '2020-01-30', 6)");
+        const auto want = source_lines(*src);
+        std::signal(SIGXFSZ, SIG_IGN);  // a write past the cap fails with EFBIG instead of killing the process
+        rlimit old{};
+        ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
+        rlimit capped = old;
+        capped.rlim_cur = 16 * 1024;
+        ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &capped), 0);
+        auto done = store->refresh("inc");
+        ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &old), 0);
+        ASSERT_TRUE(done) << done.error().message;
+        auto report = store->stats("inc").last;
+        EXPECT_TRUE(report.ok);
+        EXPECT_TRUE(report.incremental);
+        EXPECT_FALSE(report.persisted);
+        EXPECT_FALSE(report.persist_error.empty());
+        EXPECT_EQ(store->persist_failures(), 1u);
+        EXPECT_EQ(failures(), 1.0);
+        EXPECT_FALSE(store->current("inc").stale);
+        EXPECT_EQ(read_inc(*store), std::make_pair(v1 + 1, want));
+        EXPECT_EQ(inode(serving), file_before) << "the served file must stay the previous generation";
+        EXPECT_FALSE(std::filesystem::exists(serving + ".next"));
+        EXPECT_FALSE(std::filesystem::exists(serving + ".next.wal"));
+
+        // Space returns: the next refresh builds from the version in memory and writes the file.
+        exec(*src, "insert into demo.events values (DATE '2020-02-01', 8)");
+        want2 = source_lines(*src);
+        auto again = store->refresh("inc");
+        ASSERT_TRUE(again) << again.error().message;
+        report = store->stats("inc").last;
+        EXPECT_TRUE(report.incremental);
+        EXPECT_TRUE(report.persisted) << report.persist_error;
+        EXPECT_EQ(failures(), 1.0);
+        EXPECT_NE(inode(serving), file_before);
+        EXPECT_EQ(read_inc(*store), std::make_pair(v1 + 2, want2));
+    }
+    auto reopened = serving_store::open(make_config(serving), {{"wh", src}}, manual);
+    ASSERT_TRUE(reopened) << reopened.error().message;
+    EXPECT_EQ(read_inc(*reopened.value()), std::make_pair(v1 + 2, want2));
 }
 
 TEST(incremental_rollup, a_corrupt_serving_file_is_set_aside_and_rebuilt_in_full) {
@@ -347,13 +605,6 @@ TEST(incremental_rollup, a_failed_first_build_is_retried_with_backoff_from_one_s
         std::this_thread::sleep_for(50ms);
     EXPECT_EQ(store.value()->current("inc").version, 1u);
     EXPECT_LT(std::chrono::steady_clock::now() - started, 10s);  // not the 60 minutes of `refresh`
-}
-
-// The value of one series in a /metrics text (-1 when absent).
-double metric(const std::string& text, const std::string& series) {
-    const auto at = text.find("\n" + series + " ");
-    if (at == std::string::npos) return -1;
-    return std::stod(text.substr(at + series.size() + 2));
 }
 
 // Issue 12's goal, stated in docs/operations.md: rollup-backed calls make 0 warehouse statements.
