@@ -54,6 +54,11 @@ model::result<model::done> relocate_serving(config::config& cfg) {
                                 "cannot copy the serving database to " + copy.string() + ": " + ec.message(),
                                 {},
                                 {}};
+        // Its answer index goes with it (a few kB); the store checks that it matches the copy.
+        const auto index = rollup::serving_store::answer_index_path(packaged.string());
+        if (fs::exists(index))
+            fs::copy_file(index, rollup::serving_store::answer_index_path(copy.string()),
+                          fs::copy_options::overwrite_existing, ec);
     }
     cfg.serving.path = copy.string();
     return model::done{};
@@ -115,6 +120,9 @@ int run_lambda(const std::string& config_path) {
     // A DuckDB instance costs 20-30 ms of CPU (BENCHMARKS.md, issue 14): the source's is created
     // by the first live query or rollup refresh that needs it, not by every cold start.
     assembly.lazy_sources = true;
+    // Likewise the serving file's: the answer index written with it answers the rollup
+    // endpoints it holds until something else needs DuckDB (docs/deployment.md).
+    assembly.answer_index = true;
     assembly.adjust = [](config::config& cfg) -> model::result<model::done> {
         if (auto moved = relocate_serving(cfg); !moved) return std::move(moved).error();
         fit_threads_to_lambda(cfg);
