@@ -54,12 +54,12 @@ model::result<model::done> relocate_serving(config::config& cfg) {
                                 "cannot copy the serving database to " + copy.string() + ": " + ec.message(),
                                 {},
                                 {}};
-        // Its answer index goes with it (a few kB); the store checks that it matches the copy.
-        const auto index = rollup::serving_store::answer_index_path(packaged.string());
-        if (fs::exists(index))
-            fs::copy_file(index, rollup::serving_store::answer_index_path(copy.string()),
-                          fs::copy_options::overwrite_existing, ec);
     }
+    // Its answer index goes with it (tens of kB); the store uses it only when it matches the
+    // copy, so a copy already refreshed in this environment keeps being opened as before.
+    const auto index = rollup::serving_store::answer_index_path(packaged.string());
+    const auto index_copy = rollup::serving_store::answer_index_path(copy.string());
+    if (fs::exists(index) && !fs::exists(index_copy)) fs::copy_file(index, index_copy, ec);
     cfg.serving.path = copy.string();
     return model::done{};
 }
