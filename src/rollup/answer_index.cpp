@@ -5,10 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
-#include <limits>
 
-#include "codec/fnv.hpp"
 #include "rollup/bytes.hpp"
 
 namespace frost::rollup {
@@ -22,6 +19,13 @@ model::error index_error(std::string message) {
 }
 
 }  // namespace
+
+std::uint64_t answer_index::checksum(std::string_view bytes) {
+    const auto* data = reinterpret_cast<const Bytef*>(bytes.data());  // NOLINT: zlib takes bytes
+    const auto crc = crc32_z(crc32_z(0, nullptr, 0), data, bytes.size());
+    const auto adler = adler32_z(adler32_z(0, nullptr, 0), data, bytes.size());
+    return (static_cast<std::uint64_t>(crc) << 32) | (static_cast<std::uint64_t>(adler) & 0xffffffffu);
+}
 
 model::result<file_identity> identify_file(const std::string& path) {
     std::FILE* f = std::fopen(path.c_str(), "rb");
@@ -66,7 +70,7 @@ std::string answer_index::encode() const {
     out.data() = std::string(magic);
     out.put(format_version);
     out.put<std::uint64_t>(p.data().size());
-    out.put(codec::fnv1a_64(p.data()));
+    out.put(checksum(p.data()));
     out.data() += p.data();
     return std::move(out.data());
 }
@@ -83,7 +87,7 @@ model::result<answer_index> answer_index::decode(std::string_view in) {
                            std::to_string(format_version));
     if (*length != head.left()) return index_error("truncated or extended (length mismatch)");
     const auto payload = in.substr(in.size() - head.left());
-    if (codec::fnv1a_64(payload) != *sum) return index_error("checksum mismatch");
+    if (checksum(payload) != *sum) return index_error("checksum mismatch");
 
     bytes::reader r(payload);
     answer_index out;
@@ -135,10 +139,18 @@ model::result<model::done> answer_index::write(const std::string& path) const {
 }
 
 model::result<answer_index> answer_index::read(const std::string& path, const std::string& serving_file) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return index_error("no answer index at " + path);
-    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (in.bad()) return index_error("cannot read " + path);
+    std::string bytes;
+    {
+        std::FILE* f = std::fopen(path.c_str(), "rb");
+        if (f == nullptr) return index_error("no answer index at " + path);
+        std::error_code ec;
+        const auto size = std::filesystem::file_size(path, ec);
+        bytes.resize(ec ? 0 : static_cast<std::size_t>(size));
+        const auto got = std::fread(bytes.data(), 1, bytes.size(), f);
+        const bool whole = got == bytes.size() && std::fgetc(f) == EOF && std::ferror(f) == 0;
+        std::fclose(f);
+        if (ec || !whole) return index_error("cannot read " + path + " whole");
+    }
     auto decoded = decode(bytes);
     if (!decoded) return index_error(path + ": " + decoded.error().message);
     auto id = identify_file(serving_file);

@@ -29,7 +29,7 @@ struct file_identity {
 /// requests without creating a DuckDB instance.
 ///
 /// The file: the magic `FROSTAIX`, a format version (u32), the payload's length (u64) and its
-/// FNV-1a 64 (u64), then the payload: the serving file's identity, the rollups (name, version,
+/// `checksum` (u64), then the payload: the serving file's identity, the rollups (name, version,
 /// as-of time in ms, SQL fingerprint) and the entries (endpoint SQL, rollup, serialized index).
 struct answer_index {
     struct rollup_version {
@@ -48,6 +48,9 @@ struct answer_index {
     file_identity serving;
     std::vector<rollup_version> rollups;
     std::vector<entry> entries;
+
+    /// CRC-32 << 32 | Adler-32 of `bytes` (zlib's): the payload's checksum, and a file's identity.
+    [[nodiscard]] static std::uint64_t checksum(std::string_view bytes);
 
     /// The file's bytes.
     [[nodiscard]] std::string encode() const;

@@ -994,20 +994,18 @@ model::result<std::shared_ptr<const prefix_index>> prefix_index::deserialize(std
         }
         auto days = r.get_count(sizeof(std::int32_t) + plan->prefixes * sizeof(std::int64_t));
         if (!days) return malformed("a group's day count");
-        g.days.reserve(*days);
+        g.days.resize(*days);
         for (std::size_t d = 0; d < *days; ++d) {
             auto day = r.get<std::int32_t>();
-            if (!day || (!g.days.empty() && *day <= g.days.back())) return malformed("a group's days");
-            g.days.push_back(*day);
+            if (!day || (d > 0 && *day <= g.days[d - 1])) return malformed("a group's days");
+            g.days[d] = *day;
         }
-        g.prefix.assign(plan->prefixes, {});
+        g.prefix.assign(plan->prefixes, std::vector<i128>(*days + 1, 0));
         for (auto& col : g.prefix) {
-            col.reserve(*days + 1);
-            col.push_back(0);
             for (std::size_t d = 0; d < *days; ++d) {
                 auto x = r.get<std::int64_t>();
                 if (!x) return malformed("a group's day values");
-                col.push_back(col.back() + *x);  // at most 2^31 days of 2^63: no overflow in 128 bits
+                col[d + 1] = col[d] + *x;  // at most 2^31 days of 2^63: no overflow in 128 bits
             }
         }
         idx->cells_ += g.days.size();

@@ -11,7 +11,6 @@
 #include <string_view>
 #include <vector>
 
-#include "codec/fnv.hpp"
 #include "rollup/answer_index.hpp"
 
 namespace {
@@ -47,7 +46,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     exercise(in);
     std::string file = "FROSTAIX";
     const std::uint32_t version = frost::rollup::answer_index::format_version;
-    const std::uint64_t length = in.size(), sum = frost::codec::fnv1a_64(in);
+    const std::uint64_t length = in.size(), sum = frost::rollup::answer_index::checksum(in);
     file.append(reinterpret_cast<const char*>(&version), sizeof version);  // NOLINT
     file.append(reinterpret_cast<const char*>(&length), sizeof length);    // NOLINT
     file.append(reinterpret_cast<const char*>(&sum), sizeof sum);          // NOLINT

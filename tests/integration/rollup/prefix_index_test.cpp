@@ -11,7 +11,6 @@
 #include <string>
 #include <vector>
 
-#include "codec/fnv.hpp"
 #include "rollup/answer_index.hpp"
 #include "rollup/prefix_index.hpp"
 #include "rollup/serving_store.hpp"
@@ -439,7 +438,7 @@ TEST(answer_index, refuses_malformed_files_and_files_of_another_serving_file) {
         }
         if (rng() % 4 == 0) payload.resize(rng() % payload.size());
         std::string forged = bytes.substr(0, 12);
-        const std::uint64_t size = payload.size(), sum = codec::fnv1a_64(payload);
+        const std::uint64_t size = payload.size(), sum = rollup::answer_index::checksum(payload);
         forged.append(reinterpret_cast<const char*>(&size), 8);
         forged.append(reinterpret_cast<const char*>(&sum), 8);
         forged += payload;
