@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 
 #include "rollup/bytes.hpp"
 
@@ -13,6 +14,11 @@ namespace frost::rollup {
 namespace {
 
 constexpr std::string_view magic = "FROSTAIX";
+
+struct file_closer {
+    void operator()(std::FILE* f) const noexcept { std::fclose(f); }
+};
+using file_handle = std::unique_ptr<std::FILE, file_closer>;
 
 model::error index_error(std::string message) {
     return {model::error_code::config_error, std::move(message), {}, {}};
@@ -28,7 +34,8 @@ std::uint64_t answer_index::checksum(std::string_view bytes) {
 }
 
 model::result<file_identity> identify_file(const std::string& path) {
-    std::FILE* f = std::fopen(path.c_str(), "rb");
+    const file_handle owner(std::fopen(path.c_str(), "rb"));
+    std::FILE* f = owner.get();
     if (f == nullptr) return index_error("cannot read " + path);
     std::string buf(1 << 20, '\0');
     uLong crc = crc32_z(0, nullptr, 0);
@@ -42,9 +49,7 @@ model::result<file_identity> identify_file(const std::string& path) {
         adler = adler32_z(adler, data, n);
         id.size += n;
     }
-    const bool failed = std::ferror(f) != 0;
-    std::fclose(f);
-    if (failed) return index_error("cannot read " + path);
+    if (std::ferror(f) != 0) return index_error("cannot read " + path);
     id.checksum = (static_cast<std::uint64_t>(crc) << 32) | (static_cast<std::uint64_t>(adler) & 0xffffffffu);
     return id;
 }
@@ -141,14 +146,14 @@ model::result<model::done> answer_index::write(const std::string& path) const {
 model::result<answer_index> answer_index::read(const std::string& path, const std::string& serving_file) {
     std::string bytes;
     {
-        std::FILE* f = std::fopen(path.c_str(), "rb");
+        const file_handle owner(std::fopen(path.c_str(), "rb"));
+        std::FILE* f = owner.get();
         if (f == nullptr) return index_error("no answer index at " + path);
         std::error_code ec;
         const auto size = std::filesystem::file_size(path, ec);
         bytes.resize(ec ? 0 : static_cast<std::size_t>(size));
         const auto got = std::fread(bytes.data(), 1, bytes.size(), f);
         const bool whole = got == bytes.size() && std::fgetc(f) == EOF && std::ferror(f) == 0;
-        std::fclose(f);
         if (ec || !whole) return index_error("cannot read " + path + " whole");
     }
     auto decoded = decode(bytes);

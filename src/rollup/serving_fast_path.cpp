@@ -3,6 +3,9 @@
 // database. The first read of an SQL on a generation is answered by DuckDB and queues the
 // index's build on a background thread, so no request waits for a build (a Lambda's first answer
 // would otherwise pay it); reads meanwhile, and every SQL declined, run on DuckDB as before.
+// A store opened from its answer index (`store_options::answer_index`, answer_index.hpp) first
+// answers the SQLs that index holds from it (`cold_answer`), with no DuckDB instance, until the
+// first swap; anything else opens the serving file (`open_lazily`) and goes the usual way.
 #include <spdlog/spdlog.h>
 
 #include <atomic>
