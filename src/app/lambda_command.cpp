@@ -55,7 +55,7 @@ model::result<model::done> relocate_serving(config::config& cfg) {
                                 {},
                                 {}};
     }
-    // Its answer index goes with it (tens of kB); the store uses it only when it matches the
+    // Its answer index goes with it (0.4 MB for the seed); the store uses it only when it matches the
     // copy, so a copy already refreshed in this environment keeps being opened as before.
     const auto index = rollup::serving_store::answer_index_path(packaged.string());
     const auto index_copy = rollup::serving_store::answer_index_path(copy.string());
