@@ -84,6 +84,7 @@ model::result<application> assemble(config::config cfg, const assemble_options& 
             break;
         case rollup_mode::lambda:
             store.refresh_on_start = false;
+            store.answer_index = opts.answer_index;
             break;
         case rollup_mode::manual:
             store = {false, false, false, false};
@@ -111,6 +112,16 @@ model::result<application> assemble(config::config cfg, const assemble_options& 
     assembled.value().snapshots = std::move(agent).value();
     assembled.value().snapshots->start(true);
     return assembled;
+}
+
+model::result<std::size_t> write_answer_index(const config::config& cfg, rollup::serving_store& store) {
+    std::vector<rollup::endpoint_sql> endpoints;
+    for (const auto& e : cfg.endpoints) {
+        if (e.rollup.empty()) continue;
+        // The SQL the service sends the store (api::service::create): the store's dialect.
+        if (const auto* sql = config::sql_for(e.sql, store.dialect())) endpoints.push_back({*sql, e.rollup, e.path});
+    }
+    return store.write_answer_index(endpoints);
 }
 
 namespace {

@@ -43,6 +43,10 @@ struct assemble_options {
     /// Open DuckDB sources on their first query rather than now (`frost lambda`: rollup
     /// endpoints are answered from the serving store; see `open_sources`).
     bool lazy_sources = false;
+    /// With `rollup_mode::lambda`: answer from the answer index `<serving.path>.prefix` when it
+    /// matches the serving file, opening that file's DuckDB instance on first need
+    /// (`rollup::store_options::answer_index`; `frost lambda`).
+    bool answer_index = false;
     /// For a reload: the running application, whose unchanged sources and serving store the new
     /// one reuses (`reload.hpp`); changed rollups reconfigure that store, a change to `serving:`
     /// is refused.
@@ -74,6 +78,11 @@ struct application {
 /// assembles the application. Fails with the first problem, naming its file, line or
 /// source: everything `serve` would refuse, `check` refuses too.
 [[nodiscard]] model::result<application> assemble(const std::string& config_path, const assemble_options& opts);
+
+/// Writes the answer index beside `store`'s serving file for the endpoints of `cfg` that read
+/// rollups (`rollup::serving_store::write_answer_index`): `frost sync` and `frost check --build`
+/// after their refreshes. Returns how many endpoints it answers.
+model::result<std::size_t> write_answer_index(const config::config& cfg, rollup::serving_store& store);
 
 /// Same, from a loaded config (tests; environment overrides are not applied).
 [[nodiscard]] model::result<application> assemble(config::config cfg, const assemble_options& opts);

@@ -55,6 +55,11 @@ model::result<model::done> relocate_serving(config::config& cfg) {
                                 {},
                                 {}};
     }
+    // Its answer index goes with it (0.4 MB for the seed); the store uses it only when it matches the
+    // copy, so a copy already refreshed in this environment keeps being opened as before.
+    const auto index = rollup::serving_store::answer_index_path(packaged.string());
+    const auto index_copy = rollup::serving_store::answer_index_path(copy.string());
+    if (fs::exists(index) && !fs::exists(index_copy)) fs::copy_file(index, index_copy, ec);
     cfg.serving.path = copy.string();
     return model::done{};
 }
@@ -115,6 +120,9 @@ int run_lambda(const std::string& config_path) {
     // A DuckDB instance costs 20-30 ms of CPU (BENCHMARKS.md, issue 14): the source's is created
     // by the first live query or rollup refresh that needs it, not by every cold start.
     assembly.lazy_sources = true;
+    // Likewise the serving file's: the answer index written with it answers the rollup
+    // endpoints it holds until something else needs DuckDB (docs/deployment.md).
+    assembly.answer_index = true;
     assembly.adjust = [](config::config& cfg) -> model::result<model::done> {
         if (auto moved = relocate_serving(cfg); !moved) return std::move(moved).error();
         fit_threads_to_lambda(cfg);

@@ -190,6 +190,14 @@ int run_check(const std::string& config_path, bool build) {
             }
         }
     }
+    if (build && a.rollups && failures == 0 && !a.cfg->serving.path.empty()) {
+        // The package's serving file gets its answer index (scripts/package-lambda.sh).
+        auto indexed = app::write_answer_index(*a.cfg, *a.rollups);
+        if (indexed)
+            std::cout << "  answer index: " << indexed.value() << " endpoints\n";
+        else
+            std::cout << "  answer index not written: " << indexed.error().message << '\n';
+    }
     std::cout << config_path << ": " << (failures ? "FAILED" : "ok") << ", " << a.cfg->sources.size() << " sources, "
               << a.cfg->rollups.size() << " rollups, " << a.cfg->endpoints.size() << " endpoints\n";
     for (const auto& e : a.cfg->endpoints)

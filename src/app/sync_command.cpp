@@ -186,6 +186,15 @@ int run_sync(const std::string& config_path, const std::vector<std::string>& onl
                         " (the previous version, if any, is kept)");
         }
     }
+    if (failures == 0 && !cfg.serving.path.empty()) {
+        // For `frost lambda`'s cold start (docs/deployment.md); `frost serve` does not read it.
+        auto indexed = write_answer_index(cfg, *store);
+        if (indexed)
+            std::cerr << "Answer index: " << indexed.value() << " endpoints in "
+                      << rollup::serving_store::answer_index_path(cfg.serving.path) << '\n';
+        else
+            std::cerr << "frost sync: answer index not written: " << indexed.error().message << '\n';
+    }
     if (publish && failures == 0) return publish_snapshot(cfg, store);
     return failures ? 1 : 0;
 }

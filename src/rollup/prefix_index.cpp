@@ -13,6 +13,8 @@
 #include <set>
 #include <utility>
 
+#include "rollup/bytes.hpp"
+
 namespace frost::rollup {
 
 namespace json = boost::json;
@@ -813,6 +815,206 @@ std::optional<model::table> prefix_index::answer(std::span<const source::paramet
         t.rows.push_back(std::move(row));
     }
     return t;
+}
+
+namespace {
+
+// One cell of a group's fixed part: the variant's index, then its value.
+void put_value(bytes::writer& w, const model::value& v) {
+    w.put<std::uint8_t>(static_cast<std::uint8_t>(v.index()));
+    std::visit(
+        [&w](const auto& x) {
+            using T = std::decay_t<decltype(x)>;
+            if constexpr (std::is_same_v<T, std::string>) {
+                w.put_string(x);
+            } else if constexpr (std::is_same_v<T, model::decimal>) {
+                w.put(x.unscaled);
+                w.put(x.scale);
+            } else if constexpr (std::is_same_v<T, model::date>) {
+                w.put(x.days);
+            } else if constexpr (std::is_same_v<T, model::timestamp>) {
+                w.put(x.micros);
+            } else if constexpr (std::is_same_v<T, bool>) {
+                w.put<std::uint8_t>(x ? 1 : 0);
+            } else if constexpr (!std::is_same_v<T, std::monostate>) {
+                w.put(x);
+            }
+        },
+        v);
+}
+
+std::optional<model::value> get_value(bytes::reader& r) {
+    auto tag = r.get<std::uint8_t>();
+    if (!tag) return std::nullopt;
+    switch (*tag) {
+        case 0:
+            return model::value{std::monostate{}};
+        case 1: {
+            auto b = r.get<std::uint8_t>();
+            if (!b || *b > 1) return std::nullopt;
+            return model::value{*b == 1};
+        }
+        case 2:
+            if (auto i = r.get<std::int64_t>()) return model::value{*i};
+            return std::nullopt;
+        case 3:
+            if (auto d = r.get<double>()) return model::value{*d};
+            return std::nullopt;
+        case 4: {
+            auto u = r.get<std::int64_t>();
+            auto s = r.get<std::uint8_t>();
+            if (!u || !s) return std::nullopt;
+            return model::value{model::decimal{*u, *s}};
+        }
+        case 5:
+            if (auto d = r.get<std::int32_t>()) return model::value{model::date{*d}};
+            return std::nullopt;
+        case 6:
+            if (auto t = r.get<std::int64_t>()) return model::value{model::timestamp{*t}};
+            return std::nullopt;
+        case 7:
+            if (auto s = r.get_string()) return model::value{std::string(*s)};
+            return std::nullopt;
+        default:
+            return std::nullopt;
+    }
+}
+
+model::error malformed(const std::string& what) {
+    return {model::error_code::config_error, "malformed prefix index: " + what, {}, {}};
+}
+
+}  // namespace
+
+std::string prefix_index::serialize() const {
+    const auto& p = *plan_;
+    bytes::writer w;
+    w.put_string(p.rollup);
+    w.put_string(p.sql);
+    w.put<std::uint64_t>(p.items.size());
+    for (const auto& it : p.items) {
+        w.put<std::uint8_t>(static_cast<std::uint8_t>(it.kind));
+        w.put(it.min);
+        w.put(it.max);
+        w.put<std::uint64_t>(it.prefix);
+    }
+    w.put<std::uint64_t>(p.bounds.size());
+    for (const auto& b : p.bounds) {
+        w.put_string(b.param);
+        w.put<std::uint8_t>(b.lower ? 1 : 0);
+        w.put<std::uint8_t>(b.guarded ? 1 : 0);
+    }
+    w.put<std::uint8_t>(p.grouped ? 1 : 0);
+    w.put<std::uint64_t>(p.prefixes);
+    w.put<std::uint64_t>(columns_.size());
+    for (const auto& c : columns_) {
+        w.put_string(c.name);
+        w.put<std::uint8_t>(static_cast<std::uint8_t>(c.type));
+    }
+    w.put<std::uint64_t>(groups_.size());
+    for (const auto& g : groups_) {
+        for (const auto& v : g.fixed) put_value(w, v);
+        w.put<std::uint64_t>(g.days.size());
+        for (auto d : g.days) w.put(d);
+        // Each day's own value, not the prefix sums: a partial sum or count of one day fits 64
+        // bits (build checks), and the reader adds them up again.
+        for (const auto& col : g.prefix)
+            for (std::size_t d = 0; d + 1 < col.size(); ++d) w.put(static_cast<std::int64_t>(col[d + 1] - col[d]));
+    }
+    return std::move(w.data());
+}
+
+model::result<std::shared_ptr<const prefix_index>> prefix_index::deserialize(std::string_view in) {
+    bytes::reader r(in);
+    auto plan = std::make_shared<prefix_plan>();
+    auto rollup = r.get_string();
+    auto sql = r.get_string();
+    if (!rollup || !sql) return malformed("no rollup or SQL");
+    plan->rollup = std::string(*rollup);
+    plan->sql = std::string(*sql);
+    auto items = r.get_count(1 + 2 * sizeof(i128) + 8);
+    if (!items) return malformed("item count");
+    for (std::size_t i = 0; i < *items; ++i) {
+        auto kind = r.get<std::uint8_t>();
+        auto min = r.get<i128>();
+        auto max = r.get<i128>();
+        auto prefix = r.get<std::uint64_t>();
+        if (!kind || !min || !max || !prefix) return malformed("items");
+        if (*kind > static_cast<std::uint8_t>(item_kind::fixed) || *min > *max) return malformed("an item");
+        prefix_plan::item it;
+        it.kind = static_cast<item_kind>(*kind);
+        it.min = *min;
+        it.max = *max;
+        it.prefix = static_cast<std::size_t>(*prefix);
+        plan->items.push_back(it);
+    }
+    auto bounds = r.get_count(8 + 2);
+    if (!bounds) return malformed("range term count");
+    for (std::size_t i = 0; i < *bounds; ++i) {
+        auto param = r.get_string();
+        auto lower = r.get<std::uint8_t>();
+        auto guarded = r.get<std::uint8_t>();
+        if (!param || !lower || !guarded || *lower > 1 || *guarded > 1) return malformed("a range term");
+        range_term t;
+        t.param = std::string(*param);
+        t.lower = *lower == 1;
+        t.guarded = *guarded == 1;
+        plan->bounds.push_back(std::move(t));
+    }
+    auto grouped = r.get<std::uint8_t>();
+    auto prefixes = r.get<std::uint64_t>();
+    if (!grouped || *grouped > 1 || !prefixes || *prefixes == 0 || *prefixes > 1024)
+        return malformed("grouping or prefix columns");
+    plan->grouped = *grouped == 1;
+    plan->prefixes = static_cast<std::size_t>(*prefixes);
+    for (const auto& it : plan->items) {
+        const std::size_t needs = it.kind == item_kind::sum ? 2 : it.kind == item_kind::count ? 1 : 0;
+        if (needs != 0 && (it.prefix == 0 || it.prefix + needs > plan->prefixes))
+            return malformed("an item's prefix column");
+    }
+    std::shared_ptr<prefix_index> idx(new prefix_index());
+    auto columns = r.get_count(8 + 1);
+    if (!columns || *columns != plan->items.size()) return malformed("columns");
+    for (std::size_t i = 0; i < *columns; ++i) {
+        auto name = r.get_string();
+        auto type = r.get<std::uint8_t>();
+        if (!name || !type || *type > static_cast<std::uint8_t>(model::column_type::binary))
+            return malformed("a column");
+        idx->columns_.push_back({std::string(*name), static_cast<model::column_type>(*type)});
+    }
+    auto groups = r.get_count(8 + plan->items.size());
+    if (!groups) return malformed("group count");
+    idx->groups_.reserve(*groups);
+    for (std::size_t gi = 0; gi < *groups; ++gi) {
+        group g;
+        for (std::size_t i = 0; i < plan->items.size(); ++i) {
+            auto v = get_value(r);
+            if (!v) return malformed("a group's fixed cells");
+            g.fixed.push_back(std::move(*v));
+        }
+        auto days = r.get_count(sizeof(std::int32_t) + plan->prefixes * sizeof(std::int64_t));
+        if (!days) return malformed("a group's day count");
+        g.days.resize(*days);
+        for (std::size_t d = 0; d < *days; ++d) {
+            auto day = r.get<std::int32_t>();
+            if (!day || (d > 0 && *day <= g.days[d - 1])) return malformed("a group's days");
+            g.days[d] = *day;
+        }
+        g.prefix.assign(plan->prefixes, std::vector<i128>(*days + 1, 0));
+        for (auto& col : g.prefix) {
+            for (std::size_t d = 0; d < *days; ++d) {
+                auto x = r.get<std::int64_t>();
+                if (!x) return malformed("a group's day values");
+                col[d + 1] = col[d] + *x;  // at most 2^31 days of 2^63: no overflow in 128 bits
+            }
+        }
+        idx->cells_ += g.days.size();
+        idx->groups_.push_back(std::move(g));
+    }
+    if (!r.ok() || r.left() != 0) return malformed("trailing bytes");
+    if (idx->cells_ > max_cells) return malformed("more than " + std::to_string(max_cells) + " cells");
+    idx->plan_ = std::move(plan);
+    return std::shared_ptr<const prefix_index>(std::move(idx));
 }
 
 }  // namespace frost::rollup

@@ -54,6 +54,14 @@ public:
     [[nodiscard]] std::optional<model::table> answer(std::span<const source::parameter> params,
                                                      std::size_t max_rows = 100'000) const;
 
+    /// The index as bytes, for the answer index file (answer_index.hpp): what `answer` reads of
+    /// its plan (items, range terms), its columns and its groups. Same machine byte order.
+    [[nodiscard]] std::string serialize() const;
+    /// An index from `serialize`'s bytes. Checks everything `answer` relies on (item kinds,
+    /// prefix columns in range, days ascending, sizes) and fails, never crashes, on anything
+    /// malformed; the answers are those of the index serialized.
+    static model::result<std::shared_ptr<const prefix_index>> deserialize(std::string_view bytes);
+
     /// Groups held, and (group, day) cells over all groups.
     [[nodiscard]] std::size_t groups() const noexcept;
     [[nodiscard]] std::size_t cells() const noexcept { return cells_; }

@@ -3,20 +3,31 @@
 // database. The first read of an SQL on a generation is answered by DuckDB and queues the
 // index's build on a background thread, so no request waits for a build (a Lambda's first answer
 // would otherwise pay it); reads meanwhile, and every SQL declined, run on DuckDB as before.
+// A store opened from its answer index (`store_options::answer_index`, answer_index.hpp) first
+// answers the SQLs that index holds from it (`cold_answer`), with no DuckDB instance, until the
+// first swap; anything else opens the serving file (`open_lazily`) and goes the usual way.
 #include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
 #include <deque>
+#include <filesystem>
 #include <map>
 #include <string>
 #include <thread>
 
+#include "rollup/answer_index.hpp"
 #include "rollup/prefix_index.hpp"
 #include "rollup/serving_store.hpp"
 
 namespace frost::rollup {
+
+/// The answer index's indexes (`store_options::answer_index`), by endpoint SQL: valid for the
+/// generation the store opened with, dropped by the first swap.
+struct serving_store::cold_answers {
+    std::map<std::string, answer_index::entry, std::less<>> by_sql;
+};
 
 struct serving_store::fast_state {
     struct entry {
@@ -161,7 +172,33 @@ serving_store::answer_counts serving_store::answers(std::string_view endpoint) c
     return {it->second.prefix_sums.load(), it->second.duckdb.load()};
 }
 
-std::optional<model::table> serving_store::prefix_answer(const frost::source::query& q) {
+std::optional<model::table> serving_store::cold_answer(const frost::source::query& q, std::string_view rollup) {
+    std::shared_ptr<const cold_answers> cold;
+    {
+        std::lock_guard lock(live_mutex_);
+        cold = cold_;
+    }
+    if (!cold) return std::nullopt;
+    auto it = cold->by_sql.find(q.sql);
+    if (it == cold->by_sql.end() || it->second.rollup != rollup) return std::nullopt;
+    auto& f = *fast_;
+    fast_state::counts* counts = nullptr;
+    {
+        std::lock_guard lock(f.mutex);
+        if (!f.enabled) return std::nullopt;
+        auto c = f.by_endpoint.find(q.tag);
+        if (c == f.by_endpoint.end()) c = f.by_endpoint.try_emplace(std::string(q.tag)).first;
+        counts = &c->second;
+    }
+    auto t = it->second.index->answer(q.params, q.max_rows);
+    if (t) counts->prefix_sums.fetch_add(1, std::memory_order_relaxed);
+    return t;
+}
+
+std::optional<model::table> serving_store::prefix_answer(const frost::source::query& q, std::string_view rollup) {
+    if (auto t = cold_answer(q, rollup)) return t;
+    // Never opens the serving file here (an I/O thread): a worker's `run_versioned` does.
+    if (lazy_pending_.load(std::memory_order_acquire)) return std::nullopt;
     auto db = live();
     if (!db) return std::nullopt;
     auto& f = *fast_;
@@ -187,6 +224,7 @@ std::optional<model::table> serving_store::prefix_answer(const frost::source::qu
 
 model::result<model::table> serving_store::answer(const frost::source::query& q, std::string_view rollup) {
     reads_.fetch_add(1, std::memory_order_relaxed);
+    if (auto t = cold_answer(q, rollup)) return std::move(*t);
     auto db = live();  // keeps this generation open while the query runs, even across a swap
     if (!db) return model::error{model::error_code::source_unavailable, "no rollup has been built yet", {}, {}};
     auto& f = *fast_;
@@ -224,6 +262,47 @@ model::result<model::table> serving_store::answer(const frost::source::query& q,
     }
     counts->duckdb.fetch_add(1, std::memory_order_relaxed);
     return db->run(q);
+}
+
+bool serving_store::load_answer_index() {
+    const auto path = answer_index_path(serving_.path);
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) return false;
+    auto read = answer_index::read(path, serving_.path);
+    if (!read) {
+        spdlog::warn("answer index not used: {}; opening the serving file", read.error().message);
+        return false;
+    }
+    auto& index = read.value();
+    std::map<std::string, const answer_index::rollup_version*, std::less<>> by_name;
+    for (const auto& r : index.rollups) by_name[r.name] = &r;
+    auto cold = std::make_shared<cold_answers>();
+    {
+        std::lock_guard lock(state_mutex_);
+        for (const auto& [name, st] : rollups_) {
+            auto it = by_name.find(name);
+            if (it == by_name.end() || it->second->version == 0 || it->second->sql_hash != st->sql_hash) {
+                spdlog::warn("answer index {} not used: rollup {} {}; opening the serving file", path, name,
+                             it == by_name.end() ? "is not in it" : "was built from other SQL");
+                return false;
+            }
+        }
+        for (const auto& [name, st] : rollups_) {
+            const auto& v = *by_name.at(name);
+            st->version.version = v.version;
+            st->version.built_at = std::chrono::system_clock::time_point(std::chrono::milliseconds(v.built_at_ms));
+        }
+    }
+    for (auto& e : index.entries)
+        if (rollups_.contains(e.rollup)) cold->by_sql.emplace(e.sql, std::move(e));
+    spdlog::info("serving file {}: {} endpoint SQLs answered from its answer index; DuckDB opens on first need",
+                 serving_.path, cold->by_sql.size());
+    {
+        std::lock_guard lock(live_mutex_);
+        cold_ = std::move(cold);
+    }
+    lazy_pending_.store(true, std::memory_order_release);
+    return true;
 }
 
 }  // namespace frost::rollup

@@ -13,9 +13,12 @@
 #include <cstring>
 #include <filesystem>
 #include <iterator>
+#include <map>
+#include <set>
 #include <tuple>
 
 #include "codec/fnv.hpp"
+#include "rollup/answer_index.hpp"
 #include "source/duckdb/catalog.hpp"
 #include "source/lazy.hpp"
 #include "source/usage.hpp"
@@ -270,9 +273,13 @@ model::result<std::shared_ptr<serving_store>> serving_store::open(const config::
         store->rollups_.emplace(rc.name, std::move(st).value());
     }
     if (!store->serving_.path.empty()) {
-        if (auto opened = store->open_file(options.memory_fallback); !opened) return std::move(opened).error();
+        if (auto opened = store->open_file(options.memory_fallback, options.answer_index); !opened)
+            return std::move(opened).error();
     }
-    if (auto loaded = store->load_persisted(); !loaded) return std::move(loaded).error();
+    // Opened from its answer index, the versions are the index's: the file is not read now.
+    if (!store->lazy_pending_.load()) {
+        if (auto loaded = store->load_persisted(); !loaded) return std::move(loaded).error();
+    }
 
     const auto now = std::chrono::steady_clock::now();
     for (auto& [name, held] : store->rollups_) {
@@ -328,7 +335,7 @@ model::result<serving_store::state_ptr> serving_store::make_state(const config::
     return st;
 }
 
-model::result<model::done> serving_store::open_file(bool memory_fallback) {
+model::result<model::done> serving_store::open_file(bool memory_fallback, bool answer_index) {
     const std::string path = serving_.path;
     std::error_code ec;
     const auto dir = std::filesystem::path(path).parent_path();
@@ -347,6 +354,7 @@ model::result<model::done> serving_store::open_file(bool memory_fallback) {
     lock_fd_ = lock.value();
     remove_database_files(path + ".next");  // a refresh cut off before its swap
     if (!std::filesystem::exists(path, ec)) return model::done{};
+    if (answer_index && !std::filesystem::exists(path + ".wal", ec) && load_answer_index()) return model::done{};
     if (std::filesystem::exists(path + ".wal", ec)) {
         // Written by an older Frost, which refreshed the file in place: fold the log in once,
         // since the generation served is opened read-only.
@@ -425,9 +433,66 @@ version_info serving_store::current(std::string_view rollup) const {
     return it == rollups_.end() ? version_info{} : it->second->version;
 }
 
-serving_store::generation serving_store::live() const {
+serving_store::generation serving_store::live() {
+    if (lazy_pending_.load(std::memory_order_acquire)) open_lazily();
     std::lock_guard lock(live_mutex_);
     return live_;
+}
+
+bool serving_store::duckdb_opened() const {
+    std::lock_guard lock(live_mutex_);
+    return live_ != nullptr;
+}
+
+void serving_store::open_lazily() {
+    std::lock_guard lazy(lazy_mutex_);
+    if (!lazy_pending_.load()) return;
+    const auto started = std::chrono::steady_clock::now();
+    auto db = open_generation(serving_.path);
+    if (db) {
+        std::lock_guard lock(live_mutex_);
+        if (!live_) live_ = std::move(db).value();
+        spdlog::info("serving file {} opened on first need in {:.1f} ms", serving_.path,
+                     std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());
+    } else {
+        // Its answer index matched, so this is unexpected; the next refresh writes a new generation.
+        spdlog::error("serving database {}: {}", serving_.path, db.error().message);
+    }
+    lazy_pending_.store(false, std::memory_order_release);
+}
+
+model::result<std::size_t> serving_store::write_answer_index(const std::vector<endpoint_sql>& endpoints) {
+    std::lock_guard refresh_lock(refresh_mutex_);
+    if (serving_.path.empty()) return std::size_t{0};
+    auto db = live();
+    if (!db) return store_error("no serving file to index: no rollup has been built");
+    answer_index out;
+    std::set<std::string, std::less<>> names;
+    {
+        std::lock_guard lock(state_mutex_);
+        for (const auto& [name, st] : rollups_) {
+            if (st->version.version == 0) return store_error("rollup " + name + " has no version to index");
+            names.insert(name);
+            out.rollups.push_back({name, st->version.version, epoch_ms(st->version.built_at), st->sql_hash});
+        }
+    }
+    std::set<std::string, std::less<>> seen;
+    for (const auto& e : endpoints) {
+        if (!names.contains(e.rollup) || !seen.insert(e.sql).second) continue;
+        auto plan = prefix_index::recognise(*db, e.sql, e.rollup);
+        auto built = plan ? prefix_index::build(*db, plan.value())
+                          : model::result<std::shared_ptr<const prefix_index>>(std::move(plan).error());
+        if (!built) {
+            spdlog::info("answer index: endpoint {} is left to DuckDB: {}", e.tag, built.error().message);
+            continue;
+        }
+        out.entries.push_back({e.sql, e.rollup, std::move(built).value()});
+    }
+    auto id = identify_file(serving_.path);
+    if (!id) return std::move(id).error();
+    out.serving = id.value();
+    if (auto written = out.write(answer_index_path(serving_.path)); !written) return std::move(written).error();
+    return out.entries.size();
 }
 
 model::result<model::table> serving_store::run(const frost::source::query& q) {
@@ -463,7 +528,7 @@ std::optional<serving_store::versioned_table> serving_store::run_from_prefix_sum
     if (before & 1) return std::nullopt;  // a swap is committing: a worker waits it out
     auto version = current(rollup);
     if (version.version == 0) return std::nullopt;
-    auto table = prefix_answer(q);
+    auto table = prefix_answer(q, rollup);
     // No swap began or ended meanwhile: the answer is `version`'s.
     if (!table || swap_seq_.load() != before) return std::nullopt;
     reads_.fetch_add(1, std::memory_order_relaxed);
@@ -473,6 +538,7 @@ std::optional<serving_store::versioned_table> serving_store::run_from_prefix_sum
 model::result<version_info> serving_store::refresh(std::string_view rollup, const progress_fn& progress,
                                                    refresh_kind kind) {
     std::lock_guard refresh_lock(refresh_mutex_);
+    (void)live();  // a store opened from its answer index opens its serving file now
     state_ptr st;  // kept alive by this refresh even if a reconfigure replaces or removes it
     {
         std::lock_guard lock(state_mutex_);
@@ -542,7 +608,7 @@ refresh_stats serving_store::stats(std::string_view rollup) const {
 }
 
 model::result<std::optional<serving_store::window>> serving_store::incremental_window(const rollup_state& r,
-                                                                                      std::string& why_full) const {
+                                                                                      std::string& why_full) {
     if (!r.cfg.incremental) return std::optional<window>();
     std::uint64_t held = 0;
     {
@@ -914,6 +980,7 @@ serving_store::generation serving_store::swap_in(rollup_state& r, generation nex
     {
         std::lock_guard lock(live_mutex_);
         previous = std::exchange(live_, std::move(next));
+        cold_.reset();  // the answer index was the old generation's
     }
     {
         std::lock_guard lock(state_mutex_);

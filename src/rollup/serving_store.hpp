@@ -85,6 +85,18 @@ struct store_options {
         true;  ///< keep rollups in memory when the serving file cannot be opened (read-only disk, Lambda)
     bool require_built = false;  ///< fail `open` when a rollup has no version after the first builds (`frost serve`)
     bool use_file = true;        ///< false: ignore `serving.path` and touch no file (`frost check`)
+    /// `frost lambda`: when the answer index `<serving.path>.prefix` belongs to the serving file
+    /// and holds every rollup's current SQL, take the versions from it, answer the SQLs it holds
+    /// from it, and create the serving file's DuckDB instance only when something else needs it
+    /// (another query, a refresh, a snapshot). Any mismatch: the usual open.
+    bool answer_index = false;
+};
+
+/// An endpoint reading a rollup, for the answer index: its SQL as the service sends it.
+struct endpoint_sql {
+    std::string sql;
+    std::string rollup;
+    std::string tag;  ///< the endpoint's path, for logs
 };
 
 /// Frost's serving database: the rollups of the config, built from their sources into a
@@ -182,6 +194,19 @@ public:
     /// caller keeps it until the next install). Waits for a refresh in progress.
     model::result<model::done> install_snapshot(const std::string& file);
 
+    /// Writes the answer index `<serving.path>.prefix` (answer_index.hpp) for the serving file
+    /// being served: the prefix sums of each of `endpoints` that `prefix_index` serves, built
+    /// and checked against DuckDB now, with the rollups' versions. Waits for a refresh in
+    /// progress. Returns how many endpoints it holds; nothing is written in memory mode.
+    model::result<std::size_t> write_answer_index(const std::vector<endpoint_sql>& endpoints);
+    /// Whether the serving file's DuckDB instance exists (false while answers come from the
+    /// answer index only: `store_options::answer_index`).
+    [[nodiscard]] bool duckdb_opened() const;
+    /// The answer index beside a serving file.
+    [[nodiscard]] static std::string answer_index_path(const std::string& serving_file) {
+        return serving_file + ".prefix";
+    }
+
     /// The serving file being served; empty when rollups are kept in memory.
     [[nodiscard]] std::string serving_file() const { return serving_.path; }
 
@@ -264,7 +289,11 @@ private:
     using state_ptr = std::shared_ptr<rollup_state>;
     model::result<state_ptr> make_state(const config::rollup_config& rc,
                                         const frost::source::source_map& sources) const;
-    model::result<model::done> open_file(bool memory_fallback);
+    model::result<model::done> open_file(bool memory_fallback, bool answer_index);
+    /// Takes the versions and the answers of the answer index when it matches (open_file).
+    bool load_answer_index();
+    /// Creates the DuckDB instance of a store opened from its answer index (once; live()).
+    void open_lazily();
     model::result<model::done> load_persisted();
     /// Builds the next version and swaps it in. Sets `persist_pending` when that version is
     /// served from memory and its generation file is still to be written (`persist`).
@@ -285,11 +314,12 @@ private:
     void persist(const rollup_state& r, const progress_fn& progress, refresh_report& report);
     /// Moves the prefix indexes built for generation `from` to `to`, which holds the same rows.
     void carry_prefix_sums(const generation& from, const generation& to);
-    model::result<std::optional<window>> incremental_window(const rollup_state& r, std::string& why_full) const;
+    model::result<std::optional<window>> incremental_window(const rollup_state& r, std::string& why_full);
     model::result<generation> write_generation(const rollup_state& r, const model::table& table, std::uint64_t version,
                                                std::chrono::system_clock::time_point as_of,
                                                const progress_fn& progress);
-    [[nodiscard]] generation live() const;
+    /// The live generation; opens it first when the store was opened from its answer index.
+    [[nodiscard]] generation live();
     /// Serves the database file at `path` (complete, checkpointed): attached read-only to the
     /// reader instance, which is created on first use.
     model::result<generation> open_generation(const std::string& path);
@@ -300,7 +330,10 @@ private:
     /// (built on first use per generation), else by DuckDB (serving_fast_path.cpp).
     model::result<model::table> answer(const frost::source::query& q, std::string_view rollup);
     /// The prefix sums' answer to `q` on the live generation if its index is built (no DuckDB).
-    std::optional<model::table> prefix_answer(const frost::source::query& q);
+    std::optional<model::table> prefix_answer(const frost::source::query& q, std::string_view rollup);
+    /// The answer index's answer to `q` while it is valid (no generation swapped in since open).
+    std::optional<model::table> cold_answer(const frost::source::query& q, std::string_view rollup);
+    struct cold_answers;
     struct fast_state;
     static std::shared_ptr<fast_state> make_fast_state();
     /// Stops the background index builder (the destructor, before the generations close).
@@ -311,6 +344,11 @@ private:
     generation live_;  ///< the generation readers query; null until a first version exists
     /// The generation an in-memory version replaced, kept until `persist` (guarded by `refresh_mutex_`).
     generation retired_;
+    /// The answer index's indexes by SQL, from open until the first swap (guarded by live_mutex_).
+    std::shared_ptr<const cold_answers> cold_;
+    /// The serving file is not opened yet (opened from its answer index); `lazy_mutex_` opens it once.
+    std::atomic<bool> lazy_pending_{false};
+    std::mutex lazy_mutex_;
     /// The in-memory instance generation files are attached to for reading (on disk only;
     /// created at open, then guarded by `refresh_mutex_` as `writer_` is).
     std::shared_ptr<frost::source::duckdb::database> reader_host_;

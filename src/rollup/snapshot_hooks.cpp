@@ -26,6 +26,7 @@ model::result<model::done> serving_store::install_snapshot(const std::string& fi
     using frost::source::duckdb::connection;
     using frost::source::duckdb::duckdb_source;
     std::lock_guard refresh_lock(refresh_mutex_);
+    (void)live();  // a store opened from its answer index opens its serving file first
 
     struct recorded {
         std::uint64_t version;
@@ -83,6 +84,7 @@ model::result<model::done> serving_store::install_snapshot(const std::string& fi
     {
         std::lock_guard lock(live_mutex_);
         previous = std::exchange(live_, std::move(next));
+        cold_.reset();  // the answer index was the old generation's
     }
     {
         std::lock_guard lock(state_mutex_);

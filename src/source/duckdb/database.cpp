@@ -1,5 +1,6 @@
 #include "source/duckdb/database.hpp"
 
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -199,6 +200,10 @@ duckdb_state bind_one(duckdb_prepared_statement stmt, idx_t index, const model::
 
 }  // namespace
 
+namespace {
+std::atomic<std::uint64_t> opened_count{0};  // NOLINT(cppcoreguidelines-avoid-non-const-global-variables): a counter
+}  // namespace
+
 model::result<model::done> database::check_setting(const std::string& name, const std::string& value) {
     if (const auto& failure = c_api::load(); !failure.empty())
         return model::error{model::error_code::source_unavailable, failure, {}, {}};
@@ -227,7 +232,12 @@ model::result<std::unique_ptr<database>> database::open(const std::string& path,
         if (err) duckdb_free(err);
         return model::error{model::error_code::source_unavailable, std::move(message), {}, {}};
     }
+    opened_count.fetch_add(1, std::memory_order_relaxed);
     return std::unique_ptr<database>(new database(db, path));
+}
+
+std::uint64_t database::opened_total() noexcept {
+    return opened_count.load(std::memory_order_relaxed);
 }
 
 database::~database() {

@@ -22,6 +22,9 @@ public:
     /// settings such as `access_mode=READ_ONLY`, `threads=2`, `memory_limit=1GB`.
     static model::result<std::unique_ptr<database>> open(const std::string& path,
                                                          const std::map<std::string, std::string>& settings = {});
+    /// DuckDB instances this process has created through `open` (tests: a cold start that
+    /// answers from the answer index creates none).
+    [[nodiscard]] static std::uint64_t opened_total() noexcept;
     /// Whether DuckDB takes `value` for its setting `name` (checked without opening anything).
     static model::result<model::done> check_setting(const std::string& name, const std::string& value);
     ~database();

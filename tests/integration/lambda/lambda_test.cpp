@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -19,6 +20,7 @@
 #include "integration/lambda/compare.hpp"
 #include "lambda/event.hpp"
 #include "lambda/runtime.hpp"
+#include "source/duckdb/database.hpp"
 #include "source/lazy.hpp"
 #include "support/sanitized.hpp"
 #include "support/test_server.hpp"
@@ -455,6 +457,213 @@ TEST_F(LazySource, ASourceThatCannotOpenFailsItsFirstLiveCallWithAJsonErrorAndRo
         EXPECT_NE(lazy->last_error().find("source local"), std::string::npos) << lazy->last_error();
     }
     expect_same_answer(http_->get(rollup), call(*f, rollup));
+}
+
+// `frost lambda` with the answer index (`<serving.path>.prefix`, issue 14): the rollup endpoints
+// it holds are answered with no DuckDB instance created, exactly as the same store answers them
+// without it (the oracle: a Lambda application over a copy of the same serving file, answer index
+// off); anything else opens the serving file on first need; a refresh still works.
+class AnswerIndex : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        dir_ = fs::temp_directory_path() / ("frost-answer-index-" + std::to_string(::getpid()));
+        fs::create_directories(dir_);
+        cfg_ = std::make_unique<config::config>(lambda_config(sample_database()));
+        // A rollup endpoint the prefix sums decline (no range): DuckDB must answer it.
+        config::endpoint_config declined;
+        declined.path = "/test/rollup_days";
+        declined.rollup = "trips_by_day";
+        declined.sql[""] = "select count(*) as days, sum(trip_count)::BIGINT as trips from trips_by_day";
+        cfg_->endpoints.push_back(declined);
+        auto build = *cfg_;
+        build.serving.path = (dir_ / "packaged.duckdb").string();
+        auto assembly = lambda_fixture::guards_off();
+        assembly.rollups = app::rollup_mode::lambda;
+        auto built = app::assemble(build, assembly);
+        ASSERT_TRUE(built) << built.error().message;
+        auto indexed = app::write_answer_index(*built.value().cfg, *built.value().rollups);
+        ASSERT_TRUE(indexed) << indexed.error().message;
+        EXPECT_EQ(indexed.value(), 3u) << "the three seed reports over trips_by_day";
+    }
+    static void TearDownTestSuite() {
+        cfg_.reset();
+        std::error_code ec;
+        fs::remove_all(dir_, ec);
+    }
+    // A Lambda application over a copy of the packaged serving file (with its answer index
+    // when `with_index`), answer index reading on or off.
+    static std::unique_ptr<lambda_fixture> start(const std::string& name, bool with_index, bool answer_index) {
+        auto cfg = *cfg_;
+        const auto serving = dir_ / (name + ".duckdb");
+        fs::copy_file(dir_ / "packaged.duckdb", serving, fs::copy_options::overwrite_existing);
+        std::error_code ec;
+        fs::remove(serving.string() + ".prefix", ec);
+        if (with_index)
+            fs::copy_file(dir_ / "packaged.duckdb.prefix", serving.string() + ".prefix",
+                          fs::copy_options::overwrite_existing);
+        cfg.serving.path = serving.string();
+        auto assembly = lambda_fixture::guards_off();
+        assembly.rollups = app::rollup_mode::lambda;
+        assembly.lazy_sources = true;
+        assembly.answer_index = answer_index;
+        return std::make_unique<lambda_fixture>(cfg, std::chrono::seconds(30), assembly);
+    }
+    static emu::http_reply call(lambda_fixture& f, const std::string& target) {
+        emu::http_call c;
+        c.target = target;
+        auto r = f.emulator().invoke(emu::make_event(emu::front_door::rest, c));
+        EXPECT_EQ(r.status, 200) << r.body;
+        return emu::read_reply(emu::front_door::rest, r.body);
+    }
+    // The same reply: status, every header but those that differ on every call (the request's
+    // id, its run time, and the ETag: a hash of the body, which holds the run time as `time_ms`),
+    // and the body but for `time_ms`.
+    static void expect_identical(const emu::http_reply& want, const emu::http_reply& got) {
+        EXPECT_EQ(got.status, want.status);
+        auto steady = [](std::vector<std::pair<std::string, std::string>> headers) {
+            std::erase_if(headers, [](const auto& h) {
+                return h.first == "x-request-id" || h.first == "server-timing" || h.first == "etag";
+            });
+            return headers;
+        };
+        EXPECT_EQ(steady(got.headers), steady(want.headers));
+        EXPECT_FALSE(steady(got.headers).empty());
+        boost::system::error_code ea, eb;
+        auto a = json::parse(want.body, ea);
+        auto b = json::parse(got.body, eb);
+        if (ea || eb || !a.is_object() || !b.is_object()) {
+            EXPECT_EQ(got.body, want.body);
+            return;
+        }
+        a.as_object().erase("time_ms");
+        b.as_object().erase("time_ms");
+        EXPECT_EQ(b, a);
+    }
+    static std::vector<std::string> indexed_targets() {
+        std::vector<std::string> out;
+        for (const auto& target : seed_targets(*cfg_))
+            if (target.starts_with("/trips/")) out.push_back(target);
+        // Random ranges too, as a client sends them (bounds outside the data included).
+        std::mt19937_64 rng(14);
+        const std::int32_t first = model::days_from_civil(2013, 5, 1), last = model::days_from_civil(2020, 7, 1);
+        for (int i = 0; i < frost::testing::rounds(30); ++i) {
+            std::uniform_int_distribution<std::int32_t> day(first, last);
+            auto a = day(rng), b = day(rng);
+            if (a > b) std::swap(a, b);
+            const char* path = i % 3 == 0 ? "/trips/monthly" : i % 3 == 1 ? "/trips/day_of_week" : "/trips/temperature";
+            out.push_back(std::string(path) + "?start_range=" + model::format_date({a}) +
+                          "&end_range=" + model::format_date({b}));
+        }
+        return out;
+    }
+    static inline fs::path dir_;
+    static inline std::unique_ptr<config::config> cfg_;
+};
+
+TEST_F(AnswerIndex, FirstAnswersCreateNoDuckDbInstanceAndMatchTheStoreWithoutIt) {
+    const auto targets = indexed_targets();
+    auto oracle = start("oracle", true, false);
+    ASSERT_TRUE(oracle->app().rollups->duckdb_opened());
+    const auto instances = source::duckdb::database::opened_total();
+    auto f = start("cold", true, true);
+    auto& store = *f->app().rollups;
+    EXPECT_FALSE(store.duckdb_opened()) << "the serving file was opened at start";
+    EXPECT_EQ(store.current("trips_by_day").version, oracle->app().rollups->current("trips_by_day").version);
+    for (const auto& target : targets) {
+        SCOPED_TRACE(target);
+        expect_identical(call(*oracle, target), call(*f, target));
+    }
+    EXPECT_FALSE(store.duckdb_opened()) << "an indexed answer opened the serving file";
+    EXPECT_EQ(source::duckdb::database::opened_total(), instances) << "a DuckDB instance was created";
+    EXPECT_GT(store.answers("/trips/monthly").prefix_sums, 0u);
+    EXPECT_EQ(store.answers("/trips/monthly").duckdb, 0u);
+
+    // A rollup endpoint the index does not hold opens the serving file, then answers as before.
+    expect_identical(call(*oracle, "/test/rollup_days"), call(*f, "/test/rollup_days"));
+    EXPECT_TRUE(store.duckdb_opened());
+    EXPECT_EQ(store.answers("/test/rollup_days").duckdb, 1u);
+    // After it, the indexed endpoints answer as before (live endpoints differ by their as-of time).
+    for (const auto& target : seed_targets(*cfg_)) {
+        if (!target.starts_with("/trips/")) continue;
+        SCOPED_TRACE(target);
+        expect_identical(call(*oracle, target), call(*f, target));
+    }
+}
+
+TEST_F(AnswerIndex, ARefreshOpensTheServingFileAndServesTheNewVersion) {
+    auto f = start("refresh", true, true);
+    auto& store = *f->app().rollups;
+    const std::string target = "/trips/monthly?start_range=2013-06-01&end_range=2014-05-31";
+    (void)call(*f, target);
+    ASSERT_FALSE(store.duckdb_opened());
+    const auto before = store.current("trips_by_day").version;
+    auto refreshed = store.refresh("trips_by_day", {}, rollup::refresh_kind::full);
+    ASSERT_TRUE(refreshed) << refreshed.error().message;
+    EXPECT_GT(refreshed.value().version, before);
+    EXPECT_TRUE(store.duckdb_opened());
+    auto reply = call(*f, target);
+    EXPECT_EQ(reply.header("x-data-version"), "trips_by_day@" + std::to_string(refreshed.value().version));
+    auto oracle = start("refresh-oracle", false, false);
+    (void)oracle->app().rollups->refresh("trips_by_day", {}, rollup::refresh_kind::full);
+    auto want = call(*oracle, target);
+    auto a = json::parse(want.body), b = json::parse(reply.body);
+    a.as_object().erase("time_ms");
+    b.as_object().erase("time_ms");
+    EXPECT_EQ(b, a);
+}
+
+TEST_F(AnswerIndex, AnyMismatchFallsBackToOpeningTheServingFile) {
+    {  // no answer index
+        auto f = start("none", false, true);
+        EXPECT_TRUE(f->app().rollups->duckdb_opened());
+    }
+    {  // the answer index of another serving file: this one is a generation later
+        auto f = start("other", true, true);
+        ASSERT_TRUE(f->app().rollups->refresh("trips_by_day", {}, rollup::refresh_kind::full));
+        const auto path = f->app().rollups->serving_file();
+        f.reset();
+        auto cfg = *cfg_;
+        cfg.serving.path = path;
+        auto assembly = lambda_fixture::guards_off();
+        assembly.rollups = app::rollup_mode::lambda;
+        assembly.lazy_sources = true;
+        assembly.answer_index = true;
+        lambda_fixture again(cfg, std::chrono::seconds(30), assembly);
+        EXPECT_TRUE(again.app().rollups->duckdb_opened());
+    }
+    {  // the rollup's SQL changed since the index was written
+        auto cfg = *cfg_;
+        const auto serving = dir_ / "changed.duckdb";
+        fs::copy_file(dir_ / "packaged.duckdb", serving, fs::copy_options::overwrite_existing);
+        fs::copy_file(dir_ / "packaged.duckdb.prefix", serving.string() + ".prefix",
+                      fs::copy_options::overwrite_existing);
+        cfg.serving.path = serving.string();
+        for (auto& r : cfg.rollups)
+            for (auto& [dialect, sql] : r.sql) sql += "\n";
+        auto assembly = lambda_fixture::guards_off();
+        assembly.rollups = app::rollup_mode::lambda;
+        assembly.lazy_sources = true;
+        assembly.answer_index = true;
+        lambda_fixture f(cfg, std::chrono::seconds(30), assembly);
+        EXPECT_TRUE(f.app().rollups->duckdb_opened());
+    }
+    {  // a damaged answer index
+        const auto serving = dir_ / "damaged.duckdb";
+        fs::copy_file(dir_ / "packaged.duckdb", serving, fs::copy_options::overwrite_existing);
+        std::ifstream in(dir_ / "packaged.duckdb.prefix", std::ios::binary);
+        std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 0x20);
+        std::ofstream(serving.string() + ".prefix", std::ios::binary) << bytes;
+        auto cfg = *cfg_;
+        cfg.serving.path = serving.string();
+        auto assembly = lambda_fixture::guards_off();
+        assembly.rollups = app::rollup_mode::lambda;
+        assembly.lazy_sources = true;
+        assembly.answer_index = true;
+        lambda_fixture f(cfg, std::chrono::seconds(30), assembly);
+        EXPECT_TRUE(f.app().rollups->duckdb_opened());
+        expect_same_answer(test_server(*cfg_).get("/trips/monthly"), call(f, "/trips/monthly"));
+    }
 }
 
 // The real binary: `frost lambda` started by the emulator like Lambda starts `bootstrap`.

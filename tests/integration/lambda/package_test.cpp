@@ -79,6 +79,7 @@ TEST_F(LambdaPackage, HoldsBootstrapBinaryConfigDataAndItsOwnLoaderAndLibc) {
     EXPECT_TRUE(fs::exists(task() / "config/frost.yaml"));
     EXPECT_TRUE(fs::exists(task() / "data/citibike.duckdb"));
     EXPECT_TRUE(fs::exists(task() / "data/serving.duckdb")) << "rollups were not prebuilt";
+    EXPECT_TRUE(fs::exists(task() / "data/serving.duckdb.prefix")) << "no answer index beside the serving file";
     EXPECT_TRUE(fs::exists(task() / "lib/libc.so.6"));
     EXPECT_TRUE(fs::exists(task() / "lib/libduckdb.so"));
     bool loader = false;

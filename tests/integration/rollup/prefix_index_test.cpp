@@ -3,10 +3,15 @@
 // and random ranges, that every answer the index gives is the one DuckDB gives.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "rollup/answer_index.hpp"
 #include "rollup/prefix_index.hpp"
 #include "rollup/serving_store.hpp"
 #include "source/duckdb/duckdb_source.hpp"
@@ -329,6 +334,141 @@ TEST(prefix_index, the_serving_store_answers_each_new_version_from_its_own_index
     source::query q{sql, none, model::deadline::after(std::chrono::seconds(10)), "/test", 1000};
     ASSERT_TRUE(store->run_versioned(q, "r"));
     EXPECT_EQ(store->answers("/test").duckdb, versions + 1);
+}
+
+// The answer index file (src/rollup/answer_index.hpp): indexes written and read back answer as
+// DuckDB does over random rollups and ranges (the oracle is DuckDB on the same table).
+TEST(answer_index, read_back_answers_as_duckdb_does_for_random_rollups_and_ranges) {
+    auto db = memory_db();
+    std::mt19937_64 rng(14021);
+    int compared = 0;
+    for (int round = 0; round < frost::testing::rounds(12); ++round) {
+        const std::int32_t first = 17000 + static_cast<std::int32_t>(rng() % 1000);
+        const int days = 5 + static_cast<int>(rng() % 200);
+        make_rollup(*db, rng, first, round % 7 == 3 ? 0 : days);
+        rollup::answer_index written;
+        written.serving = {rng(), rng()};
+        written.rollups.push_back(
+            {"r", rng() % 100 + 1, static_cast<std::int64_t>(rng() % 1'000'000'000'000), std::to_string(rng())});
+        for (const auto& sql : served) {
+            auto plan = prefix_index::recognise(*db, sql, "r");
+            ASSERT_TRUE(plan) << sql << ": " << plan.error().message;
+            auto built = prefix_index::build(*db, plan.value(), 1, rng());
+            ASSERT_TRUE(built) << sql << ": " << built.error().message;
+            written.entries.push_back({sql, "r", built.value()});
+        }
+        const auto bytes = written.encode();
+        auto read = rollup::answer_index::decode(bytes);
+        ASSERT_TRUE(read) << read.error().message;
+        const auto& got = read.value();
+        EXPECT_EQ(got.encode(), bytes);
+        EXPECT_EQ(got.serving, written.serving);
+        ASSERT_EQ(got.rollups.size(), 1u);
+        EXPECT_EQ(got.rollups[0].version, written.rollups[0].version);
+        EXPECT_EQ(got.rollups[0].built_at_ms, written.rollups[0].built_at_ms);
+        EXPECT_EQ(got.rollups[0].sql_hash, written.rollups[0].sql_hash);
+        ASSERT_EQ(got.entries.size(), served.size());
+        std::uniform_int_distribution<std::int32_t> day(first - 10, first + days + 10);
+        for (std::size_t e = 0; e < served.size(); ++e) {
+            EXPECT_EQ(got.entries[e].sql, served[e]);
+            EXPECT_EQ(got.entries[e].rollup, "r");
+            EXPECT_EQ(got.entries[e].index->cells(), written.entries[e].index->cells());
+            for (int i = 0; i < 20; ++i) {
+                std::vector<source::parameter> params;
+                for (const char* name : {"a", "b"}) {
+                    params.emplace_back();
+                    params.back().name = name;
+                    if (rng() % 6 != 0) params.back().value = model::date{day(rng)};
+                }
+                auto mine = got.entries[e].index->answer(params);
+                ASSERT_TRUE(mine.has_value()) << served[e];
+                auto theirs = run(*db, served[e], params);
+                ASSERT_TRUE(theirs) << theirs.error().message;
+                ASSERT_TRUE(same(*mine, theirs.value())) << served[e] << "\n a=" << show(params[0].value)
+                                                         << " b=" << show(params[1].value) << "\n read back:\n"
+                                                         << show(*mine) << " duckdb:\n"
+                                                         << show(theirs.value());
+                ++compared;
+            }
+        }
+    }
+    EXPECT_EQ(compared, frost::testing::rounds(12) * static_cast<int>(served.size()) * 20);
+}
+
+// Anything but a whole, unchanged file of this format for this serving file is refused with a
+// message, never a crash: truncations, flipped bytes, another format version, another file.
+TEST(answer_index, refuses_malformed_files_and_files_of_another_serving_file) {
+    auto db = memory_db();
+    std::mt19937_64 rng(77);
+    make_rollup(*db, rng, 18000, 60);
+    rollup::answer_index written;
+    written.rollups.push_back({"r", 3, 1'700'000'000'000, "123"});
+    for (const auto& sql : served) {
+        auto built = prefix_index::build(*db, prefix_index::recognise(*db, sql, "r").value(), 1);
+        ASSERT_TRUE(built);
+        written.entries.push_back({sql, "r", built.value()});
+    }
+    const auto bytes = written.encode();
+    ASSERT_TRUE(rollup::answer_index::decode(bytes));
+    for (std::size_t n = 0; n < bytes.size(); n += 1 + n / 16) {
+        EXPECT_FALSE(rollup::answer_index::decode(bytes.substr(0, n))) << "truncated to " << n;
+    }
+    EXPECT_FALSE(rollup::answer_index::decode(bytes + "x"));
+    for (int i = 0; i < frost::testing::rounds(2000); ++i) {
+        auto flipped = bytes;
+        const auto at = rng() % flipped.size();
+        flipped[at] = static_cast<char>(flipped[at] ^ (1 + rng() % 255));
+        EXPECT_FALSE(rollup::answer_index::decode(flipped)) << "byte " << at << " flipped";
+    }
+    {
+        auto other = bytes;
+        other[8] = 2;  // the format version's low byte
+        auto read = rollup::answer_index::decode(other);
+        ASSERT_FALSE(read);
+        EXPECT_NE(read.error().message.find("format version"), std::string::npos) << read.error().message;
+    }
+    // Past the checksum (a payload changed and its checksum recomputed): the field checks
+    // refuse, or the index reads and answers without crashing.
+    const std::size_t header = 8 + 4 + 8 + 8;
+    for (int i = 0; i < frost::testing::rounds(3000); ++i) {
+        auto payload = bytes.substr(header);
+        for (int k = 0; k < 1 + static_cast<int>(rng() % 3); ++k) {
+            const auto at = rng() % payload.size();
+            payload[at] = static_cast<char>(payload[at] ^ (1 + rng() % 255));
+        }
+        if (rng() % 4 == 0) payload.resize(rng() % payload.size());
+        std::string forged = bytes.substr(0, 12);
+        const std::uint64_t size = payload.size(), sum = rollup::answer_index::checksum(payload);
+        forged.append(reinterpret_cast<const char*>(&size), 8);
+        forged.append(reinterpret_cast<const char*>(&sum), 8);
+        forged += payload;
+        auto read = rollup::answer_index::decode(forged);
+        if (!read) continue;
+        for (const auto& e : read.value().entries) {
+            const std::vector<source::parameter> params{{"a", model::date{18010}}, {"b", model::date{18040}}};
+            (void)e.index->answer(params);
+        }
+    }
+    // Another serving file: same size, other bytes.
+    const auto dir = std::filesystem::temp_directory_path() / ("frost-answer-index-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const auto serving = (dir / "serving.duckdb").string(), other = (dir / "other.duckdb").string();
+    std::ofstream(serving, std::ios::binary) << std::string(5000, 'a');
+    std::ofstream(other, std::ios::binary) << std::string(4999, 'a') + "b";
+    auto id = rollup::identify_file(serving);
+    ASSERT_TRUE(id) << id.error().message;
+    EXPECT_EQ(id.value().size, 5000u);
+    written.serving = id.value();
+    ASSERT_TRUE(written.write(serving + ".prefix"));
+    auto mine = rollup::answer_index::read(serving + ".prefix", serving);
+    ASSERT_TRUE(mine) << mine.error().message;
+    EXPECT_EQ(mine.value().entries.size(), served.size());
+    auto theirs = rollup::answer_index::read(serving + ".prefix", other);
+    ASSERT_FALSE(theirs);
+    EXPECT_NE(theirs.error().message.find("another serving file"), std::string::npos) << theirs.error().message;
+    EXPECT_FALSE(rollup::answer_index::read((dir / "absent.prefix").string(), serving));
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
 }
 
 }  // namespace

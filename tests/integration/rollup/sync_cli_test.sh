@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `frost sync` on an incremental rollup, end to end with the real binary: the first sync builds
 # in full; after `frost load` appends one day, a plain sync fetches only the lookback window
-# (3 days before the newest day held, plus the new day) and `--full` fetches every day.
+# (3 days before the newest day held, plus the new day) and `--full` fetches every day. Each
+# sync writes the answer index beside the serving file.
 # `--publish` takes its snapshot URL from the config or FROST_SNAPSHOTS_URL.
 set -euo pipefail
 FROST=$1
@@ -18,6 +19,11 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 first=$(line)
 echo "$first"
 grep -q "version 1 .*; full (no version held yet): [0-9]* rows" <<<"$first" || fail "first sync is not a full build"
+# The answer index for `frost lambda` (docs/caching.md) is written beside the serving file, for
+# the seed's three rollup reports, and rewritten by each sync for the file it leaves.
+[ -s "$tmp/serving.duckdb.prefix" ] || fail "sync wrote no answer index"
+[ "$(head -c 8 "$tmp/serving.duckdb.prefix")" = FROSTAIX ] || fail "the answer index has no magic"
+first_index=$(cksum <"$tmp/serving.duckdb.prefix")
 
 {
   echo "ride_id,rideable_type,started_at,ended_at,start_station_name,start_station_id,end_station_name,end_station_id,start_lat,start_lng,end_lat,end_lng,member_casual"
@@ -32,6 +38,7 @@ echo "$second"
 grep -q "version 2 .*; incremental since 2020-04-27: [1-5] rows" <<<"$second" || fail "second sync is not incremental over the window"
 held=$(sed -E 's/.* ([0-9]+) held.*/\1/' <<<"$first")
 grep -q " $((held + 1)) held" <<<"$second" || fail "the appended day is not held ($held before)"
+[ "$(cksum <"$tmp/serving.duckdb.prefix")" != "$first_index" ] || fail "the second sync left the first answer index"
 
 third=$(line --full)
 echo "$third"

@@ -1,0 +1,168 @@
+#include "rollup/answer_index.hpp"
+
+#include <zlib.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+
+#include "rollup/bytes.hpp"
+
+namespace frost::rollup {
+
+namespace {
+
+constexpr std::string_view magic = "FROSTAIX";
+
+struct file_closer {
+    void operator()(std::FILE* f) const noexcept { std::fclose(f); }
+};
+using file_handle = std::unique_ptr<std::FILE, file_closer>;
+
+model::error index_error(std::string message) {
+    return {model::error_code::config_error, std::move(message), {}, {}};
+}
+
+}  // namespace
+
+std::uint64_t answer_index::checksum(std::string_view bytes) {
+    const auto* data = reinterpret_cast<const Bytef*>(bytes.data());  // NOLINT: zlib takes bytes
+    const auto crc = crc32_z(crc32_z(0, nullptr, 0), data, bytes.size());
+    const auto adler = adler32_z(adler32_z(0, nullptr, 0), data, bytes.size());
+    return (static_cast<std::uint64_t>(crc) << 32) | (static_cast<std::uint64_t>(adler) & 0xffffffffu);
+}
+
+model::result<file_identity> identify_file(const std::string& path) {
+    const file_handle owner(std::fopen(path.c_str(), "rb"));
+    std::FILE* f = owner.get();
+    if (f == nullptr) return index_error("cannot read " + path);
+    std::string buf(1 << 20, '\0');
+    uLong crc = crc32_z(0, nullptr, 0);
+    uLong adler = adler32_z(0, nullptr, 0);
+    file_identity id;
+    for (;;) {
+        const auto n = std::fread(buf.data(), 1, buf.size(), f);
+        if (n == 0) break;
+        const auto* data = reinterpret_cast<const Bytef*>(buf.data());  // NOLINT: zlib takes bytes
+        crc = crc32_z(crc, data, n);
+        adler = adler32_z(adler, data, n);
+        id.size += n;
+    }
+    if (std::ferror(f) != 0) return index_error("cannot read " + path);
+    id.checksum = (static_cast<std::uint64_t>(crc) << 32) | (static_cast<std::uint64_t>(adler) & 0xffffffffu);
+    return id;
+}
+
+std::string answer_index::encode() const {
+    bytes::writer p;
+    p.put(serving.size);
+    p.put(serving.checksum);
+    p.put<std::uint64_t>(rollups.size());
+    for (const auto& r : rollups) {
+        p.put_string(r.name);
+        p.put(r.version);
+        p.put(r.built_at_ms);
+        p.put_string(r.sql_hash);
+    }
+    p.put<std::uint64_t>(entries.size());
+    for (const auto& e : entries) {
+        p.put_string(e.sql);
+        p.put_string(e.rollup);
+        p.put_string(e.index->serialize());
+    }
+    bytes::writer out;
+    out.data() = std::string(magic);
+    out.put(format_version);
+    out.put<std::uint64_t>(p.data().size());
+    out.put(checksum(p.data()));
+    out.data() += p.data();
+    return std::move(out.data());
+}
+
+model::result<answer_index> answer_index::decode(std::string_view in) {
+    if (in.size() < magic.size() || in.substr(0, magic.size()) != magic) return index_error("not an answer index");
+    bytes::reader head(in.substr(magic.size()));
+    auto version = head.get<std::uint32_t>();
+    auto length = head.get<std::uint64_t>();
+    auto sum = head.get<std::uint64_t>();
+    if (!version || !length || !sum) return index_error("truncated header");
+    if (*version != format_version)
+        return index_error("format version " + std::to_string(*version) + ", this Frost reads " +
+                           std::to_string(format_version));
+    if (*length != head.left()) return index_error("truncated or extended (length mismatch)");
+    const auto payload = in.substr(in.size() - head.left());
+    if (checksum(payload) != *sum) return index_error("checksum mismatch");
+
+    bytes::reader r(payload);
+    answer_index out;
+    auto size = r.get<std::uint64_t>();
+    auto checksum = r.get<std::uint64_t>();
+    if (!size || !checksum) return index_error("no serving file identity");
+    out.serving = {*size, *checksum};
+    auto rollups = r.get_count(8 + 8 + 8 + 8);
+    if (!rollups) return index_error("rollup count");
+    for (std::size_t i = 0; i < *rollups; ++i) {
+        auto name = r.get_string();
+        auto v = r.get<std::uint64_t>();
+        auto at = r.get<std::int64_t>();
+        auto hash = r.get_string();
+        if (!name || !v || !at || !hash) return index_error("a rollup version");
+        out.rollups.push_back({std::string(*name), *v, *at, std::string(*hash)});
+    }
+    auto entries = r.get_count(8 + 8 + 8);
+    if (!entries) return index_error("entry count");
+    for (std::size_t i = 0; i < *entries; ++i) {
+        auto sql = r.get_string();
+        auto rollup = r.get_string();
+        auto bytes = r.get_string();
+        if (!sql || !rollup || !bytes) return index_error("an entry");
+        auto index = prefix_index::deserialize(*bytes);
+        if (!index) return index_error("entry " + std::to_string(i + 1) + ": " + index.error().message);
+        out.entries.push_back({std::string(*sql), std::string(*rollup), std::move(index).value()});
+    }
+    if (!r.ok() || r.left() != 0) return index_error("trailing bytes");
+    return out;
+}
+
+model::result<model::done> answer_index::write(const std::string& path) const {
+    const auto bytes = encode();
+    const std::string tmp = path + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+        out.close();
+        if (!out) return index_error("cannot write " + tmp);
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) {
+        std::filesystem::remove(tmp, ec);
+        return index_error("cannot move the answer index to " + path);
+    }
+    return model::done{};
+}
+
+model::result<answer_index> answer_index::read(const std::string& path, const std::string& serving_file) {
+    std::string bytes;
+    {
+        const file_handle owner(std::fopen(path.c_str(), "rb"));
+        std::FILE* f = owner.get();
+        if (f == nullptr) return index_error("no answer index at " + path);
+        std::error_code ec;
+        const auto size = std::filesystem::file_size(path, ec);
+        bytes.resize(ec ? 0 : static_cast<std::size_t>(size));
+        const auto got = std::fread(bytes.data(), 1, bytes.size(), f);
+        const bool whole = got == bytes.size() && std::fgetc(f) == EOF && std::ferror(f) == 0;
+        if (ec || !whole) return index_error("cannot read " + path + " whole");
+    }
+    auto decoded = decode(bytes);
+    if (!decoded) return index_error(path + ": " + decoded.error().message);
+    auto id = identify_file(serving_file);
+    if (!id) return std::move(id).error();
+    if (!(id.value() == decoded.value().serving))
+        return index_error(path + " was written for another serving file than " + serving_file);
+    return decoded;
+}
+
+}  // namespace frost::rollup

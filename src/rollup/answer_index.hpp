@@ -1,0 +1,67 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/error.hpp"
+#include "rollup/prefix_index.hpp"
+
+namespace frost::rollup {
+
+/// Which serving file an answer index belongs to: its size and two checksums of its bytes
+/// (zlib's CRC-32 and Adler-32), computed when the index is written and again when it is read.
+struct file_identity {
+    std::uint64_t size = 0;
+    std::uint64_t checksum = 0;  ///< CRC-32 << 32 | Adler-32
+    friend bool operator==(const file_identity&, const file_identity&) = default;
+};
+
+/// The identity of the file at `path` (reads it whole, in 1 MiB pieces).
+[[nodiscard]] model::result<file_identity> identify_file(const std::string& path);
+
+/// The answer index (`<serving.path>.prefix`, docs/caching.md "The answer index"): for each
+/// endpoint SQL over a rollup that `prefix_index` serves, its index as built from one serving
+/// file, with the versions of that file's rollups, so that `frost lambda` answers its first
+/// requests without creating a DuckDB instance.
+///
+/// The file: the magic `FROSTAIX`, a format version (u32), the payload's length (u64) and its
+/// `checksum` (u64), then the payload: the serving file's identity, the rollups (name, version,
+/// as-of time in ms, SQL fingerprint) and the entries (endpoint SQL, rollup, serialized index).
+struct answer_index {
+    struct rollup_version {
+        std::string name;
+        std::uint64_t version = 0;
+        std::int64_t built_at_ms = 0;
+        std::string sql_hash;  ///< the rollup SQL's fingerprint, as in `frost_rollups`
+    };
+    struct entry {
+        std::string sql;  ///< the endpoint's SQL, exactly as the service sends it
+        std::string rollup;
+        std::shared_ptr<const prefix_index> index;
+    };
+    static constexpr std::uint32_t format_version = 1;
+
+    file_identity serving;
+    std::vector<rollup_version> rollups;
+    std::vector<entry> entries;
+
+    /// CRC-32 << 32 | Adler-32 of `bytes` (zlib's): the payload's checksum, and a file's identity.
+    [[nodiscard]] static std::uint64_t checksum(std::string_view bytes);
+
+    /// The file's bytes.
+    [[nodiscard]] std::string encode() const;
+    /// Parses `bytes`; fails with a message saying what is wrong (magic, version, length,
+    /// checksum, any field), never crashes.
+    static model::result<answer_index> decode(std::string_view bytes);
+
+    /// Writes `encode()` to `path` (through `path.tmp` and a rename: never half a file).
+    [[nodiscard]] model::result<model::done> write(const std::string& path) const;
+    /// Reads and decodes `path`, then checks that it belongs to `serving_file` (its identity).
+    static model::result<answer_index> read(const std::string& path, const std::string& serving_file);
+};
+
+}  // namespace frost::rollup
