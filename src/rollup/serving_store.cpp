@@ -1027,14 +1027,16 @@ model::result<serving_store::generation> serving_store::merge_in_memory(
             const char* held_name = duckdb_column_name(res, i);
             if (held_name == nullptr || !same_name(held_name, fetched.columns[i].name)) return generation{};
             std::string type = column_sql_type(fetched, i);
-            if (fetched.columns[i].type == model::column_type::decimal &&
-                duckdb_column_type(res, i) == DUCKDB_TYPE_DECIMAL) {
+            if (fetched.columns[i].type == model::column_type::decimal) {
                 duckdb_logical_type held_type = duckdb_column_logical_type(res, i);
-                auto need = decimal_of(fetched, i);
-                need.scale = std::max<int>(need.scale, duckdb_decimal_scale(held_type));
-                need.wide = need.wide || duckdb_decimal_width(held_type) > 18;
+                if (duckdb_get_type_id(held_type) == DUCKDB_TYPE_DECIMAL) {
+                    auto need = decimal_of(fetched, i);
+                    need.scale = std::max<int>(need.scale, duckdb_decimal_scale(held_type));
+                    // Wider than 18 digits is exactly what DuckDB stores as a HUGEINT.
+                    need.wide = need.wide || duckdb_decimal_internal_type(held_type) == DUCKDB_TYPE_HUGEINT;
+                    type = decimal_sql(need);
+                }
                 duckdb_destroy_logical_type(&held_type);
-                type = decimal_sql(need);
             }
             create += (i ? ", " : "") + quote_identifier(fetched.columns[i].name) + " " + type;
         }
