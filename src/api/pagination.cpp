@@ -3,8 +3,9 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/rand.h>
+#include <sys/random.h>
 
+#include <cerrno>
 #include <charconv>
 #include <stdexcept>
 
@@ -111,9 +112,16 @@ cursor_signer::cursor_signer(std::string key) : key_(std::move(key)) {
 cursor_signer cursor_signer::with_key_or_random(const std::string& configured, bool& generated) {
     generated = configured.empty();
     if (!generated) return cursor_signer(configured);
+    // The kernel's CSPRNG, not RAND_bytes: seeding OpenSSL's generator initialises its providers,
+    // about 1 ms of a Lambda cold start for a key drawn once.
     std::string key(32, '\0');
-    if (RAND_bytes(reinterpret_cast<unsigned char*>(key.data()), static_cast<int>(key.size())) != 1)
-        throw std::runtime_error("no random bytes for a cursor key");
+    std::size_t got = 0;
+    while (got < key.size()) {
+        const ssize_t n = getrandom(key.data() + got, key.size() - got, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) throw std::runtime_error("no random bytes for a cursor key");
+        got += static_cast<std::size_t>(n);
+    }
     return cursor_signer(std::move(key));
 }
 
