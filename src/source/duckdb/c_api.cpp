@@ -5,7 +5,10 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <mutex>
+#include <system_error>
+#include <vector>
 
 namespace frost::source::duckdb::c_api {
 
@@ -24,18 +27,46 @@ void load_or_die() {
 namespace {
 
 // The library's soname; dlopen looks for it on the library path (LD_LIBRARY_PATH, which the
-// packages' `--library-path lib` sets, then the binary's RUNPATH: `$ORIGIN/lib` and the build's
-// DuckDB), as the loader would have for a linked library.
+// packages' `--library-path lib` sets, then the caller's RUNPATH), as the loader would have for a
+// linked library.
 constexpr const char* library = "libduckdb.so";
 
-std::string open_library() {
+// Where the binary's RUNPATH points ($ORIGIN, $ORIGIN/lib, the build's DuckDB), tried by path
+// when the name alone is not found: a sanitizer's dlopen interceptor makes itself the caller, so
+// dlopen then reads the sanitizer runtime's RUNPATH instead of the binary's.
+std::vector<std::string> runpath_candidates() {
+    std::vector<std::string> out;
+    std::error_code ec;
+    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+        out.push_back((exe.parent_path() / library).string());
+        out.push_back((exe.parent_path() / "lib" / library).string());
+    }
+#ifdef FROST_DUCKDB_LIBRARY_DIR
+    out.push_back(std::string(FROST_DUCKDB_LIBRARY_DIR) + "/" + library);
+#endif
+    return out;
+}
+
+void* open_handle(std::string& why) {
     // RTLD_NOW: a libduckdb.so without one of the functions fails here, not at a later call.
     // RTLD_LOCAL: its symbols are reached only through the table.
     void* handle = dlopen(library, RTLD_NOW | RTLD_LOCAL);
-    if (handle == nullptr) {
-        const char* why = dlerror();
-        return std::string("cannot load ") + library + " (DuckDB): " + (why != nullptr ? why : "unknown error");
+    if (handle != nullptr) return handle;
+    const char* first = dlerror();
+    why = first != nullptr ? first : "unknown error";
+    for (const auto& path : runpath_candidates()) {
+        std::error_code ec;
+        if (!std::filesystem::exists(path, ec)) continue;
+        if ((handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL)) != nullptr) return handle;
     }
+    return nullptr;
+}
+
+std::string open_library() {
+    std::string why;
+    void* handle = open_handle(why);
+    if (handle == nullptr) return std::string("cannot load ") + library + " (DuckDB): " + why;
     functions loaded_table;
     std::string missing;
 #define FROST_DUCKDB_RESOLVE(name)                                                           \
