@@ -901,6 +901,16 @@ model::result<std::uint64_t> serving_store::build_and_swap(rollup_state& r, cons
         std::lock_guard lock(state_mutex_);
         next_version = std::max(r.version.version, persisted_versions_[name]) + 1;
     }
+    // The held table's columns differ from the result's: rebuild the rollup whole rather than
+    // merge mismatched rows, reporting the window query's time too.
+    auto rebuild_whole = [&]() -> model::result<std::uint64_t> {
+        refresh_report full;
+        full.why_full = "the held version's columns differ from the result's";
+        auto rebuilt = build_and_swap(r, progress, refresh_kind::full, full, persist_pending);
+        full.source_time += report.source_time;
+        report = std::move(full);
+        return rebuilt;
+    };
     const auto merge_started = std::chrono::steady_clock::now();
     if (win && !serving_.path.empty() && reader_host_) {
         // On disk: the new version is built in memory next to the served one and swapped in at
@@ -916,12 +926,7 @@ model::result<std::uint64_t> serving_store::build_and_swap(rollup_state& r, cons
             persist_pending = true;
             return rows_held;
         }
-        refresh_report full;
-        full.why_full = "the held version's columns differ from the result's";
-        auto rebuilt = build_and_swap(r, progress, refresh_kind::full, full, persist_pending);
-        full.source_time += report.source_time;
-        report = std::move(full);
-        return rebuilt;
+        return rebuild_whole();
     }
     if (win) {
         // The new version: the held rows before the window, then every fetched row. Keys inside
@@ -941,12 +946,7 @@ model::result<std::uint64_t> serving_store::build_and_swap(rollup_state& r, cons
         if (!same_columns) {
             // The SQL's result changed shape (it cannot have: the SQL hash guards it), or the
             // table was altered: rebuild it whole rather than merge mismatched rows.
-            refresh_report full;
-            full.why_full = "the held version's columns differ from the result's";
-            auto rebuilt = build_and_swap(r, progress, refresh_kind::full, full, persist_pending);
-            full.source_time += report.source_time;
-            report = std::move(full);
-            return rebuilt;
+            return rebuild_whole();
         }
         if (old.rows.size() + table.rows.size() > r.cfg.max_rows)
             return store_error("rollup " + name + ": more than max_rows (" + std::to_string(r.cfg.max_rows) +
