@@ -1,4 +1,3 @@
-#include <yaml-cpp/yaml.h>
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -14,6 +13,7 @@
 #include "codec/duration.hpp"
 #include "config/config.hpp"
 #include "config/s3_url.hpp"
+#include "config/yaml.hpp"
 
 namespace frost::config {
 
@@ -28,26 +28,26 @@ class reader {
 public:
     explicit reader(std::string file) : file_(std::move(file)) {}
 
-    [[noreturn]] void fail(const YAML::Node& node, const std::string& where, const std::string& what) const {
+    [[noreturn]] void fail(const yaml::node& node, const std::string& where, const std::string& what) const {
         std::ostringstream out;
         out << file_;
-        if (node.IsDefined() && node.Mark().line >= 0)
-            out << ':' << node.Mark().line + 1 << ':' << node.Mark().column + 1;
+        if (node.where().line >= 0)
+            out << ':' << node.where().line + 1 << ':' << node.where().column + 1;
         out << ": " << where << ": " << what;
         throw load_failure{out.str()};
     }
 
     /// Fails naming a line inside `node`'s text: `lines_in` lines below where its value starts.
-    [[noreturn]] void fail_inside(const YAML::Node& node, std::size_t lines_in, const std::string& where,
+    [[noreturn]] void fail_inside(const yaml::node& node, std::size_t lines_in, const std::string& where,
                                   const std::string& what) const {
         std::ostringstream out;
         out << file_;
-        if (node.IsDefined() && node.Mark().line >= 0) {
+        if (node.where().line >= 0) {
             // A block scalar (`|`, `>`) starts on the line after its indicator.
-            const bool block = text_ && static_cast<std::size_t>(node.Mark().pos) < text_->size() &&
-                               ((*text_)[static_cast<std::size_t>(node.Mark().pos)] == '|' ||
-                                (*text_)[static_cast<std::size_t>(node.Mark().pos)] == '>');
-            out << ':' << node.Mark().line + 1 + (block ? 1 : 0) + static_cast<int>(lines_in);
+            const bool block = text_ && static_cast<std::size_t>(node.where().pos) < text_->size() &&
+                               ((*text_)[static_cast<std::size_t>(node.where().pos)] == '|' ||
+                                (*text_)[static_cast<std::size_t>(node.where().pos)] == '>');
+            out << ':' << node.where().line + 1 + (block ? 1 : 0) + static_cast<int>(lines_in);
         }
         out << ": " << where << ": " << what;
         throw load_failure{out.str()};
@@ -55,11 +55,11 @@ public:
     /// The YAML text being read, for `fail_inside`.
     void set_text(const std::string* text) noexcept { text_ = text; }
 
-    void only_keys(const YAML::Node& map, const std::string& where,
+    void only_keys(const yaml::node& map, const std::string& where,
                    std::initializer_list<std::string_view> keys) const {
-        if (!map.IsMap()) fail(map, where, "expected a mapping");
+        if (!map.is_map()) fail(map, where, "expected a mapping");
         for (const auto& kv : map) {
-            const auto key = kv.first.as<std::string>();
+            const auto key = kv.first.scalar();
             if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
                 std::string known;
                 for (auto k : keys) known += (known.empty() ? "" : ", ") + std::string(k);
@@ -68,13 +68,13 @@ public:
         }
     }
 
-    std::string text(const YAML::Node& node, const std::string& where) const {
-        if (!node.IsScalar()) fail(node, where, "expected a text value");
-        return node.Scalar();
+    std::string text(const yaml::node& node, const std::string& where) const {
+        if (!node.is_scalar()) fail(node, where, "expected a text value");
+        return node.scalar();
     }
 
     template <typename Int>
-    Int integer(const YAML::Node& node, const std::string& where, Int lo, Int hi) const {
+    Int integer(const yaml::node& node, const std::string& where, Int lo, Int hi) const {
         const auto s = text(node, where);
         long long v = 0;
         auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -84,7 +84,7 @@ public:
         return static_cast<Int>(v);
     }
 
-    double number(const YAML::Node& node, const std::string& where) const {
+    double number(const yaml::node& node, const std::string& where) const {
         const auto s = text(node, where);
         double v = 0;
         auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -92,32 +92,32 @@ public:
         return v;
     }
 
-    bool boolean(const YAML::Node& node, const std::string& where) const {
+    bool boolean(const yaml::node& node, const std::string& where) const {
         const auto s = text(node, where);
         if (s == "true" || s == "yes" || s == "on") return true;
         if (s == "false" || s == "no" || s == "off") return false;
         fail(node, where, "expected true or false");
     }
 
-    std::chrono::milliseconds duration(const YAML::Node& node, const std::string& where) const {
+    std::chrono::milliseconds duration(const yaml::node& node, const std::string& where) const {
         const auto d = codec::parse_duration(text(node, where));
         if (!d) fail(node, where, "expected a duration like 250ms, 30s, 5m or 1h");
         return *d;
     }
 
-    std::vector<std::string> text_list(const YAML::Node& node, const std::string& where) const {
+    std::vector<std::string> text_list(const yaml::node& node, const std::string& where) const {
         std::vector<std::string> out;
-        if (node.IsScalar()) {
-            out.push_back(node.Scalar());
+        if (node.is_scalar()) {
+            out.push_back(node.scalar());
             return out;
         }
-        if (!node.IsSequence()) fail(node, where, "expected a list of text values");
+        if (!node.is_sequence()) fail(node, where, "expected a list of text values");
         for (std::size_t i = 0; i < node.size(); ++i)
             out.push_back(text(node[i], where + "[" + std::to_string(i) + "]"));
         return out;
     }
 
-    model::date date(const YAML::Node& node, const std::string& where) const {
+    model::date date(const yaml::node& node, const std::string& where) const {
         auto d = model::parse_date(text(node, where));
         if (!d) fail(node, where, "expected a date YYYY-MM-DD");
         return *d;
@@ -146,20 +146,19 @@ bool valid_path(std::string_view s) {
 }
 
 // YAML scalars carry no type: a plain scalar that reads as a number, boolean or null is one.
-boost::json::value to_json(const YAML::Node& node) {
-    if (node.IsMap()) {
+boost::json::value to_json(const yaml::node& node) {
+    if (node.is_map()) {
         boost::json::object o;
-        for (const auto& kv : node) o[kv.first.as<std::string>()] = to_json(kv.second);
+        for (const auto& kv : node) o[kv.first.scalar()] = to_json(kv.second);
         return o;
     }
-    if (node.IsSequence()) {
+    if (node.is_sequence()) {
         boost::json::array a;
-        for (const auto& item : node) a.push_back(to_json(item));
+        for (std::size_t i = 0; i < node.size(); ++i) a.push_back(to_json(node[i]));
         return a;
     }
-    if (!node.IsScalar() || node.Tag() == "!") return node.IsScalar() ? boost::json::value(node.Scalar()) : nullptr;
-    const auto& s = node.Scalar();
-    if (s == "null" || s == "~") return nullptr;
+    if (!node.is_scalar() || !node.plain()) return node.is_scalar() ? boost::json::value(node.scalar()) : nullptr;
+    const auto& s = node.scalar();
     if (s == "true") return true;
     if (s == "false") return false;
     std::int64_t i = 0;
@@ -171,7 +170,7 @@ boost::json::value to_json(const YAML::Node& node) {
     return boost::json::value(s);
 }
 
-param_type parse_param_type(const reader& r, const YAML::Node& node, const std::string& where) {
+param_type parse_param_type(const reader& r, const yaml::node& node, const std::string& where) {
     const auto s = r.text(node, where);
     if (s == "string") return param_type::string;
     if (s == "integer") return param_type::integer;
@@ -181,7 +180,7 @@ param_type parse_param_type(const reader& r, const YAML::Node& node, const std::
     r.fail(node, where, "expected one of string, integer, number, boolean, date");
 }
 
-server_config read_server(const reader& r, const YAML::Node& node) {
+server_config read_server(const reader& r, const yaml::node& node) {
     server_config s;
     r.only_keys(node, "server",
                 {"host",
@@ -242,10 +241,10 @@ server_config read_server(const reader& r, const YAML::Node& node) {
     return s;
 }
 
-breaker_config read_breaker(const reader& r, const YAML::Node& node, const std::string& where, bool remote) {
+breaker_config read_breaker(const reader& r, const yaml::node& node, const std::string& where, bool remote) {
     breaker_config b;
     b.enabled = remote;
-    if (node.IsScalar() && (node.Scalar() == "off" || node.Scalar() == "false")) {
+    if (node.is_scalar() && (node.scalar() == "off" || node.scalar() == "false")) {
         b.enabled = false;
         return b;
     }
@@ -266,14 +265,14 @@ breaker_config read_breaker(const reader& r, const YAML::Node& node, const std::
     return b;
 }
 
-source_config read_source(const reader& r, const std::string& name, const YAML::Node& node, const std::string& base) {
+source_config read_source(const reader& r, const std::string& name, const yaml::node& node, const std::string& base) {
     const std::string where = "sources." + name;
     if (!valid_identifier(name)) r.fail(node, where, "source names are letters, digits and _");
-    if (!node.IsMap()) r.fail(node, where, "expected a mapping");
+    if (!node.is_map()) r.fail(node, where, "expected a mapping");
     source_config s;
     s.name = name;
-    if (node.Mark().line >= 0)
-        s.origin = r.file() + ":" + std::to_string(node.Mark().line + 1) + ":" + std::to_string(node.Mark().column + 1);
+    if (node.where().line >= 0)
+        s.origin = r.file() + ":" + std::to_string(node.where().line + 1) + ":" + std::to_string(node.where().column + 1);
     if (!node["type"]) r.fail(node, where, "missing key \"type\" (duckdb or snowflake)");
     s.type = r.text(node["type"], where + ".type");
     if (s.type == "duckdb") {
@@ -284,15 +283,15 @@ source_config read_source(const reader& r, const std::string& name, const YAML::
             s.path = (std::filesystem::path(base) / s.path).lexically_normal().string();
         if (node["read_only"]) s.read_only = r.boolean(node["read_only"], where + ".read_only");
         if (const auto& opts = node["options"]) {
-            if (!opts.IsMap()) r.fail(opts, where + ".options", "expected a mapping of DuckDB settings");
-            for (const auto& kv : opts) s.options[kv.first.as<std::string>()] = r.text(kv.second, where + ".options");
+            if (!opts.is_map()) r.fail(opts, where + ".options", "expected a mapping of DuckDB settings");
+            for (const auto& kv : opts) s.options[kv.first.scalar()] = r.text(kv.second, where + ".options");
         }
     } else if (s.type == "snowflake") {
         // Each key is parsed here, by the one parser of Snowflake settings; the environment and
         // the checks of the whole follow in apply_environment (resolve_snowflake).
         auto& sf = s.snowflake.emplace();
         for (const auto& kv : node) {
-            const auto key = kv.first.as<std::string>();
+            const auto key = kv.first.scalar();
             if (key == "type" || key == "breaker") continue;
             const auto& known = snowflake_keys();
             if (std::find(known.begin(), known.end(), key) == known.end()) {
@@ -313,7 +312,7 @@ source_config read_source(const reader& r, const std::string& name, const YAML::
     return s;
 }
 
-auth_mode read_auth_mode(const reader& r, const YAML::Node& node, const std::string& where) {
+auth_mode read_auth_mode(const reader& r, const yaml::node& node, const std::string& where) {
     const auto s = r.text(node, where);
     if (s == "none") return auth_mode::none;
     if (s == "api_key") return auth_mode::api_key;
@@ -322,9 +321,9 @@ auth_mode read_auth_mode(const reader& r, const YAML::Node& node, const std::str
     r.fail(node, where, "expected one of none, api_key, jwt, any");
 }
 
-rate_limit_config read_rate_limit(const reader& r, const YAML::Node& node, const std::string& where) {
+rate_limit_config read_rate_limit(const reader& r, const yaml::node& node, const std::string& where) {
     rate_limit_config l;
-    if (node.IsScalar() && (node.Scalar() == "off" || node.Scalar() == "none")) return l;
+    if (node.is_scalar() && (node.scalar() == "off" || node.scalar() == "none")) return l;
     r.only_keys(node, where, {"per_second", "per_minute", "burst"});
     if (node["per_second"] && node["per_minute"]) r.fail(node, where, "give per_second or per_minute, not both");
     if (node["per_second"]) l.per_second = r.number(node["per_second"], where + ".per_second");
@@ -342,7 +341,7 @@ bool valid_sha256_hex(std::string_view s) {
     return true;
 }
 
-auth_config read_auth(const reader& r, const YAML::Node& node) {
+auth_config read_auth(const reader& r, const yaml::node& node) {
     r.only_keys(node, "auth", {"default", "api_keys", "jwt", "rate_limit", "trust_forwarded_for"});
     auth_config a;
     if (node["default"]) a.default_mode = read_auth_mode(r, node["default"], "auth.default");
@@ -350,7 +349,7 @@ auth_config read_auth(const reader& r, const YAML::Node& node) {
         a.trust_forwarded_for = r.boolean(node["trust_forwarded_for"], "auth.trust_forwarded_for");
     if (node["rate_limit"]) a.rate_limit = read_rate_limit(r, node["rate_limit"], "auth.rate_limit");
     if (const auto& keys = node["api_keys"]) {
-        if (!keys.IsSequence()) r.fail(keys, "auth.api_keys", "expected a list of {name, sha256, endpoints}");
+        if (!keys.is_sequence()) r.fail(keys, "auth.api_keys", "expected a list of {name, sha256, endpoints}");
         for (std::size_t i = 0; i < keys.size(); ++i) {
             const std::string where = "auth.api_keys[" + std::to_string(i) + "]";
             const auto& k = keys[i];
@@ -411,7 +410,7 @@ auth_config read_auth(const reader& r, const YAML::Node& node) {
     return a;
 }
 
-param_config read_param(const reader& r, const YAML::Node& node, const std::string& where) {
+param_config read_param(const reader& r, const yaml::node& node, const std::string& where) {
     r.only_keys(
         node, where,
         {"name", "aliases", "type", "required", "default", "description", "max_length", "minimum", "maximum", "enum"});
@@ -432,7 +431,7 @@ param_config read_param(const reader& r, const YAML::Node& node, const std::stri
     return p;
 }
 
-date_range_config read_date_range(const reader& r, const YAML::Node& node, const std::string& where) {
+date_range_config read_date_range(const reader& r, const yaml::node& node, const std::string& where) {
     r.only_keys(node, where, {"start", "end", "start_aliases", "end_aliases", "description", "random", "max_days"});
     date_range_config d;
     if (node["start"]) d.start = r.text(node["start"], where + ".start");
@@ -456,7 +455,7 @@ date_range_config read_date_range(const reader& r, const YAML::Node& node, const
     return d;
 }
 
-cache_policy read_cache_policy(const reader& r, const YAML::Node& node, const std::string& where) {
+cache_policy read_cache_policy(const reader& r, const yaml::node& node, const std::string& where) {
     r.only_keys(node, where, {"ttl", "stale_while_revalidate", "stale_if_error", "shared"});
     cache_policy c;
     if (node["ttl"]) c.ttl = r.duration(node["ttl"], where + ".ttl");
@@ -469,7 +468,7 @@ cache_policy read_cache_policy(const reader& r, const YAML::Node& node, const st
     return c;
 }
 
-cache_config read_cache(const reader& r, const YAML::Node& node) {
+cache_config read_cache(const reader& r, const yaml::node& node) {
     r.only_keys(node, "cache", {"max_bytes", "min_gzip_bytes"});
     cache_config c;
     if (node["max_bytes"])
@@ -479,7 +478,7 @@ cache_config read_cache(const reader& r, const YAML::Node& node) {
     return c;
 }
 
-snapshot_config read_snapshots(const reader& r, const YAML::Node& node) {
+snapshot_config read_snapshots(const reader& r, const yaml::node& node) {
     r.only_keys(node, "serving.snapshots", {"url", "role", "poll", "fallback_build"});
     snapshot_config c;
     if (!node["url"]) r.fail(node, "serving.snapshots", "url is required (s3://<bucket>/<prefix>/)");
@@ -506,7 +505,7 @@ snapshot_config read_snapshots(const reader& r, const YAML::Node& node) {
     return c;
 }
 
-serving_config read_serving(const reader& r, const YAML::Node& node, const std::string& base) {
+serving_config read_serving(const reader& r, const yaml::node& node, const std::string& base) {
     r.only_keys(node, "serving", {"path", "options", "snapshots"});
     serving_config s;
     if (node["path"]) s.path = r.text(node["path"], "serving.path");
@@ -514,8 +513,8 @@ serving_config read_serving(const reader& r, const YAML::Node& node, const std::
     if (!s.path.empty() && std::filesystem::path(s.path).is_relative())
         s.path = (std::filesystem::path(base) / s.path).lexically_normal().string();
     if (const auto& opts = node["options"]) {
-        if (!opts.IsMap()) r.fail(opts, "serving.options", "expected a mapping of DuckDB settings");
-        for (const auto& kv : opts) s.options[kv.first.as<std::string>()] = r.text(kv.second, "serving.options");
+        if (!opts.is_map()) r.fail(opts, "serving.options", "expected a mapping of DuckDB settings");
+        for (const auto& kv : opts) s.options[kv.first.scalar()] = r.text(kv.second, "serving.options");
     }
     if (const auto& snap = node["snapshots"]) {
         s.snapshots = read_snapshots(r, snap);
@@ -576,23 +575,23 @@ std::vector<placeholder> find_placeholders(std::string_view sql) {
 
 // Fails at the first `$name` in the SQL of `sql_node` (text, or a mapping dialect: text) that
 // is not in `declared`, naming its line: otherwise the first request would fail with a 500.
-void check_placeholders(const reader& r, const YAML::Node& sql_node, const std::set<std::string>& declared,
+void check_placeholders(const reader& r, const yaml::node& sql_node, const std::set<std::string>& declared,
                         const std::string& where, const std::string& what_is_declared) {
-    auto check = [&](const YAML::Node& text_node, const std::string& at) {
-        for (const auto& p : find_placeholders(text_node.Scalar())) {
+    auto check = [&](const yaml::node& text_node, const std::string& at) {
+        for (const auto& p : find_placeholders(text_node.scalar())) {
             if (declared.contains(p.name)) continue;
             r.fail_inside(text_node, p.line, at, "$" + p.name + " is not " + what_is_declared);
         }
     };
-    if (sql_node.IsScalar()) {
+    if (sql_node.is_scalar()) {
         check(sql_node, where);
-    } else if (sql_node.IsMap()) {
-        for (const auto& kv : sql_node) check(kv.second, where + "." + kv.first.as<std::string>());
+    } else if (sql_node.is_map()) {
+        for (const auto& kv : sql_node) check(kv.second, where + "." + kv.first.scalar());
     }
 }
 
 // A duration that may also be whole days (`3d`), for lookbacks and full-refresh intervals.
-std::chrono::milliseconds long_duration(const reader& r, const YAML::Node& node, const std::string& where) {
+std::chrono::milliseconds long_duration(const reader& r, const yaml::node& node, const std::string& where) {
     const auto text = r.text(node, where);
     if (text.size() > 1 && text.back() == 'd') {
         const auto days = codec::parse_duration(text.substr(0, text.size() - 1) + "h");
@@ -604,10 +603,10 @@ std::chrono::milliseconds long_duration(const reader& r, const YAML::Node& node,
 
 // `incremental:` and `full_refresh:` of a rollup. Each SQL text must use $since: without it a
 // refresh would fetch everything and then keep only the window, silently doubling nothing but cost.
-void read_incremental(const reader& r, const YAML::Node& node, const std::string& where, rollup_config& c) {
+void read_incremental(const reader& r, const yaml::node& node, const std::string& where, rollup_config& c) {
     if (const auto& inc = node["incremental"]) {
         const std::string at = where + ".incremental";
-        if (!inc.IsMap()) r.fail(inc, at, "expected a mapping {key: <column>, lookback: <duration>}");
+        if (!inc.is_map()) r.fail(inc, at, "expected a mapping {key: <column>, lookback: <duration>}");
         r.only_keys(inc, at, {"key", "lookback"});
         if (!inc["key"]) r.fail(inc, at, "missing key \"key\" (the DATE or TIMESTAMP column the watermark is kept on)");
         if (!inc["lookback"])
@@ -618,16 +617,16 @@ void read_incremental(const reader& r, const YAML::Node& node, const std::string
         ic.lookback = long_duration(r, inc["lookback"], at + ".lookback");
         c.incremental = ic;
         const auto& sql = node["sql"];
-        auto require_since = [&](const YAML::Node& text_node, const std::string& sql_at) {
-            const auto found = find_placeholders(text_node.Scalar());
+        auto require_since = [&](const yaml::node& text_node, const std::string& sql_at) {
+            const auto found = find_placeholders(text_node.scalar());
             if (std::none_of(found.begin(), found.end(), [](const placeholder& p) { return p.name == "since"; }))
                 r.fail(text_node, sql_at,
                        "an incremental rollup's SQL filters on $since (e.g. where day >= $since); "
                        "see docs/caching.md");
         };
-        if (sql && sql.IsScalar()) require_since(sql, where + ".sql");
-        if (sql && sql.IsMap())
-            for (const auto& kv : sql) require_since(kv.second, where + ".sql." + kv.first.as<std::string>());
+        if (sql && sql.is_scalar()) require_since(sql, where + ".sql");
+        if (sql && sql.is_map())
+            for (const auto& kv : sql) require_since(kv.second, where + ".sql." + kv.first.scalar());
     }
     if (const auto& full = node["full_refresh"]) {
         if (!c.incremental)
@@ -640,30 +639,30 @@ void read_incremental(const reader& r, const YAML::Node& node, const std::string
 
 // Fails unless the SQL of `sql_node` (each dialect's) uses every name in `required`: a paginated
 // query that ignores its cursor would answer the first page forever.
-void require_placeholders(const reader& r, const YAML::Node& sql_node, const std::set<std::string>& required,
+void require_placeholders(const reader& r, const yaml::node& sql_node, const std::set<std::string>& required,
                           const std::string& where) {
-    auto check = [&](const YAML::Node& text_node, const std::string& at) {
+    auto check = [&](const yaml::node& text_node, const std::string& at) {
         std::set<std::string> used;
-        for (const auto& p : find_placeholders(text_node.Scalar())) used.insert(p.name);
+        for (const auto& p : find_placeholders(text_node.scalar())) used.insert(p.name);
         for (const auto& name : required)
             if (!used.contains(name))
                 r.fail(text_node, at,
                        "a paginated endpoint's SQL must use $" + name +
                            " (keyset pagination: filter on $after_<key>, limit $page_limit; docs/formats.md)");
     };
-    if (sql_node.IsScalar()) {
+    if (sql_node.is_scalar()) {
         check(sql_node, where);
-    } else if (sql_node.IsMap()) {
-        for (const auto& kv : sql_node) check(kv.second, where + "." + kv.first.as<std::string>());
+    } else if (sql_node.is_map()) {
+        for (const auto& kv : sql_node) check(kv.second, where + "." + kv.first.scalar());
     }
 }
 
-paginate_config read_paginate(const reader& r, const YAML::Node& node, const std::string& at, std::size_t max_rows) {
-    if (!node.IsMap()) r.fail(node, at, "expected a mapping {key: [columns], page_size: N, max_page_size: N}");
+paginate_config read_paginate(const reader& r, const yaml::node& node, const std::string& at, std::size_t max_rows) {
+    if (!node.is_map()) r.fail(node, at, "expected a mapping {key: [columns], page_size: N, max_page_size: N}");
     r.only_keys(node, at, {"key", "page_size", "max_page_size"});
     paginate_config p;
     if (!node["key"]) r.fail(node, at, "missing key \"key\" (the columns the SQL orders by)");
-    p.key = node["key"].IsScalar() ? std::vector<std::string>{r.text(node["key"], at + ".key")}
+    p.key = node["key"].is_scalar() ? std::vector<std::string>{r.text(node["key"], at + ".key")}
                                    : r.text_list(node["key"], at + ".key");
     if (p.key.empty()) r.fail(node["key"], at + ".key", "name at least one column");
     for (const auto& k : p.key)
@@ -679,7 +678,7 @@ paginate_config read_paginate(const reader& r, const YAML::Node& node, const std
     return p;
 }
 
-rollup_config read_rollup(const reader& r, const std::string& name, const YAML::Node& node) {
+rollup_config read_rollup(const reader& r, const std::string& name, const yaml::node& node) {
     const std::string where = "rollups." + name;
     if (!valid_identifier(name) || name.starts_with("frost_"))
         r.fail(node, where, "rollup names are letters, digits and _ and do not start with frost_");
@@ -690,11 +689,11 @@ rollup_config read_rollup(const reader& r, const std::string& name, const YAML::
     c.source = r.text(node["source"], where + ".source");
     const auto& sql = node["sql"];
     if (!sql) r.fail(node, where, "missing key \"sql\"");
-    if (sql.IsScalar()) {
-        c.sql[""] = sql.Scalar();
-    } else if (sql.IsMap()) {
+    if (sql.is_scalar()) {
+        c.sql[""] = sql.scalar();
+    } else if (sql.is_map()) {
         for (const auto& kv : sql) {
-            const auto dialect = kv.first.as<std::string>();
+            const auto dialect = kv.first.scalar();
             if (dialect != "duckdb" && dialect != "snowflake")
                 r.fail(kv.first, where + ".sql", "dialects are duckdb and snowflake");
             c.sql[dialect] = r.text(kv.second, where + ".sql." + dialect);
@@ -714,7 +713,7 @@ rollup_config read_rollup(const reader& r, const std::string& name, const YAML::
     return c;
 }
 
-endpoint_config read_endpoint(const reader& r, const YAML::Node& node, const std::string& where) {
+endpoint_config read_endpoint(const reader& r, const yaml::node& node, const std::string& where) {
     r.only_keys(node, where, {"path",       "summary", "description", "tags",   "source",          "sql",     "params",
                               "date_range", "strict",  "format",      "static", "max_rows",        "rollup",  "cache",
                               "auth",       "claims",  "rate_limit",  "stream", "max_export_rows", "paginate"});
@@ -741,8 +740,8 @@ endpoint_config read_endpoint(const reader& r, const YAML::Node& node, const std
     if (node["auth"]) e.auth = read_auth_mode(r, node["auth"], at + ".auth");
     if (node["rate_limit"]) e.rate_limit = read_rate_limit(r, node["rate_limit"], at + ".rate_limit");
     if (const auto& cl = node["claims"]) {
-        if (!cl.IsMap()) r.fail(cl, at + ".claims", "expected a mapping parameter: claim");
-        for (const auto& kv : cl) e.claims[kv.first.as<std::string>()] = r.text(kv.second, at + ".claims");
+        if (!cl.is_map()) r.fail(cl, at + ".claims", "expected a mapping parameter: claim");
+        for (const auto& kv : cl) e.claims[kv.first.scalar()] = r.text(kv.second, at + ".claims");
     }
     if (node["cache"]) e.cache = read_cache_policy(r, node["cache"], at + ".cache");
     if (node["stream"]) e.stream = r.boolean(node["stream"], at + ".stream");
@@ -770,11 +769,11 @@ endpoint_config read_endpoint(const reader& r, const YAML::Node& node, const std
     }
     const auto& sql = node["sql"];
     if (!sql) r.fail(node, at, "missing key \"sql\"");
-    if (sql.IsScalar()) {
-        e.sql[""] = sql.Scalar();  // for the source's own dialect
-    } else if (sql.IsMap()) {
+    if (sql.is_scalar()) {
+        e.sql[""] = sql.scalar();  // for the source's own dialect
+    } else if (sql.is_map()) {
         for (const auto& kv : sql) {
-            const auto dialect = kv.first.as<std::string>();
+            const auto dialect = kv.first.scalar();
             if (dialect != "duckdb" && dialect != "snowflake")
                 r.fail(kv.first, at + ".sql", "dialects are duckdb and snowflake");
             e.sql[dialect] = r.text(kv.second, at + ".sql." + dialect);
@@ -783,7 +782,7 @@ endpoint_config read_endpoint(const reader& r, const YAML::Node& node, const std
         r.fail(sql, at + ".sql", "expected SQL text or a mapping dialect: SQL");
     }
     if (const auto& ps = node["params"]) {
-        if (!ps.IsSequence()) r.fail(ps, at + ".params", "expected a list");
+        if (!ps.is_sequence()) r.fail(ps, at + ".params", "expected a list");
         for (std::size_t i = 0; i < ps.size(); ++i)
             e.params.push_back(read_param(r, ps[i], at + ".params[" + std::to_string(i) + "]"));
     }
@@ -791,7 +790,7 @@ endpoint_config read_endpoint(const reader& r, const YAML::Node& node, const std
     if (const auto& pg = node["paginate"]) e.paginate = read_paginate(r, pg, at + ".paginate", e.max_rows);
 
     std::set<std::string> names;
-    auto claim = [&](const std::string& name, const YAML::Node& n) {
+    auto claim = [&](const std::string& name, const yaml::node& n) {
         if (name == "format")
             r.fail(n, at,
                    "the query parameter name \"format\" is reserved: it chooses the answer's format (docs/formats.md)");
@@ -861,22 +860,22 @@ model::result<config> load_text(const std::string& text, const std::string& name
     cfg.file = name;
     cfg.base_dir = base_dir;
     try {
-        YAML::Node root = YAML::Load(text);
-        if (!root.IsMap()) r.fail(root, "(top)", "expected a mapping with server, sources and endpoints");
+        yaml::node root = yaml::parse(text);
+        if (!root.is_map()) r.fail(root, "(top)", "expected a mapping with server, sources and endpoints");
         r.only_keys(root, "(top)", {"server", "sources", "endpoints", "auth", "cache", "rollups", "serving"});
         if (root["server"]) cfg.server = read_server(r, root["server"]);
         if (root["auth"]) cfg.auth = read_auth(r, root["auth"]);
         if (const auto& sources = root["sources"]) {
-            if (!sources.IsMap()) r.fail(sources, "sources", "expected a mapping name: {type: ...}");
+            if (!sources.is_map()) r.fail(sources, "sources", "expected a mapping name: {type: ...}");
             for (const auto& kv : sources)
-                cfg.sources.push_back(read_source(r, kv.first.as<std::string>(), kv.second, base_dir));
+                cfg.sources.push_back(read_source(r, kv.first.scalar(), kv.second, base_dir));
         }
         if (root["cache"]) cfg.cache = read_cache(r, root["cache"]);
         if (root["serving"]) cfg.serving = read_serving(r, root["serving"], base_dir);
         if (const auto& rollups = root["rollups"]) {
-            if (!rollups.IsMap()) r.fail(rollups, "rollups", "expected a mapping name: {source: ..., sql: ...}");
+            if (!rollups.is_map()) r.fail(rollups, "rollups", "expected a mapping name: {source: ..., sql: ...}");
             for (const auto& kv : rollups) {
-                auto c = read_rollup(r, kv.first.as<std::string>(), kv.second);
+                auto c = read_rollup(r, kv.first.scalar(), kv.second);
                 const auto* src = cfg.find_source(c.source);
                 if (!src)
                     r.fail(kv.second["source"], "rollups." + c.name + ".source",
@@ -887,7 +886,7 @@ model::result<config> load_text(const std::string& text, const std::string& name
             }
         }
         const auto& endpoints = root["endpoints"];
-        if (!endpoints || !endpoints.IsSequence() || endpoints.size() == 0)
+        if (!endpoints || !endpoints.is_sequence() || endpoints.size() == 0)
             r.fail(endpoints ? endpoints : root, "endpoints", "expected a list with at least one endpoint");
         std::set<std::string> paths;
         for (std::size_t i = 0; i < endpoints.size(); ++i) {
@@ -910,7 +909,7 @@ model::result<config> load_text(const std::string& text, const std::string& name
             // it would be handed to callers without them.
             if (e.auth.value_or(cfg.auth.default_mode) != auth_mode::none && e.cache.shared) {
                 const auto& c = endpoints[i]["cache"];
-                if (c && c.IsMap() && c["shared"] && r.boolean(c["shared"], where + ".cache.shared"))
+                if (c && c.is_map() && c["shared"] && r.boolean(c["shared"], where + ".cache.shared"))
                     r.fail(c["shared"], where + ".cache.shared",
                            "an endpoint that needs credentials cannot be cached as public (a CDN would answer "
                            "without them); leave shared out: it becomes private");
@@ -920,11 +919,11 @@ model::result<config> load_text(const std::string& text, const std::string& name
         }
     } catch (const load_failure& f) {
         return model::error{model::error_code::config_error, f.message, {}, {}};
-    } catch (const YAML::Exception& e) {
+    } catch (const yaml::parse_error& e) {
         std::ostringstream out;
         out << name;
-        if (e.mark.line >= 0) out << ':' << e.mark.line + 1 << ':' << e.mark.column + 1;
-        out << ": " << e.msg;
+        if (e.where.line >= 0) out << ':' << e.where.line + 1 << ':' << e.where.column + 1;
+        out << ": " << e.what();
         return model::error{model::error_code::config_error, out.str(), {}, {}};
     }
     return cfg;
