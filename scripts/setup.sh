@@ -10,7 +10,7 @@ DUCKDB_BINDINGS=@duckdb/node-bindings-linux-x64@1.4.4-r.4
 PACKAGES=(build-essential cmake ninja-build ccache pkg-config git
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libyaml-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev libgtest-dev libgmock-dev
-  libcurl4-openssl-dev libssl-dev openssl zlib1g-dev curl zip unzip)
+  libcurl4-openssl-dev libssl-dev openssl zlib1g-dev libxxhash-dev curl zip unzip)
 
 # Extra tools for some scripts: `--fuzz` (tests/fuzz/run.sh: clang with libFuzzer),
 # `--reliability` (tests/reliability/run.sh slow: load and slow-client tools),

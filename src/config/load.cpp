@@ -154,7 +154,7 @@ boost::json::value to_json(const yaml::node& node) {
     }
     if (node.is_sequence()) {
         boost::json::array a;
-        for (std::size_t i = 0; i < node.size(); ++i) a.push_back(to_json(node[i]));
+        for (const auto& item : node.items()) a.push_back(to_json(item));
         return a;
     }
     if (!node.is_scalar() || !node.plain()) return node.is_scalar() ? boost::json::value(node.scalar()) : nullptr;

@@ -18,6 +18,11 @@ std::size_t node::size() const noexcept {
     return data_->type == kind::map ? data_->map.size() : data_->items.size();
 }
 
+const std::vector<node>& node::items() const noexcept {
+    static const std::vector<node> none;
+    return data_ && data_->type == kind::sequence ? data_->items : none;
+}
+
 const std::vector<entry>& node::entries() const noexcept {
     static const std::vector<entry> none;
     return data_ && data_->type == kind::map ? data_->map : none;

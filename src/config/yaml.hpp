@@ -61,7 +61,9 @@ public:
     node operator[](std::string_view key) const;
     /// A sequence's item, or undefined: past the end or on a non-sequence.
     node operator[](std::size_t index) const;
-    /// A map's entries in document order (empty for any other node).
+    /// A sequence's items (empty for any other node).
+    [[nodiscard]] const std::vector<node>& items() const noexcept;
+    /// A map's entries in document order (empty for any other node); also what `for` walks.
     [[nodiscard]] const std::vector<entry>& entries() const noexcept;
     [[nodiscard]] std::vector<entry>::const_iterator begin() const noexcept;
     [[nodiscard]] std::vector<entry>::const_iterator end() const noexcept;

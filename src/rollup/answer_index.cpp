@@ -1,8 +1,14 @@
 #include "rollup/answer_index.hpp"
 
-#include <zlib.h>
+// Header-only (libxxhash-dev): no library to load at a cold start.
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
-#include <cstdio>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -15,10 +21,43 @@ namespace {
 
 constexpr std::string_view magic = "FROSTAIX";
 
-struct file_closer {
-    void operator()(std::FILE* f) const noexcept { std::fclose(f); }
+// A file's bytes, mapped read-only and populated in one call. Both files are read at every
+// cold start; reading them into fresh zero-filled buffers cost more in page faults (≈ 0.7 ms
+// for a 1 MiB buffer) than their checksums.
+class mapped_file {
+public:
+    explicit mapped_file(const std::string& path) {
+        const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return;
+        struct stat st {};
+        if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+            size_ = static_cast<std::size_t>(st.st_size);
+            ok_ = true;
+            if (size_ > 0) {
+                addr_ = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+                if (addr_ == MAP_FAILED) addr_ = nullptr, ok_ = false;
+            }
+        }
+        ::close(fd);
+    }
+    ~mapped_file() {
+        if (addr_ != nullptr) ::munmap(addr_, size_);
+    }
+    mapped_file(const mapped_file&) = delete;
+    mapped_file& operator=(const mapped_file&) = delete;
+    mapped_file(mapped_file&&) = delete;
+    mapped_file& operator=(mapped_file&&) = delete;
+
+    [[nodiscard]] bool ok() const noexcept { return ok_; }
+    [[nodiscard]] std::string_view bytes() const noexcept {
+        return addr_ != nullptr ? std::string_view(static_cast<const char*>(addr_), size_) : std::string_view{};
+    }
+
+private:
+    void* addr_ = nullptr;
+    std::size_t size_ = 0;
+    bool ok_ = false;
 };
-using file_handle = std::unique_ptr<std::FILE, file_closer>;
 
 model::error index_error(std::string message) {
     return {model::error_code::config_error, std::move(message), {}, {}};
@@ -26,32 +65,12 @@ model::error index_error(std::string message) {
 
 }  // namespace
 
-std::uint64_t answer_index::checksum(std::string_view bytes) {
-    const auto* data = reinterpret_cast<const Bytef*>(bytes.data());  // NOLINT: zlib takes bytes
-    const auto crc = crc32_z(crc32_z(0, nullptr, 0), data, bytes.size());
-    const auto adler = adler32_z(adler32_z(0, nullptr, 0), data, bytes.size());
-    return (static_cast<std::uint64_t>(crc) << 32) | (static_cast<std::uint64_t>(adler) & 0xffffffffu);
-}
+std::uint64_t answer_index::checksum(std::string_view bytes) { return XXH3_64bits(bytes.data(), bytes.size()); }
 
 model::result<file_identity> identify_file(const std::string& path) {
-    const file_handle owner(std::fopen(path.c_str(), "rb"));
-    std::FILE* f = owner.get();
-    if (f == nullptr) return index_error("cannot read " + path);
-    std::string buf(1 << 20, '\0');
-    uLong crc = crc32_z(0, nullptr, 0);
-    uLong adler = adler32_z(0, nullptr, 0);
-    file_identity id;
-    for (;;) {
-        const auto n = std::fread(buf.data(), 1, buf.size(), f);
-        if (n == 0) break;
-        const auto* data = reinterpret_cast<const Bytef*>(buf.data());  // NOLINT: zlib takes bytes
-        crc = crc32_z(crc, data, n);
-        adler = adler32_z(adler, data, n);
-        id.size += n;
-    }
-    if (std::ferror(f) != 0) return index_error("cannot read " + path);
-    id.checksum = (static_cast<std::uint64_t>(crc) << 32) | (static_cast<std::uint64_t>(adler) & 0xffffffffu);
-    return id;
+    const mapped_file file(path);
+    if (!file.ok()) return index_error("cannot read " + path);
+    return file_identity{file.bytes().size(), answer_index::checksum(file.bytes())};
 }
 
 std::string answer_index::encode() const {
@@ -144,18 +163,9 @@ model::result<model::done> answer_index::write(const std::string& path) const {
 }
 
 model::result<answer_index> answer_index::read(const std::string& path, const std::string& serving_file) {
-    std::string bytes;
-    {
-        const file_handle owner(std::fopen(path.c_str(), "rb"));
-        std::FILE* f = owner.get();
-        if (f == nullptr) return index_error("no answer index at " + path);
-        std::error_code ec;
-        const auto size = std::filesystem::file_size(path, ec);
-        bytes.resize(ec ? 0 : static_cast<std::size_t>(size));
-        const auto got = std::fread(bytes.data(), 1, bytes.size(), f);
-        const bool whole = got == bytes.size() && std::fgetc(f) == EOF && std::ferror(f) == 0;
-        if (ec || !whole) return index_error("cannot read " + path + " whole");
-    }
+    const mapped_file file(path);
+    if (!file.ok()) return index_error("no answer index at " + path);
+    const auto bytes = file.bytes();
     auto decoded = decode(bytes);
     if (!decoded) return index_error(path + ": " + decoded.error().message);
     auto id = identify_file(serving_file);

@@ -12,15 +12,15 @@
 
 namespace frost::rollup {
 
-/// Which serving file an answer index belongs to: its size and two checksums of its bytes
-/// (zlib's CRC-32 and Adler-32), computed when the index is written and again when it is read.
+/// Which serving file an answer index belongs to: its size and a checksum of its bytes (XXH3,
+/// 64 bits), computed when the index is written and again when it is read at a cold start.
 struct file_identity {
     std::uint64_t size = 0;
-    std::uint64_t checksum = 0;  ///< CRC-32 << 32 | Adler-32
+    std::uint64_t checksum = 0;  ///< answer_index::checksum of the whole file
     friend bool operator==(const file_identity&, const file_identity&) = default;
 };
 
-/// The identity of the file at `path` (reads it whole, in 1 MiB pieces).
+/// The identity of the file at `path` (maps it whole, read-only).
 [[nodiscard]] model::result<file_identity> identify_file(const std::string& path);
 
 /// The answer index (`<serving.path>.prefix`, docs/caching.md "The answer index"): for each
@@ -43,13 +43,15 @@ struct answer_index {
         std::string rollup;
         std::shared_ptr<const prefix_index> index;
     };
-    static constexpr std::uint32_t format_version = 1;
+    /// 2: XXH3 checksums (1 had CRC-32 << 32 | Adler-32: 2.4 % of a cold start's samples).
+    static constexpr std::uint32_t format_version = 2;
 
     file_identity serving;
     std::vector<rollup_version> rollups;
     std::vector<entry> entries;
 
-    /// CRC-32 << 32 | Adler-32 of `bytes` (zlib's): the payload's checksum, and a file's identity.
+    /// XXH3-64 of `bytes`: the payload's checksum, and a file's identity. It catches a stale or
+    /// damaged file, not a forged one (whoever can write the package can write both files).
     [[nodiscard]] static std::uint64_t checksum(std::string_view bytes);
 
     /// The file's bytes.

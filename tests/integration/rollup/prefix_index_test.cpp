@@ -422,7 +422,7 @@ TEST(answer_index, refuses_malformed_files_and_files_of_another_serving_file) {
     }
     {
         auto other = bytes;
-        other[8] = 2;  // the format version's low byte
+        other[8] = static_cast<char>(rollup::answer_index::format_version + 1);  // the version's low byte
         auto read = rollup::answer_index::decode(other);
         ASSERT_FALSE(read);
         EXPECT_NE(read.error().message.find("format version"), std::string::npos) << read.error().message;
