@@ -2,6 +2,7 @@
 
 #include <yaml.h>
 
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -108,7 +109,8 @@ private:
         std::string anchor;
         std::size_t expanded = 1;  // nodes below, aliases expanded, this one included
         node key;                  // a map's key waiting for its value
-        std::unordered_set<std::string> keys;
+        // A map's keys, for the repeated-key check once it is past a linear scan's size.
+        std::unique_ptr<std::unordered_set<std::string_view>> keys;
     };
     struct anchored {
         node n;
@@ -176,6 +178,23 @@ private:
         add(std::move(f.n), f.expanded, f.anchor);
     }
 
+    // Whether `key` is already in the map of `f`: a scan of the few entries of a config's maps, a
+    // hash set past 16 (its views point into the entries' strings, which do not move).
+    static bool repeated(frame& f, std::string_view key) {
+        const auto& entries = f.n.data_->map;
+        constexpr std::size_t scan = 16;
+        if (entries.size() < scan) {
+            for (const auto& e : entries)
+                if (e.first.scalar() == key) return true;
+            return false;
+        }
+        if (!f.keys) {
+            f.keys = std::make_unique<std::unordered_set<std::string_view>>();
+            for (const auto& e : entries) f.keys->insert(e.first.scalar());
+        }
+        return f.keys->contains(key);
+    }
+
     // Adds a finished node to the open collection (or makes it the root).
     void add(node n, std::size_t expanded, std::string_view anchor) {
         if (!anchor.empty()) anchors_[std::string(anchor)] = anchored{n, expanded};
@@ -195,13 +214,13 @@ private:
         }
         if (!top.key) {
             if (!n.is_scalar()) throw parse_error("a key must be a plain text value", n.where());
-            if (!top.keys.insert(n.scalar()).second)
-                throw parse_error("the key \"" + n.scalar() + "\" is given twice", n.where());
+            if (repeated(top, n.scalar())) throw parse_error("the key \"" + n.scalar() + "\" is given twice", n.where());
             top.key = std::move(n);
             return;
         }
         top.n.data_->map.push_back(entry{std::move(top.key), std::move(n)});
         top.key = node{};
+        if (top.keys) top.keys->insert(top.n.data_->map.back().first.scalar());
     }
 
     // libyaml counts characters; a mark's `pos` is a byte offset into the text (UTF-8).

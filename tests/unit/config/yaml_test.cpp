@@ -173,6 +173,15 @@ TEST(yaml, rejects_what_a_config_cannot_mean_with_its_position) {
     EXPECT_STREQ(e.what(), "the key \"a\" is given twice");
     EXPECT_EQ(e.where.line, 2);
     EXPECT_EQ(e.where.column, 0);
+    // Past 16 keys the check is a hash set: a repeat of an early key, a late one, the one just read.
+    std::string many;
+    for (int i = 0; i < 40; ++i) many += "k" + std::to_string(i) + ": v\n";
+    for (const char* repeat : {"k3", "k20", "k39"}) {
+        e = rejected(many + repeat + ": again\n");
+        EXPECT_EQ(std::string(e.what()), "the key \"" + std::string(repeat) + "\" is given twice");
+        EXPECT_EQ(e.where.line, 40);
+    }
+    EXPECT_EQ(yaml::parse(many + "k40: new\n").size(), 41U);
     e = rejected("? [a, b]\n: c\n");
     EXPECT_STREQ(e.what(), "a key must be a plain text value");
     e = rejected("a: *missing\n");
