@@ -10,7 +10,7 @@
 #   R6 per-call DuckDB cost of a rollup answer: a statement prepared per call / prepared once
 #      (bench/rollup/call_cost.cpp; informational, thread CPU time)
 #   then bench/serving/run.sh (P1-P4, P6, artillery) with reduced rounds.
-# Env: BUILD=build  OUT=bench/results/<UTC time>  ROUNDS=3  DURATION=10s  COLD_N=10
+# Env: BUILD=build  OUT=bench/results/<UTC time>  ROUNDS=3  DURATION=10s  COLD_N=30
 #      DB=data/citibike.duckdb (made with `frost seed --trips $BENCH_TRIPS` if missing, 10M)
 #      COLD_TRIPS=500k: the sample packaged for the cold starts (a 10M package is over Lambda's
 #      250 MB limit; the rollup, and so the first answer, is the same size at any trip count)
@@ -26,7 +26,7 @@ if [ "$QUICK" = 1 ]; then
   ROUNDS=${ROUNDS:-1}; DURATION=${DURATION:-2s}; COLD_N=${COLD_N:-3}; BENCH_TRIPS=${BENCH_TRIPS:-200k}; COLD_TRIPS=${COLD_TRIPS:-200k}
   DB=${DB:-$OUT/citibike-quick.duckdb}; ARTILLERY=${ARTILLERY:-0}; P2_SWEEP=${P2_SWEEP-}; CALL_SECONDS=1
 else
-  ROUNDS=${ROUNDS:-3}; DURATION=${DURATION:-10s}; COLD_N=${COLD_N:-10}; BENCH_TRIPS=${BENCH_TRIPS:-10M}; COLD_TRIPS=${COLD_TRIPS:-500k}
+  ROUNDS=${ROUNDS:-3}; DURATION=${DURATION:-10s}; COLD_N=${COLD_N:-30}; BENCH_TRIPS=${BENCH_TRIPS:-10M}; COLD_TRIPS=${COLD_TRIPS:-500k}
   DB=${DB:-data/citibike.duckdb}; ARTILLERY=${ARTILLERY:-1}; P2_SWEEP=${P2_SWEEP-}; CALL_SECONDS=6
 fi
 SERVING=${SERVING:-1}

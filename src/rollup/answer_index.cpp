@@ -99,7 +99,7 @@ std::string answer_index::encode() const {
     return std::move(out.data());
 }
 
-model::result<answer_index> answer_index::decode(std::string_view in) {
+model::result<answer_index> answer_index::decode(std::string_view in, entries_mode mode) {
     if (in.size() < magic.size() || in.substr(0, magic.size()) != magic) return index_error("not an answer index");
     bytes::reader head(in.substr(magic.size()));
     auto version = head.get<std::uint32_t>();
@@ -136,9 +136,13 @@ model::result<answer_index> answer_index::decode(std::string_view in) {
         auto rollup = r.get_string();
         auto bytes = r.get_string();
         if (!sql || !rollup || !bytes) return index_error("an entry");
+        if (mode == entries_mode::lazy) {
+            out.entries.push_back({std::string(*sql), std::string(*rollup), nullptr, *bytes});
+            continue;
+        }
         auto index = prefix_index::deserialize(*bytes);
         if (!index) return index_error("entry " + std::to_string(i + 1) + ": " + index.error().message);
-        out.entries.push_back({std::string(*sql), std::string(*rollup), std::move(index).value()});
+        out.entries.push_back({std::string(*sql), std::string(*rollup), std::move(index).value(), {}});
     }
     if (!r.ok() || r.left() != 0) return index_error("trailing bytes");
     return out;
@@ -162,16 +166,17 @@ model::result<model::done> answer_index::write(const std::string& path) const {
     return model::done{};
 }
 
-model::result<answer_index> answer_index::read(const std::string& path, const std::string& serving_file) {
-    const mapped_file file(path);
-    if (!file.ok()) return index_error("no answer index at " + path);
-    const auto bytes = file.bytes();
-    auto decoded = decode(bytes);
+model::result<answer_index> answer_index::read(const std::string& path, const std::string& serving_file,
+                                              entries_mode mode) {
+    auto file = std::make_shared<const mapped_file>(path);
+    if (!file->ok()) return index_error("no answer index at " + path);
+    auto decoded = decode(file->bytes(), mode);
     if (!decoded) return index_error(path + ": " + decoded.error().message);
     auto id = identify_file(serving_file);
     if (!id) return std::move(id).error();
     if (!(id.value() == decoded.value().serving))
         return index_error(path + " was written for another serving file than " + serving_file);
+    if (mode == entries_mode::lazy) decoded.value().file = std::move(file);
     return decoded;
 }
 

@@ -41,14 +41,21 @@ struct answer_index {
     struct entry {
         std::string sql;  ///< the endpoint's SQL, exactly as the service sends it
         std::string rollup;
-        std::shared_ptr<const prefix_index> index;
+        std::shared_ptr<const prefix_index> index;  ///< null in a lazily decoded index: see `serialized`
+        std::string_view serialized;                ///< lazily decoded: the index's bytes, inside `file`
     };
+    /// How much `decode` and `read` decode: every entry's index, or only the file's structure,
+    /// leaving each index's bytes to `prefix_index::deserialize` on first use (a cold start
+    /// answers one endpoint first; deserializing all was ≈ 0.5 ms of it).
+    enum class entries_mode : std::uint8_t { decoded, lazy };
     /// 2: XXH3 checksums (1 had CRC-32 << 32 | Adler-32: 2.4 % of a cold start's samples).
     static constexpr std::uint32_t format_version = 2;
 
     file_identity serving;
     std::vector<rollup_version> rollups;
     std::vector<entry> entries;
+    /// Read lazily: the mapped file the entries' `serialized` bytes lie in, kept while shared.
+    std::shared_ptr<const void> file;
 
     /// XXH3-64 of `bytes`: the payload's checksum, and a file's identity. It catches a stale or
     /// damaged file, not a forged one (whoever can write the package can write both files).
@@ -58,12 +65,15 @@ struct answer_index {
     [[nodiscard]] std::string encode() const;
     /// Parses `bytes`; fails with a message saying what is wrong (magic, version, length,
     /// checksum, any field), never crashes.
-    static model::result<answer_index> decode(std::string_view bytes);
+    /// With entries_mode::lazy, the entries' `serialized` views point into `bytes`.
+    static model::result<answer_index> decode(std::string_view bytes, entries_mode mode = entries_mode::decoded);
 
     /// Writes `encode()` to `path` (through `path.tmp` and a rename: never half a file).
     [[nodiscard]] model::result<model::done> write(const std::string& path) const;
     /// Reads and decodes `path`, then checks that it belongs to `serving_file` (its identity).
-    static model::result<answer_index> read(const std::string& path, const std::string& serving_file);
+    /// With entries_mode::lazy, `file` keeps the file mapped for the entries' `serialized` bytes.
+    static model::result<answer_index> read(const std::string& path, const std::string& serving_file,
+                                            entries_mode mode = entries_mode::decoded);
 };
 
 }  // namespace frost::rollup

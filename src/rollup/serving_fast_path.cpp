@@ -14,6 +14,8 @@
 #include <deque>
 #include <filesystem>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -24,9 +26,17 @@
 namespace frost::rollup {
 
 /// The answer index's indexes (`store_options::answer_index`), by endpoint SQL: valid for the
-/// generation the store opened with, dropped by the first swap.
+/// generation the store opened with, dropped by the first swap. Each is deserialized on its
+/// first use, from the mapped file; one that does not decode leaves its SQL to DuckDB.
 struct serving_store::cold_answers {
-    std::map<std::string, answer_index::entry, std::less<>> by_sql;
+    struct answer {
+        std::string rollup;
+        std::string_view serialized;  ///< inside `file`
+        std::once_flag decoded;
+        std::shared_ptr<const prefix_index> index;  ///< null until decoded, or when it did not decode
+    };
+    std::shared_ptr<const void> file;
+    std::map<std::string, std::unique_ptr<answer>, std::less<>> by_sql;
 };
 
 struct serving_store::fast_state {
@@ -180,7 +190,16 @@ std::optional<model::table> serving_store::cold_answer(const frost::source::quer
     }
     if (!cold) return std::nullopt;
     auto it = cold->by_sql.find(q.sql);
-    if (it == cold->by_sql.end() || it->second.rollup != rollup) return std::nullopt;
+    if (it == cold->by_sql.end() || it->second->rollup != rollup) return std::nullopt;
+    auto& a = *it->second;
+    std::call_once(a.decoded, [&] {
+        auto index = prefix_index::deserialize(a.serialized);
+        if (index)
+            a.index = std::move(index).value();
+        else
+            spdlog::warn("answer index entry of {} not used: {}; DuckDB answers it", q.tag, index.error().message);
+    });
+    if (!a.index) return std::nullopt;
     auto& f = *fast_;
     fast_state::counts* counts = nullptr;
     {
@@ -190,7 +209,7 @@ std::optional<model::table> serving_store::cold_answer(const frost::source::quer
         if (c == f.by_endpoint.end()) c = f.by_endpoint.try_emplace(std::string(q.tag)).first;
         counts = &c->second;
     }
-    auto t = it->second.index->answer(q.params, q.max_rows);
+    auto t = a.index->answer(q.params, q.max_rows);
     if (t) counts->prefix_sums.fetch_add(1, std::memory_order_relaxed);
     return t;
 }
@@ -268,7 +287,7 @@ bool serving_store::load_answer_index() {
     const auto path = answer_index_path(serving_.path);
     std::error_code ec;
     if (!std::filesystem::exists(path, ec)) return false;
-    auto read = answer_index::read(path, serving_.path);
+    auto read = answer_index::read(path, serving_.path, answer_index::entries_mode::lazy);
     if (!read) {
         spdlog::warn("answer index not used: {}; opening the serving file", read.error().message);
         return false;
@@ -293,8 +312,14 @@ bool serving_store::load_answer_index() {
             st->version.built_at = std::chrono::system_clock::time_point(std::chrono::milliseconds(v.built_at_ms));
         }
     }
-    for (auto& e : index.entries)
-        if (rollups_.contains(e.rollup)) cold->by_sql.emplace(e.sql, std::move(e));
+    cold->file = index.file;
+    for (auto& e : index.entries) {
+        if (!rollups_.contains(e.rollup)) continue;
+        auto a = std::make_unique<cold_answers::answer>();
+        a->rollup = std::move(e.rollup);
+        a->serialized = e.serialized;
+        cold->by_sql.emplace(std::move(e.sql), std::move(a));
+    }
     spdlog::info("serving file {}: {} endpoint SQLs answered from its answer index; DuckDB opens on first need",
                  serving_.path, cold->by_sql.size());
     {

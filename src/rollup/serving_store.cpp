@@ -486,7 +486,7 @@ model::result<std::size_t> serving_store::write_answer_index(const std::vector<e
             spdlog::info("answer index: endpoint {} is left to DuckDB: {}", e.tag, built.error().message);
             continue;
         }
-        out.entries.push_back({e.sql, e.rollup, std::move(built).value()});
+        out.entries.push_back({e.sql, e.rollup, std::move(built).value(), {}});
     }
     auto id = identify_file(serving_.path);
     if (!id) return std::move(id).error();

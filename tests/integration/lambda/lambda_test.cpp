@@ -5,7 +5,9 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -20,6 +22,7 @@
 #include "integration/lambda/compare.hpp"
 #include "lambda/event.hpp"
 #include "lambda/runtime.hpp"
+#include "rollup/answer_index.hpp"
 #include "source/duckdb/database.hpp"
 #include "source/lazy.hpp"
 #include "support/sanitized.hpp"
@@ -664,6 +667,51 @@ TEST_F(AnswerIndex, AnyMismatchFallsBackToOpeningTheServingFile) {
         EXPECT_TRUE(f.app().rollups->duckdb_opened());
         expect_same_answer(test_server(*cfg_).get("/trips/monthly"), call(f, "/trips/monthly"));
     }
+}
+
+// Each entry's index is deserialized on first use. One whose bytes do not decode (damaged
+// before its checksum was computed: the file itself is whole) leaves its SQL to DuckDB, which
+// opens the serving file then; the other entries keep answering from the index until then.
+TEST_F(AnswerIndex, AnEntryThatDoesNotDecodeIsAnsweredByDuckDb) {
+    std::ifstream in(dir_ / "packaged.duckdb.prefix", std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto decoded = rollup::answer_index::decode(bytes);
+    ASSERT_TRUE(decoded) << decoded.error().message;
+    const auto victim = std::find_if(decoded.value().entries.begin(), decoded.value().entries.end(),
+                                     [](const auto& e) { return e.sql.find("weekday") != std::string::npos; });
+    ASSERT_NE(victim, decoded.value().entries.end()) << "the day-of-week report's entry";
+    // Its serialized index starts with the rollup's name and the SQL again, then the item count
+    // and the first item's kind: make that kind unknown, then fix the payload's checksum.
+    const auto first = bytes.find(victim->sql);
+    const auto second = bytes.find(victim->sql, first + 1);
+    ASSERT_NE(second, std::string::npos);
+    bytes[second + victim->sql.size() + 8] = static_cast<char>(0xff);
+    const std::size_t header = 8 + 4 + 8 + 8;
+    const auto sum = rollup::answer_index::checksum(std::string_view(bytes).substr(header));
+    std::memcpy(bytes.data() + header - 8, &sum, sizeof sum);
+    ASSERT_FALSE(rollup::answer_index::decode(bytes)) << "decoding every entry refuses it";
+    ASSERT_TRUE(rollup::answer_index::decode(bytes, rollup::answer_index::entries_mode::lazy));
+
+    const auto serving = dir_ / "undecodable.duckdb";
+    fs::copy_file(dir_ / "packaged.duckdb", serving, fs::copy_options::overwrite_existing);
+    std::ofstream(serving.string() + ".prefix", std::ios::binary) << bytes;
+    auto cfg = *cfg_;
+    cfg.serving.path = serving.string();
+    auto assembly = lambda_fixture::guards_off();
+    assembly.rollups = app::rollup_mode::lambda;
+    assembly.lazy_sources = true;
+    assembly.answer_index = true;
+    lambda_fixture cold(cfg, std::chrono::seconds(30), assembly);
+    auto& store = *cold.app().rollups;
+    ASSERT_FALSE(store.duckdb_opened()) << "the file is whole: its structure decodes";
+    auto oracle = start("undecodable-oracle", true, false);
+    const std::string monthly = "/trips/monthly?start_range=2014-01-01&end_range=2014-12-31";
+    expect_identical(call(*oracle, monthly), call(cold, monthly));
+    EXPECT_FALSE(store.duckdb_opened());
+    expect_identical(call(*oracle, "/trips/day_of_week"), call(cold, "/trips/day_of_week"));
+    EXPECT_TRUE(store.duckdb_opened()) << "DuckDB answered the entry that did not decode";
+    EXPECT_EQ(store.answers("/trips/day_of_week").prefix_sums, 0u);
+    expect_identical(call(*oracle, monthly), call(cold, monthly));
 }
 
 // The real binary: `frost lambda` started by the emulator like Lambda starts `bootstrap`.

@@ -355,7 +355,7 @@ TEST(answer_index, read_back_answers_as_duckdb_does_for_random_rollups_and_range
             ASSERT_TRUE(plan) << sql << ": " << plan.error().message;
             auto built = prefix_index::build(*db, plan.value(), 1, rng());
             ASSERT_TRUE(built) << sql << ": " << built.error().message;
-            written.entries.push_back({sql, "r", built.value()});
+            written.entries.push_back({sql, "r", built.value(), {}});
         }
         const auto bytes = written.encode();
         auto read = rollup::answer_index::decode(bytes);
@@ -406,7 +406,7 @@ TEST(answer_index, refuses_malformed_files_and_files_of_another_serving_file) {
     for (const auto& sql : served) {
         auto built = prefix_index::build(*db, prefix_index::recognise(*db, sql, "r").value(), 1);
         ASSERT_TRUE(built);
-        written.entries.push_back({sql, "r", built.value()});
+        written.entries.push_back({sql, "r", built.value(), {}});
     }
     const auto bytes = written.encode();
     ASSERT_TRUE(rollup::answer_index::decode(bytes));
