@@ -17,12 +17,16 @@
 # With BEFORE=path (another build's `frost`, e.g. main's), a variant runs the same package with
 # that binary (stripped as the package's is) in place of bin/frost, so one run compares two
 # builds; a summary prints both medians and the ratio after/before, per round.
-# Usage: [SNAPSHOT=1] [EMPTY_RUNTIME=path] [BEFORE=path] bench/lambda_cold_start.sh [BUILD=build] [N=20] [TRIPS=500k]
+# ROUNDS=k (default 2): k rounds of N cold starts per variant, alternating. The machine's speed
+# drifts within seconds; more, shorter rounds keep a round's variants under the same conditions
+# (make bench: 6 rounds of 10), and each ratio is then taken per round.
+# Usage: [SNAPSHOT=1] [EMPTY_RUNTIME=path] [BEFORE=path] [ROUNDS=2] bench/lambda_cold_start.sh [BUILD=build] [N=20] [TRIPS=500k]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 n=${2:-20}
 trips=${3:-500k}
+rounds=${ROUNDS:-2}
 emulator="$PWD/$build/tests/emulators/lambda/frost-lambda-emulator"
 [ -x "$emulator" ] || { echo "build the emulator first: cmake --build $build --target frost-lambda-emulator" >&2; exit 1; }
 work=$(mktemp -d)
@@ -92,7 +96,9 @@ fi
 echo "machine: $(nproc) cores, $(uname -m), $(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 median() { grep "^$2" "$1" | sed 's/.*median \([0-9.]*\) ms.*/\1/'; }  # <emulator output> <figure>
 first_answer() { grep '^first answer:' "$1" | sed 's/"time_ms":[0-9]*//'; }  # but the envelope's own time
-for round in 1 2; do
+# The variants of one round; an even round runs them in the reverse order, so that none is
+# always the first after a pause.
+run_embedded() {
   echo "== round $round: embedded data (/trips/monthly, $trips trips)"
   answer_args=()
   [ "$snapshot" = 1 ] && answer_args=(--print-answer)
@@ -110,17 +116,24 @@ for round in 1 2; do
     (cd "$work/before" && "$emulator" --clean-env "${tmp_args[@]}" --cold-starts "$n" \
       --path /trips/monthly -- ./bootstrap) | tee "$work/before-$round.out"
   fi
+  return 0
+}
+run_baseline() {
   echo "== round $round: baseline, same binary, static route only (no DuckDB)"
   (cd "$work/task" && "$emulator" --clean-env --env FROST_CONFIG=config/static.yaml --cold-starts "$n" --path / -- ./bootstrap)
-  if [ -n "${EMPTY_RUNTIME:-}" ]; then
-    echo "== round $round: empty runtime, same loader, answers {}"
-    (cd "$work/task" && "$emulator" --clean-env --cold-starts "$n" --path / -- ./bootstrap-empty)
-  fi
+}
+run_empty() {
+  [ -n "${EMPTY_RUNTIME:-}" ] || return 0
+  echo "== round $round: empty runtime, same loader, answers {}"
+  (cd "$work/task" && "$emulator" --clean-env --cold-starts "$n" --path / -- ./bootstrap-empty)
+}
+for round in $(seq "$rounds"); do
+  if [ $((round % 2)) = 1 ]; then run_embedded; run_baseline; run_empty; else run_empty; run_baseline; run_embedded; fi
 done
 if [ -n "${BEFORE:-}" ]; then
   echo "== this build / BEFORE (medians)"
   printf '%-6s %-16s %10s %10s %7s\n' round figure before after ratio
-  for round in 1 2; do
+  for round in $(seq "$rounds"); do
     for figure in 'init (' 'init CPU' 'first response'; do
       b=$(median "$work/before-$round.out" "$figure") a=$(median "$work/embedded-$round.out" "$figure")
       printf '%-6s %-16s %8s ms %8s ms %6.2fx\n' "$round" "${figure% (}" "$b" "$a" "$(awk "BEGIN {print $a / $b}")"
@@ -130,7 +143,7 @@ fi
 if [ "$snapshot" = 1 ]; then
   echo "== snapshot / embedded (medians; every answer HTTP 200, first answers equal)"
   printf '%-6s %-16s %10s %10s %7s\n' round figure embedded snapshot ratio
-  for round in 1 2; do
+  for round in $(seq "$rounds"); do
     for figure in 'init (' 'init CPU' 'first response'; do
       e=$(median "$work/embedded-$round.out" "$figure") s=$(median "$work/snapshot-$round.out" "$figure")
       printf '%-6s %-16s %8s ms %8s ms %6.2fx\n' "$round" "${figure% (}" "$e" "$s" "$(awk "BEGIN {print $s / $e}")"

@@ -10,7 +10,7 @@
 #   R6 per-call DuckDB cost of a rollup answer: a statement prepared per call / prepared once
 #      (bench/rollup/call_cost.cpp; informational, thread CPU time)
 #   then bench/serving/run.sh (P1-P4, P6, artillery) with reduced rounds.
-# Env: BUILD=build  OUT=bench/results/<UTC time>  ROUNDS=3  DURATION=10s  COLD_N=30
+# Env: BUILD=build  OUT=bench/results/<UTC time>  ROUNDS=3  DURATION=10s  COLD_N=10  COLD_ROUNDS=6
 #      DB=data/citibike.duckdb (made with `frost seed --trips $BENCH_TRIPS` if missing, 10M)
 #      COLD_TRIPS=500k: the sample packaged for the cold starts (a 10M package is over Lambda's
 #      250 MB limit; the rollup, and so the first answer, is the same size at any trip count)
@@ -23,10 +23,10 @@ BUILD=${BUILD:-build}
 QUICK=${BENCH_QUICK:-0}
 OUT=${OUT:-bench/results/$(date -u +%Y%m%dT%H%M%SZ)}
 if [ "$QUICK" = 1 ]; then
-  ROUNDS=${ROUNDS:-1}; DURATION=${DURATION:-2s}; COLD_N=${COLD_N:-3}; BENCH_TRIPS=${BENCH_TRIPS:-200k}; COLD_TRIPS=${COLD_TRIPS:-200k}
+  ROUNDS=${ROUNDS:-1}; DURATION=${DURATION:-2s}; COLD_N=${COLD_N:-3}; COLD_ROUNDS=${COLD_ROUNDS:-2}; BENCH_TRIPS=${BENCH_TRIPS:-200k}; COLD_TRIPS=${COLD_TRIPS:-200k}
   DB=${DB:-$OUT/citibike-quick.duckdb}; ARTILLERY=${ARTILLERY:-0}; P2_SWEEP=${P2_SWEEP-}; CALL_SECONDS=1
 else
-  ROUNDS=${ROUNDS:-3}; DURATION=${DURATION:-10s}; COLD_N=${COLD_N:-30}; BENCH_TRIPS=${BENCH_TRIPS:-10M}; COLD_TRIPS=${COLD_TRIPS:-500k}
+  ROUNDS=${ROUNDS:-3}; DURATION=${DURATION:-10s}; COLD_N=${COLD_N:-10}; COLD_ROUNDS=${COLD_ROUNDS:-6}; BENCH_TRIPS=${BENCH_TRIPS:-10M}; COLD_TRIPS=${COLD_TRIPS:-500k}
   DB=${DB:-data/citibike.duckdb}; ARTILLERY=${ARTILLERY:-1}; P2_SWEEP=${P2_SWEEP-}; CALL_SECONDS=6
 fi
 SERVING=${SERVING:-1}
@@ -66,8 +66,8 @@ wrk_row() {
 }
 
 # ---- R1, R2: cold starts ------------------------------------------------------------------
-log "R1/R2: Lambda cold starts in the emulator ($COLD_N per variant, 2 rounds, alternating)"
-EMPTY_RUNTIME="$BUILD/bench/bench_empty_runtime" bench/lambda_cold_start.sh "$BUILD" "$COLD_N" "$COLD_TRIPS" \
+log "R1/R2: Lambda cold starts in the emulator ($COLD_N per variant, $COLD_ROUNDS rounds, alternating)"
+EMPTY_RUNTIME="$BUILD/bench/bench_empty_runtime" ROUNDS="$COLD_ROUNDS" bench/lambda_cold_start.sh "$BUILD" "$COLD_N" "$COLD_TRIPS" \
   >"$OUT/cold-start.txt" 2>"$OUT/cold-start.err" || { cat "$OUT/cold-start.err" >&2; exit 1; }
 
 # ---- R3-R5: frost vs nginx, alternating ----------------------------------------------------
