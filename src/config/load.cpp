@@ -31,8 +31,7 @@ public:
     [[noreturn]] void fail(const yaml::node& node, const std::string& where, const std::string& what) const {
         std::ostringstream out;
         out << file_;
-        if (node.where().line >= 0)
-            out << ':' << node.where().line + 1 << ':' << node.where().column + 1;
+        if (node.where().line >= 0) out << ':' << node.where().line + 1 << ':' << node.where().column + 1;
         out << ": " << where << ": " << what;
         throw load_failure{out.str()};
     }
@@ -272,7 +271,8 @@ source_config read_source(const reader& r, const std::string& name, const yaml::
     source_config s;
     s.name = name;
     if (node.where().line >= 0)
-        s.origin = r.file() + ":" + std::to_string(node.where().line + 1) + ":" + std::to_string(node.where().column + 1);
+        s.origin =
+            r.file() + ":" + std::to_string(node.where().line + 1) + ":" + std::to_string(node.where().column + 1);
     if (!node["type"]) r.fail(node, where, "missing key \"type\" (duckdb or snowflake)");
     s.type = r.text(node["type"], where + ".type");
     if (s.type == "duckdb") {
@@ -663,7 +663,7 @@ paginate_config read_paginate(const reader& r, const yaml::node& node, const std
     paginate_config p;
     if (!node["key"]) r.fail(node, at, "missing key \"key\" (the columns the SQL orders by)");
     p.key = node["key"].is_scalar() ? std::vector<std::string>{r.text(node["key"], at + ".key")}
-                                   : r.text_list(node["key"], at + ".key");
+                                    : r.text_list(node["key"], at + ".key");
     if (p.key.empty()) r.fail(node["key"], at + ".key", "name at least one column");
     for (const auto& k : p.key)
         if (!valid_identifier(k)) r.fail(node["key"], at + ".key", "key columns are letters, digits and _");

@@ -47,7 +47,9 @@ std::string_view text_of(const yaml_char_t* s) {
 }
 
 // A plain scalar YAML reads as null (the core schema's null, and an absent value: `key:`).
-bool null_text(std::string_view s) { return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL"; }
+bool null_text(std::string_view s) {
+    return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL";
+}
 
 struct parser_handle {
     yaml_parser_t p{};
@@ -88,8 +90,12 @@ public:
                     return root_ ? root_ : make(node::kind::null, false, mark{0, 0, 0});
                 case YAML_DOCUMENT_END_EVENT:
                     return root_;  // the first document only, as YAML::Load
-                case YAML_SCALAR_EVENT: on_scalar(ev.e); break;
-                case YAML_ALIAS_EVENT: on_alias(ev.e); break;
+                case YAML_SCALAR_EVENT:
+                    on_scalar(ev.e);
+                    break;
+                case YAML_ALIAS_EVENT:
+                    on_alias(ev.e);
+                    break;
                 case YAML_SEQUENCE_START_EVENT:
                     open(make(node::kind::sequence, false, to_mark(ev.e.start_mark)), ev.e.data.sequence_start.anchor);
                     break;
@@ -97,8 +103,11 @@ public:
                     open(make(node::kind::map, false, to_mark(ev.e.start_mark)), ev.e.data.mapping_start.anchor);
                     break;
                 case YAML_SEQUENCE_END_EVENT:
-                case YAML_MAPPING_END_EVENT: close(); break;
-                default: break;  // stream and document starts
+                case YAML_MAPPING_END_EVENT:
+                    close();
+                    break;
+                default:
+                    break;  // stream and document starts
             }
         }
     }
@@ -214,7 +223,8 @@ private:
         }
         if (!top.key) {
             if (!n.is_scalar()) throw parse_error("a key must be a plain text value", n.where());
-            if (repeated(top, n.scalar())) throw parse_error("the key \"" + n.scalar() + "\" is given twice", n.where());
+            if (repeated(top, n.scalar()))
+                throw parse_error("the key \"" + n.scalar() + "\" is given twice", n.where());
             top.key = std::move(n);
             return;
         }
@@ -242,6 +252,8 @@ private:
     node root_;
 };
 
-node parse(std::string_view text) { return builder{}.run(text); }
+node parse(std::string_view text) {
+    return builder{}.run(text);
+}
 
 }  // namespace frost::config::yaml

@@ -88,8 +88,12 @@ struct entry {
     node second;
 };
 
-inline std::vector<entry>::const_iterator node::begin() const noexcept { return entries().begin(); }
-inline std::vector<entry>::const_iterator node::end() const noexcept { return entries().end(); }
+inline std::vector<entry>::const_iterator node::begin() const noexcept {
+    return entries().begin();
+}
+inline std::vector<entry>::const_iterator node::end() const noexcept {
+    return entries().end();
+}
 
 /// Limits that keep a hostile document from exhausting the stack or memory.
 inline constexpr std::size_t max_depth = 128;

@@ -65,7 +65,9 @@ model::error index_error(std::string message) {
 
 }  // namespace
 
-std::uint64_t answer_index::checksum(std::string_view bytes) { return XXH3_64bits(bytes.data(), bytes.size()); }
+std::uint64_t answer_index::checksum(std::string_view bytes) {
+    return XXH3_64bits(bytes.data(), bytes.size());
+}
 
 model::result<file_identity> identify_file(const std::string& path) {
     const mapped_file file(path);
@@ -167,7 +169,7 @@ model::result<model::done> answer_index::write(const std::string& path) const {
 }
 
 model::result<answer_index> answer_index::read(const std::string& path, const std::string& serving_file,
-                                              entries_mode mode) {
+                                               entries_mode mode) {
     auto file = std::make_shared<const mapped_file>(path);
     if (!file->ok()) return index_error("no answer index at " + path);
     auto decoded = decode(file->bytes(), mode);

@@ -26,7 +26,8 @@ void exercise(std::string_view bytes) {
     if (lazy)
         for (const auto& e : lazy.value().entries) {
             check(e.index == nullptr);
-            if (auto index = frost::rollup::prefix_index::deserialize(e.serialized)) (void)index.value()->answer({}, 1000);
+            if (auto index = frost::rollup::prefix_index::deserialize(e.serialized))
+                (void)index.value()->answer({}, 1000);
         }
     auto read = frost::rollup::answer_index::decode(bytes);
     check(!read || lazy);

@@ -31,7 +31,9 @@ int char_column(std::string_view text, const YAML::Mark& m) {
 void expect_same(std::string_view text, const YAML::Node& want, const yaml::node& got, const std::string& at) {
     ASSERT_TRUE(got) << at;
     switch (want.Type()) {
-        case YAML::NodeType::Null: EXPECT_TRUE(got.is_null()) << at; return;
+        case YAML::NodeType::Null:
+            EXPECT_TRUE(got.is_null()) << at;
+            return;
         case YAML::NodeType::Scalar:
             ASSERT_TRUE(got.is_scalar()) << at;
             EXPECT_EQ(got.scalar(), want.Scalar()) << at;
@@ -54,7 +56,9 @@ void expect_same(std::string_view text, const YAML::Node& want, const yaml::node
             }
             break;
         }
-        case YAML::NodeType::Undefined: FAIL() << at << ": undefined in yaml-cpp"; return;
+        case YAML::NodeType::Undefined:
+            FAIL() << at << ": undefined in yaml-cpp";
+            return;
     }
     EXPECT_EQ(got.where().line, want.Mark().line) << at;
     EXPECT_EQ(got.where().column, char_column(text, want.Mark())) << at;
@@ -72,8 +76,8 @@ void expect_same_parse(const std::string& text, const std::string& name) {
     try {
         got = yaml::parse(text);
     } catch (const yaml::parse_error& e) {
-        FAIL() << name << ": rejected at " << e.where.line + 1 << ":" << e.where.column + 1 << ": " << e.what()
-               << "\n" << text;
+        FAIL() << name << ": rejected at " << e.where.line + 1 << ":" << e.where.column + 1 << ": " << e.what() << "\n"
+               << text;
     }
     expect_same(text, want, got, name);
 }
@@ -98,11 +102,50 @@ TEST(yaml, agrees_with_yaml_cpp_on_the_repository_yaml_files) {
 
 // Texts that need quoting, folding or escaping, or that YAML would type.
 const std::vector<std::string> scalars = {
-    "a", "hello world", "42", "-3.5", "1e3", "0x1F", "true", "no", "null", "~", "", " ", "a: b", "- x", "#c",
-    "x #c", "multi\nline\ntext\n", "line\n", "  leading", "trailing  ", "quote\"d", "it's", "tab\there",
-    "unicode é ✓", "[x]", "{y}", "&a", "*b", "!t", "%d", "@", "`", "key:", "?", "|", ">", ",", "a,b",
-    "select sum(n) from t where day between $start and $end", "back\\slash", "\x01ctl", "2024-01-31",
-    std::string(300, 'z'), "long text that goes on and on past any line width the emitter might use, and on"};
+    "a",
+    "hello world",
+    "42",
+    "-3.5",
+    "1e3",
+    "0x1F",
+    "true",
+    "no",
+    "null",
+    "~",
+    "",
+    " ",
+    "a: b",
+    "- x",
+    "#c",
+    "x #c",
+    "multi\nline\ntext\n",
+    "line\n",
+    "  leading",
+    "trailing  ",
+    "quote\"d",
+    "it's",
+    "tab\there",
+    "unicode é ✓",
+    "[x]",
+    "{y}",
+    "&a",
+    "*b",
+    "!t",
+    "%d",
+    "@",
+    "`",
+    "key:",
+    "?",
+    "|",
+    ">",
+    ",",
+    "a,b",
+    "select sum(n) from t where day between $start and $end",
+    "back\\slash",
+    "\x01ctl",
+    "2024-01-31",
+    std::string(300, 'z'),
+    "long text that goes on and on past any line width the emitter might use, and on"};
 
 YAML::Node random_node(std::mt19937& rng, int depth) {
     const int pick = static_cast<int>(rng() % (depth >= 4 ? 3 : 6));
