@@ -87,9 +87,8 @@ public:
             if (yaml_parser_parse(&parser.p, &ev.e) == 0) fail(parser.p);
             switch (ev.e.type) {
                 case YAML_STREAM_END_EVENT:
+                case YAML_DOCUMENT_END_EVENT:  // the first document only, as YAML::Load
                     return root_ ? root_ : make(node::kind::null, false, mark{0, 0, 0});
-                case YAML_DOCUMENT_END_EVENT:
-                    return root_;  // the first document only, as YAML::Load
                 case YAML_SCALAR_EVENT:
                     on_scalar(ev.e);
                     break;
@@ -116,7 +115,7 @@ private:
     struct frame {
         node n;
         std::string anchor;
-        std::size_t expanded = 1;  // nodes below, aliases expanded, this one included
+        std::size_t expanded = 1;  // nodes in it, aliases expanded, this one included
         node key;                  // a map's key waiting for its value
         // A map's keys, for the repeated-key check once it is past a linear scan's size.
         std::unique_ptr<std::unordered_set<std::string_view>> keys;
@@ -155,13 +154,12 @@ private:
         const auto& s = e.data.scalar;
         const std::string_view value(reinterpret_cast<const char*>(s.value), s.length);
         const bool plain = s.style == YAML_PLAIN_SCALAR_STYLE && s.tag == nullptr;
-        node n = make(plain && null_text(value) ? node::kind::null : node::kind::scalar, plain, to_mark(e.start_mark));
+        // A key is its text, `null` included; a value that reads as null is one.
+        const bool key = !stack_.empty() && stack_.back().n.is_map() && !stack_.back().key;
+        node n = make(!key && plain && null_text(value) ? node::kind::null : node::kind::scalar, plain,
+                      to_mark(e.start_mark));
         if (n.is_scalar()) n.data_->text.assign(value);
-        if (!stack_.empty() && stack_.back().n.is_map() && !stack_.back().key) {
-            // A key: any scalar, `null` included, is its text.
-            n.data_->type = node::kind::scalar;
-            n.data_->text.assign(value);
-        }
+        count(1, n.where());
         add(std::move(n), 1, text_of(s.anchor));
     }
 
@@ -169,12 +167,14 @@ private:
         const auto it = anchors_.find(std::string(text_of(e.data.alias.anchor)));
         if (it == anchors_.end())
             throw parse_error("unknown alias *" + std::string(text_of(e.data.alias.anchor)), to_mark(e.start_mark));
+        count(it->second.expanded, to_mark(e.start_mark));
         add(it->second.n, it->second.expanded, {});
     }
 
     void open(node n, const yaml_char_t* anchor) {
         if (stack_.size() >= max_depth)
             throw parse_error("nested deeper than " + std::to_string(max_depth) + " levels", n.where());
+        count(1, n.where());
         frame f;
         f.n = std::move(n);
         f.anchor = std::string(text_of(anchor));
@@ -204,7 +204,17 @@ private:
         return f.keys->contains(key);
     }
 
-    // Adds a finished node to the open collection (or makes it the root).
+    // Counts `nodes` more in the document, once each (a collection when it opens, an alias as
+    // the nodes it stands for), and refuses a document past max_expanded_nodes.
+    void count(std::size_t nodes, mark where) {
+        total_ += nodes;
+        if (total_ > max_expanded_nodes)
+            throw parse_error("more than " + std::to_string(max_expanded_nodes) + " nodes with aliases expanded",
+                              where);
+    }
+
+    // Adds a finished node to the open collection (or makes it the root); `expanded`: its nodes,
+    // aliases expanded, kept for an anchor on it.
     void add(node n, std::size_t expanded, std::string_view anchor) {
         if (!anchor.empty()) anchors_[std::string(anchor)] = anchored{n, expanded};
         if (stack_.empty()) {
@@ -213,16 +223,12 @@ private:
         }
         auto& top = stack_.back();
         top.expanded += expanded;
-        total_ += expanded;
-        if (top.expanded > max_expanded_nodes || total_ > max_expanded_nodes)
-            throw parse_error("more than " + std::to_string(max_expanded_nodes) + " nodes with aliases expanded",
-                              n.where());
         if (top.n.is_sequence()) {
             top.n.data_->items.push_back(std::move(n));
             return;
         }
         if (!top.key) {
-            if (!n.is_scalar()) throw parse_error("a key must be a plain text value", n.where());
+            if (!n.is_scalar()) throw parse_error("a key must be a text value", n.where());
             if (repeated(top, n.scalar()))
                 throw parse_error("the key \"" + n.scalar() + "\" is given twice", n.where());
             top.key = std::move(n);
@@ -248,7 +254,7 @@ private:
     std::size_t chars_ = 0, bytes_ = 0;  // the last mark converted
     std::vector<frame> stack_;
     std::unordered_map<std::string, anchored> anchors_;
-    std::size_t total_ = 0;
+    std::size_t total_ = 0;  // nodes in the document, aliases expanded
     node root_;
 };
 

@@ -226,7 +226,7 @@ TEST(yaml, rejects_what_a_config_cannot_mean_with_its_position) {
     }
     EXPECT_EQ(yaml::parse(many + "k40: new\n").size(), 41U);
     e = rejected("? [a, b]\n: c\n");
-    EXPECT_STREQ(e.what(), "a key must be a plain text value");
+    EXPECT_STREQ(e.what(), "a key must be a text value");
     e = rejected("a: *missing\n");
     EXPECT_STREQ(e.what(), "unknown alias *missing");
     EXPECT_EQ(e.where.line, 0);
@@ -255,6 +255,14 @@ TEST(yaml, bounds_depth_and_alias_expansion) {
                   std::to_string(i - 1) + "]\n";
     e = rejected(laughs);
     EXPECT_STREQ(e.what(), "more than 1000000 nodes with aliases expanded");
+    // Each node counts once however deep it lies: 15,000 items 100 levels down are 15,100 nodes.
+    std::string deep = std::string(99, '[') + "[";
+    for (int i = 0; i < 15'000; ++i) deep += i == 0 ? "x" : ", x";
+    deep += std::string(100, ']');
+    const auto parsed = yaml::parse(deep);
+    auto inner = parsed;
+    for (int level = 1; level < 100; ++level) inner = inner[std::size_t{0}];
+    EXPECT_EQ(inner.size(), 15'000U);
 }
 
 TEST(yaml, reads_the_first_document_and_an_empty_text_as_null) {
@@ -263,6 +271,7 @@ TEST(yaml, reads_the_first_document_and_an_empty_text_as_null) {
     EXPECT_EQ(doc["a"].scalar(), "1");
     EXPECT_FALSE(doc["b"]);
     EXPECT_TRUE(yaml::parse("").is_null());
+    EXPECT_TRUE(yaml::parse("---\n...\n---\na: 1\n").is_null()) << "an empty first document";
     EXPECT_TRUE(yaml::parse("# nothing\n").is_null());
 }
 
