@@ -505,6 +505,11 @@ protected:
             fs::copy_file(dir_ / "packaged.duckdb.prefix", serving.string() + ".prefix",
                           fs::copy_options::overwrite_existing);
         cfg.serving.path = serving.string();
+        return open(cfg, answer_index);
+    }
+    // A Lambda application over `cfg` as it is (its serving file in place), as `frost lambda`
+    // assembles one: rollups in Lambda mode, lazy sources, answer index reading on or off.
+    static std::unique_ptr<lambda_fixture> open(const config::config& cfg, bool answer_index = true) {
         auto assembly = lambda_fixture::guards_off();
         assembly.rollups = app::rollup_mode::lambda;
         assembly.lazy_sources = true;
@@ -627,12 +632,7 @@ TEST_F(AnswerIndex, AnyMismatchFallsBackToOpeningTheServingFile) {
         f.reset();
         auto cfg = *cfg_;
         cfg.serving.path = path;
-        auto assembly = lambda_fixture::guards_off();
-        assembly.rollups = app::rollup_mode::lambda;
-        assembly.lazy_sources = true;
-        assembly.answer_index = true;
-        lambda_fixture again(cfg, std::chrono::seconds(30), assembly);
-        EXPECT_TRUE(again.app().rollups->duckdb_opened());
+        EXPECT_TRUE(open(cfg)->app().rollups->duckdb_opened());
     }
     {  // the rollup's SQL changed since the index was written
         auto cfg = *cfg_;
@@ -643,12 +643,7 @@ TEST_F(AnswerIndex, AnyMismatchFallsBackToOpeningTheServingFile) {
         cfg.serving.path = serving.string();
         for (auto& r : cfg.rollups)
             for (auto& [dialect, sql] : r.sql) sql += "\n";
-        auto assembly = lambda_fixture::guards_off();
-        assembly.rollups = app::rollup_mode::lambda;
-        assembly.lazy_sources = true;
-        assembly.answer_index = true;
-        lambda_fixture f(cfg, std::chrono::seconds(30), assembly);
-        EXPECT_TRUE(f.app().rollups->duckdb_opened());
+        EXPECT_TRUE(open(cfg)->app().rollups->duckdb_opened());
     }
     {  // a damaged answer index
         const auto serving = dir_ / "damaged.duckdb";
@@ -659,13 +654,9 @@ TEST_F(AnswerIndex, AnyMismatchFallsBackToOpeningTheServingFile) {
         std::ofstream(serving.string() + ".prefix", std::ios::binary) << bytes;
         auto cfg = *cfg_;
         cfg.serving.path = serving.string();
-        auto assembly = lambda_fixture::guards_off();
-        assembly.rollups = app::rollup_mode::lambda;
-        assembly.lazy_sources = true;
-        assembly.answer_index = true;
-        lambda_fixture f(cfg, std::chrono::seconds(30), assembly);
-        EXPECT_TRUE(f.app().rollups->duckdb_opened());
-        expect_same_answer(test_server(*cfg_).get("/trips/monthly"), call(f, "/trips/monthly"));
+        auto f = open(cfg);
+        EXPECT_TRUE(f->app().rollups->duckdb_opened());
+        expect_same_answer(test_server(*cfg_).get("/trips/monthly"), call(*f, "/trips/monthly"));
     }
 }
 
@@ -697,11 +688,8 @@ TEST_F(AnswerIndex, AnEntryThatDoesNotDecodeIsAnsweredByDuckDb) {
     std::ofstream(serving.string() + ".prefix", std::ios::binary) << bytes;
     auto cfg = *cfg_;
     cfg.serving.path = serving.string();
-    auto assembly = lambda_fixture::guards_off();
-    assembly.rollups = app::rollup_mode::lambda;
-    assembly.lazy_sources = true;
-    assembly.answer_index = true;
-    lambda_fixture cold(cfg, std::chrono::seconds(30), assembly);
+    auto opened = open(cfg);
+    auto& cold = *opened;
     auto& store = *cold.app().rollups;
     ASSERT_FALSE(store.duckdb_opened()) << "the file is whole: its structure decodes";
     auto oracle = start("undecodable-oracle", true, false);
