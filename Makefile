@@ -58,7 +58,7 @@ image: build
 ## which still symbolizes every report and compiles about a sixth faster)
 ASAN_CMAKE_ARGS ?=
 asan: setup
-	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DFROST_SANITIZE=ON -DFROST_WERROR=ON $(ASAN_CMAKE_ARGS)
+	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DFROST_SANITIZE=ON -DFROST_WERROR=ON -DFROST_BENCH=OFF $(ASAN_CMAKE_ARGS)
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ctest --output-on-failure -j $(JOBS) -LE 'browser|slow|package'
 
