@@ -428,7 +428,12 @@ void service::serve_cached(const exchange_ptr& x, const route& rt, std::vector<s
             }
         });
     });
-    if (leader) launch_fill(rt, key, std::move(params), x->req.deadline, now, x->req.request_id, plan);
+    if (!leader) return;
+    // A rollup read that its prefix sums answer is filled here, like a cache hit, without the
+    // round trip through a worker (a Lambda's first answer is such a miss).
+    if (rt.rollups && fill(rt, key, params, x->req.deadline, now, x->req.request_id, plan, /*inline_only=*/true))
+        return;
+    launch_fill(rt, key, std::move(params), x->req.deadline, now, x->req.request_id, plan);
 }
 
 void service::serve_live(const exchange_ptr& x, const route& rt, std::vector<source::parameter> params,
@@ -524,32 +529,47 @@ void service::serve_stream(const exchange_ptr& x, const route& rt, std::vector<s
         reply_error(*x, {model::error_code::overloaded, "the server is busy; try again shortly", {}, {}});
 }
 
+// The largest answer an I/O thread puts in the cache itself (its gzip form included).
+constexpr std::size_t max_inline_fill_bytes = std::size_t{64} * 1024;
+
+bool service::fill(const route& rt, const std::string& key, const std::vector<source::parameter>& params,
+                   model::deadline deadline, model::clock::time_point started, std::string_view request_id,
+                   const render_plan& plan, bool inline_only) {
+    cached_outcome o;
+    // Every waiter of this key hangs on `complete`: it must run whatever happens here, unless
+    // nothing was done (`deferred`), and then the caller launches the fill on a worker.
+    try {
+        auto a = run_query(rt, params, request_id, deadline, started, {}, plan, inline_only);
+        if (a.deferred) return false;
+        // Compressing a large answer for the cache would hold the I/O thread for milliseconds:
+        // a worker answers it again (from the same prefix sums) and stores it.
+        if (inline_only && a.body.size() > max_inline_fill_bytes) return false;
+        o.query_time = a.query_time;
+        if (a.error) {
+            o.error = std::move(a.error);
+        } else {
+            // The seed's JSON keeps its ETags; every other format's carry its name.
+            const std::string tag =
+                plan.format == output_format::json ? std::string() : "-" + std::string(format_name(plan.format));
+            o.entry = cache::make_entry(key, a.status, std::move(a.body), a.headers, rt.endpoint->cache,
+                                        cfg_->cache.min_gzip_bytes, model::clock::now(), tag);
+            cache_->insert(o.entry);
+        }
+    } catch (...) {
+        spdlog::error("{} {}: unexpected failure filling the cache: {}", request_id, rt.endpoint->path,
+                      failure_text(std::current_exception()));
+        o.entry = nullptr;
+        o.error = model::error{model::error_code::internal, "internal error", {}, {}};
+    }
+    flights_.complete(key, o);
+    return true;
+}
+
 void service::launch_fill(const route& rt, const std::string& key, std::vector<source::parameter> params,
                           model::deadline deadline, model::clock::time_point started, std::string request_id,
                           const render_plan& plan) {
     auto job = [this, &rt, key, params = std::move(params), deadline, started, request_id, plan] {
-        cached_outcome o;
-        // Every waiter of this key hangs on `complete`: it must run whatever happens here.
-        try {
-            auto a = run_query(rt, params, request_id, deadline, started, {}, plan);
-            o.query_time = a.query_time;
-            if (a.error) {
-                o.error = std::move(a.error);
-            } else {
-                // The seed's JSON keeps its ETags; every other format's carry its name.
-                const std::string tag =
-                    plan.format == output_format::json ? std::string() : "-" + std::string(format_name(plan.format));
-                o.entry = cache::make_entry(key, a.status, std::move(a.body), a.headers, rt.endpoint->cache,
-                                            cfg_->cache.min_gzip_bytes, model::clock::now(), tag);
-                cache_->insert(o.entry);
-            }
-        } catch (...) {
-            spdlog::error("{} {}: unexpected failure filling the cache: {}", request_id, rt.endpoint->path,
-                          failure_text(std::current_exception()));
-            o.entry = nullptr;
-            o.error = model::error{model::error_code::internal, "internal error", {}, {}};
-        }
-        flights_.complete(key, o);
+        fill(rt, key, params, deadline, started, request_id, plan, /*inline_only=*/false);
     };
     bool posted = false;
     try {

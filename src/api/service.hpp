@@ -168,6 +168,12 @@ private:
     void launch_fill(const route& rt, const std::string& key, std::vector<source::parameter> params,
                      model::deadline deadline, model::clock::time_point started, std::string request_id,
                      const render_plan& plan);
+    /// One cache fill: runs the query, stores the answer and completes the key's flight, which
+    /// answers every waiter. With `inline_only` (an I/O thread) it takes only an answer from
+    /// prefix sums, and returns false, having done nothing, when the query needs a worker.
+    bool fill(const route& rt, const std::string& key, const std::vector<source::parameter>& params,
+              model::deadline deadline, model::clock::time_point started, std::string_view request_id,
+              const render_plan& plan, bool inline_only);
     /// Runs the route's query and renders its answer. `inline_only` (on an I/O thread): only a
     /// rollup read answered from its prefix sums, in microseconds; anything that would query
     /// returns `deferred` at once, for a worker.

@@ -6,7 +6,9 @@
 #include <boost/json.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cmath>
+#include <future>
 #include <map>
 #include <random>
 
@@ -362,6 +364,73 @@ TEST(rollup_routes, make_zero_source_queries_per_api_call) {
     live.target = "/sqlapi/trips/monthly?start_range=2019-01-01&end_range=2019-12-31";
     EXPECT_EQ(svc.value()->handle_sync(std::move(live)).status, 200);
     EXPECT_EQ(counted->calls.load(), 2);
+}
+
+// A cache miss that an endpoint's prefix sums answer is filled on the calling thread: with the
+// only worker busy, such misses are still answered (and cached), while a read that needs DuckDB
+// waits for the worker, which shows the worker really was busy.
+TEST(rollup_routes, cache_misses_the_prefix_sums_answer_need_no_worker) {
+    const auto db = sample_database(200'000);
+    auto cfg = default_config(db);
+    auto local = frost::source::duckdb::duckdb_source::open("local", {db, true, {}});
+    ASSERT_TRUE(local) << local.error().message;
+    api::source_map sources{{"local", std::shared_ptr<frost::source::source>(std::move(local).value())}};
+    auto opened = rollup::open_serving(cfg, sources, {true, true, false});
+    ASSERT_TRUE(opened) << opened.error().message;
+    auto store = std::move(opened).value();
+    api::worker_pool workers(1, 16);
+    auto svc = api::service::create(std::make_shared<const config::config>(cfg), sources, workers, store);
+    ASSERT_TRUE(svc) << svc.error().message;
+    auto get = [&](const std::string& target) {
+        auto answered = std::make_shared<std::promise<api::response>>();
+        auto future = answered->get_future();
+        api::request r;
+        r.target = target;
+        svc.value()->handle(std::move(r), [answered](api::response res) { answered->set_value(std::move(res)); });
+        return future;
+    };
+    const std::vector<std::string> reports{"monthly", "day_of_week", "temperature"};
+    // Each SQL's first read is DuckDB's and queues its index: build them before the worker stops.
+    for (const auto& report : reports) ASSERT_EQ(get("/trips/" + report).get().status, 200);
+    store->settle_prefix_sums();
+
+    std::promise<void> release;
+    auto released = release.get_future().share();
+    std::promise<void> busy;
+    ASSERT_TRUE(workers.try_post([released, &busy] {
+        busy.set_value();
+        released.wait();
+    }));
+    busy.get_future().wait();
+
+    std::mt19937_64 rng(11);
+    std::uniform_int_distribution<std::int32_t> day(model::days_from_civil(2013, 6, 1),
+                                                    model::days_from_civil(2020, 4, 30));
+    std::map<std::string, std::string> bodies;
+    for (int i = 0; i < 20; ++i) {
+        std::int32_t a = day(rng), b = day(rng);
+        if (a > b) std::swap(a, b);
+        for (const auto& report : reports) {
+            const auto target = "/trips/" + report + "?start_range=" + iso({a}) + "&end_range=" + iso({b});
+            auto answer = get(target);
+            ASSERT_EQ(answer.wait_for(std::chrono::seconds(10)), std::future_status::ready) << target;
+            auto res = answer.get();
+            ASSERT_EQ(res.status, 200) << target << ": " << res.body;
+            EXPECT_EQ(res.header("X-Cache"), "miss") << target;
+            bodies[target] = res.body;
+        }
+    }
+    auto live = get("/sqlapi/trips/monthly?start_range=2019-01-01&end_range=2019-01-31");
+    EXPECT_EQ(live.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
+
+    release.set_value();
+    EXPECT_EQ(live.get().status, 200);
+    // The misses were cached: asked again, each is a hit with the same body.
+    for (const auto& [target, body] : bodies) {
+        auto res = get(target).get();
+        EXPECT_EQ(res.header("X-Cache"), "hit") << target;
+        EXPECT_EQ(res.body, body) << target;
+    }
 }
 
 }  // namespace
