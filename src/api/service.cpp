@@ -535,16 +535,32 @@ constexpr std::size_t max_inline_fill_bytes = std::size_t{64} * 1024;
 bool service::fill(const route& rt, const std::string& key, const std::vector<source::parameter>& params,
                    model::deadline deadline, model::clock::time_point started, std::string_view request_id,
                    const render_plan& plan, bool inline_only) {
-    cached_outcome o;
-    // Every waiter of this key hangs on `complete`: it must run whatever happens here, unless
-    // nothing was done (`deferred`), and then the caller launches the fill on a worker.
+    answer a;
     try {
-        auto a = run_query(rt, params, request_id, deadline, started, {}, plan, inline_only);
-        if (a.deferred) return false;
+        a = run_query(rt, params, request_id, deadline, started, {}, plan, inline_only);
+    } catch (...) {
+        spdlog::error("{} {}: unexpected failure filling the cache: {}", request_id, rt.endpoint->path,
+                      failure_text(std::current_exception()));
+        a = answer{};
+        a.error = model::error{model::error_code::internal, "internal error", {}, {}};
+    }
+    if (a.deferred) return false;
+    if (inline_only && !a.error && a.body.size() > max_inline_fill_bytes) {
         // Compressing a large answer for the cache would hold the I/O thread for milliseconds:
-        // a worker answers it again (from the same prefix sums) and stores it.
-        if (inline_only && a.body.size() > max_inline_fill_bytes) return false;
-        o.query_time = a.query_time;
+        // a worker stores the answer rendered here.
+        launch_fill(rt, key, {}, deadline, started, std::string(request_id), plan, std::move(a));
+        return true;
+    }
+    store_fill(rt, key, std::move(a), plan, request_id);
+    return true;
+}
+
+void service::store_fill(const route& rt, const std::string& key, answer a, const render_plan& plan,
+                         std::string_view request_id) {
+    cached_outcome o;
+    o.query_time = a.query_time;
+    // Every waiter of this key hangs on `complete`: it must run whatever happens here.
+    try {
         if (a.error) {
             o.error = std::move(a.error);
         } else {
@@ -562,14 +578,17 @@ bool service::fill(const route& rt, const std::string& key, const std::vector<so
         o.error = model::error{model::error_code::internal, "internal error", {}, {}};
     }
     flights_.complete(key, o);
-    return true;
 }
 
 void service::launch_fill(const route& rt, const std::string& key, std::vector<source::parameter> params,
                           model::deadline deadline, model::clock::time_point started, std::string request_id,
-                          const render_plan& plan) {
-    auto job = [this, &rt, key, params = std::move(params), deadline, started, request_id, plan] {
-        fill(rt, key, params, deadline, started, request_id, plan, /*inline_only=*/false);
+                          const render_plan& plan, std::optional<answer> rendered) {
+    auto job = [this, &rt, key, params = std::move(params), deadline, started, request_id, plan,
+                rendered = std::move(rendered)]() mutable {
+        if (rendered)
+            store_fill(rt, key, std::move(*rendered), plan, request_id);
+        else
+            fill(rt, key, params, deadline, started, request_id, plan, /*inline_only=*/false);
     };
     bool posted = false;
     try {

@@ -165,15 +165,21 @@ private:
                     const render_plan& plan);
     /// A `stream: true` endpoint: the rows go out as the source produces them (never cached).
     void serve_stream(const exchange_ptr& x, const route& rt, std::vector<source::parameter> params, export_format f);
+    /// Posts the fill of `key` to a worker: `fill`, or, given an answer already `rendered`,
+    /// only `store_fill`.
     void launch_fill(const route& rt, const std::string& key, std::vector<source::parameter> params,
                      model::deadline deadline, model::clock::time_point started, std::string request_id,
-                     const render_plan& plan);
-    /// One cache fill: runs the query, stores the answer and completes the key's flight, which
-    /// answers every waiter. With `inline_only` (an I/O thread) it takes only an answer from
-    /// prefix sums, and returns false, having done nothing, when the query needs a worker.
+                     const render_plan& plan, std::optional<answer> rendered = std::nullopt);
+    /// One cache fill: runs the query, then `store_fill`. With `inline_only` (an I/O thread) it
+    /// takes only an answer from prefix sums, and returns false, having done nothing, when the
+    /// query needs a worker; an answer over 64 KiB it hands to a worker to store.
     bool fill(const route& rt, const std::string& key, const std::vector<source::parameter>& params,
               model::deadline deadline, model::clock::time_point started, std::string_view request_id,
               const render_plan& plan, bool inline_only);
+    /// Stores a fill's answer in the cache and completes the key's flight, which answers every
+    /// caller waiting on it.
+    void store_fill(const route& rt, const std::string& key, answer a, const render_plan& plan,
+                    std::string_view request_id);
     /// Runs the route's query and renders its answer. `inline_only` (on an I/O thread): only a
     /// rollup read answered from its prefix sums, in microseconds; anything that would query
     /// returns `deferred` at once, for a worker.

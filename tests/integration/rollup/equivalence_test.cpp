@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -415,9 +416,10 @@ TEST(rollup_routes, cache_misses_the_prefix_sums_answer_need_no_worker) {
             auto answer = get(target);
             ASSERT_EQ(answer.wait_for(std::chrono::seconds(10)), std::future_status::ready) << target;
             auto res = answer.get();
-            ASSERT_EQ(res.status, 200) << target << ": " << res.body;
+            ASSERT_EQ(res.status, 200) << target << ": " << res.body_view();
             EXPECT_EQ(res.header("X-Cache"), "miss") << target;
-            bodies[target] = res.body;
+            bodies[target] = std::string(res.body_view());
+            EXPECT_NE(bodies[target].find("\"result\""), std::string::npos) << target;
         }
     }
     auto live = get("/sqlapi/trips/monthly?start_range=2019-01-01&end_range=2019-01-31");
@@ -429,8 +431,68 @@ TEST(rollup_routes, cache_misses_the_prefix_sums_answer_need_no_worker) {
     for (const auto& [target, body] : bodies) {
         auto res = get(target).get();
         EXPECT_EQ(res.header("X-Cache"), "hit") << target;
-        EXPECT_EQ(res.body, body) << target;
+        EXPECT_EQ(res.body_view(), body) << target;
     }
+}
+
+// An answer from prefix sums too large to compress on the I/O thread (over 64 KiB: one row per
+// day) is rendered there and stored by a worker: with the only worker busy it waits, and once the
+// worker is free it is answered from the prefix sums, then cached.
+TEST(rollup_routes, a_large_miss_from_prefix_sums_is_stored_by_a_worker) {
+    const auto db = sample_database(200'000);
+    auto cfg = default_config(db);
+    auto daily = *std::find_if(cfg.endpoints.begin(), cfg.endpoints.end(),
+                               [](const config::endpoint_config& e) { return e.path == "/trips/monthly"; });
+    daily.path = "/trips/daily";
+    for (auto& [dialect, sql] : daily.sql)
+        sql =
+            "select day, sum(trip_count)::BIGINT as trip_count, any_value(month_name) as month_name, "
+            "any_value(weekday_name) as weekday_name from trips_by_day "
+            "where ($start_range is null or day >= $start_range) and ($end_range is null or day <= $end_range) "
+            "group by day order by day";
+    cfg.endpoints.push_back(daily);
+    auto local = frost::source::duckdb::duckdb_source::open("local", {db, true, {}});
+    ASSERT_TRUE(local) << local.error().message;
+    api::source_map sources{{"local", std::shared_ptr<frost::source::source>(std::move(local).value())}};
+    auto opened = rollup::open_serving(cfg, sources, {true, true, false});
+    ASSERT_TRUE(opened) << opened.error().message;
+    auto store = std::move(opened).value();
+    api::worker_pool workers(1, 16);
+    auto svc = api::service::create(std::make_shared<const config::config>(cfg), sources, workers, store);
+    ASSERT_TRUE(svc) << svc.error().message;
+    auto get = [&](const std::string& target) {
+        auto answered = std::make_shared<std::promise<api::response>>();
+        auto future = answered->get_future();
+        api::request r;
+        r.target = target;
+        svc.value()->handle(std::move(r), [answered](api::response res) { answered->set_value(std::move(res)); });
+        return future;
+    };
+    ASSERT_EQ(get("/trips/daily?start_range=2014-01-01&end_range=2014-01-31").get().status, 200);
+    store->settle_prefix_sums();
+
+    std::promise<void> release;
+    auto released = release.get_future().share();
+    std::promise<void> busy;
+    ASSERT_TRUE(workers.try_post([released, &busy] {
+        busy.set_value();
+        released.wait();
+    }));
+    busy.get_future().wait();
+    const auto before = store->answers("/trips/daily");
+    const std::string target = "/trips/daily?start_range=2013-06-01&end_range=2020-04-30";
+    auto large = get(target);
+    EXPECT_EQ(large.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
+    release.set_value();
+    auto res = large.get();
+    ASSERT_EQ(res.status, 200) << res.body_view();
+    EXPECT_GT(res.body_view().size(), std::size_t{64} * 1024);
+    EXPECT_EQ(res.header("X-Cache"), "miss");
+    EXPECT_EQ(store->answers("/trips/daily").prefix_sums - before.prefix_sums, 1u);
+    EXPECT_EQ(store->answers("/trips/daily").duckdb, before.duckdb);
+    auto again = get(target).get();
+    EXPECT_EQ(again.header("X-Cache"), "hit");
+    EXPECT_EQ(again.body_view(), res.body_view());
 }
 
 }  // namespace
